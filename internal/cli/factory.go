@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"eksaccess/internal/awsapi"
+	"eksaccess/internal/iostreams"
+	"eksaccess/internal/output"
+)
+
+// Factory holds what every command shares: streams, global flags, and lazily built clients.
+type Factory struct {
+	IO     *iostreams.IOStreams
+	Getenv func(string) string
+	Now    func() time.Time
+
+	// Global flags.
+	Profile     string
+	Region      string
+	EndpointURL string
+	UseSandbox  bool
+	Output      string
+	Verbose     bool
+	NoProgress  bool
+	Rate        float64
+
+	once    sync.Once
+	clients *awsapi.Clients
+	limiter *awsapi.Limiter
+	err     error
+	closers []func() error
+	// sandboxRegion and creds are set when the embedded sandbox is used.
+	sandboxEndpoint string
+
+	// identity cache
+	idOnce sync.Once
+	id     *Identity
+	idErr  error
+}
+
+// Identity is who eksaccess runs as.
+type Identity struct {
+	Account   string
+	Arn       string
+	UserID    string
+	Partition string
+}
+
+func newFactory(io *iostreams.IOStreams) *Factory {
+	return &Factory{IO: io, Getenv: os.Getenv, Now: time.Now}
+}
+
+// Format is the -o value, checked against the formats a command supports.
+func (f *Factory) Format(allowed ...output.Format) (output.Format, error) {
+	ff, err := output.ParseFormat(f.Output, allowed...)
+	if err != nil {
+		return "", &UsageError{Err: err}
+	}
+	return ff, nil
+}
+
+// Clients returns the AWS clients, built once: against the embedded sandbox with --sandbox,
+// else through the standard credential chain (and --endpoint-url / AWS_ENDPOINT_URL).
+func (f *Factory) Clients(ctx context.Context) (*awsapi.Clients, error) {
+	f.once.Do(func() { f.clients, f.err = f.buildClients(ctx) })
+	return f.clients, f.err
+}
+
+// Limiter is the run's shared client-side rate limit.
+func (f *Factory) Limiter() *awsapi.Limiter {
+	if f.limiter == nil {
+		f.limiter = awsapi.NewLimiter(f.Rate)
+	}
+	return f.limiter
+}
+
+func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
+	s := awsapi.Settings{Profile: f.Profile, Region: f.Region}
+	endpoint := f.EndpointURL
+	if f.UseSandbox {
+		sb, err := f.startSandbox(ctx)
+		if err != nil {
+			return nil, err
+		}
+		endpoint = sb.Endpoint
+		s.Profile = ""
+		if s.Region == "" {
+			s.Region = sb.Region
+		}
+		s.Credentials = credentials.NewStaticCredentialsProvider(sb.AccessKeyID, sb.SecretAccessKey, "")
+	}
+	cfg, err := awsapi.LoadConfig(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	cfg.APIOptions = append(cfg.APIOptions, awsapi.WithLimiter(f.Limiter()))
+	if f.Verbose {
+		cfg.APIOptions = append(cfg.APIOptions, awsapi.WithTrace(f.IO.ErrOut))
+	}
+	return awsapi.NewClients(cfg, endpoint), nil
+}
+
+// CallerIdentity asks STS who we are (once per run).
+func (f *Factory) CallerIdentity(ctx context.Context) (*Identity, error) {
+	f.idOnce.Do(func() {
+		c, err := f.Clients(ctx)
+		if err != nil {
+			f.idErr = err
+			return
+		}
+		out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			f.idErr = fmt.Errorf("find out who you are (sts get-caller-identity): %w; check your AWS credentials, e.g. run `aws sso login` or set AWS_PROFILE", err)
+			return
+		}
+		arn := aws.ToString(out.Arn)
+		part := "aws"
+		if len(arn) > 4 {
+			if p := splitArn(arn); p != "" {
+				part = p
+			}
+		}
+		f.id = &Identity{Account: aws.ToString(out.Account), Arn: arn, UserID: aws.ToString(out.UserId), Partition: part}
+	})
+	return f.id, f.idErr
+}
+
+func splitArn(arn string) string {
+	// arn:PARTITION:...
+	const p = "arn:"
+	if len(arn) < len(p) || arn[:len(p)] != p {
+		return ""
+	}
+	rest := arn[len(p):]
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == ':' {
+			return rest[:i]
+		}
+	}
+	return ""
+}
+
+// Close stops what the run started (the embedded sandbox).
+func (f *Factory) Close() {
+	for i := len(f.closers) - 1; i >= 0; i-- {
+		f.closers[i]()
+	}
+	f.closers = nil
+}
+
+// stateDir is eksaccess's state directory ($XDG_STATE_HOME/eksaccess or ~/.local/state/eksaccess).
+func (f *Factory) stateDir() string {
+	if d := f.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "eksaccess")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "eksaccess")
+	}
+	return filepath.Join(home, ".local", "state", "eksaccess")
+}
+
+// SandboxDir is the embedded sandbox's state directory (EKSACCESS_SANDBOX overrides).
+func (f *Factory) SandboxDir() string {
+	if d := f.Getenv("EKSACCESS_SANDBOX"); d != "" {
+		return d
+	}
+	return filepath.Join(f.stateDir(), "sandbox")
+}
+
+// JournalPath is where every change is recorded (EKSACCESS_JOURNAL overrides).
+func (f *Factory) JournalPath() string {
+	if p := f.Getenv("EKSACCESS_JOURNAL"); p != "" {
+		return p
+	}
+	return filepath.Join(f.stateDir(), "journal.jsonl")
+}
+
+// CacheDir is where tokens are cached.
+func (f *Factory) CacheDir() string {
+	if d := f.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "eksaccess")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "eksaccess")
+	}
+	return filepath.Join(os.TempDir(), "eksaccess-cache")
+}
+
+// Logf prints a diagnostic on stderr when -v is set.
+func (f *Factory) Logf(format string, args ...any) {
+	if f.Verbose {
+		fmt.Fprintf(f.IO.ErrOut, format+"\n", args...)
+	}
+}
+
+var _ io.Writer = (*os.File)(nil)

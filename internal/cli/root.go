@@ -1,0 +1,130 @@
+// Package cli is eksaccess's command line: one constructor, options struct and run
+// function per command; a Factory of lazy clients; exit codes mapped once in Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"eksaccess/internal/iostreams"
+)
+
+// Version is set at build time (-ldflags "-X eksaccess/internal/cli.Version=…").
+var Version = "dev"
+
+// Main runs eksaccess with the process's arguments and streams and returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], iostreams.System(), os.Getenv)
+}
+
+// Run is Main with everything injected (tests call it).
+func Run(ctx context.Context, args []string, io *iostreams.IOStreams, getenv func(string) string) int {
+	f := newFactory(io)
+	f.Getenv = getenv
+	defer f.Close()
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCodeOf(err)
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Err == nil {
+		return code
+	}
+	msg := err.Error()
+	if ctx.Err() != nil && code == ExitFailure {
+		code = ExitSignal
+	}
+	fmt.Fprintf(io.ErrOut, "error: %s\n", msg)
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(io.ErrOut, "run `%s --help` for usage\n", commandPath(root, args))
+	}
+	return code
+}
+
+func commandPath(root *cobra.Command, args []string) string {
+	c, _, err := root.Find(args)
+	if err != nil || c == nil {
+		return root.Name()
+	}
+	return c.CommandPath()
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "eksaccess",
+		Short: "Manage who can reach Amazon EKS and SageMaker HyperPod clusters through EKS access entries",
+		Long: `eksaccess manages who can reach Amazon EKS clusters, SageMaker HyperPod clusters
+included, through EKS access entries: bulk and single grants, revoke, the shared-role
+flow, declarative plan/apply, kubeconfig and tokens, and offline can-i/who-can.
+
+It uses the standard AWS credential chain (AWS_PROFILE, SSO, environment, --profile)
+and AWS_ENDPOINT_URL. With --sandbox it runs against a local, embedded AWS sandbox
+instead: the way to try it without an AWS account.`,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &UsageError{Err: err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.Profile, "profile", "", "AWS profile to use (default: AWS_PROFILE or the default profile)")
+	pf.StringVar(&f.Region, "region", "", "AWS region (default: AWS_REGION or the profile's region)")
+	pf.StringVar(&f.EndpointURL, "endpoint-url", "", "send every AWS call to this endpoint (overrides AWS_ENDPOINT_URL*)")
+	pf.BoolVar(&f.UseSandbox, "sandbox", false, "run against the embedded local sandbox (state in EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
+	pf.StringVarP(&f.Output, "output", "o", "", "output format: table, json or yaml")
+	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "print each AWS call (operation, status, duration) on stderr")
+	pf.BoolVar(&f.NoProgress, "no-progress", false, "never show a progress bar")
+	pf.Float64Var(&f.Rate, "rate", 50, "client-side limit on AWS calls per second (lowered automatically when AWS throttles)")
+	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		f.IO.NoProgress = f.NoProgress
+		if f.UseSandbox && f.EndpointURL != "" {
+			return usageErrorf("--sandbox and --endpoint-url cannot be used together: --sandbox picks its own endpoint")
+		}
+		if f.Rate <= 0 {
+			return usageErrorf("--rate must be positive, got %v", f.Rate)
+		}
+		return nil
+	}
+	for _, c := range []*cobra.Command{
+		newPoliciesCmd(f),
+		newClustersCmd(f),
+		newEntriesCmd(f),
+		newSandboxCmd(f),
+	} {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// exactArgs is cobra.ExactArgs returning a UsageError that names the arguments.
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("%s takes %d argument(s): %s (got %d)", cmd.CommandPath(), n, names, len(args))
+		}
+		return nil
+	}
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("%s takes no arguments (got %s)", cmd.CommandPath(), strings.Join(args, " "))
+	}
+	return nil
+}

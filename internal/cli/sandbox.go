@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"eksaccess/internal/sandbox"
+	"eksaccess/internal/sandbox/state"
+)
+
+func newSandboxCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Run the local AWS sandbox (EKS, IAM, STS, SageMaker and Kubernetes endpoints)",
+		Long: `The sandbox is a local server that speaks the real wire protocols of EKS (access
+entries), IAM, STS and SageMaker (HyperPod), so eksaccess, the aws CLI, boto3 and the
+AWS SDKs work against it through AWS_ENDPOINT_URL. Each cluster also gets a Kubernetes
+API endpoint that accepts EKS tokens, so kubectl auth whoami / can-i show whether a
+grant really works. State lives in a directory and survives restarts.`,
+	}
+	cmd.AddCommand(newSandboxServeCmd(f), newSandboxEnvCmd(f), newSandboxResetCmd(f))
+	return cmd
+}
+
+type sandboxServeOptions struct {
+	f    *Factory
+	opts sandbox.Options
+}
+
+func newSandboxServeCmd(f *Factory) *cobra.Command {
+	o := &sandboxServeOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the sandbox on loopback and print the export lines that point AWS tools at it",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.opts.StateDir == "" {
+				o.opts.StateDir = f.SandboxDir()
+			}
+			if err := validateKnobs(&o.opts); err != nil {
+				return err
+			}
+			return runSandboxServe(cmd.Context(), o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.opts.Addr, "addr", "127.0.0.1:4566", "address of the AWS APIs (plain HTTP, loopback)")
+	fl.StringVar(&o.opts.KubeAddr, "kube-addr", "127.0.0.1:4567", "address of the clusters' Kubernetes endpoints (HTTPS)")
+	fl.StringVar(&o.opts.StateDir, "state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
+	fl.DurationVar(&o.opts.Latency, "latency", 0, "latency added to every call, e.g. 20ms")
+	fl.Float64Var(&o.opts.ThrottleRPS, "throttle-rps", 0, "throttle above this many requests per second (EKS 429 ThrottlingException, IAM/STS Throttling); 0 = off")
+	fl.Float64Var(&o.opts.FaultRate, "fault-rate", 0, "fraction of calls answered with a 5xx fault (0–1)")
+	fl.Float64Var(&o.opts.ResetRate, "reset-rate", 0, "fraction of calls whose connection is dropped after the request was read (the change may or may not be applied)")
+	fl.DurationVar(&o.opts.ConsistencyDelay, "consistency-delay", 0, "IAM/EKS eventual consistency: new principals are refused by EKS for this long")
+	fl.StringVar(&o.opts.LogPath, "log", "", "write a JSON-lines request log to this file")
+	fl.Int64Var(&o.opts.RandSeed, "seed", 1, "seed for the fault and reset decisions")
+	return cmd
+}
+
+func validateKnobs(o *sandbox.Options) error {
+	for name, v := range map[string]float64{"--fault-rate": o.FaultRate, "--reset-rate": o.ResetRate} {
+		if v < 0 || v > 1 {
+			return usageErrorf("%s must be between 0 and 1, got %v", name, v)
+		}
+	}
+	if o.ThrottleRPS < 0 {
+		return usageErrorf("--throttle-rps must not be negative, got %v", o.ThrottleRPS)
+	}
+	if o.Latency < 0 || o.ConsistencyDelay < 0 {
+		return usageErrorf("--latency and --consistency-delay must not be negative")
+	}
+	return nil
+}
+
+func runSandboxServe(ctx context.Context, o *sandboxServeOptions) error {
+	srv, err := sandbox.Start(ctx, o.opts)
+	if err != nil {
+		if errors.Is(err, state.ErrLocked) {
+			return fmt.Errorf("%w: another sandbox (or an eksaccess --sandbox command) is using %s; stop it, or pass --state DIR for a second sandbox", err, o.opts.StateDir)
+		}
+		return err
+	}
+	defer srv.Close()
+	fmt.Fprint(o.f.IO.Out, srv.EnvLines())
+	fmt.Fprintf(o.f.IO.ErrOut, "# sandbox serving AWS at %s, state in %s; paste the export lines above into another shell. Ctrl-C stops it.\n", srv.Endpoint(), o.opts.StateDir)
+	<-ctx.Done()
+	fmt.Fprintln(o.f.IO.ErrOut, "# sandbox stopping")
+	return nil
+}
+
+type sandboxDirOptions struct {
+	f     *Factory
+	state string
+}
+
+func newSandboxEnvCmd(f *Factory) *cobra.Command {
+	o := &sandboxDirOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "env",
+		Short: "Print the export lines for a running or stopped sandbox",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.state == "" {
+				o.state = f.SandboxDir()
+			}
+			lines, running, err := sandbox.EnvForDir(o.state)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(f.IO.Out, lines)
+			if !running {
+				fmt.Fprintf(f.IO.ErrOut, "# the sandbox in %s is not running: start it with `eksaccess sandbox serve --state %s`\n", o.state, o.state)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.state, "state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
+	return cmd
+}
+
+func newSandboxResetCmd(f *Factory) *cobra.Command {
+	o := &sandboxDirOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "reset",
+		Short: "Restore the sandbox's demo seed (new access keys; everything else is lost)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.state == "" {
+				o.state = f.SandboxDir()
+			}
+			if err := sandbox.Reset(o.state); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IO.ErrOut, "sandbox in %s restored to the demo seed\n", o.state)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.state, "state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
+	return cmd
+}
+
+// sandboxConn is how the factory reaches the sandbox.
+type sandboxConn struct {
+	Endpoint        string
+	Region          string
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+// startSandbox connects to a sandbox serving the sandbox directory, or starts one inside
+// this process (seeded on first use) that stops when the command ends.
+func (f *Factory) startSandbox(ctx context.Context) (*sandboxConn, error) {
+	dir := f.SandboxDir()
+	if c, ok, err := runningSandbox(dir); ok || err != nil {
+		return c, err
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		srv, err := sandbox.Start(ctx, sandbox.Options{StateDir: dir, Embedded: true})
+		if err == nil {
+			f.closers = append(f.closers, srv.Close)
+			var conn *sandboxConn
+			err = srv.Store().Read(func(d *state.Data) error {
+				var err error
+				conn, err = connFromData(srv.Endpoint(), d)
+				return err
+			})
+			return conn, err
+		}
+		if !errors.Is(err, state.ErrLocked) {
+			return nil, err
+		}
+		// Another process holds the directory: a server (use it) or another embedded run (wait).
+		if c, ok, err := runningSandbox(dir); ok || err != nil {
+			return c, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the sandbox in %s stayed busy for 2 minutes: another eksaccess --sandbox command is running", dir)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// runningSandbox connects to a `sandbox serve` process on dir, if there is one.
+func runningSandbox(dir string) (*sandboxConn, bool, error) {
+	info, ok, err := sandbox.ReadRunInfo(dir)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	d, err := state.Load(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	c, err := connFromData(info.Endpoint, d)
+	return c, err == nil, err
+}
+
+func connFromData(endpoint string, d *state.Data) (*sandboxConn, error) {
+	id, secret, ok := sandbox.AdminKey(d)
+	if !ok {
+		return nil, fmt.Errorf("the sandbox has no access key for its admin user: run `eksaccess sandbox reset`")
+	}
+	return &sandboxConn{Endpoint: endpoint, Region: d.Region, AccessKeyID: id, SecretAccessKey: secret}, nil
+}

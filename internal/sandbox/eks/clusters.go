@@ -1,0 +1,282 @@
+package eks
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/wire"
+)
+
+// Defaults for clusters CreateCluster makes without a version.
+const (
+	DefaultVersion         = "1.33"
+	DefaultPlatformVersion = "eks.1"
+)
+
+type accessConfigJSON struct {
+	BootstrapClusterCreatorAdminPermissions *bool  `json:"bootstrapClusterCreatorAdminPermissions,omitempty"`
+	AuthenticationMode                      string `json:"authenticationMode,omitempty"`
+}
+
+type clusterJSON struct {
+	Name                 string            `json:"name"`
+	Arn                  string            `json:"arn"`
+	CreatedAt            wire.Epoch        `json:"createdAt"`
+	Version              string            `json:"version,omitempty"`
+	Endpoint             string            `json:"endpoint,omitempty"`
+	RoleArn              string            `json:"roleArn,omitempty"`
+	Status               string            `json:"status"`
+	CertificateAuthority map[string]string `json:"certificateAuthority"`
+	PlatformVersion      string            `json:"platformVersion,omitempty"`
+	Tags                 map[string]string `json:"tags"`
+	ID                   string            `json:"id,omitempty"`
+	AccessConfig         accessConfigJSON  `json:"accessConfig"`
+}
+
+func (s *service) clusterJSON(c *state.Cluster) clusterJSON {
+	tags := map[string]string{}
+	for k, v := range c.Tags {
+		tags[k] = v
+	}
+	boot := c.BootstrapClusterCreatorAdminPermissions
+	return clusterJSON{
+		Name:                 c.Name,
+		Arn:                  c.Arn,
+		CreatedAt:            wire.Epoch(c.CreatedAt),
+		Version:              c.Version,
+		Endpoint:             s.cfg.KubeEndpoint(c.Name),
+		RoleArn:              c.RoleArn,
+		Status:               c.Status,
+		CertificateAuthority: map[string]string{"data": s.cfg.CAData()},
+		PlatformVersion:      c.PlatformVersion,
+		Tags:                 tags,
+		ID:                   c.ID,
+		AccessConfig:         accessConfigJSON{BootstrapClusterCreatorAdminPermissions: &boot, AuthenticationMode: c.AuthenticationMode},
+	}
+}
+
+func (s *service) describeCluster(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
+	var out clusterJSON
+	err := s.st.Read(func(d *state.Data) error {
+		c, err := cluster(d, labels[0])
+		if err != nil {
+			return err
+		}
+		out = s.clusterJSON(c)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"cluster": out})
+	return nil
+}
+
+func (s *service) listClusters(ctx context.Context, w http.ResponseWriter, r *http.Request, _ []string) error {
+	pg, err := parsePage(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	resp := map[string]any{}
+	s.st.Read(func(d *state.Data) error {
+		names, next := pg.apply(sortedKeys(d.Clusters))
+		resp["clusters"] = nonNil(append([]string(nil), names...))
+		if next != nil {
+			resp["nextToken"] = *next
+		}
+		return nil
+	})
+	wire.WriteJSON(ctx, w, http.StatusOK, resp)
+	return nil
+}
+
+// Authentication modes only move towards API; each step is one UpdateClusterConfig.
+var nextAuthMode = map[string]string{
+	"CONFIG_MAP":         "API_AND_CONFIG_MAP",
+	"API_AND_CONFIG_MAP": "API",
+}
+
+var authModes = map[string]bool{"CONFIG_MAP": true, "API_AND_CONFIG_MAP": true, "API": true}
+
+type updateClusterConfigInput struct {
+	AccessConfig *struct {
+		AuthenticationMode string `json:"authenticationMode"`
+	} `json:"accessConfig"`
+	ClientRequestToken string `json:"clientRequestToken"`
+}
+
+type updateJSON struct {
+	ID        string              `json:"id"`
+	Status    string              `json:"status"`
+	Type      string              `json:"type"`
+	Params    []map[string]string `json:"params"`
+	CreatedAt wire.Epoch          `json:"createdAt"`
+	Errors    []any               `json:"errors"`
+}
+
+func (s *service) updateClusterConfig(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
+	var in updateClusterConfigInput
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	var out updateJSON
+	err := s.st.Update(func(d *state.Data) error {
+		c, err := cluster(d, labels[0])
+		if err != nil {
+			return err
+		}
+		if in.AccessConfig == nil || in.AccessConfig.AuthenticationMode == "" {
+			return invalidParam("The sandbox's UpdateClusterConfig changes only accessConfig.authenticationMode; give one.").withCluster(c.Name)
+		}
+		mode := in.AccessConfig.AuthenticationMode
+		if !authModes[mode] {
+			return invalidParam("The authentication mode %s is invalid. Valid modes are API, API_AND_CONFIG_MAP and CONFIG_MAP.", mode).withCluster(c.Name)
+		}
+		if nextAuthMode[c.AuthenticationMode] != mode {
+			return invalidParam("Unsupported authentication mode update from %s to %s", c.AuthenticationMode, mode).withCluster(c.Name)
+		}
+		now := s.now()
+		u := &state.Update{
+			ID:        uuid.NewString(),
+			Status:    "Successful",
+			Type:      "AccessConfigUpdate",
+			Params:    [][2]string{{"AuthenticationMode", mode}},
+			CreatedAt: now,
+		}
+		c.AuthenticationMode = mode
+		if c.Updates == nil {
+			c.Updates = map[string]*state.Update{}
+		}
+		c.Updates[u.ID] = u
+		out = updateJSON{ID: u.ID, Status: u.Status, Type: u.Type, CreatedAt: wire.Epoch(now), Errors: []any{}}
+		for _, p := range u.Params {
+			out.Params = append(out.Params, map[string]string{"type": p[0], "value": p[1]})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"update": out})
+	return nil
+}
+
+// clusterNamePattern is CreateCluster's name constraint (1–100 characters).
+var clusterNamePattern = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]*$`)
+
+type createClusterInput struct {
+	Name               string            `json:"name"`
+	Version            string            `json:"version"`
+	RoleArn            string            `json:"roleArn"`
+	ResourcesVpcConfig map[string]any    `json:"resourcesVpcConfig"`
+	ClientRequestToken string            `json:"clientRequestToken"`
+	Tags               map[string]string `json:"tags"`
+	AccessConfig       *accessConfigJSON `json:"accessConfig"`
+}
+
+func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *http.Request, _ []string) error {
+	var in createClusterInput
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	caller := state.CallerFrom(ctx)
+	var out clusterJSON
+	err := s.st.Update(func(d *state.Data) error {
+		if len(in.Name) < 1 || len(in.Name) > 100 || !clusterNamePattern.MatchString(in.Name) {
+			return invalidParam("The cluster name %q is invalid: use 1 to 100 letters, digits, hyphens and underscores, starting with a letter or digit.", in.Name)
+		}
+		if _, ok := d.Clusters[in.Name]; ok {
+			return errf(http.StatusConflict, "ResourceInUseException", "Cluster already exists with name: %s", in.Name).withCluster(in.Name)
+		}
+		if in.RoleArn == "" {
+			return invalidParam("roleArn is required.")
+		}
+		if !roleExists(d, in.RoleArn) {
+			return invalidParam("Role with arn: %s, could not be assumed because it does not exist or the trusted entity is not correct", in.RoleArn)
+		}
+		if in.ResourcesVpcConfig == nil {
+			return invalidParam("resourcesVpcConfig is required.")
+		}
+		if err := checkTags(in.Tags, invalidParam); err != nil {
+			return err
+		}
+		mode, boot := "CONFIG_MAP", true
+		if in.AccessConfig != nil {
+			if in.AccessConfig.AuthenticationMode != "" {
+				mode = in.AccessConfig.AuthenticationMode
+			}
+			if in.AccessConfig.BootstrapClusterCreatorAdminPermissions != nil {
+				boot = *in.AccessConfig.BootstrapClusterCreatorAdminPermissions
+			}
+		}
+		if !authModes[mode] {
+			return invalidParam("The authentication mode %s is invalid. Valid modes are API, API_AND_CONFIG_MAP and CONFIG_MAP.", mode)
+		}
+		if mode == "CONFIG_MAP" && !boot {
+			return invalidParam("bootstrapClusterCreatorAdminPermissions must be true if cluster authentication mode is set to CONFIG_MAP")
+		}
+		now := s.now()
+		version := in.Version
+		if version == "" {
+			version = DefaultVersion
+		}
+		c := &state.Cluster{
+			Name:                                    in.Name,
+			Arn:                                     "arn:" + d.Partition + ":eks:" + d.Region + ":" + d.Account + ":cluster/" + in.Name,
+			Version:                                 version,
+			PlatformVersion:                         DefaultPlatformVersion,
+			RoleArn:                                 in.RoleArn,
+			Status:                                  "ACTIVE",
+			CreatedAt:                               now,
+			AuthenticationMode:                      mode,
+			BootstrapClusterCreatorAdminPermissions: boot,
+			Entries:                                 map[string]*state.AccessEntry{},
+		}
+		if caller != nil {
+			c.CreatorArn = caller.PrincipalArn
+		}
+		if len(in.Tags) > 0 {
+			c.Tags = map[string]string{}
+			for k, v := range in.Tags {
+				c.Tags[k] = v
+			}
+		}
+		// The creator's admin entry exists only where access entries do (on CONFIG_MAP
+		// clusters EKS grants the creator admin outside any entry). EKS makes it itself, so
+		// the IAM propagation delay does not apply; a creator that cannot hold an entry
+		// (not an IAM user or role) gets none.
+		if boot && mode != "CONFIG_MAP" && c.CreatorArn != "" {
+			if e, err := s.newAccessEntry(d, c, createAccessEntryInput{PrincipalArn: c.CreatorArn}, 0); err == nil {
+				admin := PolicyArn(d.Partition, "AmazonEKSClusterAdminPolicy")
+				e.Policies[admin] = &state.AssociatedPolicy{PolicyArn: admin, ScopeType: "cluster", Namespaces: []string{}, AssociatedAt: now, ModifiedAt: now}
+				e.PropagationShown = true
+				c.Entries[e.PrincipalArn] = e
+			}
+		}
+		if d.Clusters == nil {
+			d.Clusters = map[string]*state.Cluster{}
+		}
+		d.Clusters[c.Name] = c
+		out = s.clusterJSON(c)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"cluster": out})
+	return nil
+}
+
+func roleExists(d *state.Data, arn string) bool {
+	i := strings.LastIndex(arn, "/")
+	if i < 0 {
+		return false
+	}
+	r, ok := d.Roles[strings.ToLower(arn[i+1:])]
+	return ok && r.Arn == arn
+}

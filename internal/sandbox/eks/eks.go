@@ -1,0 +1,303 @@
+// Package eks is the sandbox's Amazon EKS service (restJson1): clusters, access entries,
+// access policies and tags, with the rules EKS enforces on them. The wire facts it follows
+// are in shared/reference/aws-wire.md §1.
+package eks
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/wire"
+)
+
+// New returns the handler for every request whose SigV4 service is eks. The server has
+// already verified the signature and put the caller (state.CallerFrom) and the request id
+// (wire.RequestID) in the request's context.
+func New(st *state.Store, cfg state.Config) http.Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.KubeEndpoint == nil {
+		cfg.KubeEndpoint = func(string) string { return "" }
+	}
+	if cfg.CAData == nil {
+		cfg.CAData = func() string { return "" }
+	}
+	return &service{st: st, cfg: cfg}
+}
+
+type service struct {
+	st  *state.Store
+	cfg state.Config
+}
+
+func (s *service) now() time.Time { return s.cfg.Now().UTC() }
+
+// apiError is a modeled EKS error: HTTP status, shape name, message and extra members.
+type apiError struct {
+	status  int
+	code    string
+	message string
+	extra   map[string]any
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func errf(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+func invalidParam(format string, args ...any) *apiError {
+	return errf(http.StatusBadRequest, "InvalidParameterException", format, args...)
+}
+
+func invalidRequest(format string, args ...any) *apiError {
+	return errf(http.StatusBadRequest, "InvalidRequestException", format, args...)
+}
+
+func notFound(format string, args ...any) *apiError {
+	return errf(http.StatusNotFound, "ResourceNotFoundException", format, args...)
+}
+
+// withCluster adds the clusterName member EKS puts on cluster-related errors.
+func (e *apiError) withCluster(name string) *apiError {
+	if e.extra == nil {
+		e.extra = map[string]any{}
+	}
+	e.extra["clusterName"] = name
+	return e
+}
+
+func (s *service) fail(ctx context.Context, w http.ResponseWriter, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = errf(http.StatusInternalServerError, "ServerException", "internal error: %v", err)
+	}
+	wire.RestJSONError(ctx, w, ae.status, ae.code, ae.message, ae.extra)
+}
+
+// handlerFunc serves one operation; a returned error is written as the EKS error it is.
+type handlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error
+
+type route struct {
+	op       string
+	mutating bool
+	fn       handlerFunc
+}
+
+func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	segs, err := pathSegments(r.URL.EscapedPath())
+	if err != nil {
+		state.SetOperation(ctx, "Unknown", false)
+		s.fail(ctx, w, errf(http.StatusBadRequest, "BadRequestException", "the request path is not valid percent-encoding: %v", err))
+		return
+	}
+	rt, labels := s.match(r.Method, segs)
+	if rt == nil {
+		state.SetOperation(ctx, "Unknown", false)
+		s.fail(ctx, w, errf(http.StatusNotFound, "UnknownOperationException", "no EKS operation matches %s %s", r.Method, r.URL.EscapedPath()))
+		return
+	}
+	state.SetOperation(ctx, rt.op, rt.mutating)
+	if err := rt.fn(ctx, w, r, labels); err != nil {
+		s.fail(ctx, w, err)
+	}
+}
+
+// pathSegments splits the escaped path on "/" first and decodes each segment after, because
+// labels such as principalArn carry percent-encoded slashes (%2F) that must stay inside one label.
+func pathSegments(escaped string) ([]string, error) {
+	escaped = strings.Trim(escaped, "/")
+	if escaped == "" {
+		return nil, nil
+	}
+	raw := strings.Split(escaped, "/")
+	out := make([]string, len(raw))
+	for i, seg := range raw {
+		d, err := url.PathUnescape(seg)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// match finds the operation for method and path, returning the path labels in URI order.
+func (s *service) match(method string, segs []string) (*route, []string) {
+	n := len(segs)
+	is := func(i int, lit string) bool { return i < n && segs[i] == lit }
+	switch {
+	case n == 1 && is(0, "access-policies") && method == http.MethodGet:
+		return &route{"ListAccessPolicies", false, s.listAccessPolicies}, nil
+	case n == 1 && is(0, "clusters"):
+		switch method {
+		case http.MethodGet:
+			return &route{"ListClusters", false, s.listClusters}, nil
+		case http.MethodPost:
+			return &route{"CreateCluster", true, s.createCluster}, nil
+		}
+	case n == 2 && is(0, "clusters") && method == http.MethodGet:
+		return &route{"DescribeCluster", false, s.describeCluster}, segs[1:]
+	case n == 3 && is(0, "clusters") && is(2, "update-config") && method == http.MethodPost:
+		return &route{"UpdateClusterConfig", true, s.updateClusterConfig}, segs[1:2]
+	case n == 3 && is(0, "clusters") && is(2, "access-entries"):
+		switch method {
+		case http.MethodGet:
+			return &route{"ListAccessEntries", false, s.listAccessEntries}, segs[1:2]
+		case http.MethodPost:
+			return &route{"CreateAccessEntry", true, s.createAccessEntry}, segs[1:2]
+		}
+	case n == 4 && is(0, "clusters") && is(2, "access-entries"):
+		labels := []string{segs[1], segs[3]}
+		switch method {
+		case http.MethodGet:
+			return &route{"DescribeAccessEntry", false, s.describeAccessEntry}, labels
+		case http.MethodPost:
+			return &route{"UpdateAccessEntry", true, s.updateAccessEntry}, labels
+		case http.MethodDelete:
+			return &route{"DeleteAccessEntry", true, s.deleteAccessEntry}, labels
+		}
+	case n == 5 && is(0, "clusters") && is(2, "access-entries") && is(4, "access-policies"):
+		labels := []string{segs[1], segs[3]}
+		switch method {
+		case http.MethodGet:
+			return &route{"ListAssociatedAccessPolicies", false, s.listAssociatedAccessPolicies}, labels
+		case http.MethodPost:
+			return &route{"AssociateAccessPolicy", true, s.associateAccessPolicy}, labels
+		}
+	case n == 6 && is(0, "clusters") && is(2, "access-entries") && is(4, "access-policies") && method == http.MethodDelete:
+		return &route{"DisassociateAccessPolicy", true, s.disassociateAccessPolicy}, []string{segs[1], segs[3], segs[5]}
+	case n == 2 && is(0, "tags"):
+		switch method {
+		case http.MethodGet:
+			return &route{"ListTagsForResource", false, s.listTagsForResource}, segs[1:]
+		case http.MethodPost:
+			return &route{"TagResource", true, s.tagResource}, segs[1:]
+		case http.MethodDelete:
+			return &route{"UntagResource", true, s.untagResource}, segs[1:]
+		}
+	}
+	return nil, nil
+}
+
+// decodeBody reads a JSON request body into v; an empty body leaves v as it is.
+func decodeBody(r *http.Request, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return errf(http.StatusBadRequest, "BadRequestException", "could not read the request body: %v", err)
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return errf(http.StatusBadRequest, "SerializationException", "the request body is not valid JSON for this operation: %v", err)
+	}
+	return nil
+}
+
+// page is one page of a sorted key list, from the query's maxResults and nextToken.
+type page struct {
+	max   int
+	after string // keys > after; "" = from the start
+}
+
+func parsePage(q url.Values) (page, error) {
+	p := page{max: 100}
+	if v := q.Get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return p, invalidParam("maxResults must be an integer between 1 and 100, got %q", v)
+		}
+		p.max = n
+	}
+	if t := q.Get("nextToken"); t != "" {
+		b, err := base64.RawURLEncoding.DecodeString(t)
+		if err != nil || len(b) == 0 {
+			return p, invalidParam("The nextToken %q is not valid; use the nextToken of the previous response.", t)
+		}
+		p.after = string(b)
+	}
+	return p, nil
+}
+
+// apply returns the keys of this page (keys must be sorted) and the token of the next, if any.
+func (p page) apply(keys []string) ([]string, *string) {
+	start := 0
+	if p.after != "" {
+		start = sort.SearchStrings(keys, p.after)
+		if start < len(keys) && keys[start] == p.after {
+			start++
+		}
+	}
+	end := start + p.max
+	if end >= len(keys) {
+		return keys[start:], nil
+	}
+	tok := base64.RawURLEncoding.EncodeToString([]byte(keys[end-1]))
+	return keys[start:end], &tok
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// cluster finds a cluster by name or answers EKS's 404.
+func cluster(d *state.Data, name string) (*state.Cluster, error) {
+	c, ok := d.Clusters[name]
+	if !ok {
+		return nil, notFound("No cluster found for name: %s.", name).withCluster(name)
+	}
+	return c, nil
+}
+
+// accessCluster is cluster plus the authentication-mode check every access-entry operation makes.
+func accessCluster(d *state.Data, name string) (*state.Cluster, error) {
+	c, err := cluster(d, name)
+	if err != nil {
+		return nil, err
+	}
+	if c.AuthenticationMode != "API" && c.AuthenticationMode != "API_AND_CONFIG_MAP" {
+		return nil, invalidRequest("The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.").withCluster(name)
+	}
+	return c, nil
+}
+
+func errEntryNotFound(clusterName string) *apiError {
+	return notFound("The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'.").withCluster(clusterName)
+}
+
+// entry finds an access entry by the principal ARN of its URI label.
+func entry(c *state.Cluster, principal string) (*state.AccessEntry, error) {
+	e, ok := c.Entries[principal]
+	if !ok {
+		return nil, errEntryNotFound(c.Name)
+	}
+	return e, nil
+}
+
+// regionOf returns the region of an ARN (its fourth field), or def.
+func regionOf(arn, def string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) == 6 && parts[3] != "" {
+		return parts[3]
+	}
+	return def
+}

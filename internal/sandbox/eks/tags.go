@@ -1,0 +1,119 @@
+package eks
+
+import (
+	"context"
+	"net/http"
+
+	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/wire"
+)
+
+// The tagging operations model only BadRequestException (400) and NotFoundException (404).
+func badRequest(format string, args ...any) *apiError {
+	return errf(http.StatusBadRequest, "BadRequestException", format, args...)
+}
+
+// taggable finds the tag map holder for a cluster or access-entry ARN.
+func taggable(d *state.Data, arn string) (*map[string]string, error) {
+	for _, c := range d.Clusters {
+		if c.Arn == arn {
+			return &c.Tags, nil
+		}
+		if !isEntryArn(arn) {
+			continue
+		}
+		for _, e := range c.Entries {
+			if e.AccessEntryArn == arn {
+				return &e.Tags, nil
+			}
+		}
+	}
+	return nil, errf(http.StatusNotFound, "NotFoundException", "Resource %s was not found; check the ARN with describe-cluster or describe-access-entry.", arn)
+}
+
+func (s *service) listTagsForResource(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
+	tags := map[string]string{}
+	err := s.st.Read(func(d *state.Data) error {
+		m, err := taggable(d, labels[0])
+		if err != nil {
+			return err
+		}
+		for k, v := range *m {
+			tags[k] = v
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"tags": tags})
+	return nil
+}
+
+func (s *service) tagResource(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
+	var in struct {
+		Tags map[string]string `json:"tags"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	err := s.st.Update(func(d *state.Data) error {
+		m, err := taggable(d, labels[0])
+		if err != nil {
+			return err
+		}
+		if len(in.Tags) == 0 {
+			return badRequest("tags is required and must hold at least one tag.")
+		}
+		merged := map[string]string{}
+		for k, v := range *m {
+			merged[k] = v
+		}
+		for k, v := range in.Tags {
+			merged[k] = v
+		}
+		if err := checkTags(in.Tags, badRequest); err != nil {
+			return err
+		}
+		if err := checkTags(merged, badRequest); err != nil {
+			return err
+		}
+		*m = merged
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{})
+	return nil
+}
+
+func (s *service) untagResource(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
+	keys := r.URL.Query()["tagKeys"]
+	err := s.st.Update(func(d *state.Data) error {
+		m, err := taggable(d, labels[0])
+		if err != nil {
+			return err
+		}
+		if len(keys) < 1 || len(keys) > 50 {
+			return badRequest("tagKeys must hold 1 to 50 keys, got %d.", len(keys))
+		}
+		for _, k := range keys {
+			if len(k) < 1 || len(k) > 128 {
+				return badRequest("Tag key %q must be 1 to 128 characters long.", k)
+			}
+		}
+		for _, k := range keys {
+			delete(*m, k)
+		}
+		if len(*m) == 0 {
+			*m = nil
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{})
+	return nil
+}

@@ -1,0 +1,402 @@
+// Package iam is the sandbox's IAM service: the awsQuery (XML) operations eksaccess and
+// the aws CLI use on users, groups, roles, managed policies and access keys, with IAM's
+// names, validation rules, error codes and pagination (shared/reference/aws-wire.md §2).
+//
+// Identity-based permissions are not evaluated: every authenticated caller may call every
+// operation. Trust policies are evaluated by the sts package (through policydoc).
+package iam
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"eksaccess/internal/sandbox/query"
+	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/wire"
+)
+
+// APIVersion is the only Version IAM answers.
+const APIVersion = "2010-05-08"
+
+type service struct {
+	st  *state.Store
+	cfg state.Config
+}
+
+type operation struct {
+	fn       func(s *service, ctx context.Context, p query.Params) (any, error)
+	mutating bool
+}
+
+var operations = map[string]operation{
+	"GetUser":                  {(*service).getUser, false},
+	"ListUsers":                {(*service).listUsers, false},
+	"CreateUser":               {(*service).createUser, true},
+	"GetGroup":                 {(*service).getGroup, false},
+	"ListGroups":               {(*service).listGroups, false},
+	"GetRole":                  {(*service).getRole, false},
+	"ListRoles":                {(*service).listRoles, false},
+	"CreateRole":               {(*service).createRole, true},
+	"UpdateRole":               {(*service).updateRole, true},
+	"UpdateAssumeRolePolicy":   {(*service).updateAssumeRolePolicy, true},
+	"DeleteRole":               {(*service).deleteRole, true},
+	"CreatePolicy":             {(*service).createPolicy, true},
+	"GetPolicy":                {(*service).getPolicy, false},
+	"GetPolicyVersion":         {(*service).getPolicyVersion, false},
+	"CreatePolicyVersion":      {(*service).createPolicyVersion, true},
+	"ListPolicies":             {(*service).listPolicies, false},
+	"AttachRolePolicy":         {(*service).attachRolePolicy, true},
+	"DetachRolePolicy":         {(*service).detachRolePolicy, true},
+	"ListAttachedRolePolicies": {(*service).listAttachedRolePolicies, false},
+	"CreateAccessKey":          {(*service).createAccessKey, true},
+}
+
+// New returns the IAM handler. The server calls it for requests signed for service "iam",
+// with the verified caller in the context (state.CallerFrom) and a request id
+// (wire.RequestID).
+func New(st *state.Store, cfg state.Config) http.Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &service{st: st, cfg: cfg}
+}
+
+func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, err := query.Parse(r)
+	if err != nil {
+		s.fail(ctx, w, err)
+		return
+	}
+	action, ok := p.Get("Action")
+	if !ok || action == "" {
+		state.SetOperation(ctx, "", false)
+		s.fail(ctx, w, query.Errorf(400, "MissingAction", "The request must contain the parameter Action."))
+		return
+	}
+	op, known := operations[action]
+	if v, given := p.Get("Version"); !known || (given && v != APIVersion) {
+		state.SetOperation(ctx, action, false)
+		ver := p.Str("Version")
+		s.fail(ctx, w, query.Errorf(400, "InvalidAction", "Could not find operation %s for version %s", action, ver))
+		return
+	}
+	state.SetOperation(ctx, action, op.mutating)
+	res, err := op.fn(s, ctx, p)
+	if err != nil {
+		s.fail(ctx, w, err)
+		return
+	}
+	wire.QueryResult(ctx, w, wire.IAMNamespace, action, res)
+}
+
+func (s *service) fail(ctx context.Context, w http.ResponseWriter, err error) {
+	query.WriteError(ctx, w, wire.IAMNamespace, "ServiceFailure", err)
+}
+
+func (s *service) now() time.Time { return s.cfg.Now().UTC() }
+
+// Constraint patterns of the IAM model (aws-wire.md §2.2); the second string of each pair
+// is the model's spelling, quoted in ValidationError messages.
+var (
+	nameRe          = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	namePat         = `[\w+=,.@-]+`
+	pathRe          = regexp.MustCompile(`^(/|/[\x{21}-\x{7E}]+/)$`)
+	pathPat         = `(\u002F)|(\u002F[\u0021-\u007E]+\u002F)`
+	policyPathRe    = regexp.MustCompile(`^((/[A-Za-z0-9\.,\+@=_-]+)*)/$`)
+	policyPathPat   = `((/[A-Za-z0-9\.,\+@=_-]+)*)/`
+	pathPrefixRe    = regexp.MustCompile(`^/[\x{21}-\x{7F}]*$`)
+	pathPrefixPat   = `\u002F[\u0021-\u007F]*`
+	policyDocRe     = regexp.MustCompile(`^[\x{09}\x{0A}\x{0D}\x{20}-\x{FF}]+$`)
+	policyDocPat    = `[\u0009\u000A\u000D\u0020-\u00FF]+`
+	descriptionRe   = regexp.MustCompile(`^[\x{09}\x{0A}\x{0D}\x{20}-\x{7E}\x{A1}-\x{FF}]*$`)
+	descriptionPat  = `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`
+	tagKeyRe        = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
+	tagKeyPat       = `[\p{L}\p{Z}\p{N}_.:/=+\-@]+`
+	tagValueRe      = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	tagValuePat     = `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`
+	versionIDRe     = regexp.MustCompile(`^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$`)
+	versionIDPat    = `v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`
+	policyDocMaxLen = 131072
+)
+
+// name validates a required IAM name parameter.
+func name(v *query.Validator, p query.Params, param, field string, max int) string {
+	s, ok := v.Required(p, param, field)
+	if ok {
+		v.Length(s, field, 1, max)
+		v.Pattern(s, field, nameRe, namePat)
+	}
+	return s
+}
+
+// optName validates an optional IAM name parameter.
+func optName(v *query.Validator, p query.Params, param, field string, max int) (string, bool) {
+	s, ok := p.Get(param)
+	if ok {
+		v.Length(s, field, 1, max)
+		v.Pattern(s, field, nameRe, namePat)
+	}
+	return s, ok
+}
+
+// entityPath validates an optional user/role/group Path (default "/").
+func entityPath(v *query.Validator, p query.Params) string {
+	s, ok := p.Get("Path")
+	if !ok {
+		return "/"
+	}
+	v.Length(s, "path", 1, 512)
+	v.Pattern(s, "path", pathRe, pathPat)
+	return s
+}
+
+// pathPrefix validates an optional PathPrefix (default "/").
+func pathPrefix(v *query.Validator, p query.Params, re *regexp.Regexp, pat string) string {
+	s, ok := p.Get("PathPrefix")
+	if !ok {
+		return "/"
+	}
+	v.Length(s, "pathPrefix", 1, 512)
+	v.Pattern(s, "pathPrefix", re, pat)
+	return s
+}
+
+func policyDocument(v *query.Validator, p query.Params, param, field string) string {
+	s, ok := v.Required(p, param, field)
+	if ok {
+		v.Length(s, field, 1, policyDocMaxLen)
+		v.Pattern(s, field, policyDocRe, policyDocPat)
+	}
+	return s
+}
+
+func description(v *query.Validator, p query.Params, max int) (string, bool) {
+	s, ok := p.Get("Description")
+	if ok {
+		v.Length(s, "description", 0, max)
+		v.Pattern(s, "description", descriptionRe, descriptionPat)
+	}
+	return s, ok
+}
+
+// tags validates Tags.member.N (at most 50, keys unique case-insensitively).
+func tags(v *query.Validator, p query.Params) ([]state.Tag, error) {
+	in := p.Tags("Tags")
+	if len(in) > 50 {
+		return nil, query.Errorf(400, "LimitExceeded", "The number of tags has reached the maximum limit of 50.")
+	}
+	seen := map[string]bool{}
+	out := make([]state.Tag, 0, len(in))
+	for i, t := range in {
+		field := "tags." + strconv.Itoa(i+1) + ".member.key"
+		v.Length(t.Key, field, 1, 128)
+		v.Pattern(t.Key, field, tagKeyRe, tagKeyPat)
+		vfield := "tags." + strconv.Itoa(i+1) + ".member.value"
+		v.Length(t.Value, vfield, 0, 256)
+		v.Pattern(t.Value, vfield, tagValueRe, tagValuePat)
+		if seen[strings.ToLower(t.Key)] {
+			return nil, query.Errorf(400, "InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+		}
+		seen[strings.ToLower(t.Key)] = true
+		out = append(out, state.Tag{Key: t.Key, Value: t.Value})
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func partition(d *state.Data) string {
+	if d.Partition == "" {
+		return "aws"
+	}
+	return d.Partition
+}
+
+// arn builds arn:PARTITION:iam::ACCOUNT:KIND<path><name>.
+func arn(d *state.Data, kind, path, name string) string {
+	return "arn:" + partition(d) + ":iam::" + d.Account + ":" + kind + path + name
+}
+
+// sortedKeys returns the keys of m sorted, for stable listing and Marker pagination.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// uniqueID returns a fresh id with prefix that no entity in used has.
+func uniqueID(prefix string, used func(id string) bool) string {
+	for {
+		id := query.NewID(prefix, 17)
+		if !used(id) {
+			return id
+		}
+	}
+}
+
+// idInUse reports whether any user, group, role or policy has id.
+func idInUse(d *state.Data, id string) bool {
+	for _, u := range d.Users {
+		if u.UserID == id {
+			return true
+		}
+	}
+	for _, g := range d.Groups {
+		if g.GroupID == id {
+			return true
+		}
+	}
+	for _, r := range d.Roles {
+		if r.RoleID == id {
+			return true
+		}
+	}
+	for _, p := range d.Policies {
+		if p.PolicyID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func noSuchUser(name string) error {
+	return query.Errorf(404, "NoSuchEntity", "The user with name %s cannot be found.", name)
+}
+
+func noSuchRole(name string) error {
+	return query.Errorf(404, "NoSuchEntity", "The role with name %s cannot be found.", name)
+}
+
+// callerUserName resolves an omitted UserName to the calling IAM user, as GetUser and
+// CreateAccessKey do; role sessions have no user.
+func callerUserName(ctx context.Context) (string, error) {
+	c := state.CallerFrom(ctx)
+	if c == nil || c.Session || c.UserName == "" {
+		return "", query.Errorf(400, "ValidationError", "Must specify userName when calling with non-User credentials")
+	}
+	return c.UserName, nil
+}
+
+// XML shapes (element order = model order, aws-wire.md §2.3).
+
+type xmlList[T any] struct {
+	Member []T `xml:"member"`
+}
+
+type xmlTag struct {
+	Key   string `xml:"Key"`
+	Value string `xml:"Value"`
+}
+
+func xmlTags(tags []state.Tag) *xmlList[xmlTag] {
+	if len(tags) == 0 {
+		return nil
+	}
+	l := &xmlList[xmlTag]{}
+	for _, t := range tags {
+		l.Member = append(l.Member, xmlTag{Key: t.Key, Value: t.Value})
+	}
+	return l
+}
+
+type xmlUser struct {
+	Path       string           `xml:"Path"`
+	UserName   string           `xml:"UserName"`
+	UserID     string           `xml:"UserId"`
+	Arn        string           `xml:"Arn"`
+	CreateDate string           `xml:"CreateDate"`
+	Tags       *xmlList[xmlTag] `xml:"Tags,omitempty"`
+}
+
+func toXMLUser(u *state.User, withTags bool) xmlUser {
+	x := xmlUser{Path: u.Path, UserName: u.UserName, UserID: u.UserID, Arn: u.Arn, CreateDate: wire.ISO(u.CreateDate)}
+	if withTags {
+		x.Tags = xmlTags(u.Tags)
+	}
+	return x
+}
+
+type xmlGroup struct {
+	Path       string `xml:"Path"`
+	GroupName  string `xml:"GroupName"`
+	GroupID    string `xml:"GroupId"`
+	Arn        string `xml:"Arn"`
+	CreateDate string `xml:"CreateDate"`
+}
+
+func toXMLGroup(g *state.Group) xmlGroup {
+	return xmlGroup{Path: g.Path, GroupName: g.GroupName, GroupID: g.GroupID, Arn: g.Arn, CreateDate: wire.ISO(g.CreateDate)}
+}
+
+type xmlRole struct {
+	Path                     string           `xml:"Path"`
+	RoleName                 string           `xml:"RoleName"`
+	RoleID                   string           `xml:"RoleId"`
+	Arn                      string           `xml:"Arn"`
+	CreateDate               string           `xml:"CreateDate"`
+	AssumeRolePolicyDocument string           `xml:"AssumeRolePolicyDocument,omitempty"`
+	Description              string           `xml:"Description,omitempty"`
+	MaxSessionDuration       int              `xml:"MaxSessionDuration,omitempty"`
+	Tags                     *xmlList[xmlTag] `xml:"Tags,omitempty"`
+}
+
+func toXMLRole(r *state.Role, withTags bool) xmlRole {
+	x := xmlRole{
+		Path: r.Path, RoleName: r.RoleName, RoleID: r.RoleID, Arn: r.Arn,
+		CreateDate:               wire.ISO(r.CreateDate),
+		AssumeRolePolicyDocument: query.EncodePolicy(r.AssumeRolePolicyDocument),
+		Description:              r.Description,
+		MaxSessionDuration:       maxSession(r),
+	}
+	if withTags {
+		x.Tags = xmlTags(r.Tags)
+	}
+	return x
+}
+
+// maxSession is a role's MaxSessionDuration (a seed may leave it 0: IAM's default is 3600).
+func maxSession(r *state.Role) int {
+	if r.MaxSessionDuration == 0 {
+		return 3600
+	}
+	return r.MaxSessionDuration
+}
+
+type xmlPolicy struct {
+	PolicyName                    string           `xml:"PolicyName"`
+	PolicyID                      string           `xml:"PolicyId"`
+	Arn                           string           `xml:"Arn"`
+	Path                          string           `xml:"Path"`
+	DefaultVersionID              string           `xml:"DefaultVersionId"`
+	AttachmentCount               int              `xml:"AttachmentCount"`
+	PermissionsBoundaryUsageCount int              `xml:"PermissionsBoundaryUsageCount"`
+	IsAttachable                  bool             `xml:"IsAttachable"`
+	Description                   string           `xml:"Description,omitempty"`
+	CreateDate                    string           `xml:"CreateDate"`
+	UpdateDate                    string           `xml:"UpdateDate"`
+	Tags                          *xmlList[xmlTag] `xml:"Tags,omitempty"`
+}
+
+// toXMLPolicy renders a policy; ListPolicies leaves out Description and Tags, as IAM does.
+func toXMLPolicy(p *state.ManagedPolicy, full bool) xmlPolicy {
+	x := xmlPolicy{
+		PolicyName: p.PolicyName, PolicyID: p.PolicyID, Arn: p.Arn, Path: p.Path,
+		DefaultVersionID: defaultVersion(p), AttachmentCount: p.AttachmentCount,
+		IsAttachable: true, CreateDate: wire.ISO(p.CreateDate), UpdateDate: wire.ISO(p.UpdateDate),
+	}
+	if full {
+		x.Description = p.Description
+		x.Tags = xmlTags(p.Tags)
+	}
+	return x
+}

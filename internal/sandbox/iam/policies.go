@@ -1,0 +1,299 @@
+package iam
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"eksaccess/internal/sandbox/iam/policydoc"
+	"eksaccess/internal/sandbox/query"
+	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/wire"
+)
+
+// maxPolicyVersions is IAM's fixed limit of versions kept per managed policy.
+const maxPolicyVersions = 5
+
+func defaultVersion(p *state.ManagedPolicy) string {
+	if p.DefaultVersionID == "" {
+		return "v1"
+	}
+	return p.DefaultVersionID
+}
+
+// versions returns a policy's versions; a policy seeded with only Document has one.
+func versions(p *state.ManagedPolicy) []state.PolicyVersion {
+	if len(p.Versions) > 0 {
+		return p.Versions
+	}
+	return []state.PolicyVersion{{VersionID: defaultVersion(p), Document: p.Document, CreateDate: p.CreateDate}}
+}
+
+func validateIdentity(doc string) error {
+	err := policydoc.ValidateIdentity(doc)
+	var me *policydoc.MalformedError
+	if errors.As(err, &me) {
+		return query.Errorf(400, "MalformedPolicyDocument", "%s", me.Msg)
+	}
+	return err
+}
+
+func noSuchPolicy(a string) error {
+	return query.Errorf(404, "NoSuchEntity", "Policy %s was not found.", a)
+}
+
+type createPolicyResult struct {
+	Policy xmlPolicy `xml:"Policy"`
+}
+
+func (s *service) createPolicy(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	policyName := name(&v, p, "PolicyName", "policyName", 128)
+	path := "/"
+	if pp, ok := p.Get("Path"); ok {
+		v.Length(pp, "path", 1, 512)
+		v.Pattern(pp, "path", policyPathRe, policyPathPat)
+		path = pp
+	}
+	doc := policyDocument(&v, p, "PolicyDocument", "policyDocument")
+	desc, _ := description(&v, p, 1000)
+	tags, err := tags(&v, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := validateIdentity(doc); err != nil {
+		return nil, err
+	}
+	var res createPolicyResult
+	err = s.st.Update(func(d *state.Data) error {
+		// Customer managed policy names are unique in the account whatever their path.
+		for _, pol := range d.Policies {
+			if !pol.AWSManaged && strings.EqualFold(pol.PolicyName, policyName) {
+				return query.Errorf(409, "EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", policyName)
+			}
+		}
+		now := s.now()
+		pol := &state.ManagedPolicy{
+			PolicyName:       policyName,
+			PolicyID:         uniqueID("ANPA", func(id string) bool { return idInUse(d, id) }),
+			Arn:              arn(d, "policy", path, policyName),
+			Path:             path,
+			Description:      desc,
+			Document:         doc,
+			DefaultVersionID: "v1",
+			CreateDate:       now,
+			UpdateDate:       now,
+			Tags:             tags,
+			Versions:         []state.PolicyVersion{{VersionID: "v1", Document: doc, CreateDate: now}},
+		}
+		if d.Policies == nil {
+			d.Policies = map[string]*state.ManagedPolicy{}
+		}
+		d.Policies[pol.Arn] = pol
+		d.Seq++
+		res.Policy = toXMLPolicy(pol, true)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+type getPolicyResult struct {
+	Policy xmlPolicy `xml:"Policy"`
+}
+
+func (s *service) getPolicy(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	pa := policyArn(&v, p)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkArn(pa); err != nil {
+		return nil, err
+	}
+	var res getPolicyResult
+	err := s.st.Read(func(d *state.Data) error {
+		pol, ok := d.Policies[pa]
+		if !ok {
+			return noSuchPolicy(pa)
+		}
+		res.Policy = toXMLPolicy(pol, true)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+type xmlPolicyVersion struct {
+	Document         string `xml:"Document,omitempty"`
+	VersionID        string `xml:"VersionId"`
+	IsDefaultVersion bool   `xml:"IsDefaultVersion"`
+	CreateDate       string `xml:"CreateDate"`
+}
+
+type getPolicyVersionResult struct {
+	PolicyVersion xmlPolicyVersion `xml:"PolicyVersion"`
+}
+
+func (s *service) getPolicyVersion(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	pa := policyArn(&v, p)
+	vid, ok := v.Required(p, "VersionId", "versionId")
+	if ok {
+		v.Pattern(vid, "versionId", versionIDRe, versionIDPat)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkArn(pa); err != nil {
+		return nil, err
+	}
+	var res getPolicyVersionResult
+	err := s.st.Read(func(d *state.Data) error {
+		pol, ok := d.Policies[pa]
+		if !ok {
+			return noSuchPolicy(pa)
+		}
+		for _, pv := range versions(pol) {
+			if pv.VersionID == vid {
+				res.PolicyVersion = xmlPolicyVersion{
+					Document:         query.EncodePolicy(pv.Document),
+					VersionID:        pv.VersionID,
+					IsDefaultVersion: pv.VersionID == defaultVersion(pol),
+					CreateDate:       wire.ISO(pv.CreateDate),
+				}
+				return nil
+			}
+		}
+		return query.Errorf(404, "NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", pa, vid)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+type createPolicyVersionResult struct {
+	PolicyVersion xmlPolicyVersion `xml:"PolicyVersion"`
+}
+
+func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	pa := policyArn(&v, p)
+	doc := policyDocument(&v, p, "PolicyDocument", "policyDocument")
+	setDefault := v.Bool(p, "SetAsDefault", "setAsDefault")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkArn(pa); err != nil {
+		return nil, err
+	}
+	if err := validateIdentity(doc); err != nil {
+		return nil, err
+	}
+	var res createPolicyVersionResult
+	err := s.st.Update(func(d *state.Data) error {
+		pol, ok := d.Policies[pa]
+		if !ok {
+			return noSuchPolicy(pa)
+		}
+		if pol.AWSManaged {
+			c := state.CallerFrom(ctx)
+			who := "anonymous"
+			if c != nil {
+				who = c.Arn
+			}
+			return query.Errorf(403, "AccessDenied", "User: %s is not authorized to perform: iam:CreatePolicyVersion on resource: policy %s", who, pa)
+		}
+		vs := versions(pol)
+		if len(vs) >= maxPolicyVersions {
+			return query.Errorf(409, "LimitExceeded", "A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
+		}
+		// Version ids only grow (v1, v2, …), even after versions are deleted.
+		next := 0
+		for _, pv := range vs {
+			num, _, _ := strings.Cut(strings.TrimPrefix(pv.VersionID, "v"), ".")
+			if n, err := strconv.Atoi(num); err == nil && n > next {
+				next = n
+			}
+		}
+		now := s.now()
+		pv := state.PolicyVersion{VersionID: "v" + strconv.Itoa(next+1), Document: doc, CreateDate: now}
+		pol.Versions = append(append([]state.PolicyVersion{}, vs...), pv)
+		if setDefault {
+			pol.DefaultVersionID = pv.VersionID
+			pol.Document = doc
+		}
+		pol.UpdateDate = now
+		res.PolicyVersion = xmlPolicyVersion{VersionID: pv.VersionID, IsDefaultVersion: setDefault, CreateDate: wire.ISO(now)}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+type listPoliciesResult struct {
+	Policies    xmlList[xmlPolicy] `xml:"Policies"`
+	IsTruncated bool               `xml:"IsTruncated"`
+	Marker      string             `xml:"Marker,omitempty"`
+}
+
+func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	scope := "All"
+	if sc, ok := p.Get("Scope"); ok {
+		v.Enum(sc, "scope", "All", "AWS", "Local")
+		scope = sc
+	}
+	onlyAttached := v.Bool(p, "OnlyAttached", "onlyAttached")
+	prefix := pathPrefix(&v, p, policyPathRe, policyPathPat)
+	usage, ok := p.Get("PolicyUsageFilter")
+	if ok {
+		v.Enum(usage, "policyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var res listPoliciesResult
+	err := s.st.Read(func(d *state.Data) error {
+		byKey := map[string]*state.ManagedPolicy{}
+		for _, pol := range d.Policies {
+			switch {
+			case scope == "AWS" && !pol.AWSManaged, scope == "Local" && pol.AWSManaged:
+				continue
+			case onlyAttached && pol.AttachmentCount == 0:
+				continue
+			case !strings.HasPrefix(pol.Path, prefix):
+				continue
+			case usage == "PermissionsBoundary":
+				continue // the sandbox keeps no permissions boundaries
+			}
+			byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
+		}
+		keys := sortedKeys(byKey)
+		pg, err := query.Paginate(p, keys)
+		if err != nil {
+			return err
+		}
+		res.Policies.Member = []xmlPolicy{}
+		for _, k := range keys[pg.Start:pg.End] {
+			res.Policies.Member = append(res.Policies.Member, toXMLPolicy(byKey[k], false))
+		}
+		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -1,0 +1,317 @@
+// Package kube serves the sandbox's Kubernetes API endpoints, one per EKS cluster, enough
+// for `kubectl auth whoami` and `kubectl auth can-i` to show what a grant really allows:
+// /version, legacy discovery, SelfSubjectReview and SelfSubjectAccessReview. Callers
+// authenticate with EKS bearer tokens (k8s-aws-v1.…) signed with the sandbox's keys; they
+// are mapped to their access entries (or aws-auth mappings) and authorised with the same
+// evaluator as `eksaccess can-i`. Facts: shared/reference/aws-wire.md §7 and §8.
+package kube
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"eksaccess/internal/kubeauth"
+	"eksaccess/internal/policy"
+	"eksaccess/internal/sandbox/state"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/version"
+)
+
+// PathPrefix starts every cluster's endpoint path: https://HOST:PORT/k8s/{cluster}.
+const PathPrefix = "/k8s/"
+
+// AuthErrorHeader carries, on 401 answers, why the token was refused (never the token).
+const AuthErrorHeader = "X-Eksaccess-Auth-Error"
+
+// defaultMinor is the Kubernetes minor version served when a cluster's own is unusable; it
+// decides which kubectl the gcloud dispatcher at /usr/bin/kubectl runs (aws-wire.md §8.1).
+const defaultMinor = "32"
+
+type handler struct {
+	st  *state.Store
+	cfg state.Config
+}
+
+// New returns the handler for every cluster's Kubernetes endpoint; a cluster's
+// endpoint is https://HOST:PORT/k8s/{cluster}. It also answers GET /version at the root.
+func New(st *state.Store, cfg state.Config) http.Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &handler{st: st, cfg: cfg}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/version" || r.URL.Path == "/version/" {
+		state.SetOperation(r.Context(), "GetVersion", false)
+		writeJSON(w, http.StatusOK, versionInfo(defaultMinor))
+		return
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, PathPrefix)
+	if !ok {
+		writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+		return
+	}
+	cluster, sub, _ := strings.Cut(rest, "/")
+	sub = "/" + sub
+
+	var (
+		clusterVersion string
+		found          bool
+	)
+	h.st.Read(func(d *state.Data) error {
+		if c, ok := d.Clusters[cluster]; ok {
+			found, clusterVersion = true, c.Version
+		}
+		return nil
+	})
+	if !found || cluster == "" {
+		writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "no cluster named "+cluster+" in the sandbox")
+		return
+	}
+
+	id, authErr := h.authenticate(r, cluster)
+	if authErr != nil {
+		public := sub == "/version" || sub == "/healthz" || sub == "/livez" || sub == "/readyz"
+		if !(errors.Is(authErr, errNoToken) && public) {
+			state.SetOperation(r.Context(), "Unauthorized", false)
+			w.Header().Set(AuthErrorHeader, authErr.Error())
+			writeStatus(w, http.StatusUnauthorized, metav1.StatusReasonUnauthorized, "Unauthorized")
+			return
+		}
+	}
+
+	switch {
+	case sub == "/version" || sub == "/version/":
+		state.SetOperation(r.Context(), "GetVersion", false)
+		writeJSON(w, http.StatusOK, versionInfo(minorOf(clusterVersion)))
+	case sub == "/healthz" || sub == "/livez" || sub == "/readyz":
+		state.SetOperation(r.Context(), "Health", false)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok"))
+	case sub == "/apis/authentication.k8s.io/v1/selfsubjectreviews":
+		h.selfSubjectReview(w, r, id)
+	case sub == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews":
+		h.selfSubjectAccessReview(w, r, id)
+	default:
+		if doc, ok := discovery(sub, r.Host); ok {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				writeStatus(w, http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed, "the server does not allow this method on the requested resource")
+				return
+			}
+			state.SetOperation(r.Context(), "Discovery", false)
+			writeJSON(w, http.StatusOK, doc)
+			return
+		}
+		writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+	}
+}
+
+// minorOf turns a cluster version such as "1.31" into its minor, falling back to 32.
+func minorOf(v string) string {
+	major, minor, ok := strings.Cut(v, ".")
+	if !ok || major != "1" || minor == "" || strings.Trim(minor, "0123456789") != "" {
+		return defaultMinor
+	}
+	return minor
+}
+
+func versionInfo(minor string) version.Info {
+	return version.Info{
+		Major:        "1",
+		Minor:        minor,
+		GitVersion:   "v1." + minor + ".0-eks-sandbox",
+		GitTreeState: "clean",
+		BuildDate:    "2026-01-01T00:00:00Z",
+		GoVersion:    "go1.26",
+		Compiler:     "gc",
+		Platform:     "linux/amd64",
+	}
+}
+
+// identity is who the cluster thinks the caller is, and what it may do.
+type identity struct {
+	username string
+	uid      string
+	groups   []string
+	extra    map[string][]string
+	entry    policy.Entry
+}
+
+var errNoToken = errors.New("no bearer token")
+
+// authenticate verifies the bearer token for cluster and maps its signer to an access entry
+// (API and API_AND_CONFIG_MAP modes) or an aws-auth mapping (CONFIG_MAP modes).
+func (h *handler) authenticate(r *http.Request, cluster string) (*identity, error) {
+	authz := r.Header.Get("Authorization")
+	if authz == "" {
+		return nil, errNoToken
+	}
+	scheme, tok, _ := strings.Cut(authz, " ")
+	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return nil, errors.New("authorization is not a bearer token")
+	}
+	now := h.cfg.Now()
+	var id *identity
+	err := h.st.Read(func(d *state.Data) error {
+		var cred state.Credential
+		expired := false
+		_, err := kubeauth.Verify(strings.TrimSpace(tok), cluster, now, func(akid string) (string, string, bool) {
+			c, ok, exp := d.LookupCredential(akid, now)
+			cred, expired = c, exp
+			return c.SecretAccessKey, c.SessionToken, ok
+		})
+		if err != nil {
+			if expired {
+				return errors.New("the credentials that signed the token have expired: assume the role again")
+			}
+			return err
+		}
+		c, ok := d.Clusters[cluster]
+		if !ok {
+			return errors.New("cluster " + cluster + " is gone")
+		}
+		id = mapIdentity(d, c, cred)
+		if id == nil {
+			return errors.New(cred.Caller.PrincipalArn + " has no access entry on cluster " + cluster)
+		}
+		return nil
+	})
+	return id, err
+}
+
+// mapIdentity finds the caller's access entry (or aws-auth mapping) and builds the user
+// Kubernetes sees; nil when the caller is not mapped.
+func mapIdentity(d *state.Data, c *state.Cluster, cred state.Credential) *identity {
+	caller := cred.Caller
+	mode := strings.ToUpper(c.AuthenticationMode)
+	var (
+		username string
+		groups   []string
+		entry    policy.Entry
+		mapped   bool
+	)
+	if mode != "CONFIG_MAP" {
+		if e := findEntry(c, caller.PrincipalArn); e != nil {
+			mapped = true
+			username = e.Username
+			if username == "" {
+				username = defaultUsername(d, caller)
+			}
+			groups = append(groups, e.KubernetesGroups...)
+			entry = toPolicyEntry(e)
+		}
+	}
+	if !mapped && mode != "API" {
+		if m, ok := awsAuthLookup(c.AwsAuth, caller.PrincipalArn, caller.Session); ok {
+			mapped = true
+			username = m.Username
+			if username == "" {
+				username = defaultUsername(d, caller)
+			}
+			groups = append(groups, m.Groups...)
+			entry = policy.Entry{PrincipalArn: caller.PrincipalArn, Type: "STANDARD", Groups: m.Groups}
+		}
+	}
+	if !mapped {
+		return nil
+	}
+	username = expandUsername(username, caller)
+	entry.Username = username
+	userID, _, _ := strings.Cut(caller.UserID, ":")
+	id := &identity{
+		username: username,
+		uid:      "aws-iam-authenticator:" + caller.Account + ":" + userID,
+		groups:   append(groups, "system:authenticated"),
+		extra: map[string][]string{
+			"accessKeyId":  {cred.AccessKeyID},
+			"arn":          {caller.Arn},
+			"canonicalArn": {caller.PrincipalArn},
+			"principalId":  {userID},
+		},
+		entry: entry,
+	}
+	if caller.SessionName != "" {
+		id.extra["sessionName"] = []string{caller.SessionName}
+	}
+	return id
+}
+
+func findEntry(c *state.Cluster, principal string) *state.AccessEntry {
+	if e, ok := c.Entries[principal]; ok {
+		return e
+	}
+	for k, e := range c.Entries {
+		if strings.EqualFold(k, principal) {
+			return e
+		}
+	}
+	return nil
+}
+
+// defaultUsername is what EKS assigns when an entry has no username: the user ARN, or for
+// a role arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/{{SessionName}}.
+func defaultUsername(d *state.Data, caller state.Caller) string {
+	if !caller.Session {
+		return caller.PrincipalArn
+	}
+	return "arn:" + d.Partition + ":sts::" + caller.Account + ":assumed-role/" + caller.RoleName + "/{{SessionName}}"
+}
+
+// expandUsername fills the username template variables EKS (aws-iam-authenticator) knows:
+// {{AccountID}}, {{SessionName}} (with '@' replaced by '-'), {{SessionNameRaw}} and
+// {{AccessKeyID}}. Node variables ({{EC2PrivateDNSName}}, …) are left as they are.
+func expandUsername(tmpl string, caller state.Caller) string {
+	return strings.NewReplacer(
+		"{{AccountID}}", caller.Account,
+		"{{SessionNameRaw}}", caller.SessionName,
+		"{{SessionName}}", strings.ReplaceAll(caller.SessionName, "@", "-"),
+		"{{AccessKeyID}}", caller.AccessKeyID,
+	).Replace(tmpl)
+}
+
+func toPolicyEntry(e *state.AccessEntry) policy.Entry {
+	pe := policy.Entry{PrincipalArn: e.PrincipalArn, Type: e.Type, Username: e.Username, Groups: append([]string(nil), e.KubernetesGroups...)}
+	arns := make([]string, 0, len(e.Policies))
+	for arn := range e.Policies {
+		arns = append(arns, arn)
+	}
+	sort.Strings(arns)
+	for _, arn := range arns {
+		p := e.Policies[arn]
+		pe.Associations = append(pe.Associations, policy.Association{PolicyArn: p.PolicyArn, ScopeType: p.ScopeType, Namespaces: append([]string(nil), p.Namespaces...)})
+	}
+	return pe
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeStatus(w, http.StatusInternalServerError, metav1.StatusReasonInternalError, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(b)
+}
+
+// writeStatus answers with a Kubernetes Status object, which kubectl prints as
+// "Error from server (Reason): message".
+func writeStatus(w http.ResponseWriter, code int, reason metav1.StatusReason, msg string) {
+	s := metav1.Status{
+		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		Status:   metav1.StatusFailure,
+		Message:  msg,
+		Reason:   reason,
+		Code:     int32(code),
+	}
+	b, _ := json.Marshal(s)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(b)
+}

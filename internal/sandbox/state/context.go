@@ -1,0 +1,73 @@
+package state
+
+import (
+	"context"
+	"time"
+)
+
+// Caller is the authenticated identity of a request, set by the server after SigV4 verification.
+type Caller struct {
+	Account     string // 12-digit account
+	Arn         string // as GetCallerIdentity shows it: user ARN, or arn:aws:sts::ACCT:assumed-role/NAME/SESSION
+	UserID      string // AIDA… for users; ROLEID:SESSION for sessions
+	AccessKeyID string
+	// PrincipalArn is the IAM ARN EKS maps the caller to: the user ARN, or the role ARN with its path.
+	PrincipalArn string
+	UserName     string // IAM user name (users only)
+	RoleName     string // sessions only
+	SessionName  string // sessions only
+	MFA          bool   // the session was created with a valid MFA token
+	Session      bool   // temporary credentials
+}
+
+// Config is what the server tells its services about the sandbox's behaviour.
+type Config struct {
+	// Now is the sandbox clock.
+	Now func() time.Time
+	// ConsistencyDelay: a newly created IAM principal is refused by CreateAccessEntry with
+	// "invalid principal" for this long, and AssociateAccessPolicy within this long of
+	// CreateAccessEntry may answer 404 (as real IAM/EKS eventual consistency does).
+	ConsistencyDelay time.Duration
+	// KubeEndpoint returns the HTTPS URL of the Kubernetes API endpoint for a cluster.
+	KubeEndpoint func(cluster string) string
+	// CAData returns the base64 PEM of the CA that signs the Kubernetes endpoints.
+	CAData func() string
+}
+
+type ctxKey int
+
+const (
+	callerKey ctxKey = iota
+	opKey
+)
+
+// WithCaller returns ctx carrying the caller.
+func WithCaller(ctx context.Context, c *Caller) context.Context {
+	return context.WithValue(ctx, callerKey, c)
+}
+
+// CallerFrom returns the caller of the request, or nil.
+func CallerFrom(ctx context.Context) *Caller {
+	c, _ := ctx.Value(callerKey).(*Caller)
+	return c
+}
+
+// OpInfo is filled by a service handler so the server's request log can name the operation.
+type OpInfo struct {
+	Service   string
+	Operation string
+	Mutating  bool
+}
+
+// WithOpInfo returns ctx carrying op.
+func WithOpInfo(ctx context.Context, op *OpInfo) context.Context {
+	return context.WithValue(ctx, opKey, op)
+}
+
+// SetOperation records the operation name (and whether it changes state) for the request log.
+func SetOperation(ctx context.Context, name string, mutating bool) {
+	if op, ok := ctx.Value(opKey).(*OpInfo); ok {
+		op.Operation = name
+		op.Mutating = mutating
+	}
+}

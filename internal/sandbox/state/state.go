@@ -1,0 +1,210 @@
+// Package state holds the sandbox's data model and its on-disk store.
+//
+// Every service of the sandbox (eks, iam, sts, sagemaker, kube) reads and
+// changes the one Data value through a Store. A Store owns its directory
+// exclusively (an flock), persists each change atomically (write to a
+// temporary file, fsync, rename), and batches concurrent changes into one
+// write (group commit), so a crash mid-write leaves the previous state intact.
+package state
+
+import (
+	"time"
+)
+
+// Data is the whole sandbox: one AWS account in one partition.
+type Data struct {
+	Version   int    `json:"version"`
+	Account   string `json:"account"`
+	Partition string `json:"partition"`
+	Region    string `json:"region"`
+	// Seq is a counter for generated identifiers (ids, keys); always increase it.
+	Seq int64 `json:"seq"`
+
+	Clusters   map[string]*Cluster         `json:"clusters"`   // EKS clusters by name
+	HyperPod   map[string]*HyperPodCluster `json:"hyperpod"`   // SageMaker HyperPod clusters by name
+	Users      map[string]*User            `json:"users"`      // by lower-cased user name (IAM names are case-insensitive)
+	Groups     map[string]*Group           `json:"groups"`     // by lower-cased group name
+	Roles      map[string]*Role            `json:"roles"`      // by lower-cased role name
+	Policies   map[string]*ManagedPolicy   `json:"policies"`   // IAM managed policies by ARN
+	AccessKeys map[string]*AccessKey       `json:"accessKeys"` // long-term keys (AKIA…) by key id
+	Sessions   map[string]*Session         `json:"sessions"`   // temporary keys (ASIA…) by key id
+	MFADevices map[string]*MFADevice       `json:"mfaDevices"` // by serial number (ARN)
+}
+
+// Cluster is an EKS cluster.
+type Cluster struct {
+	Name                                    string                  `json:"name"`
+	Arn                                     string                  `json:"arn"`
+	ID                                      string                  `json:"id"`
+	Version                                 string                  `json:"version"`
+	PlatformVersion                         string                  `json:"platformVersion"`
+	RoleArn                                 string                  `json:"roleArn"`
+	Status                                  string                  `json:"status"`
+	CreatedAt                               time.Time               `json:"createdAt"`
+	AuthenticationMode                      string                  `json:"authenticationMode"`
+	BootstrapClusterCreatorAdminPermissions bool                    `json:"bootstrapClusterCreatorAdminPermissions"`
+	CreatorArn                              string                  `json:"creatorArn"` // IAM principal ARN of the creator (role ARN with path for sessions)
+	Tags                                    map[string]string       `json:"tags,omitempty"`
+	Entries                                 map[string]*AccessEntry `json:"entries"` // by principal ARN
+	Updates                                 map[string]*Update      `json:"updates,omitempty"`
+	// AwsAuth is the aws-auth ConfigMap's data (mapRoles, mapUsers, mapAccounts), served by the
+	// sandbox's Kubernetes endpoint for CONFIG_MAP and API_AND_CONFIG_MAP clusters.
+	AwsAuth map[string]string `json:"awsAuth,omitempty"`
+}
+
+// AccessEntry is an EKS access entry.
+type AccessEntry struct {
+	PrincipalArn     string                       `json:"principalArn"`
+	AccessEntryArn   string                       `json:"accessEntryArn"`
+	Type             string                       `json:"type"`
+	Username         string                       `json:"username"`
+	KubernetesGroups []string                     `json:"kubernetesGroups"`
+	Tags             map[string]string            `json:"tags,omitempty"`
+	CreatedAt        time.Time                    `json:"createdAt"`
+	ModifiedAt       time.Time                    `json:"modifiedAt"`
+	Policies         map[string]*AssociatedPolicy `json:"policies"` // by access policy ARN
+	// ClientRequestToken of the create call, for idempotent retries.
+	ClientRequestToken string `json:"clientRequestToken,omitempty"`
+	// PropagationShown records that AssociateAccessPolicy already answered this entry's one
+	// "principalArn could not be found" of the consistency delay, so later calls succeed.
+	PropagationShown bool `json:"propagationShown,omitempty"`
+}
+
+// AssociatedPolicy is an access policy associated with an access entry.
+type AssociatedPolicy struct {
+	PolicyArn    string    `json:"policyArn"`
+	ScopeType    string    `json:"scopeType"` // cluster | namespace
+	Namespaces   []string  `json:"namespaces"`
+	AssociatedAt time.Time `json:"associatedAt"`
+	ModifiedAt   time.Time `json:"modifiedAt"`
+}
+
+// Update is the record UpdateClusterConfig returns.
+type Update struct {
+	ID        string      `json:"id"`
+	Status    string      `json:"status"`
+	Type      string      `json:"type"`
+	Params    [][2]string `json:"params"`
+	CreatedAt time.Time   `json:"createdAt"`
+}
+
+// HyperPodCluster is a SageMaker HyperPod cluster orchestrated by an EKS cluster.
+type HyperPodCluster struct {
+	ClusterName    string          `json:"clusterName"`
+	ClusterArn     string          `json:"clusterArn"`
+	ClusterStatus  string          `json:"clusterStatus"`
+	CreationTime   time.Time       `json:"creationTime"`
+	EksClusterArn  string          `json:"eksClusterArn"`
+	InstanceGroups []InstanceGroup `json:"instanceGroups"`
+}
+
+// InstanceGroup is a HyperPod instance group (only what DescribeCluster shows).
+type InstanceGroup struct {
+	InstanceGroupName string `json:"instanceGroupName"`
+	InstanceType      string `json:"instanceType"`
+	CurrentCount      int    `json:"currentCount"`
+	TargetCount       int    `json:"targetCount"`
+	ExecutionRole     string `json:"executionRole"`
+}
+
+// Tag is an IAM tag.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// User is an IAM user.
+type User struct {
+	Path       string    `json:"path"`
+	UserName   string    `json:"userName"`
+	UserID     string    `json:"userId"`
+	Arn        string    `json:"arn"`
+	CreateDate time.Time `json:"createDate"`
+	Tags       []Tag     `json:"tags,omitempty"`
+}
+
+// Group is an IAM group; Members holds user names as created.
+type Group struct {
+	Path       string    `json:"path"`
+	GroupName  string    `json:"groupName"`
+	GroupID    string    `json:"groupId"`
+	Arn        string    `json:"arn"`
+	CreateDate time.Time `json:"createDate"`
+	Members    []string  `json:"members"`
+}
+
+// Role is an IAM role. AssumeRolePolicyDocument is the raw JSON (not URL-encoded).
+type Role struct {
+	Path                     string    `json:"path"`
+	RoleName                 string    `json:"roleName"`
+	RoleID                   string    `json:"roleId"`
+	Arn                      string    `json:"arn"`
+	CreateDate               time.Time `json:"createDate"`
+	AssumeRolePolicyDocument string    `json:"assumeRolePolicyDocument"`
+	Description              string    `json:"description,omitempty"`
+	MaxSessionDuration       int       `json:"maxSessionDuration"`
+	Tags                     []Tag     `json:"tags,omitempty"`
+	AttachedPolicies         []string  `json:"attachedPolicies"` // policy ARNs
+	// ServiceLinked marks roles under /aws-service-role/ (EKS refuses them as principals).
+	ServiceLinked bool `json:"serviceLinked,omitempty"`
+}
+
+// ManagedPolicy is an IAM managed policy (customer or AWS managed).
+type ManagedPolicy struct {
+	PolicyName       string    `json:"policyName"`
+	PolicyID         string    `json:"policyId"`
+	Arn              string    `json:"arn"`
+	Path             string    `json:"path"`
+	Description      string    `json:"description,omitempty"`
+	Document         string    `json:"document"`
+	DefaultVersionID string    `json:"defaultVersionId"`
+	CreateDate       time.Time `json:"createDate"`
+	UpdateDate       time.Time `json:"updateDate"`
+	AttachmentCount  int       `json:"attachmentCount"`
+	AWSManaged       bool      `json:"awsManaged,omitempty"`
+	Tags             []Tag     `json:"tags,omitempty"`
+	// Versions holds every version (CreatePolicyVersion); empty means one version,
+	// DefaultVersionID (or v1) with Document. Document always mirrors the default version.
+	Versions []PolicyVersion `json:"versions,omitempty"`
+}
+
+// PolicyVersion is one version of a managed policy; Document is the raw JSON.
+type PolicyVersion struct {
+	VersionID  string    `json:"versionId"`
+	Document   string    `json:"document"`
+	CreateDate time.Time `json:"createDate"`
+}
+
+// AccessKey is a long-term IAM user access key.
+type AccessKey struct {
+	AccessKeyID     string    `json:"accessKeyId"`
+	SecretAccessKey string    `json:"secretAccessKey"`
+	UserName        string    `json:"userName"`
+	Status          string    `json:"status"`
+	CreateDate      time.Time `json:"createDate"`
+}
+
+// Session is a set of temporary credentials issued by STS AssumeRole.
+type Session struct {
+	AccessKeyID     string    `json:"accessKeyId"`
+	SecretAccessKey string    `json:"secretAccessKey"`
+	SessionToken    string    `json:"sessionToken"`
+	RoleArn         string    `json:"roleArn"` // with path
+	RoleName        string    `json:"roleName"`
+	RoleID          string    `json:"roleId"`
+	SessionName     string    `json:"sessionName"`
+	Expiration      time.Time `json:"expiration"`
+	MFA             bool      `json:"mfa"`
+	// MFAAuthTime is when the MFA code was checked (carried along role chains), for the
+	// aws:MultiFactorAuthAge condition key.
+	MFAAuthTime    time.Time `json:"mfaAuthTime,omitempty"`
+	SourceArn      string    `json:"sourceArn"` // the identity that called AssumeRole
+	SourceIdentity string    `json:"sourceIdentity,omitempty"`
+}
+
+// MFADevice is a virtual MFA device; the sandbox accepts Code (a fixed six digits) as its token.
+type MFADevice struct {
+	SerialNumber string `json:"serialNumber"`
+	UserName     string `json:"userName"`
+	Code         string `json:"code"`
+}
