@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"eksaccess/internal/principal"
 )
 
 // Exit codes, mapped in one place (Main).
@@ -69,6 +71,9 @@ func exitCodeOf(err error) int {
 	}
 	var ie *InputError
 	if errors.As(err, &ie) {
+		return ExitInput
+	}
+	if principal.IsInputError(err) {
 		return ExitInput
 	}
 	var ec exitCoder

@@ -109,8 +109,17 @@ instead: the way to try it without an AWS account.`,
 	} {
 		root.AddCommand(c)
 	}
+	for _, mk := range registry {
+		root.AddCommand(mk(f))
+	}
 	return root
 }
+
+// registry holds the constructors of commands that register themselves from their own file
+// (init → register), so command files can be added without touching this one.
+var registry []func(f *Factory) *cobra.Command
+
+func register(mk func(f *Factory) *cobra.Command) { registry = append(registry, mk) }
 
 // exactArgs is cobra.ExactArgs returning a UsageError that names the arguments.
 func exactArgs(n int, names string) cobra.PositionalArgs {

@@ -305,3 +305,6 @@ func describeLive(e *LiveEntry) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// TypeOrStandard is the entry's type, STANDARD when unset.
+func (d *DesiredEntry) TypeOrStandard() string { return d.typ() }

@@ -1,0 +1,327 @@
+package principal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go"
+)
+
+func newResolver(f *fakeIAM) *Resolver {
+	return &Resolver{IAM: f, Account: acct, Partition: "aws", Concurrency: 4}
+}
+
+func TestResolve(t *testing.T) {
+	sso := "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_Admin_0123456789abcdef"
+	tests := []struct {
+		name     string
+		refs     []Ref
+		want     []Principal
+		problems []string
+		calls    []string
+	}{
+		{
+			name: "names resolve to ARNs with paths",
+			refs: []Ref{
+				{Raw: "alice", Source: ArgSource(1)},
+				{Raw: "bob", Source: ArgSource(2)},
+				{Raw: "role/EKSFullAccessRole", Source: ArgSource(3)},
+				{Raw: "role/AWSReservedSSO_Admin_0123456789abcdef", Source: FileSource("u.txt", 1)},
+				{Raw: "role/team/apps/dev-role", Source: FileSource("u.txt", 2)},
+			},
+			want: []Principal{
+				{Arn: "arn:aws:iam::111122223333:user/alice", Kind: KindUser, Name: "alice", Path: "/", Source: ArgSource(1)},
+				{Arn: "arn:aws:iam::111122223333:user/eng/bob", Kind: KindUser, Name: "bob", Path: "/eng/", Source: ArgSource(2)},
+				{Arn: "arn:aws:iam::111122223333:role/EKSFullAccessRole", Kind: KindRole, Name: "EKSFullAccessRole", Path: "/", Source: ArgSource(3)},
+				{Arn: sso, Kind: KindRole, Name: "AWSReservedSSO_Admin_0123456789abcdef", Path: "/aws-reserved/sso.amazonaws.com/us-west-2/", Source: FileSource("u.txt", 1)},
+				{Arn: "arn:aws:iam::111122223333:role/team/apps/dev-role", Kind: KindRole, Name: "dev-role", Path: "/team/apps/", Source: FileSource("u.txt", 2)},
+			},
+			calls: []string{"GetRole AWSReservedSSO_Admin_0123456789abcdef", "GetRole EKSFullAccessRole", "GetRole dev-role", "GetUser alice", "GetUser bob"},
+		},
+		{
+			name: "ARNs in the account are checked",
+			refs: []Ref{
+				{Raw: "arn:aws:iam::111122223333:user/eng/bob", Source: ArgSource(1)},
+				{Raw: sso, Source: ArgSource(2)},
+				{Raw: "arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS", Source: ArgSource(3)},
+			},
+			want: []Principal{
+				{Arn: "arn:aws:iam::111122223333:user/eng/bob", Kind: KindUser, Name: "bob", Path: "/eng/", Source: ArgSource(1)},
+				{Arn: sso, Kind: KindRole, Name: "AWSReservedSSO_Admin_0123456789abcdef", Path: "/aws-reserved/sso.amazonaws.com/us-west-2/", Source: ArgSource(2)},
+				{Arn: "arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS", Kind: KindRole, Name: "AWSServiceRoleForAmazonEKS",
+					Path: "/aws-service-role/eks.amazonaws.com/", Source: ArgSource(3), ServiceLinked: true},
+			},
+			calls: []string{"GetRole AWSReservedSSO_Admin_0123456789abcdef", "GetRole AWSServiceRoleForAmazonEKS", "GetUser bob"},
+		},
+		{
+			name: "other account is accepted unchecked",
+			refs: []Ref{{Raw: "arn:aws:iam::444455556666:role/x/CrossRole", Source: ArgSource(1)}},
+			want: []Principal{{Arn: "arn:aws:iam::444455556666:role/x/CrossRole", Kind: KindRole, Name: "CrossRole", Path: "/x/", Source: ArgSource(1), OtherAccount: true}},
+		},
+		{
+			name: "duplicates count once, first source kept, one call per text",
+			refs: []Ref{
+				{Raw: "alice", Source: ArgSource(1)},
+				{Raw: "arn:aws:iam::111122223333:user/alice", Source: FileSource("u.txt", 4)},
+				{Raw: "ALICE", Source: FileSource("u.txt", 5)},
+				{Raw: "alice", Source: FileSource("u.txt", 6)},
+			},
+			want:  []Principal{{Arn: "arn:aws:iam::111122223333:user/alice", Kind: KindUser, Name: "alice", Path: "/", Source: ArgSource(1)}},
+			calls: []string{"GetUser alice", "GetUser alice"},
+		},
+		{
+			name: "every problem collected with its source",
+			refs: []Ref{
+				{Raw: "alice", Source: ArgSource(1)},
+				{Raw: "dave", Source: ArgSource(2)},
+				{Raw: "shared", Source: FileSource("u.txt", 1)},
+				{Raw: "role/nope", Source: FileSource("u.txt", 2)},
+				{Raw: "role/wrong/dev-role", Source: FileSource("u.txt", 3)},
+				{Raw: "arn:aws:iam::111122223333:role/dev-role", Source: FileSource("u.txt", 4)},
+				{Raw: "arn:aws:iam::111122223333:user/bob", Source: FileSource("u.txt", 5)},
+				{Raw: "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com", Source: FileSource("u.txt", 6)},
+				{Raw: "arn:aws:sts::111122223333:assumed-role/Gone/alice", Source: FileSource("u.txt", 7)},
+				{Raw: "arn:aws-cn:iam::111122223333:user/alice", Source: FileSource("u.txt", 8)},
+				{Raw: "arn:aws:iam::111122223333:group/devs", Source: FileSource("u.txt", 9)},
+				{Raw: "arn:aws:iam::111122223333:role/nope", Source: FileSource("u.txt", 10)},
+				{Raw: "bad!", Source: GroupSource("g")},
+			},
+			problems: []string{
+				"argument 2: no IAM user named dave in account 111122223333: check the spelling or create it with aws iam create-user --user-name dave",
+				"u.txt:1: no IAM user named shared in account 111122223333, but there is a role of that name: write role/shared",
+				"u.txt:2: no IAM role named nope in account 111122223333: check the spelling or create it with eksaccess role create nope",
+				"u.txt:3: role dev-role has path /team/apps/, not /wrong/: write role/dev-role and eksaccess finds the path, or arn:aws:iam::111122223333:role/team/apps/dev-role",
+				"u.txt:4: role dev-role exists with path /team/apps/, so EKS would refuse arn:aws:iam::111122223333:role/dev-role: use arn:aws:iam::111122223333:role/team/apps/dev-role",
+				"u.txt:5: user bob exists with path /eng/, so EKS would refuse arn:aws:iam::111122223333:user/bob: use arn:aws:iam::111122223333:user/eng/bob",
+				"u.txt:6: arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com is an STS session, and EKS refuses sessions as access-entry principals: use the role ARN " + sso + " instead",
+				"u.txt:7: arn:aws:sts::111122223333:assumed-role/Gone/alice is an STS session, and EKS refuses sessions as access-entry principals: use the role ARN arn:aws:iam::111122223333:role/Gone instead (with the role's path, e.g. arn:aws:iam::111122223333:role/PATH/Gone)",
+				"u.txt:8: arn:aws-cn:iam::111122223333:user/alice is in partition aws-cn, but your credentials are in aws: grant it with credentials for aws-cn, or use the principal's aws ARN",
+				"u.txt:9: arn:aws:iam::111122223333:group/devs is an IAM group, which is not a principal EKS can map: grant its members with --iam-group devs",
+				"u.txt:10: no IAM role named nope in account 111122223333: check the spelling or create it with eksaccess role create nope",
+				"--iam-group g: user name \"bad!\" contains '!': IAM names use only letters, digits and + = , . @ _ -",
+			},
+			calls: []string{"GetRole AWSReservedSSO_Admin_0123456789abcdef", "GetRole Gone", "GetRole dave", "GetRole dev-role", "GetRole dev-role", "GetRole nope", "GetRole nope",
+				"GetRole shared", "GetUser alice", "GetUser bob", "GetUser dave", "GetUser shared"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeIAM()
+			got, err := newResolver(f).Resolve(context.Background(), tc.refs)
+			if tc.problems != nil {
+				var ie *InputError
+				if !errors.As(err, &ie) {
+					t.Fatalf("error %v, want *InputError", err)
+				}
+				if gotP := problemStrings(ie.Problems); !reflect.DeepEqual(gotP, tc.problems) {
+					t.Errorf("problems:\n got %q\nwant %q", gotP, tc.problems)
+					for i := range gotP {
+						if i < len(tc.problems) && gotP[i] != tc.problems[i] {
+							t.Logf("first difference at %d:\n got %s\nwant %s", i, gotP[i], tc.problems[i])
+							break
+						}
+					}
+				}
+				if got != nil {
+					t.Errorf("principals returned with an input error: %v", got)
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("error: %v", err)
+				}
+				if !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("principals:\n got %+v\nwant %+v", got, tc.want)
+				}
+			}
+			if calls := f.sortedCalls(); !reflect.DeepEqual(calls, tc.calls) {
+				t.Errorf("calls:\n got %q\nwant %q", calls, tc.calls)
+			}
+		})
+	}
+}
+
+func TestResolveAPIErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"access denied", &smithy.GenericAPIError{Code: "AccessDenied", Message: "User: arn:aws:iam::111122223333:user/ci is not authorized to perform: iam:GetUser"},
+			"argument 2: look up IAM user bob: api error AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: iam:GetUser: allow iam:GetUser for your credentials: eksaccess checks every principal in IAM before changing anything"},
+		{"throttled", &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"},
+			"argument 2: look up IAM user bob: api error Throttling: Rate exceeded: retry later, or lower --concurrency if IAM is throttling"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeIAM()
+			f.errs["GetUser bob"] = tc.err
+			_, err := newResolver(f).Resolve(context.Background(), []Ref{{Raw: "alice", Source: ArgSource(1)}, {Raw: "bob", Source: ArgSource(2)}, {Raw: "nobody", Source: ArgSource(3)}})
+			if err == nil || IsInputError(err) {
+				t.Fatalf("error %v, want an ordinary error", err)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("error:\n got %s\nwant %s", err, tc.want)
+			}
+			if !errors.Is(err, tc.err) {
+				t.Error("error does not wrap the API error")
+			}
+		})
+	}
+}
+
+func TestResolveConcurrencyBound(t *testing.T) {
+	f := newFakeIAM()
+	f.delay = 5 * time.Millisecond
+	var refs []Ref
+	for i := 0; i < 40; i++ {
+		name := fmt.Sprintf("user%02d", i)
+		f.addUser("/", name)
+		refs = append(refs, Ref{Raw: name, Source: FileSource("u.txt", i+1)})
+	}
+	r := newResolver(f)
+	r.Concurrency = 4
+	got, err := r.Resolve(context.Background(), refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 40 || got[0].Name != "user00" || got[39].Name != "user39" || got[39].Source.Line != 40 {
+		t.Errorf("got %d principals, first %+v last %+v", len(got), got[0], got[len(got)-1])
+	}
+	if f.maxInflight != 4 {
+		t.Errorf("max in-flight calls %d, want exactly the bound 4", f.maxInflight)
+	}
+}
+
+func TestResolveCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f := newFakeIAM()
+	f.errs["GetUser alice"] = context.Canceled
+	_, err := newResolver(f).Resolve(ctx, []Ref{{Raw: "alice", Source: ArgSource(1)}})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+}
+
+func TestExpandGroup(t *testing.T) {
+	f := newFakeIAM()
+	f.groups["big"] = []string{"alice", "bob", "carol"}
+	f.groups["empty"] = nil
+	f.pageSize = 1
+	r := newResolver(f)
+
+	refs, err := r.ExpandGroup(context.Background(), "big", GroupSource("big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raws []string
+	for _, ref := range refs {
+		raws = append(raws, ref.Raw+" @ "+ref.Source.String())
+	}
+	want := []string{
+		"arn:aws:iam::111122223333:user/alice @ --iam-group big",
+		"arn:aws:iam::111122223333:user/eng/bob @ --iam-group big",
+		"arn:aws:iam::111122223333:user/carol @ --iam-group big",
+	}
+	if !reflect.DeepEqual(raws, want) {
+		t.Errorf("refs:\n got %q\nwant %q", raws, want)
+	}
+	if calls := f.sortedCalls(); !reflect.DeepEqual(calls, []string{"GetGroup big ", "GetGroup big 1", "GetGroup big 2"}) {
+		t.Errorf("calls %q", calls)
+	}
+
+	// Members come with their ARNs: resolving them costs no call, and a member also given
+	// by name counts once, under its first source.
+	f.calls = nil
+	all := append([]Ref{{Raw: "bob", Source: ArgSource(1)}}, refs...)
+	got, err := r.Resolve(context.Background(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantP := []Principal{
+		{Arn: "arn:aws:iam::111122223333:user/eng/bob", Kind: KindUser, Name: "bob", Path: "/eng/", Source: ArgSource(1)},
+		{Arn: "arn:aws:iam::111122223333:user/alice", Kind: KindUser, Name: "alice", Path: "/", Source: GroupSource("big")},
+		{Arn: "arn:aws:iam::111122223333:user/carol", Kind: KindUser, Name: "carol", Path: "/", Source: GroupSource("big")},
+	}
+	if !reflect.DeepEqual(got, wantP) {
+		t.Errorf("principals:\n got %+v\nwant %+v", got, wantP)
+	}
+	if calls := f.sortedCalls(); !reflect.DeepEqual(calls, []string{"GetUser bob"}) {
+		t.Errorf("calls %q, want only GetUser bob", calls)
+	}
+
+	refs, err = r.ExpandGroup(context.Background(), "empty", Source{File: "access.yaml", Line: 7})
+	if err != nil || len(refs) != 0 {
+		t.Errorf("empty group: %v, %v", refs, err)
+	}
+
+	bad := []struct{ group, want string }{
+		{"nope", "access.yaml:7 (IAM group nope): no IAM group named nope in account 111122223333: check the spelling (aws iam list-groups lists them)"},
+		{"bad group", `access.yaml:7 (IAM group bad group): group name "bad group" contains a space: IAM names use only letters, digits and + = , . @ _ -; give one name per line or argument`},
+	}
+	for _, tc := range bad {
+		_, err := r.ExpandGroup(context.Background(), tc.group, Source{File: "access.yaml", Line: 7})
+		if !IsInputError(err) || err.Error() != tc.want {
+			t.Errorf("ExpandGroup(%q) = %v, want input error %s", tc.group, err, tc.want)
+		}
+	}
+
+	f.errs["GetGroup big "] = &smithy.GenericAPIError{Code: "AccessDenied", Message: "denied"}
+	_, err = r.ExpandGroup(context.Background(), "big", GroupSource("big"))
+	if want := "--iam-group big: look up IAM group big: api error AccessDenied: denied: allow iam:GetGroup for your credentials: eksaccess checks every principal in IAM before changing anything"; err == nil || IsInputError(err) || err.Error() != want {
+		t.Errorf("API error: %v", err)
+	}
+}
+
+func TestResolveUnknownAccount(t *testing.T) {
+	f := newFakeIAM()
+	r := &Resolver{IAM: f} // caller's account and partition not known
+	got, err := r.Resolve(context.Background(), ArgRefs([]string{"arn:aws:iam::444455556666:user/alice", "arn:aws:iam::111122223333:user/eng/bob"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Principal{
+		{Arn: "arn:aws:iam::444455556666:user/alice", Kind: KindUser, Name: "alice", Path: "/", Source: ArgSource(1), OtherAccount: true},
+		{Arn: "arn:aws:iam::111122223333:user/eng/bob", Kind: KindUser, Name: "bob", Path: "/eng/", Source: ArgSource(2)},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("principals:\n got %+v\nwant %+v", got, want)
+	}
+	_, err = r.Resolve(context.Background(), ArgRefs([]string{"nobody"}))
+	if got := errString(err); got != "argument 1: no IAM user named nobody in this account: check the spelling or create it with aws iam create-user --user-name nobody" {
+		t.Errorf("error %s", got)
+	}
+	_, err = (&Resolver{}).Resolve(context.Background(), ArgRefs([]string{"alice"}))
+	if err == nil || IsInputError(err) {
+		t.Errorf("nil IAM: %v", err)
+	}
+}
+
+// loopingIAM returns the same page marker forever.
+type loopingIAM struct{ *fakeIAM }
+
+func (l loopingIAM) GetGroup(ctx context.Context, in *iam.GetGroupInput, _ ...func(*iam.Options)) (*iam.GetGroupOutput, error) {
+	return &iam.GetGroupOutput{IsTruncated: true, Marker: aws.String("same")}, nil
+}
+
+func TestExpandGroupRepeatedMarker(t *testing.T) {
+	r := &Resolver{IAM: loopingIAM{newFakeIAM()}, Account: acct}
+	_, err := r.ExpandGroup(context.Background(), "devs", GroupSource("devs"))
+	if got := errString(err); got != "--iam-group devs: iam GetGroup devs returned the same page marker twice: retry, and report this if it persists" {
+		t.Errorf("error %s", got)
+	}
+}
+
+func TestArgRefs(t *testing.T) {
+	got := ArgRefs([]string{"alice", "role/r"})
+	want := []Ref{{Raw: "alice", Source: ArgSource(1)}, {Raw: "role/r", Source: ArgSource(2)}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ArgRefs = %+v", got)
+	}
+}
