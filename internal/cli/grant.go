@@ -33,7 +33,8 @@ func (s *principalSources) empty() bool {
 	return len(s.args) == 0 && len(s.usersFiles) == 0 && len(s.iamGroups) == 0
 }
 
-// readRefs parses arguments and users files (no AWS calls): every problem is collected.
+// readRefs parses arguments and users files (no AWS calls): every problem is collected, and
+// the references that parsed are returned alongside the error.
 func (s *principalSources) readRefs(partition string) ([]principal.Ref, error) {
 	var ie principal.InputError
 	var refs []principal.Ref
@@ -59,13 +60,10 @@ func (s *principalSources) readRefs(partition string) ([]principal.Ref, error) {
 		}
 		uf, err := principal.ReadUsersFile(name, fh, principal.FileOptions{Partition: partition})
 		fh.Close()
-		if err != nil {
-			if !ie.Merge(err) {
-				return nil, err
-			}
-			continue
+		if err != nil && !ie.Merge(err) {
+			return nil, err
 		}
-		refs = append(refs, uf.Refs...)
+		refs = append(refs, uf.Refs...) // the good lines, so IAM checks them too
 	}
 	for _, g := range s.iamGroups {
 		if err := principal.ValidateGroupName(g); err != nil {
@@ -197,9 +195,13 @@ type target struct {
 // caller is, the cluster, and that every principal exists in IAM.
 func resolveTarget(ctx context.Context, f *Factory, ref *clusterRef, src *principalSources) (*target, error) {
 	// Offline checks first, so a typo in a file costs no AWS call.
+	var ie principal.InputError
 	refs, err := src.readRefs("")
-	if err != nil {
+	if err != nil && !ie.Merge(err) {
 		return nil, err
+	}
+	if len(refs) == 0 && ie.Err() != nil {
+		return nil, ie.Err()
 	}
 	c, err := f.Clients(ctx)
 	if err != nil {
@@ -209,15 +211,15 @@ func resolveTarget(ctx context.Context, f *Factory, ref *clusterRef, src *princi
 	if err != nil {
 		return nil, err
 	}
-	var ie principal.InputError
+	kept := refs[:0]
 	for _, r := range refs {
 		if t, err := principal.ParseRef(r.Raw); err == nil && t.Kind == principal.RefARN && t.ARN.Partition != caller.Partition {
 			ie.Add(r.Source, "%s is in partition %s, but your credentials are in %s: use credentials for that partition", r.Raw, t.ARN.Partition, caller.Partition)
+			continue
 		}
+		kept = append(kept, r)
 	}
-	if err := ie.Err(); err != nil {
-		return nil, err
-	}
+	refs = kept
 	cluster, err := ref.resolve(ctx, f)
 	if err != nil {
 		return nil, err
@@ -233,11 +235,12 @@ func resolveTarget(ctx context.Context, f *Factory, ref *clusterRef, src *princi
 		}
 		refs = append(refs, members...)
 	}
-	if err := ie.Err(); err != nil {
+	ps, err := res.Resolve(ctx, refs)
+	if err != nil && !ie.Merge(err) {
 		return nil, err
 	}
-	ps, err := res.Resolve(ctx, refs)
-	if err != nil {
+	if err := ie.Err(); err != nil {
+		ie.Sort()
 		return nil, err
 	}
 	return &target{cluster: cluster, caller: caller, principals: ps}, nil
