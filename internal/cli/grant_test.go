@@ -287,8 +287,8 @@ func TestRevoke(t *testing.T) {
 	}
 	before := total(h.mutations())
 	for _, args := range [][]string{
-		{"revoke", "-c", "hyperpod-demo", "admin"},                              // own entry, creator, last admin
-		{"revoke", "-c", "hyperpod-demo", "role/SageMakerHyperPodNodeRole"},     // node entry
+		{"revoke", "-c", "hyperpod-demo", "admin"},                          // own entry, creator, last admin
+		{"revoke", "-c", "hyperpod-demo", "role/SageMakerHyperPodNodeRole"}, // node entry
 		{"revoke", "-c", "hyperpod-demo", "--policy", "AmazonEKSClusterAdminPolicy", "admin"},
 	} {
 		_, errOut, code := h.run(args...)

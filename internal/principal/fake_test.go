@@ -146,3 +146,34 @@ func (f *fakeIAM) GetGroup(ctx context.Context, in *iam.GetGroupInput, _ ...func
 	}
 	return out, nil
 }
+
+// ListUsers and ListRoles return everything in one page (the resolver follows pages).
+func (f *fakeIAM) ListUsers(ctx context.Context, in *iam.ListUsersInput, _ ...func(*iam.Options)) (*iam.ListUsersOutput, error) {
+	if err := f.enter("ListUsers"); err != nil {
+		f.leave()
+		return nil, err
+	}
+	defer f.leave()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &iam.ListUsersOutput{}
+	for _, u := range f.users {
+		out.Users = append(out.Users, u)
+	}
+	return out, nil
+}
+
+func (f *fakeIAM) ListRoles(ctx context.Context, in *iam.ListRolesInput, _ ...func(*iam.Options)) (*iam.ListRolesOutput, error) {
+	if err := f.enter("ListRoles"); err != nil {
+		f.leave()
+		return nil, err
+	}
+	defer f.leave()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &iam.ListRolesOutput{}
+	for _, r := range f.roles {
+		out.Roles = append(out.Roles, r)
+	}
+	return out, nil
+}

@@ -36,7 +36,17 @@ type Resolver struct {
 	Partition string
 	// Concurrency bounds concurrent IAM calls (0: DefaultConcurrency).
 	Concurrency int
+	// BulkThreshold: with at least this many user (or role) references, Resolve lists all
+	// users (or roles) once — ListUsers/ListRoles, 1,000 per page — instead of one
+	// GetUser/GetRole each, so onboarding hundreds of people costs a handful of IAM calls.
+	// 0 means DefaultBulkThreshold; negative disables listing.
+	BulkThreshold int
+
+	users, roles map[string]Principal // lower-cased name → principal, when listed
 }
+
+// DefaultBulkThreshold is where listing every user beats one lookup per name.
+const DefaultBulkThreshold = 25
 
 // DefaultConcurrency is modest: IAM's read APIs throttle well below EKS's.
 const DefaultConcurrency = 8
@@ -66,6 +76,9 @@ func (r *Resolver) Resolve(ctx context.Context, refs []Ref) ([]Principal, error)
 	conc := r.Concurrency
 	if conc <= 0 {
 		conc = DefaultConcurrency
+	}
+	if err := r.listIfMany(ctx, refs); err != nil {
+		return nil, err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
@@ -212,8 +225,70 @@ func (r *Resolver) inAccount() string {
 	return "in account " + r.Account
 }
 
+// listIfMany loads the user and role directories when refs name enough of them.
+func (r *Resolver) listIfMany(ctx context.Context, refs []Ref) error {
+	threshold := r.BulkThreshold
+	if threshold == 0 {
+		threshold = DefaultBulkThreshold
+	}
+	if threshold < 0 {
+		return nil
+	}
+	var users, roles int
+	for _, ref := range refs {
+		if ref.known != nil {
+			continue
+		}
+		t, err := ParseRef(ref.Raw)
+		if err != nil {
+			continue
+		}
+		switch {
+		case t.Kind == RefUserName || t.Kind == RefARN && t.ARN.Kind == KindUser:
+			users++
+		case t.Kind == RefRoleName || t.Kind == RefARN && t.ARN.Kind == KindRole:
+			roles++
+		}
+	}
+	if users >= threshold && r.users == nil {
+		m := map[string]Principal{}
+		p := iam.NewListUsersPaginator(r.IAM, &iam.ListUsersInput{MaxItems: aws.Int32(1000)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return apiError("ListUsers", "the account's users", err)
+			}
+			for _, u := range page.Users {
+				m[strings.ToLower(aws.ToString(u.UserName))] = Principal{Arn: aws.ToString(u.Arn), Kind: KindUser, Name: aws.ToString(u.UserName), Path: orRoot(aws.ToString(u.Path))}
+			}
+		}
+		r.users = m
+	}
+	if roles >= threshold && r.roles == nil {
+		m := map[string]Principal{}
+		p := iam.NewListRolesPaginator(r.IAM, &iam.ListRolesInput{MaxItems: aws.Int32(1000)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return apiError("ListRoles", "the account's roles", err)
+			}
+			for _, ro := range page.Roles {
+				path := orRoot(aws.ToString(ro.Path))
+				m[strings.ToLower(aws.ToString(ro.RoleName))] = Principal{Arn: aws.ToString(ro.Arn), Kind: KindRole, Name: aws.ToString(ro.RoleName), Path: path,
+					ServiceLinked: strings.HasPrefix(path, ServiceLinkedPath)}
+			}
+		}
+		r.roles = m
+	}
+	return nil
+}
+
 // getUser reports found=false for NoSuchEntity; other errors are API failures.
 func (r *Resolver) getUser(ctx context.Context, name string) (Principal, bool, error) {
+	if r.users != nil {
+		p, ok := r.users[strings.ToLower(name)]
+		return p, ok, nil
+	}
 	out, err := r.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
 	if err != nil {
 		if isNoSuchEntity(err) {
@@ -229,6 +304,10 @@ func (r *Resolver) getUser(ctx context.Context, name string) (Principal, bool, e
 }
 
 func (r *Resolver) getRole(ctx context.Context, name string) (Principal, bool, error) {
+	if r.roles != nil {
+		p, ok := r.roles[strings.ToLower(name)]
+		return p, ok, nil
+	}
 	out, err := r.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 	if err != nil {
 		if isNoSuchEntity(err) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,6 +187,7 @@ func TestResolveConcurrencyBound(t *testing.T) {
 	}
 	r := newResolver(f)
 	r.Concurrency = 4
+	r.BulkThreshold = -1 // one GetUser per name, to see the bound
 	got, err := r.Resolve(context.Background(), refs)
 	if err != nil {
 		t.Fatal(err)
@@ -323,5 +325,33 @@ func TestArgRefs(t *testing.T) {
 	want := []Ref{{Raw: "alice", Source: ArgSource(1)}, {Raw: "role/r", Source: ArgSource(2)}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ArgRefs = %+v", got)
+	}
+}
+
+func TestResolveManyUsersListsOnce(t *testing.T) {
+	f := newFakeIAM()
+	var refs []Ref
+	for i := 0; i < 40; i++ {
+		name := fmt.Sprintf("u%02d", i)
+		f.addUser("/", name)
+		refs = append(refs, Ref{Raw: name, Source: FileSource("users.txt", i+1)})
+	}
+	refs = append(refs, Ref{Raw: "ghost", Source: FileSource("users.txt", 41)}, Ref{Raw: "arn:aws:iam::111122223333:user/bob", Source: ArgSource(1)})
+	r := newResolver(f)
+	_, err := r.Resolve(context.Background(), refs)
+	var ie *InputError
+	if !errors.As(err, &ie) || len(ie.Problems) != 2 {
+		t.Fatalf("want 2 problems (ghost, bob's path), got %v", err)
+	}
+	if !strings.Contains(ie.Problems[0].String(), "users.txt:41: no IAM user named ghost") || !strings.Contains(ie.Problems[1].String(), "exists with path /eng/") {
+		t.Fatalf("problems: %v", ie.Problems)
+	}
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, "GetUser") {
+			t.Fatalf("bulk resolution still called %s (calls %v)", c, f.calls)
+		}
+	}
+	if n := strings.Count(strings.Join(f.calls, ","), "ListUsers"); n != 1 {
+		t.Fatalf("ListUsers called %d times", n)
 	}
 }

@@ -21,7 +21,7 @@ func (s *Server) applyKnobs(ctx context.Context, sw *statusWriter, raw http.Resp
 			return "cancelled"
 		}
 	}
-	if s.limiter != nil && !s.limiter.Allow() {
+	if lim := s.limiters[service]; lim != nil && !lim.Allow() {
 		status, code := throttleError(service)
 		writeError(ctx, sw, service, status, code, "Rate exceeded")
 		return "throttle"

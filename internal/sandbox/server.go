@@ -64,7 +64,7 @@ type Options struct {
 	Embedded bool
 
 	Latency     time.Duration // added to every AWS call
-	ThrottleRPS float64       // token bucket rate over all AWS calls; 0 = off
+	ThrottleRPS float64       // token bucket rate per service (EKS, IAM, STS, SageMaker each); 0 = off
 	FaultRate   float64       // fraction of calls answered with a 500/503
 	ResetRate   float64       // fraction of calls whose connection is dropped
 	// ConsistencyDelay: see state.Config.ConsistencyDelay.
@@ -87,7 +87,9 @@ type Server struct {
 	apiSrv, kubeSrv *http.Server
 	services        map[string]http.Handler
 
-	limiter *rate.Limiter
+	// limiters: one token bucket per service, as AWS throttles each service (and API)
+	// separately; IAM lookups do not eat into EKS's rate.
+	limiters map[string]*rate.Limiter
 	rngMu   sync.Mutex
 	rng     *rand.Rand
 
@@ -135,7 +137,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, now: now, rng: rand.New(rand.NewSource(seed)), done: make(chan struct{})}
 	if o.ThrottleRPS > 0 {
-		s.limiter = rate.NewLimiter(rate.Limit(o.ThrottleRPS), max(1, int(math.Ceil(o.ThrottleRPS))))
+		s.limiters = map[string]*rate.Limiter{}
+		for _, svc := range []string{"eks", "iam", "sts", "sagemaker"} {
+			s.limiters[svc] = rate.NewLimiter(rate.Limit(o.ThrottleRPS), max(1, int(math.Ceil(o.ThrottleRPS))))
+		}
 	}
 
 	store, err := state.Open(o.StateDir, func() *state.Data { return Seed(now()) }, o.Wait)
