@@ -90,8 +90,8 @@ type Server struct {
 	// limiters: one token bucket per service, as AWS throttles each service (and API)
 	// separately; IAM lookups do not eat into EKS's rate.
 	limiters map[string]*rate.Limiter
-	rngMu   sync.Mutex
-	rng     *rand.Rand
+	rngMu    sync.Mutex
+	rng      *rand.Rand
 
 	log *requestLog
 
