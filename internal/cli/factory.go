@@ -9,13 +9,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
+	"eksaccess/internal/principal"
 )
 
 // Factory holds what every command shares: streams, global flags, and lazily built clients.
@@ -45,6 +44,7 @@ type Factory struct {
 	// identity cache
 	idOnce sync.Once
 	id     *Identity
+	caller principal.Caller
 	idErr  error
 }
 
@@ -110,29 +110,31 @@ func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
 	return awsapi.NewClients(cfg, endpoint), nil
 }
 
-// CallerIdentity asks STS who we are (once per run).
-func (f *Factory) CallerIdentity(ctx context.Context) (*Identity, error) {
+// Caller asks STS who we are, and IAM for the path of an assumed role (once per run).
+func (f *Factory) Caller(ctx context.Context) (principal.Caller, error) {
 	f.idOnce.Do(func() {
 		c, err := f.Clients(ctx)
 		if err != nil {
 			f.idErr = err
 			return
 		}
-		out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		caller, err := principal.LookupCaller(ctx, c.STS, c.IAM)
 		if err != nil {
-			f.idErr = fmt.Errorf("find out who you are (sts get-caller-identity): %w; check your AWS credentials, e.g. run `aws sso login` or set AWS_PROFILE", err)
+			f.idErr = fmt.Errorf("%w; check your AWS credentials, e.g. run `aws sso login` or set AWS_PROFILE", err)
 			return
 		}
-		arn := aws.ToString(out.Arn)
-		part := "aws"
-		if len(arn) > 4 {
-			if p := splitArn(arn); p != "" {
-				part = p
-			}
-		}
-		f.id = &Identity{Account: aws.ToString(out.Account), Arn: arn, UserID: aws.ToString(out.UserId), Partition: part}
+		f.caller = caller
+		f.id = &Identity{Account: caller.Account, Arn: caller.Arn, UserID: caller.UserID, Partition: caller.Partition}
 	})
-	return f.id, f.idErr
+	return f.caller, f.idErr
+}
+
+// CallerIdentity is who we are, as STS says (once per run).
+func (f *Factory) CallerIdentity(ctx context.Context) (*Identity, error) {
+	if _, err := f.Caller(ctx); err != nil {
+		return nil, err
+	}
+	return f.id, nil
 }
 
 func splitArn(arn string) string {

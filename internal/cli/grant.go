@@ -207,7 +207,7 @@ func resolveTarget(ctx context.Context, f *Factory, ref *clusterRef, src *princi
 	if err != nil {
 		return nil, err
 	}
-	caller, err := principal.LookupCaller(ctx, c.STS, c.IAM)
+	caller, err := f.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}

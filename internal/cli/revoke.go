@@ -117,7 +117,7 @@ func runRevoke(ctx context.Context, o *revokeOptions) error {
 	if err != nil {
 		return err
 	}
-	caller, err := principal.LookupCaller(ctx, c.STS, c.IAM)
+	caller, err := o.f.Caller(ctx)
 	if err != nil {
 		return err
 	}

@@ -215,7 +215,7 @@ func runRoleCreate(ctx context.Context, o *roleCreateOptions) error {
 	}
 	for _, s := range res.Steps {
 		if s.Status != role.Unchanged {
-			journal.Write(apply.Record{Principal: res.RoleArn, Action: "iam:" + string(s.Status) + " " + s.Resource, Policy: res.PolicyArn, Result: "ok"})
+			journal.Write(apply.Record{Principal: res.RoleArn, Action: roleJournalAction(s), Policy: res.PolicyArn, Result: "ok"})
 		}
 	}
 	out := roleCreateOutput{Result: res}
@@ -348,4 +348,13 @@ func roleResolveAccessPolicies(ctx context.Context, f *Factory, names []string) 
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// roleJournalAction names an IAM step in the journal: create-policy, update-policy,
+// create-role, update-role, attach-policy.
+func roleJournalAction(s role.Step) string {
+	if s.Resource == "attachment" {
+		return "attach-policy"
+	}
+	return strings.TrimSuffix(string(s.Status), "d") + "-" + s.Resource
 }

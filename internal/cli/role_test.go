@@ -1,0 +1,248 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"eksaccess/internal/iostreams"
+	"eksaccess/internal/sandbox"
+)
+
+// roleSandbox is an in-process sandbox and the environment eksaccess runs with against it.
+// The SDK reads the process environment, so the credentials are set with t.Setenv (and
+// these tests do not run in parallel).
+type roleSandbox struct {
+	t   *testing.T
+	srv *sandbox.Server
+	env map[string]string
+}
+
+func startRoleSandbox(t *testing.T) *roleSandbox {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := sandbox.Start(ctx, sandbox.Options{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(); cancel() })
+	id, secret, err := srv.AdminCredentials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	s := &roleSandbox{t: t, srv: srv, env: map[string]string{
+		"AWS_REGION":                  "us-west-2",
+		"AWS_CONFIG_FILE":             "/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+		"HOME":                        home,
+		"XDG_STATE_HOME":              home + "/state",
+		"XDG_CACHE_HOME":              home + "/cache",
+		"XDG_CONFIG_HOME":             home + "/config",
+	}}
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_EKS", "AWS_DEFAULT_REGION"} {
+		s.env[k] = ""
+	}
+	s.as(id, secret)
+	return s
+}
+
+// as switches the long-term credentials eksaccess runs with.
+func (s *roleSandbox) as(id, secret string) {
+	s.env["AWS_ACCESS_KEY_ID"], s.env["AWS_SECRET_ACCESS_KEY"] = id, secret
+	for k, v := range s.env {
+		s.t.Setenv(k, v)
+	}
+}
+
+// run runs eksaccess --endpoint-url SANDBOX args... and returns stdout, stderr and the exit code.
+func (s *roleSandbox) run(args ...string) (string, string, int) {
+	s.t.Helper()
+	io, _, out, errOut := iostreams.Test()
+	code := Run(context.Background(), append([]string{"--endpoint-url", s.srv.Endpoint()}, args...), io, func(k string) string { return s.env[k] })
+	return out.String(), errOut.String(), code
+}
+
+// mutationsSince lists the mutating requests after the first n of the log, and the log's length.
+func (s *roleSandbox) mutationsSince(n int) ([]string, int) {
+	reqs := s.srv.Requests()
+	var out []string
+	for _, r := range reqs[n:] {
+		if r.Mutating {
+			out = append(out, r.Service+":"+r.Operation)
+		}
+	}
+	return out, len(reqs)
+}
+
+// userKey creates an access key for an IAM user of the sandbox, as the admin.
+func (s *roleSandbox) userKey(user string) (string, string) {
+	s.t.Helper()
+	client := iam.New(iam.Options{
+		Region:       "us-west-2",
+		BaseEndpoint: aws.String(s.srv.Endpoint()),
+		Credentials:  credentials.NewStaticCredentialsProvider(s.env["AWS_ACCESS_KEY_ID"], s.env["AWS_SECRET_ACCESS_KEY"], ""),
+	})
+	out, err := client.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		s.t.Fatalf("create access key for %s: %v", user, err)
+	}
+	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
+}
+
+func expectRun(t *testing.T, s *roleSandbox, args []string, wantCode int, wantOut, wantErr string) {
+	t.Helper()
+	out, errOut, code := s.run(args...)
+	if code != wantCode || out != wantOut || errOut != wantErr {
+		t.Errorf("eksaccess %s\n exit %d, want %d\n stdout:\n%s\n want:\n%s\n stderr:\n%s\n want:\n%s", strings.Join(args, " "), code, wantCode, out, wantOut, errOut, wantErr)
+	}
+}
+
+const (
+	rolePolicyArn = "arn:aws:iam::111122223333:policy/EKSFullAccessPolicy"
+	roleRoleArn   = "arn:aws:iam::111122223333:role/EKSFullAccessRole"
+)
+
+func TestRoleCreateConverges(t *testing.T) {
+	s := startRoleSandbox(t)
+	create := []string{"role", "create", "EKSFullAccessRole"}
+
+	_, n := s.mutationsSince(0)
+	expectRun(t, s, append(create, "--dry-run"), 0, `RESOURCE     NAME                                       RESULT         DETAIL
+policy       EKSFullAccessPolicy                        would create   `+rolePolicyArn+`
+role         EKSFullAccessRole                          would create   `+roleRoleArn+`
+attachment   EKSFullAccessPolicy -> EKSFullAccessRole   would create   -
+dry run: 3 to change, nothing changed
+`, "")
+	if m, _ := s.mutationsSince(n); m != nil {
+		t.Errorf("dry run made mutating calls: %v", m)
+	}
+
+	_, n = s.mutationsSince(0)
+	expectRun(t, s, create, 0, `RESOURCE     NAME                                       RESULT    DETAIL
+policy       EKSFullAccessPolicy                        created   `+rolePolicyArn+`
+role         EKSFullAccessRole                          created   `+roleRoleArn+`
+attachment   EKSFullAccessPolicy -> EKSFullAccessRole   created   -
+3 changed
+`, "users assume it with: eval \"$(eksaccess assume EKSFullAccessRole)\"\n")
+	m, n := s.mutationsSince(n)
+	if want := "iam:CreatePolicy iam:CreateRole iam:AttachRolePolicy"; strings.Join(m, " ") != want {
+		t.Errorf("first run mutations = %v, want %s", m, want)
+	}
+
+	expectRun(t, s, create, 0, `RESOURCE     NAME                                       RESULT      DETAIL
+policy       EKSFullAccessPolicy                        unchanged   `+rolePolicyArn+`
+role         EKSFullAccessRole                          unchanged   `+roleRoleArn+`
+attachment   EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
+no changes
+`, "")
+	if m, _ := s.mutationsSince(n); m != nil {
+		t.Errorf("second run made mutating calls: %v", m)
+	}
+
+	_, n = s.mutationsSince(0)
+	expectRun(t, s, append(create, "--require-mfa", "--max-session", "2h", "--actions", "eks:Describe*,eks:List*", "--trust", "account", "--trust", "arn:aws:iam::444455556666:user/ops"), 0,
+		`RESOURCE     NAME                                       RESULT      DETAIL
+policy       EKSFullAccessPolicy                        updated     default version v1 -> v2
+role         EKSFullAccessRole                          updated     trust policy, max session 1h0m0s -> 2h0m0s
+attachment   EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
+2 changed
+`, "")
+	m, _ = s.mutationsSince(n)
+	if want := "iam:CreatePolicyVersion iam:UpdateAssumeRolePolicy iam:UpdateRole"; strings.Join(m, " ") != want {
+		t.Errorf("update mutations = %v, want %s", m, want)
+	}
+
+	out, _, code := s.run(append(create, "--require-mfa", "--max-session", "2h", "--actions", "eks:List*", "--actions", "eks:Describe*", "--trust", "arn:aws:iam::444455556666:user/ops,account", "-o", "json")...)
+	if code != 0 || !strings.Contains(out, `"status": "unchanged"`) || strings.Contains(out, `"status": "updated"`) || !strings.Contains(out, `"roleArn": "`+roleRoleArn+`"`) {
+		t.Errorf("same settings in another order: exit %d\n%s", code, out)
+	}
+}
+
+func TestRoleCreateGrant(t *testing.T) {
+	s := startRoleSandbox(t)
+	grant := []string{"role", "create", "EKSFullAccessRole", "--grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSClusterAdminPolicy"}
+	_, n := s.mutationsSince(0)
+	expectRun(t, s, grant, 0, `RESOURCE       NAME                                       RESULT    DETAIL
+policy         EKSFullAccessPolicy                        created   `+rolePolicyArn+`
+role           EKSFullAccessRole                          created   `+roleRoleArn+`
+attachment     EKSFullAccessPolicy -> EKSFullAccessRole   created   -
+access entry   hyperpod-demo                              created   associate AmazonEKSClusterAdminPolicy(cluster)
+4 changed
+`, "users assume it with: eval \"$(eksaccess assume EKSFullAccessRole)\"\n")
+	m, n := s.mutationsSince(n)
+	if want := "iam:CreatePolicy iam:CreateRole iam:AttachRolePolicy eks:CreateAccessEntry eks:AssociateAccessPolicy"; strings.Join(m, " ") != want {
+		t.Errorf("mutations = %v, want %s", m, want)
+	}
+	expectRun(t, s, grant, 0, `RESOURCE       NAME                                       RESULT      DETAIL
+policy         EKSFullAccessPolicy                        unchanged   `+rolePolicyArn+`
+role           EKSFullAccessRole                          unchanged   `+roleRoleArn+`
+attachment     EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
+access entry   hyperpod-demo                              unchanged   -
+no changes
+`, "")
+	m, n = s.mutationsSince(n)
+	if m != nil {
+		t.Errorf("second run made mutating calls: %v", m)
+	}
+	out, _, code := s.run("entries", "show", "-c", "hyperpod-demo", roleRoleArn, "-o", "json")
+	if code != 0 || !strings.Contains(out, `"eksaccess/managed": "true"`) || !strings.Contains(out, `"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"`) {
+		t.Errorf("entries show: exit %d\n%s", code, out)
+	}
+
+	// A namespace scope re-scopes the association in place.
+	expectRun(t, s, append(grant, "--namespace", "team-b", "--namespace", "team-a", "--dry-run"), 0, `RESOURCE       NAME                                       RESULT         DETAIL
+policy         EKSFullAccessPolicy                        unchanged      `+rolePolicyArn+`
+role           EKSFullAccessRole                          unchanged      `+roleRoleArn+`
+attachment     EKSFullAccessPolicy -> EKSFullAccessRole   unchanged      -
+access entry   hyperpod-demo                              would update   rescope AmazonEKSClusterAdminPolicy(cluster) -> AmazonEKSClusterAdminPolicy(team-a,team-b)
+dry run: 1 to change, nothing changed
+`, "")
+	if m, _ := s.mutationsSince(n); m != nil {
+		t.Errorf("dry run made mutating calls: %v", m)
+	}
+}
+
+func TestRoleCreateBadInput(t *testing.T) {
+	s := startRoleSandbox(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"role", "create"}, "error: eksaccess role create takes 1 argument(s): NAME (got 0)\n"},
+		{[]string{"role", "create", "bad name"}, `error: role name "bad name" is not valid: IAM role names are 1–64 of letters, digits and +=,.@_-` + "\n"},
+		{[]string{"role", "create", "R", "--trust", "alice"}, `error: --trust "alice" is not a principal: give ` + "`account`" + `, a 12-digit account id, or an IAM ARN like arn:aws:iam::111122223333:user/alice or arn:aws:iam::111122223333:role/ops` + "\n"},
+		{[]string{"role", "create", "R", "--max-session", "30m"}, "error: --max-session 30m0s is out of range: IAM allows 1h to 12h\n"},
+		{[]string{"role", "create", "R", "-c", "hyperpod-demo"}, "error: -c, --hyperpod, --policy and --namespace go with --grant: add --grant to give the role an access entry\n"},
+		{[]string{"role", "create", "R", "--grant", "-c", "hyperpod-demo"}, "error: --grant needs --policy: name the EKS access policy, e.g. --policy AmazonEKSClusterAdminPolicy (list them with `eksaccess policies`)\n"},
+		{[]string{"role", "create", "R", "--grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSViewPolicy", "--namespace", "Team_A"}, `error: --namespace "Team_A" is not a Kubernetes namespace: use a DNS label (lower-case letters, digits, -; at most 63) or a prefix ending in *` + "\n"},
+		{[]string{"role", "create", "R", "--grant", "-c", "hyperpod-demo", "--policy", "NoSuchPolicy"}, "error: --policy \"NoSuchPolicy\" is not an EKS access policy: list them with `eksaccess policies`\n"},
+		{[]string{"role", "create", "R", "--trust", "arn:aws-cn:iam::111122223333:user/alice"}, "error: --trust arn:aws-cn:iam::111122223333:user/alice is in partition aws-cn, but you are in aws: a role can only trust principals of its own partition\n"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, n := s.mutationsSince(0)
+			_, errOut, code := s.run(tt.args...)
+			first, _, _ := strings.Cut(errOut, "run `")
+			if code != ExitInput || first != tt.want {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and:\n%s", code, errOut, tt.want)
+			}
+			if m, _ := s.mutationsSince(n); m != nil {
+				t.Errorf("bad input made mutating calls: %v", m)
+			}
+		})
+	}
+	// A cluster in CONFIG_MAP mode has no access entries: refused before any IAM change.
+	_, n := s.mutationsSince(0)
+	_, errOut, code := s.run("role", "create", "R", "--grant", "-c", "legacy-cm", "--policy", "AmazonEKSViewPolicy")
+	if code != ExitFailure || !strings.Contains(errOut, "cluster legacy-cm uses the aws-auth ConfigMap only") {
+		t.Errorf("CONFIG_MAP cluster: exit %d %s", code, errOut)
+	}
+	if m, _ := s.mutationsSince(n); m != nil {
+		t.Errorf("refused grant made mutating calls: %v", m)
+	}
+}
