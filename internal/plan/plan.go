@@ -50,6 +50,9 @@ type DesiredEntry struct {
 	RemoveTags []string `json:"removeTags,omitempty"`
 	// Source says where the desire came from (FILE:LINE, argument), for messages.
 	Source string `json:"source,omitempty"`
+	// ExpiresFromApply: Tags[TagExpires] was computed from a duration ("30d"), so an
+	// expiry already on the entry is kept rather than pushed forward by every plan.
+	ExpiresFromApply bool `json:"-"`
 }
 
 func (d *DesiredEntry) typ() string {

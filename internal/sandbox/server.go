@@ -315,12 +315,14 @@ func (s *Server) writeRunInfo() error {
 	return nil
 }
 
-// Close stops both listeners, waiting up to 5 seconds for calls in flight, removes the
+// Close stops both listeners, waiting briefly for calls in flight, removes the
 // running-info file and releases the state directory.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// New connections that never sent a request (client pools) would hold Shutdown for 5s;
+		// calls in flight are short, so wait briefly, then close what is left.
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
 		var errs []error
 		for _, srv := range []*http.Server{s.apiSrv, s.kubeSrv} {

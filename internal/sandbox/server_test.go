@@ -236,17 +236,30 @@ func TestPresignedGetCallerIdentityRouted(t *testing.T) {
 func TestThrottle(t *testing.T) {
 	s := start(t, Options{ThrottleRPS: 1})
 	admin := adminCreds(t, s)
-	// The bucket holds one token: the first call passes, the next ones in the same second do not.
+	// Each service has its own bucket of one token: per service, the first call passes and
+	// the next one in the same second does not.
 	if _, err := smClient(s, admin, clientOpts{}).ListClusters(ctx(), &sagemaker.ListClustersInput{}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := smClient(s, admin, clientOpts{}).ListClusters(ctx(), &sagemaker.ListClustersInput{})
 	apiErr(t, err, "ThrottlingException", 400)
-	_, err = eksClient(s, admin, clientOpts{}).DescribeCluster(ctx(), &eks.DescribeClusterInput{Name: aws.String(DemoCluster)})
+	ec := eksClient(s, admin, clientOpts{})
+	if _, err := ec.DescribeCluster(ctx(), &eks.DescribeClusterInput{Name: aws.String(DemoCluster)}); err != nil {
+		t.Fatalf("first EKS call is throttled by SageMaker's bucket: %v", err)
+	}
+	_, err = ec.DescribeCluster(ctx(), &eks.DescribeClusterInput{Name: aws.String(DemoCluster)})
 	apiErr(t, err, "ThrottlingException", 429)
-	_, err = iamClient(s, admin, clientOpts{}).GetUser(ctx(), &iam.GetUserInput{})
+	ic := iamClient(s, admin, clientOpts{})
+	if _, err := ic.GetUser(ctx(), &iam.GetUserInput{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ic.GetUser(ctx(), &iam.GetUserInput{})
 	apiErr(t, err, "Throttling", 400)
-	_, err = stsClient(s, admin, clientOpts{}).GetCallerIdentity(ctx(), &sts.GetCallerIdentityInput{})
+	sc := stsClient(s, admin, clientOpts{})
+	if _, err := sc.GetCallerIdentity(ctx(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = sc.GetCallerIdentity(ctx(), &sts.GetCallerIdentityInput{})
 	ae := apiErr(t, err, "Throttling", 400)
 	if ae.ErrorMessage() != "Rate exceeded" {
 		t.Errorf("message %q", ae.ErrorMessage())

@@ -98,6 +98,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.selfSubjectReview(w, r, id)
 	case sub == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews":
 		h.selfSubjectAccessReview(w, r, id)
+	case sub == awsAuthPath:
+		h.getAwsAuth(w, r, cluster, id)
 	default:
 		if doc, ok := discovery(sub, r.Host); ok {
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {

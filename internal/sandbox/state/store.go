@@ -28,6 +28,7 @@ type Store struct {
 
 	flushMu    sync.Mutex
 	flushedGen uint64
+	closed     bool // set by Close under mu: later Updates fail instead of writing unlocked
 	// Sync makes each write fsync before rename (off in tests for speed is not
 	// allowed: durability against process kill only needs rename, but power loss needs fsync).
 	sync bool
@@ -100,6 +101,10 @@ func (s *Store) Read(fn func(d *Data) error) error {
 // stay in memory. When fn succeeds, Update returns only after the change is on disk.
 func (s *Store) Update(fn func(d *Data) error) error {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
 	if err := fn(s.data); err != nil {
 		s.mu.Unlock()
 		return err
@@ -151,9 +156,21 @@ func (s *Store) writeBytes(b []byte) error {
 	return WriteFileAtomic(filepath.Join(s.dir, FileName), b, 0o600, s.sync)
 }
 
-// Close releases the directory lock.
+// ErrClosed is returned by Update after Close.
+var ErrClosed = errors.New("sandbox state is closed")
+
+// Close waits for changes in progress to reach the disk, refuses later ones, and releases
+// the directory lock, so no write ever lands after another process took the directory.
 func (s *Store) Close() error {
-	return s.lock.Unlock()
+	s.mu.Lock()
+	s.closed = true
+	g := s.gen
+	s.mu.Unlock()
+	err := s.flush(g)
+	if uerr := s.lock.Unlock(); err == nil {
+		err = uerr
+	}
+	return err
 }
 
 // WriteFileAtomic writes b to path via a temporary file in the same directory and a rename,
