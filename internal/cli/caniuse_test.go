@@ -1,0 +1,305 @@
+package cli
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"eksaccess/internal/policy"
+)
+
+func TestParseResource(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    parsedResource
+		note    bool
+		wantErr string
+	}{
+		{in: "pods", want: parsedResource{resource: "pods"}},
+		{in: "po", want: parsedResource{resource: "pods"}},
+		{in: "pod", want: parsedResource{resource: "pods"}},
+		{in: "Pods", want: parsedResource{resource: "pods"}},
+		{in: "pods/exec", want: parsedResource{resource: "pods", sub: "exec"}},
+		{in: "deployments", want: parsedResource{resource: "deployments", group: "apps"}},
+		{in: "deploy", want: parsedResource{resource: "deployments", group: "apps"}},
+		{in: "deployments.apps", want: parsedResource{resource: "deployments", group: "apps", groupGiven: true}},
+		{in: "deployments.v1.apps/scale", want: parsedResource{resource: "deployments", sub: "scale", group: "apps", groupGiven: true}},
+		{in: "pods.v1", want: parsedResource{resource: "pods", groupGiven: true}},
+		{in: "ingress", want: parsedResource{resource: "ingresses", group: "networking.k8s.io"}},
+		{in: "networkpolicy", want: parsedResource{resource: "networkpolicies", group: "networking.k8s.io"}},
+		{in: "crd", want: parsedResource{resource: "customresourcedefinitions", group: "apiextensions.k8s.io"}},
+		{in: "widgets.example.com", want: parsedResource{resource: "widgets", group: "example.com", groupGiven: true}},
+		{in: "workloads.kueue.x-k8s.io", want: parsedResource{resource: "workloads", group: "kueue.x-k8s.io", groupGiven: true}},
+		{in: "widgets", want: parsedResource{resource: "widgets"}, note: true},
+		{in: "*", want: parsedResource{resource: "*", group: "*", groupGiven: true}},
+		{in: "*/exec", want: parsedResource{resource: "*", sub: "exec", group: "*", groupGiven: true}},
+		{in: "", wantErr: "empty resource: give one such as pods, pods/exec or deployments.apps"},
+		{in: "pods/", wantErr: `resource "pods/": write RESOURCE/SUBRESOURCE, e.g. pods/exec`},
+		{in: "a/b/c", wantErr: `resource "a/b/c": write RESOURCE/SUBRESOURCE, e.g. pods/exec`},
+		{in: ".apps", wantErr: `resource ".apps" has no name before the group`},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, notes, err := parseResource(tc.in)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want || (len(notes) > 0) != tc.note {
+				t.Fatalf("got %+v notes %v err %v, want %+v note %v", got, notes, err, tc.want, tc.note)
+			}
+		})
+	}
+}
+
+func TestParseCheck(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		expect  bool
+		req     policy.Request
+		wantErr string
+	}{
+		{in: "list:pods:team-a", expect: true, req: policy.Request{Verb: "list", Resource: "pods", Namespace: "team-a"}},
+		{in: "!create:pods/exec:team-a", expect: false, req: policy.Request{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: "team-a"}},
+		{in: "get:deployments.apps", expect: true, req: policy.Request{Verb: "get", APIGroup: "apps", Resource: "deployments"}},
+		{in: "list:nodes", expect: true, req: policy.Request{Verb: "list", Resource: "nodes"}},
+		{in: "get:/healthz", expect: true, req: policy.Request{Verb: "get", NonResourceURL: "/healthz"}},
+		{in: "!get:/metrics", expect: false, req: policy.Request{Verb: "get", NonResourceURL: "/metrics"}},
+		{in: "list", wantErr: `--check "list": write VERB:RESOURCE[:NAMESPACE], e.g. list:pods:team-a (! in front to expect denial)`},
+		{in: ":pods", wantErr: `--check ":pods": write VERB:RESOURCE[:NAMESPACE], e.g. list:pods:team-a (! in front to expect denial)`},
+		{in: "list:pods:", wantErr: `--check "list:pods:": write VERB:RESOURCE[:NAMESPACE]`},
+		{in: "list:pods:a:b", wantErr: `--check "list:pods:a:b": write VERB:RESOURCE[:NAMESPACE]`},
+		{in: "list:pods:Team_A", wantErr: `--check "list:pods:Team_A": -n: `},
+		{in: "get:/healthz:x", wantErr: ""},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			ch, _, err := parseCheck(tc.in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				if exitCodeOf(err) != ExitInput {
+					t.Fatalf("exit code %d", exitCodeOf(err))
+				}
+				return
+			}
+			if tc.in == "get:/healthz:x" {
+				// A URL may contain colons; it is taken whole.
+				if err != nil || ch.Req.NonResourceURL != "/healthz:x" {
+					t.Fatalf("%+v %v", ch, err)
+				}
+				return
+			}
+			if err != nil || ch.Expect != tc.expect || ch.Req != tc.req || ch.Raw != tc.in {
+				t.Fatalf("got %+v err %v, want expect %v req %+v", ch, err, tc.expect, tc.req)
+			}
+		})
+	}
+}
+
+// kaAccessSetup gives the demo cluster entries of every kind can-i distinguishes.
+func kaAccessSetup(t *testing.T) (*kaHarness, string) {
+	h := newKAHarness(t)
+	roleArn := h.accountRole("/teams/", "eks-team-a")
+	h.entry("hyperpod-demo", kaUser("alice"), nil, "AmazonEKSViewPolicy:hyperpod-ns-team-a")
+	h.entry("hyperpod-demo", kaUser("bob"), []string{"team-b-devs"})
+	h.entry("hyperpod-demo", kaUser("carol"), nil, "AmazonEKSBlockStoragePolicy")
+	h.entry("hyperpod-demo", roleArn, nil, "AmazonEKSEditPolicy:team-*")
+	return h, roleArn
+}
+
+func TestCanI(t *testing.T) {
+	h, roleArn := kaAccessSetup(t)
+	alice := kaUser("alice")
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"yes in its namespace", []string{"alice", "list", "pods", "-n", "hyperpod-ns-team-a"}, 0,
+			"yes\n" +
+				"Principal:    " + alice + "\n" +
+				"Request:      list pods in namespace hyperpod-ns-team-a\n" +
+				"Entry:        STANDARD, username " + alice + ", groups -\n" +
+				"Granted by:   AmazonEKSViewPolicy (namespaces hyperpod-ns-team-a)\n", ""},
+		{"no: verb not in the policy", []string{alice, "create", "pods", "-n", "hyperpod-ns-team-a"}, 1,
+			"no\n" +
+				"Principal:   " + alice + "\n" +
+				"Request:     create pods in namespace hyperpod-ns-team-a\n" +
+				"Entry:       STANDARD, username " + alice + ", groups -\n" +
+				"Reason:      no access policy allows it and the entry has no Kubernetes groups\n", ""},
+		{"no: other namespace, says which policy would", []string{"alice", "list", "pods", "-n", "other"}, 1,
+			"no\n" +
+				"Principal:   " + alice + "\n" +
+				"Request:     list pods in namespace other\n" +
+				"Entry:       STANDARD, username " + alice + ", groups -\n" +
+				"Reason:      no access policy allows it and the entry has no Kubernetes groups (AmazonEKSViewPolicy would allow it but it is scoped to namespaces hyperpod-ns-team-a)\n", ""},
+		{"no: secrets are not in View", []string{"alice", "get", "secrets", "-n", "hyperpod-ns-team-a"}, 1,
+			"no\n" +
+				"Principal:   " + alice + "\n" +
+				"Request:     get secrets in namespace hyperpod-ns-team-a\n" +
+				"Entry:       STANDARD, username " + alice + ", groups -\n" +
+				"Reason:      no access policy allows it and the entry has no Kubernetes groups\n", ""},
+		{"depends on RBAC", []string{"bob", "get", "pods", "-n", "x"}, 1,
+			"depends-on-rbac\n" +
+				"Principal:   " + kaUser("bob") + "\n" +
+				"Request:     get pods in namespace x\n" +
+				"Entry:       STANDARD, username " + kaUser("bob") + ", groups team-b-devs\n" +
+				"Reason:      no access policy allows it; depends on RBAC for groups team-b-devs\n", ""},
+		{"unknown policy", []string{"carol", "list", "persistentvolumes"}, 1,
+			"unknown\n" +
+				"Principal:   " + kaUser("carol") + "\n" +
+				"Request:     list persistentvolumes (cluster-scoped)\n" +
+				"Entry:       STANDARD, username " + kaUser("carol") + ", groups -\n" +
+				"Reason:      unknown: AWS does not publish the Kubernetes rules of AmazonEKSBlockStoragePolicy\n", ""},
+		{"role by name with path, namespace wildcard", []string{"role/teams/eks-team-a", "create", "deployments", "-n", "team-x"}, 0,
+			"yes\n" +
+				"Principal:    " + roleArn + "\n" +
+				"Request:      create deployments.apps in namespace team-x\n" +
+				"Entry:        STANDARD, username arn:aws:sts::111122223333:assumed-role/eks-team-a/{{SessionName}}, groups -\n" +
+				"Granted by:   AmazonEKSEditPolicy (namespaces team-*)\n", ""},
+		{"assumed-role session maps to its role", []string{"arn:aws:sts::111122223333:assumed-role/eks-team-a/alice", "create", "pods", "--subresource", "exec", "-n", "team-x"}, 0,
+			"yes\n" +
+				"Principal:    " + roleArn + "\n" +
+				"Request:      create pods/exec in namespace team-x\n" +
+				"Entry:        STANDARD, username arn:aws:sts::111122223333:assumed-role/eks-team-a/{{SessionName}}, groups -\n" +
+				"Granted by:   AmazonEKSEditPolicy (namespaces team-*)\n", ""},
+		{"no entry", []string{"dave", "get", "pods", "-n", "x"}, 1,
+			"no\n" +
+				"Principal:   " + kaUser("dave") + "\n" +
+				"Request:     get pods in namespace x\n" +
+				"Reason:      " + kaUser("dave") + " has no access entry on cluster hyperpod-demo, so EKS refuses its tokens (unless the aws-auth ConfigMap maps it)\n", ""},
+		{"unknown resource: note", []string{"alice", "list", "widgets", "-n", "hyperpod-ns-team-a"}, 1,
+			"no\n" +
+				"Principal:   " + alice + "\n" +
+				"Request:     list widgets in namespace hyperpod-ns-team-a\n" +
+				"Entry:       STANDARD, username " + alice + ", groups -\n" +
+				"Reason:      no access policy allows it and the entry has no Kubernetes groups\n",
+			"note: eksaccess does not know resource \"widgets\"; taking it to be in the core API group (write widgets.GROUP or pass --api-group for others)\n"},
+		{"bad subresource", []string{"alice", "get", "pods/log", "--subresource", "exec"}, 2, "",
+			"error: pods/log names subresource log but --subresource says exec: give one\nrun `eksaccess can-i --help` for usage\n"},
+		{"bad namespace", []string{"alice", "get", "pods", "-n", "Team_A"}, 2, "", ""},
+		{"no such user", []string{"nobody", "get", "pods"}, 2, "",
+			"error: no IAM user named \"nobody\": give a user name, role/NAME or an ARN\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := h.run(append([]string{"can-i", "-c", "hyperpod-demo"}, tc.args...)...)
+			if code != tc.code || out != tc.stdout || (tc.stderr != "" || code == 0) && errOut != tc.stderr {
+				t.Fatalf("exit %d\nstdout\n%s\nstderr\n%s\nwant exit %d\nstdout\n%s\nstderr\n%s", code, out, errOut, tc.code, tc.stdout, tc.stderr)
+			}
+		})
+	}
+}
+
+func TestCanIJSONAndConfigMapCluster(t *testing.T) {
+	h, _ := kaAccessSetup(t)
+	out, _, code := h.run("can-i", "-c", "hyperpod-demo", "alice", "patch", "deployments.apps/scale", "-n", "hyperpod-ns-team-a", "-o", "json")
+	want := `{
+  "cluster": "hyperpod-demo",
+  "principal": "arn:aws:iam::111122223333:user/alice",
+  "request": "patch deployments.apps/scale in namespace hyperpod-ns-team-a",
+  "answer": "no",
+  "entry": {
+    "principalArn": "arn:aws:iam::111122223333:user/alice",
+    "type": "STANDARD",
+    "username": "arn:aws:iam::111122223333:user/alice"
+  },
+  "reason": "no access policy allows it and the entry has no Kubernetes groups",
+  "attributes": {
+    "verb": "patch",
+    "apiGroup": "apps",
+    "resource": "deployments",
+    "subresource": "scale",
+    "namespace": "hyperpod-ns-team-a"
+  }
+}
+`
+	if code != 1 || out != want {
+		t.Fatalf("exit %d\n%s\nwant\n%s", code, out, want)
+	}
+
+	out, _, code = h.run("can-i", "-c", "hyperpod-demo", "alice", "get", "pods", "-n", "hyperpod-ns-team-a", "-o", "yaml")
+	wantYAML := `answer: "yes"
+attributes:
+  apiGroup: ""
+  namespace: hyperpod-ns-team-a
+  resource: pods
+  verb: get
+cluster: hyperpod-demo
+entry:
+  principalArn: arn:aws:iam::111122223333:user/alice
+  type: STANDARD
+  username: arn:aws:iam::111122223333:user/alice
+grantedBy:
+- namespaces:
+  - hyperpod-ns-team-a
+  policy: AmazonEKSViewPolicy
+  policyArn: arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy
+  scope: namespace
+principal: arn:aws:iam::111122223333:user/alice
+reason: allowed by AmazonEKSViewPolicy (namespaces hyperpod-ns-team-a)
+request: get pods in namespace hyperpod-ns-team-a
+`
+	if code != 0 || out != wantYAML {
+		t.Fatalf("exit %d\n%s\nwant\n%s", code, out, wantYAML)
+	}
+
+	out, _, code = h.run("can-i", "-c", "legacy-cm", "alice", "list", "pods")
+	wantCM := "unknown\n" +
+		"Principal:   arn:aws:iam::111122223333:user/alice\n" +
+		"Request:     list pods in all namespaces\n" +
+		"Reason:      cluster legacy-cm maps IAM principals with the aws-auth ConfigMap only (authentication mode CONFIG_MAP), which eksaccess cannot read offline: see `eksaccess migrate aws-auth -c legacy-cm`\n"
+	if code != 1 || out != wantCM {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestWhoCan(t *testing.T) {
+	h, roleArn := kaAccessSetup(t)
+	node := kaRole("SageMakerHyperPodNodeRole")
+	nodeReason := "HYPERPOD_LINUX access entries take no access policies; what they may do is decided inside Kubernetes (node authorizer, RBAC)"
+	out, errOut, code := h.run("who-can", "-c", "hyperpod-demo", "list", "pods", "-n", "team-ml")
+	want := "" +
+		"PRINCIPAL                                                  TYPE             ANSWER            VIA\n" +
+		"arn:aws:iam::111122223333:role/teams/eks-team-a            STANDARD         yes               AmazonEKSEditPolicy (namespaces team-*)\n" +
+		"arn:aws:iam::111122223333:user/admin                       STANDARD         yes               AmazonEKSClusterAdminPolicy (cluster)\n" +
+		"arn:aws:iam::111122223333:user/carol                       STANDARD         unknown           unknown: AWS does not publish the Kubernetes rules of AmazonEKSBlockStoragePolicy\n" +
+		"arn:aws:iam::111122223333:role/SageMakerHyperPodNodeRole   HYPERPOD_LINUX   depends-on-rbac   " + nodeReason + "\n" +
+		"arn:aws:iam::111122223333:user/bob                         STANDARD         depends-on-rbac   no access policy allows it; depends on RBAC for groups team-b-devs\n"
+	if code != 0 || out != want || errOut != "" {
+		t.Fatalf("exit %d\n%s\nwant\n%s\nstderr %s", code, out, want, errOut)
+	}
+
+	out, _, code = h.run("who-can", "-c", "hyperpod-demo", "get", "secrets", "-n", "hyperpod-ns-team-a", "-o", "json")
+	var rows []WhoCanResult
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v\n%s", code, err, out)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.PrincipalArn+" "+r.Answer)
+	}
+	wantRows := []string{kaUser("admin") + " yes", kaUser("carol") + " unknown", node + " depends-on-rbac", kaUser("bob") + " depends-on-rbac"}
+	if !reflect.DeepEqual(got, wantRows) {
+		t.Fatalf("rows %v\nwant %v", got, wantRows)
+	}
+	_ = roleArn
+
+	// Nobody at all: a message on stderr, exit 0.
+	h.deleteEntry("hyperpod-demo", kaUser("carol"))
+	h.deleteEntry("hyperpod-demo", kaUser("bob"))
+	h.deleteEntry("hyperpod-demo", node)
+	h.deleteEntry("hyperpod-demo", kaUser("admin"))
+	out, errOut, code = h.run("who-can", "-c", "hyperpod-demo", "delete", "nodes")
+	if code != 0 || out != "" || errOut != "no access entry of hyperpod-demo may delete nodes (cluster-scoped)\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	out, errOut, code = h.run("who-can", "-c", "legacy-cm", "get", "pods")
+	if code != 1 || out != "" || !strings.HasPrefix(errOut, "error: cluster legacy-cm maps IAM principals with the aws-auth ConfigMap only") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"eksaccess/internal/iostreams"
+	"eksaccess/internal/sandbox"
+)
+
+// kaHarness runs the token/kubeconfig/verify/can-i/who-can commands in-process against a
+// fresh sandbox, as the admin or as another IAM user (switched with as).
+type kaHarness struct {
+	t     *testing.T
+	srv   *sandbox.Server
+	home  string
+	env   map[string]string
+	admin aws.Config
+}
+
+const kaAccount = "111122223333"
+
+func kaUser(name string) string { return "arn:aws:iam::" + kaAccount + ":user/" + name }
+func kaRole(name string) string { return "arn:aws:iam::" + kaAccount + ":role/" + name }
+
+func newKAHarness(t *testing.T) *kaHarness {
+	t.Helper()
+	srv, err := sandbox.Start(context.Background(), sandbox.Options{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("start sandbox: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	id, secret, err := srv.AdminCredentials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	h := &kaHarness{t: t, srv: srv, home: home, env: map[string]string{
+		"AWS_REGION":                  "us-west-2",
+		"AWS_CONFIG_FILE":             "/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"HOME":                        home,
+		"XDG_STATE_HOME":              filepath.Join(home, "state"),
+		"XDG_CACHE_HOME":              filepath.Join(home, "cache"),
+		"EKSACCESS_JOURNAL":           filepath.Join(home, "journal.jsonl"),
+	}}
+	// The AWS SDK reads the process environment itself: set it for real, and clear what
+	// could point it elsewhere.
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EKS",
+		"AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SAGEMAKER", "AWS_DEFAULT_REGION", "KUBECONFIG",
+		"EKSACCESS_SANDBOX", "KUBERNETES_EXEC_INFO"} {
+		t.Setenv(k, "")
+	}
+	for k, v := range h.env {
+		t.Setenv(k, v)
+	}
+	h.as(id, secret)
+	h.admin = aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
+	return h
+}
+
+// as switches the credentials the commands run with.
+func (h *kaHarness) as(id, secret string) {
+	h.t.Helper()
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret} {
+		h.env[k] = v
+		h.t.Setenv(k, v)
+	}
+}
+
+func (h *kaHarness) getenv(k string) string { return h.env[k] }
+
+// run executes `eksaccess --endpoint-url SANDBOX args...`: stdout, stderr, exit code.
+func (h *kaHarness) run(args ...string) (string, string, int) {
+	h.t.Helper()
+	io, _, out, errOut := iostreams.Test()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := Run(ctx, append([]string{"--endpoint-url", h.srv.Endpoint()}, args...), io, h.getenv)
+	return out.String(), errOut.String(), code
+}
+
+// accessKey creates an access key for an IAM user (as the admin).
+func (h *kaHarness) accessKey(user string) (string, string) {
+	h.t.Helper()
+	out, err := iam.NewFromConfig(h.admin).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		h.t.Fatalf("create access key for %s: %v", user, err)
+	}
+	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
+}
+
+// accountRole creates a role any principal of the account may assume.
+func (h *kaHarness) accountRole(path, name string) string {
+	h.t.Helper()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + kaAccount + `:root"},"Action":"sts:AssumeRole"}]}`
+	in := &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}
+	if path != "" {
+		in.Path = aws.String(path)
+	}
+	out, err := iam.NewFromConfig(h.admin).CreateRole(context.Background(), in)
+	if err != nil {
+		h.t.Fatalf("create role %s: %v", name, err)
+	}
+	return aws.ToString(out.Role.Arn)
+}
+
+// entry creates an access entry with groups and policies ("NAME" for cluster scope,
+// "NAME:ns1,ns2" for namespace scope), as the admin.
+func (h *kaHarness) entry(cluster, arn string, groups []string, policies ...string) {
+	h.t.Helper()
+	ctx := context.Background()
+	c := eks.NewFromConfig(h.admin)
+	if _, err := c.CreateAccessEntry(ctx, &eks.CreateAccessEntryInput{ClusterName: aws.String(cluster), PrincipalArn: aws.String(arn), KubernetesGroups: groups}); err != nil {
+		h.t.Fatalf("create access entry %s: %v", arn, err)
+	}
+	for _, p := range policies {
+		name, nss, namespaced := strings.Cut(p, ":")
+		scope := &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeCluster}
+		if namespaced {
+			scope = &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeNamespace, Namespaces: strings.Split(nss, ",")}
+		}
+		_, err := c.AssociateAccessPolicy(ctx, &eks.AssociateAccessPolicyInput{
+			ClusterName: aws.String(cluster), PrincipalArn: aws.String(arn),
+			PolicyArn: aws.String("arn:aws:eks::aws:cluster-access-policy/" + name), AccessScope: scope,
+		})
+		if err != nil {
+			h.t.Fatalf("associate %s with %s: %v", p, arn, err)
+		}
+	}
+}
+
+// deleteEntry removes an access entry, as the admin.
+func (h *kaHarness) deleteEntry(cluster, arn string) {
+	h.t.Helper()
+	_, err := eks.NewFromConfig(h.admin).DeleteAccessEntry(context.Background(), &eks.DeleteAccessEntryInput{ClusterName: aws.String(cluster), PrincipalArn: aws.String(arn)})
+	if err != nil {
+		h.t.Fatalf("delete access entry %s: %v", arn, err)
+	}
+}
+
+// count is how many calls of an operation the sandbox has served.
+func (h *kaHarness) count(op string) int {
+	n := 0
+	for _, r := range h.srv.Requests() {
+		if r.Operation == op {
+			n++
+		}
+	}
+	return n
+}
+
+// pinExecutable makes kubeconfig write a fixed plugin path for the test's duration.
+func pinExecutable(t *testing.T, path string) {
+	old := executablePath
+	executablePath = func() (string, error) { return path, nil }
+	t.Cleanup(func() { executablePath = old })
+}
