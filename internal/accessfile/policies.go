@@ -1,42 +1,15 @@
 package accessfile
 
-import "slices"
+import (
+	"slices"
 
-// builtinPolicies are the EKS access policy names known when this was
-// written (shared/reference/access-policies.yaml, from the EKS user guide's
-// access-policy reference and the aws CLI's list-access-policies example).
-// The live list (ListAccessPolicies) is authoritative: callers that can reach
-// EKS pass it as Options.KnownPolicy.
-var builtinPolicies = []string{
-	"AmazonAIOpsAssistantPolicy",
-	"AmazonARCRegionSwitchScalingPolicy",
-	"AmazonEKSAdminPolicy",
-	"AmazonEKSAdminViewPolicy",
-	"AmazonEKSAutoNodePolicy",
-	"AmazonEKSBlockStorageClusterPolicy",
-	"AmazonEKSBlockStoragePolicy",
-	"AmazonEKSClusterAdminPolicy",
-	"AmazonEKSClusterInsightsPolicy",
-	"AmazonEKSComputeClusterPolicy",
-	"AmazonEKSComputePolicy",
-	"AmazonEKSEditPolicy",
-	"AmazonEKSHybridPolicy",
-	"AmazonEKSLoadBalancingClusterPolicy",
-	"AmazonEKSLoadBalancingPolicy",
-	"AmazonEKSNetworkingClusterPolicy",
-	"AmazonEKSNetworkingPolicy",
-	"AmazonEKSSecretReaderPolicy",
-	"AmazonEKSViewPolicy",
-	"AmazonEMRJobPolicy",
-	"AmazonSagemakerHyperpodClusterPolicy",
-	"AmazonSagemakerHyperpodControllerPolicy",
-	"AmazonSagemakerHyperpodInferencePolicy",
-	"AmazonSagemakerHyperpodSpacePolicy",
-	"AmazonSagemakerHyperpodSpaceTemplatePolicy",
-	"AmazonSagemakerHyperpodSystemNamespacePolicy",
-	"AmazonSagemakerHyperpodTrainingPolicy",
-	"AmazonSagemakerHyperpodUserClusterPolicy",
-}
+	"eksaccess/internal/policy"
+)
+
+// builtinPolicies are the EKS access policy names known offline (policy.ListedNames).
+// The live list (ListAccessPolicies) is authoritative: callers that can reach EKS pass it
+// as Options.KnownPolicy.
+var builtinPolicies = policy.ListedNames()
 
 // BuiltinPolicies returns the access policy names the loader knows without
 // asking EKS, sorted.

@@ -116,3 +116,48 @@ func policyName(nameOrArn string) string {
 	}
 	return nameOrArn
 }
+
+// listedNames are the access policies EKS lists (ListAccessPolicies), as public sources show
+// them: the 19 of the aws CLI's list-access-policies example, plus those AWS documents since
+// (access-policy reference: AmazonEKSSecretReaderPolicy, AmazonEKSClusterInsightsPolicy and
+// the two in its sample output; SageMaker developer guide: the HyperPod team policies).
+// Sorted, as EKS lists them. The live list is authoritative; this one serves offline
+// validation and the sandbox.
+var listedNames = func() []string {
+	names := []string{
+		"AmazonAIOpsAssistantPolicy",
+		"AmazonARCRegionSwitchScalingPolicy",
+		"AmazonEKSAdminPolicy",
+		"AmazonEKSAdminViewPolicy",
+		"AmazonEKSAutoNodePolicy",
+		"AmazonEKSBlockStorageClusterPolicy",
+		"AmazonEKSBlockStoragePolicy",
+		"AmazonEKSClusterAdminPolicy",
+		"AmazonEKSClusterInsightsPolicy",
+		"AmazonEKSComputeClusterPolicy",
+		"AmazonEKSComputePolicy",
+		"AmazonEKSEditPolicy",
+		"AmazonEKSHybridPolicy",
+		"AmazonEKSLoadBalancingClusterPolicy",
+		"AmazonEKSLoadBalancingPolicy",
+		"AmazonEKSNetworkingClusterPolicy",
+		"AmazonEKSNetworkingPolicy",
+		"AmazonEKSSecretReaderPolicy",
+		"AmazonEKSViewPolicy",
+		"AmazonEMRJobPolicy",
+		"AmazonSagemakerHyperpodClusterPolicy",
+		"AmazonSagemakerHyperpodControllerPolicy",
+		"AmazonSagemakerHyperpodInferencePolicy",
+		"AmazonSagemakerHyperpodSpacePolicy",
+		"AmazonSagemakerHyperpodSpaceTemplatePolicy",
+		"AmazonSagemakerHyperpodSystemNamespacePolicy",
+		"AmazonSagemakerHyperpodTrainingPolicy",
+		"AmazonSagemakerHyperpodUserClusterPolicy",
+	}
+
+	sort.Strings(names)
+	return names
+}()
+
+// ListedNames returns the access policy names EKS lists, sorted.
+func ListedNames() []string { return append([]string(nil), listedNames...) }

@@ -5,51 +5,15 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
+	"eksaccess/internal/policy"
 	"eksaccess/internal/sandbox/state"
 	"eksaccess/internal/sandbox/wire"
 )
 
-// PolicyNames are the access policies ListAccessPolicies returns: the 19 of awscli's
-// list-access-policies example, plus those AWS documents since (access-policy-reference:
-// AmazonEKSSecretReaderPolicy, AmazonEKSClusterInsightsPolicy, and the two in its sample
-// output; SageMaker developer guide: the HyperPod team policies). Sorted, as EKS lists them.
-var PolicyNames = func() []string {
-	names := []string{
-		"AmazonAIOpsAssistantPolicy",
-		"AmazonARCRegionSwitchScalingPolicy",
-		"AmazonEKSAdminPolicy",
-		"AmazonEKSAdminViewPolicy",
-		"AmazonEKSAutoNodePolicy",
-		"AmazonEKSBlockStorageClusterPolicy",
-		"AmazonEKSBlockStoragePolicy",
-		"AmazonEKSClusterAdminPolicy",
-		"AmazonEKSClusterInsightsPolicy",
-		"AmazonEKSComputeClusterPolicy",
-		"AmazonEKSComputePolicy",
-		"AmazonEKSEditPolicy",
-		"AmazonEKSHybridPolicy",
-		"AmazonEKSLoadBalancingClusterPolicy",
-		"AmazonEKSLoadBalancingPolicy",
-		"AmazonEKSNetworkingClusterPolicy",
-		"AmazonEKSNetworkingPolicy",
-		"AmazonEKSSecretReaderPolicy",
-		"AmazonEKSViewPolicy",
-		"AmazonEMRJobPolicy",
-		"AmazonSagemakerHyperpodClusterPolicy",
-		"AmazonSagemakerHyperpodControllerPolicy",
-		"AmazonSagemakerHyperpodInferencePolicy",
-		"AmazonSagemakerHyperpodSpacePolicy",
-		"AmazonSagemakerHyperpodSpaceTemplatePolicy",
-		"AmazonSagemakerHyperpodSystemNamespacePolicy",
-		"AmazonSagemakerHyperpodTrainingPolicy",
-		"AmazonSagemakerHyperpodUserClusterPolicy",
-	}
-	sort.Strings(names)
-	return names
-}()
+// PolicyNames are the access policies ListAccessPolicies returns (policy.ListedNames).
+var PolicyNames = policy.ListedNames()
 
 // PolicyArn is the ARN of access policy name in partition.
 func PolicyArn(partition, name string) string {
