@@ -80,7 +80,7 @@ func runSandboxServe(ctx context.Context, o *sandboxServeOptions) error {
 	srv, err := sandbox.Start(ctx, o.opts)
 	if err != nil {
 		if errors.Is(err, state.ErrLocked) {
-			return fmt.Errorf("%w: another sandbox (or an eksaccess --sandbox command) is using %s; stop it, or pass --state DIR for a second sandbox", err, o.opts.StateDir)
+			return fmt.Errorf("another sandbox (or an eksaccess --sandbox command) is using %s: stop it, or pass --state DIR for a second sandbox", o.opts.StateDir)
 		}
 		return err
 	}
