@@ -69,7 +69,37 @@ func LoadConfig(ctx context.Context, s Settings) (aws.Config, error) {
 	if cfg.Region == "" {
 		return aws.Config{}, fmt.Errorf("no AWS region: pass --region, set AWS_REGION, or set region in your AWS profile")
 	}
+	if !validRegion(cfg.Region) {
+		return aws.Config{}, &RegionError{Region: cfg.Region}
+	}
 	return cfg, nil
+}
+
+// RegionError is a region that cannot be a region name. The SDK would only refuse it at the
+// first call ("failed to bind endpoint params, invalid input region"), as an API failure
+// (exit 1); it is bad input, found before any call (exit 2; reliability corpus
+// env-region-invalid).
+type RegionError struct{ Region string }
+
+func (e *RegionError) Error() string {
+	return fmt.Sprintf("AWS region %q is not a region name like us-west-2: fix --region, AWS_REGION or the region of your AWS profile", e.Region)
+}
+
+// ExitCode is 2: bad input, nothing was changed.
+func (e *RegionError) ExitCode() int { return 2 }
+
+// validRegion: region names are DNS labels (lower-case letters, digits, hyphens), as the SDK's
+// endpoint rules require.
+func validRegion(r string) bool {
+	if r == "" || len(r) > 63 || r[0] == '-' || r[len(r)-1] == '-' {
+		return false
+	}
+	for _, c := range r {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 type noRateLimit struct{}

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	smithy "github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
@@ -96,12 +95,38 @@ func IsThrottle(err error) bool {
 	return errors.As(err, &re) && re.HTTPStatusCode() == 429
 }
 
-// WithLimiter makes every attempt of every call (retries included) wait for l, and feeds
-// throttling answers back into it.
-func WithLimiter(l *Limiter) func(*middleware.Stack) error {
+// Limiters hands out one Limiter per AWS service: AWS throttles each service (and API)
+// separately, so IAM lookups must not slow EKS changes down, nor the reverse.
+type Limiters struct {
+	mu  sync.Mutex
+	max float64
+	by  map[string]*Limiter
+}
+
+// NewLimiters allows up to max calls per second to each service.
+func NewLimiters(max float64) *Limiters {
+	return &Limiters{max: max, by: map[string]*Limiter{}}
+}
+
+// For returns the limiter of a service (by SDK service id, e.g. "EKS", "IAM").
+func (ls *Limiters) For(service string) *Limiter {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	l, ok := ls.by[service]
+	if !ok {
+		l = NewLimiter(ls.max)
+		ls.by[service] = l
+	}
+	return l
+}
+
+// WithLimiter makes every attempt of every call (retries included) wait for its service's
+// limiter, and feeds throttling answers back into it.
+func WithLimiter(ls *Limiters) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
 		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("eksaccessRateLimit",
 			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				l := ls.For(awsmiddleware.GetServiceID(ctx))
 				if err := l.Wait(ctx); err != nil {
 					return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 				}
@@ -142,4 +167,3 @@ func WithTrace(w io.Writer) func(*middleware.Stack) error {
 	}
 }
 
-var _ = aws.String

@@ -62,6 +62,9 @@ type declared struct {
 	caller   principal.Caller
 	clusters []declare.Cluster
 	plans    []*plan.ClusterPlan
+	// live holds each cluster as last read; a re-plan after apply reuses the entries the
+	// plan did not change, so every entry is read once per apply.
+	live []*plan.LiveCluster
 }
 
 // regional hands out clients per region: IAM and STS are global, EKS and SageMaker are not,
@@ -169,20 +172,32 @@ func planDeclared(ctx context.Context, f *Factory, rc *regional, d *declared, o 
 	for _, a := range o.force {
 		force[a] = true
 	}
+	prevPlans, prevLive := d.plans, d.live
 	d.plans = make([]*plan.ClusterPlan, len(d.clusters))
+	d.live = make([]*plan.LiveCluster, len(d.clusters))
 	var mu sync.Mutex
 	var bad []string
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for i, c := range d.clusters {
 		g.Go(func() error {
-			live, err := plan.ReadCluster(gctx, rc.get(c.Region).EKS, c.Name, plan.ReadOptions{Concurrency: o.conc})
+			ro := plan.ReadOptions{Concurrency: o.conc}
+			if prevLive != nil && prevLive[i] != nil && prevPlans[i] != nil {
+				ro.Known, ro.Stale = prevLive[i].Entries, map[string]bool{}
+				for _, pp := range prevPlans[i].Plans {
+					if len(pp.Changes) > 0 {
+						ro.Stale[pp.Principal] = true
+					}
+				}
+			}
+			live, err := plan.ReadCluster(gctx, rc.get(c.Region).EKS, c.Name, ro)
 			if err != nil {
 				return err
 			}
 			if live.Region == "" {
 				live.Region = c.Region
 			}
+			d.live[i] = live.LiveCluster
 			cp, err := plan.Build(c.Name, c.Desired, live.LiveCluster, plan.BuildOptions{
 				Prune: o.prune || c.Prune, AuthenticationMode: c.AuthenticationMode, Now: f.Now(),
 				Guard: plan.Guard{CallerPrincipalArn: d.caller.PrincipalArn, Force: force, ForceFlag: "--force"},

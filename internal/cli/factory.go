@@ -33,11 +33,11 @@ type Factory struct {
 	NoProgress  bool
 	Rate        float64
 
-	once    sync.Once
-	clients *awsapi.Clients
-	limiter *awsapi.Limiter
-	err     error
-	closers []func() error
+	once     sync.Once
+	clients  *awsapi.Clients
+	limiters *awsapi.Limiters
+	err      error
+	closers  []func() error
 	// sandboxRegion and creds are set when the embedded sandbox is used.
 	sandboxEndpoint string
 
@@ -76,12 +76,12 @@ func (f *Factory) Clients(ctx context.Context) (*awsapi.Clients, error) {
 	return f.clients, f.err
 }
 
-// Limiter is the run's shared client-side rate limit.
-func (f *Factory) Limiter() *awsapi.Limiter {
-	if f.limiter == nil {
-		f.limiter = awsapi.NewLimiter(f.Rate)
+// Limiters are the run's client-side rate limits, one per AWS service.
+func (f *Factory) Limiters() *awsapi.Limiters {
+	if f.limiters == nil {
+		f.limiters = awsapi.NewLimiters(f.Rate)
 	}
-	return f.limiter
+	return f.limiters
 }
 
 func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
@@ -103,7 +103,7 @@ func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.APIOptions = append(cfg.APIOptions, awsapi.WithLimiter(f.Limiter()))
+	cfg.APIOptions = append(cfg.APIOptions, awsapi.WithLimiter(f.Limiters()))
 	if f.Verbose {
 		cfg.APIOptions = append(cfg.APIOptions, awsapi.WithTrace(f.IO.ErrOut))
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
@@ -90,13 +91,15 @@ instead: the way to try it without an AWS account.`,
 	pf.StringVarP(&f.Output, "output", "o", "", "output format: table, json or yaml")
 	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "print each AWS call (operation, status, duration) on stderr")
 	pf.BoolVar(&f.NoProgress, "no-progress", false, "never show a progress bar")
-	pf.Float64Var(&f.Rate, "rate", 50, "client-side limit on AWS calls per second (lowered automatically when AWS throttles)")
+	pf.Float64Var(&f.Rate, "rate", 50, "client-side limit on calls per second to each AWS service (lowered automatically when AWS throttles)")
 	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
 		f.IO.NoProgress = f.NoProgress
 		if f.UseSandbox && f.EndpointURL != "" {
 			return usageErrorf("--sandbox and --endpoint-url cannot be used together: --sandbox picks its own endpoint")
 		}
-		if f.Rate <= 0 {
+		// !(> 0) also refuses NaN, which compares false with everything and would slip past
+		// "<= 0" into an unlimited rate; +Inf is no limit either (reliability corpus flag-rate-nan).
+		if !(f.Rate > 0) || math.IsInf(f.Rate, 1) {
 			return usageErrorf("--rate must be positive, got %v", f.Rate)
 		}
 		return nil

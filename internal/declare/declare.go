@@ -268,6 +268,14 @@ func (r *resolver) wait(ctx context.Context) error {
 	if conc <= 0 {
 		conc = principal.DefaultConcurrency
 	}
+	// Hundreds of principals cost one ListUsers (and ListRoles), not a lookup each.
+	refs := make([]principal.Ref, 0, len(r.pending))
+	for _, rv := range r.pending {
+		refs = append(refs, *rv.ref)
+	}
+	if err := r.res.Preload(ctx, refs); err != nil {
+		return err
+	}
 	var ie principal.InputError
 	var mu sync.Mutex
 	g, ctx := errgroup.WithContext(ctx)

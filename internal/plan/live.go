@@ -92,6 +92,10 @@ type ReadOptions struct {
 	// Only, when set, limits the per-entry reads (describe + policies) to these principal
 	// ARNs; the rest of the list is still known (as names only) through Listed.
 	Only map[string]bool
+	// Known are entries read earlier (e.g. by the plan an apply executed): they are reused
+	// without a call unless Stale names them, so a re-plan reads only what changed.
+	Known map[string]*LiveEntry
+	Stale map[string]bool
 }
 
 // ReadResult is a cluster read, plus the ARNs listed but not described (ReadOptions.Only).
@@ -137,6 +141,12 @@ func ReadCluster(ctx context.Context, api awsapi.EKS, name string, o ReadOptions
 	g.SetLimit(conc)
 	for _, arn := range arns {
 		if o.Only != nil && !o.Only[arn] {
+			continue
+		}
+		if e, ok := o.Known[arn]; ok && !o.Stale[arn] {
+			mu.Lock()
+			lc.Entries[arn] = e
+			mu.Unlock()
 			continue
 		}
 		g.Go(func() error {

@@ -225,6 +225,11 @@ func (r *Resolver) inAccount() string {
 	return "in account " + r.Account
 }
 
+// Preload lists all users (or roles) once when refs name at least BulkThreshold of them, so
+// that later Resolve calls — even one reference at a time — make no IAM call. Call it
+// before resolving concurrently.
+func (r *Resolver) Preload(ctx context.Context, refs []Ref) error { return r.listIfMany(ctx, refs) }
+
 // listIfMany loads the user and role directories when refs name enough of them.
 func (r *Resolver) listIfMany(ctx context.Context, refs []Ref) error {
 	threshold := r.BulkThreshold
@@ -264,7 +269,11 @@ func (r *Resolver) listIfMany(ctx context.Context, refs []Ref) error {
 		}
 		r.users = m
 	}
-	if roles >= threshold && r.roles == nil {
+	// With the user directory listed, an unknown user name costs a GetRole each (the "there
+	// is a role of that name" hint): a users file of thousands of typos would take minutes.
+	// Listing the roles too keeps the hint and bounds the calls (reliability corpus
+	// users-many-unknown).
+	if (roles >= threshold || users >= threshold) && r.roles == nil {
 		m := map[string]Principal{}
 		p := iam.NewListRolesPaginator(r.IAM, &iam.ListRolesInput{MaxItems: aws.Int32(1000)})
 		for p.HasMorePages() {
