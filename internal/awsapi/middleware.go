@@ -166,4 +166,3 @@ func WithTrace(w io.Writer) func(*middleware.Stack) error {
 			}), middleware.After)
 	}
 }
-
