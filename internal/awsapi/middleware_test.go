@@ -14,7 +14,7 @@ func TestLimitersAreSeparatePerService(t *testing.T) {
 	if ls.For("EKS") == ls.For("IAM") {
 		t.Fatal("EKS and IAM share a limiter")
 	}
-	if ls.For("EKS") != ls.For("EKS") {
+	if a, b := ls.For("EKS"), ls.For("EKS"); a != b {
 		t.Fatal("a service got two limiters")
 	}
 }

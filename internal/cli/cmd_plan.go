@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -403,13 +402,4 @@ func runPlan(ctx context.Context, o *planOptions) error {
 		return silentExit(ExitDrift)
 	}
 	return nil
-}
-
-// allPrincipalPlans flattens the cluster plans into the engine's input.
-func allPrincipalPlans(plans []*plan.ClusterPlan) []plan.PrincipalPlan {
-	var out []plan.PrincipalPlan
-	for _, cp := range plans {
-		out = append(out, slices.Clone(cp.Plans)...)
-	}
-	return out
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -38,8 +37,6 @@ type Factory struct {
 	limiters *awsapi.Limiters
 	err      error
 	closers  []func() error
-	// sandboxRegion and creds are set when the embedded sandbox is used.
-	sandboxEndpoint string
 
 	// identity cache
 	idOnce sync.Once
@@ -137,21 +134,6 @@ func (f *Factory) CallerIdentity(ctx context.Context) (*Identity, error) {
 	return f.id, nil
 }
 
-func splitArn(arn string) string {
-	// arn:PARTITION:...
-	const p = "arn:"
-	if len(arn) < len(p) || arn[:len(p)] != p {
-		return ""
-	}
-	rest := arn[len(p):]
-	for i := 0; i < len(rest); i++ {
-		if rest[i] == ':' {
-			return rest[:i]
-		}
-	}
-	return ""
-}
-
 // Close stops what the run started (the embedded sandbox).
 func (f *Factory) Close() {
 	for i := len(f.closers) - 1; i >= 0; i-- {
@@ -205,5 +187,3 @@ func (f *Factory) Logf(format string, args ...any) {
 		fmt.Fprintf(f.IO.ErrOut, format+"\n", args...)
 	}
 }
-
-var _ io.Writer = (*os.File)(nil)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"strings"
@@ -99,5 +98,3 @@ func total(m map[string]int) int {
 	}
 	return n
 }
-
-var _ = bytes.NewBuffer

@@ -164,12 +164,10 @@ func runRevoke(ctx context.Context, o *revokeOptions) error {
 	if err != nil {
 		return err
 	}
-	var targets []string
 	seen := map[string]bool{}
 	for i := range refs {
-		if a, ok := matched[i]; ok && !seen[a] {
+		if a, ok := matched[i]; ok {
 			seen[a] = true
-			targets = append(targets, a)
 		}
 	}
 	// The guardrails need the whole cluster (last admin), so read every entry.

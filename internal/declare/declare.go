@@ -197,7 +197,6 @@ type resolver struct {
 	o   Options
 	res *principal.Resolver
 
-	mu       sync.Mutex
 	cache    map[string]*resolved // by "kind:raw"
 	ssoCache map[string]*resolved
 	pending  []*resolved

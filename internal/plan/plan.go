@@ -100,7 +100,7 @@ type Change struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Mutating reports whether a change calls a mutating API (all do; kept for clarity in counts).
+// String renders a change as one line of a readable diff (+ add, - remove, ~ change).
 func (c Change) String() string {
 	switch c.Action {
 	case ActCreate:

@@ -158,14 +158,14 @@ func ValidateKubernetesGroup(g string) error {
 		return fmt.Errorf("empty Kubernetes group name: give the group a RoleBinding or ClusterRoleBinding names as subject")
 	}
 	if len(g) > 255 {
-		return fmt.Errorf("Kubernetes group %q is %d characters long: keep it to 255", clip(g), len(g))
+		return fmt.Errorf("the Kubernetes group %q is %d characters long: keep it to 255", clip(g), len(g))
 	}
 	if strings.HasPrefix(strings.ToLower(g), "system:") {
-		return fmt.Errorf("Kubernetes group %q starts with system:, which EKS reserves: bind your RBAC to a group of your own (e.g. cluster-admins) and use that, or grant AmazonEKSClusterAdminPolicy with --policy", g)
+		return fmt.Errorf("the Kubernetes group %q starts with system:, which EKS reserves: bind your RBAC to a group of your own (e.g. cluster-admins) and use that, or grant AmazonEKSClusterAdminPolicy with --policy", g)
 	}
 	for i, r := range g {
 		if r <= ' ' || r >= 0x7f {
-			return fmt.Errorf("Kubernetes group %q contains %s: use printable ASCII without spaces", clip(g), describeRune(g, i, r))
+			return fmt.Errorf("the Kubernetes group %q contains %s: use printable ASCII without spaces", clip(g), describeRune(g, i, r))
 		}
 	}
 	return nil

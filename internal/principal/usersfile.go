@@ -2,8 +2,10 @@ package principal
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -52,7 +54,14 @@ func ReadUsersFile(name string, r io.Reader, opts FileOptions) (*UsersFile, erro
 	var ie InputError
 	data, err := io.ReadAll(io.LimitReader(r, MaxUsersFileSize+1))
 	if err != nil {
-		return uf, fmt.Errorf("read %s: %w: check the file exists and is readable", name, err)
+		// An unreadable users file (a directory, an I/O error) is bad input like a bad line:
+		// report it as FILE: … (exit 2), without repeating the path the *PathError holds.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		ie.Add(FileSource(name, 0), "cannot read the users file: %v: check the file exists and is readable", err)
+		return uf, &ie
 	}
 	if len(data) > MaxUsersFileSize {
 		ie.Add(FileSource(name, 0), "the file is larger than %d MiB: a users file lists one principal per line; check the file name", MaxUsersFileSize>>20)

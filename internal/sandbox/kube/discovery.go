@@ -16,7 +16,6 @@ type resource struct {
 
 var (
 	crud     = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
-	readOnly = []string{"get", "list", "watch"}
 	getOnly  = []string{"get"}
 	create   = []string{"create"}
 	getPatch = []string{"get", "patch", "update"}
