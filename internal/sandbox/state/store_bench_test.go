@@ -31,7 +31,7 @@ func bigData(n int) *Data {
 	for i := 0; i < n; i++ {
 		arn := fmt.Sprintf("arn:aws:iam::111122223333:user/u%04d", i)
 		c.Entries[arn] = &AccessEntry{PrincipalArn: arn, Type: "STANDARD", Username: arn, CreatedAt: time.Now(), ModifiedAt: time.Now(),
-			Tags: map[string]string{"eksaccess/managed": "true"},
+			Tags:     map[string]string{"eksaccess/managed": "true"},
 			Policies: map[string]*AssociatedPolicy{"p": {PolicyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", ScopeType: "cluster"}}}
 	}
 	return &Data{Clusters: map[string]*Cluster{"c": c}}
