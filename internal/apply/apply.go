@@ -149,7 +149,10 @@ func runPrincipal(ctx context.Context, p plan.PrincipalPlan, o *Options) Result 
 	}
 	// Calls run on a context that Ctrl-C does not cancel, so an in-flight call finishes and
 	// its result is known; ctx is checked before each new call.
-	callCtx := context.WithoutCancel(ctx)
+	// The run's own context rides along so the consistency back-off (a wait between calls,
+	// not a call in flight) stops on Ctrl-C instead of sleeping through up to
+	// ConsistencyWait (reliability TestSIGINTDuringConsistencyWait).
+	callCtx := context.WithValue(context.WithoutCancel(ctx), interruptKey{}, ctx)
 	st := &principalState{}
 	changes := p.Changes
 	for i := 0; i < len(changes); i++ {
@@ -349,13 +352,25 @@ func (o *Options) retryConsistency(ctx context.Context, fn func(context.Context)
 			return err
 		}
 		d := delay/2 + time.Duration(rand.Int64N(int64(delay)))
-		if serr := o.Sleep(ctx, d); serr != nil {
+		if serr := o.Sleep(interruptible(ctx), d); serr != nil {
 			return err
 		}
 		if delay < 4*time.Second {
 			delay *= 2
 		}
 	}
+}
+
+// interruptKey carries the run's cancellable context inside a call context that Ctrl-C
+// does not cancel.
+type interruptKey struct{}
+
+// interruptible is the context to wait on between calls: the run's own when ctx carries it.
+func interruptible(ctx context.Context) context.Context {
+	if ic, ok := ctx.Value(interruptKey{}).(context.Context); ok {
+		return ic
+	}
+	return ctx
 }
 
 func isNotFound(err error) bool {

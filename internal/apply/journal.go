@@ -36,14 +36,26 @@ type Journal struct {
 	now     func() time.Time
 }
 
+// JournalError is a journal that cannot be opened: a problem with the environment
+// (EKSACCESS_JOURNAL, the state directory), found before any change, so it exits 2 like other
+// bad input (the cli maps errors with an ExitCode method) rather than 1 (reliability corpus
+// env-journal-*).
+type JournalError struct{ Err error }
+
+func (e *JournalError) Error() string { return e.Err.Error() }
+func (e *JournalError) Unwrap() error { return e.Err }
+
+// ExitCode is 2: bad input, nothing was changed.
+func (e *JournalError) ExitCode() int { return 2 }
+
 // OpenJournal opens (creating 0600, parent 0700) the journal at path.
 func OpenJournal(path, run, caller, command string) (*Journal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("create journal directory: %w", err)
+		return nil, &JournalError{fmt.Errorf("create the journal's directory for %s: %w: set EKSACCESS_JOURNAL to a writable file path", path, err)}
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open journal %s: %w (set EKSACCESS_JOURNAL to another path)", path, err)
+		return nil, &JournalError{fmt.Errorf("open the journal %s: %w: set EKSACCESS_JOURNAL to a writable file path", path, err)}
 	}
 	return &Journal{f: f, run: run, caller: caller, command: command, now: time.Now}, nil
 }
