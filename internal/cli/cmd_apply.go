@@ -120,6 +120,12 @@ func runApply(ctx context.Context, o *applyOptions) error {
 			return silentExit(ExitInput)
 		}
 	}
+	// The journal must be writable before the first change (a mode switch is one).
+	if j, err := apply.OpenJournal(o.f.JournalPath(), "", "", "apply"); err != nil {
+		return err
+	} else {
+		j.Close()
+	}
 	// Authentication modes first: a cluster in CONFIG_MAP takes no access entries.
 	for _, cp := range d.plans {
 		if cp.ModeSwitch == nil {
