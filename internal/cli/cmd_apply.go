@@ -72,15 +72,8 @@ func runApply(ctx context.Context, o *applyOptions) error {
 	if err != nil {
 		return err
 	}
-	rc, err := newRegional(ctx, o.f)
+	rc, d, err := loadAndPlan(ctx, o.f, o.file, &o.declOptions)
 	if err != nil {
-		return err
-	}
-	d, err := resolveDeclared(ctx, o.f, rc, o.file)
-	if err != nil {
-		return err
-	}
-	if err := planDeclared(ctx, o.f, rc, d, &o.declOptions); err != nil {
 		return err
 	}
 	res := applyResult{Plan: d.plans, Totals: totalsOf(d.plans)}

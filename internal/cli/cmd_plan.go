@@ -370,20 +370,30 @@ With --detailed-exitcode (for CI drift checks): 0 no changes, 2 changes pending,
 	return cmd
 }
 
+// loadAndPlan validates and resolves the access file, then reads the clusters and plans:
+// everything plan and apply do before they differ.
+func loadAndPlan(ctx context.Context, f *Factory, file string, o *declOptions) (*regional, *declared, error) {
+	rc, err := newRegional(ctx, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := resolveDeclared(ctx, f, rc, file)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := planDeclared(ctx, f, rc, d, o); err != nil {
+		return nil, nil, err
+	}
+	return rc, d, nil
+}
+
 func runPlan(ctx context.Context, o *planOptions) error {
 	format, err := o.f.Format(output.Table, output.JSON, output.YAML)
 	if err != nil {
 		return err
 	}
-	rc, err := newRegional(ctx, o.f)
+	_, d, err := loadAndPlan(ctx, o.f, o.file, &o.declOptions)
 	if err != nil {
-		return err
-	}
-	d, err := resolveDeclared(ctx, o.f, rc, o.file)
-	if err != nil {
-		return err
-	}
-	if err := planDeclared(ctx, o.f, rc, d, &o.declOptions); err != nil {
 		return err
 	}
 	var t planTotals
