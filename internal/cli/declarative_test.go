@@ -30,39 +30,8 @@ type declEnv struct {
 
 func newDeclEnv(t *testing.T) *declEnv {
 	t.Helper()
-	srv, err := sandbox.Start(context.Background(), sandbox.Options{StateDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start sandbox: %v", err)
-	}
-	id, secret, err := srv.AdminCredentials()
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	e := &declEnv{t: t, srv: srv, dir: home, env: map[string]string{
-		"AWS_ACCESS_KEY_ID":           id,
-		"AWS_SECRET_ACCESS_KEY":       secret,
-		"AWS_REGION":                  "us-west-2",
-		"AWS_CONFIG_FILE":             "/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"HOME":                        home,
-		"XDG_STATE_HOME":              home + "/state",
-		"XDG_CACHE_HOME":              home + "/cache",
-		"EKSACCESS_JOURNAL":           home + "/journal.jsonl",
-	}}
-	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EKS",
-		"AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SAGEMAKER", "AWS_DEFAULT_REGION", "KUBECONFIG", "EKSACCESS_SANDBOX"} {
-		t.Setenv(k, "")
-	}
-	for k, v := range e.env {
-		t.Setenv(k, v)
-	}
-	// The SDK's pools leave connections that never carried a request, which
-	// http.Server.Shutdown waits out for up to 5 seconds: stop the server in the
-	// background so that each test does not pay for it.
-	t.Cleanup(func() { go srv.Close() })
-	return e
+	h := newSBHarness(t)
+	return &declEnv{t: t, srv: h.srv, dir: h.env["HOME"], env: h.env}
 }
 
 // run executes `eksaccess --endpoint-url SANDBOX args...`: stdout, stderr, exit code.

@@ -50,7 +50,7 @@ func newSBHarness(t *testing.T, opts ...func(*sandbox.Options)) *sbHarness {
 	// The AWS SDK reads the process environment itself, so set it for real (and clear
 	// what could point it elsewhere).
 	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EKS",
-		"AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SAGEMAKER", "AWS_DEFAULT_REGION", "KUBECONFIG", "EKSACCESS_SANDBOX"} {
+		"AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SAGEMAKER", "AWS_DEFAULT_REGION", "KUBECONFIG", "EKSACCESS_SANDBOX", "KUBERNETES_EXEC_INFO"} {
 		t.Setenv(k, "")
 	}
 	for k, v := range h.env {

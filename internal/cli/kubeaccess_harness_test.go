@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,36 +33,10 @@ func kaRole(name string) string { return "arn:aws:iam::" + kaAccount + ":role/" 
 
 func newKAHarness(t *testing.T) *kaHarness {
 	t.Helper()
-	srv, err := sandbox.Start(context.Background(), sandbox.Options{StateDir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start sandbox: %v", err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	id, secret, err := srv.AdminCredentials()
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	h := &kaHarness{t: t, srv: srv, home: home, env: map[string]string{
-		"AWS_REGION":                  "us-west-2",
-		"AWS_CONFIG_FILE":             "/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"HOME":                        home,
-		"XDG_STATE_HOME":              filepath.Join(home, "state"),
-		"XDG_CACHE_HOME":              filepath.Join(home, "cache"),
-		"EKSACCESS_JOURNAL":           filepath.Join(home, "journal.jsonl"),
-	}}
-	// The AWS SDK reads the process environment itself: set it for real, and clear what
-	// could point it elsewhere.
-	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EKS",
-		"AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SAGEMAKER", "AWS_DEFAULT_REGION", "KUBECONFIG",
-		"EKSACCESS_SANDBOX", "KUBERNETES_EXEC_INFO"} {
-		t.Setenv(k, "")
-	}
-	for k, v := range h.env {
-		t.Setenv(k, v)
-	}
+	sb := newSBHarness(t)
+	srv := sb.srv
+	id, secret := sb.env["AWS_ACCESS_KEY_ID"], sb.env["AWS_SECRET_ACCESS_KEY"]
+	h := &kaHarness{t: t, srv: srv, home: sb.env["HOME"], env: sb.env}
 	h.as(id, secret)
 	h.admin = aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
 	return h

@@ -24,29 +24,10 @@ type roleSandbox struct {
 
 func startRoleSandbox(t *testing.T) *roleSandbox {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := sandbox.Start(ctx, sandbox.Options{StateDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close(); cancel() })
-	id, secret, err := srv.AdminCredentials()
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	s := &roleSandbox{t: t, srv: srv, env: map[string]string{
-		"AWS_REGION":                  "us-west-2",
-		"AWS_CONFIG_FILE":             "/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-		"HOME":                        home,
-		"XDG_STATE_HOME":              home + "/state",
-		"XDG_CACHE_HOME":              home + "/cache",
-		"XDG_CONFIG_HOME":             home + "/config",
-	}}
-	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_EKS", "AWS_DEFAULT_REGION"} {
-		s.env[k] = ""
-	}
+	h := newSBHarness(t)
+	h.env["XDG_CONFIG_HOME"] = h.env["HOME"] + "/config"
+	s := &roleSandbox{t: t, srv: h.srv, env: h.env}
+	id, secret := h.env["AWS_ACCESS_KEY_ID"], h.env["AWS_SECRET_ACCESS_KEY"]
 	s.as(id, secret)
 	return s
 }
