@@ -20,8 +20,6 @@ import (
 	"eksaccess/internal/role"
 )
 
-func init() { register(newAssumeCmd) }
-
 type assumeOptions struct {
 	f           *Factory
 	role        string

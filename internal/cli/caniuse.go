@@ -18,11 +18,6 @@ import (
 	"eksaccess/internal/principal"
 )
 
-func init() {
-	register(newCanICmd)
-	register(newWhoCanCmd)
-}
-
 // requestFlags are the parts of a Kubernetes request shared by can-i and who-can.
 type requestFlags struct {
 	namespace   string

@@ -114,8 +114,8 @@ func (e *declEnv) entries(cluster string) []string {
 			sort.Strings(g)
 			s += " groups=" + strings.Join(g, ",")
 		}
-		if v, ok := le.Tags[plan.TagExpires]; ok {
-			s += " expires=" + v
+		if t := le.NextExpiry(); !t.IsZero() {
+			s += " expires=" + plan.FormatExpiry(t)
 		}
 		out = append(out, s)
 	}
@@ -286,10 +286,12 @@ func TestDeclarativeRescopeInPlace(t *testing.T) {
 	e.write("access.yaml", strings.Replace(declFleetFile, "policies: [{policy: AmazonEKSViewPolicy}]\n        expires", "policies: [{policy: AmazonEKSViewPolicy, namespaces: [team-b, team-a]}]\n        expires", 1))
 	out := e.expectCode(2, "plan", "-f", file, "--detailed-exitcode")
 	declMustContain(t, "plan", out, "~ rescope "+declAcct+"user/carol AmazonEKSViewPolicy(cluster) -> AmazonEKSViewPolicy(team-a,team-b)",
-		"Plan: 1 change(s) on 1 of 2 cluster(s): 1 rescope.")
+		// carol's grant expires: its record now names the namespaces it covers.
+		"~ tag "+declAcct+"user/carol eksaccess/expires/AmazonEKSViewPolicy=2030-01-01T00:00:00Z team-a team-b",
+		"Plan: 2 change(s) on 1 of 2 cluster(s): 1 tag, 1 rescope.")
 	m := e.mark()
 	e.mustRun("apply", "-f", file, "--yes")
-	declEqCounts(t, "rescope", e.mutating(m), map[string]int{"AssociateAccessPolicy": 1})
+	declEqCounts(t, "rescope", e.mutating(m), map[string]int{"AssociateAccessPolicy": 1, "TagResource": 1})
 	got := e.entries("hyperpod-demo")
 	declMustContain(t, "carol", strings.Join(got, "\n"), declAcct+"user/carol STANDARD managed AmazonEKSViewPolicy(team-a,team-b) expires=2030-01-01T00:00:00Z")
 }
@@ -331,7 +333,7 @@ func TestDeclarativeGuardrails(t *testing.T) {
 		e.write("access.yaml", content)
 		m := e.mark()
 		out := e.expectCode(1, append([]string{"plan", "-f", file, "--prune"}, args...)...)
-		declMustContain(t, name+" plan", out, "! refused: ", principalArn, reason, "if you mean it, run again with --force "+principalArn)
+		declMustContain(t, name+" plan", out, "! refused by guardrail ", principalArn, reason, "to do it anyway, run again with --force "+principalArn)
 		out = e.expectCode(1, append([]string{"apply", "-f", file, "--prune", "--yes"}, args...)...)
 		declMustContain(t, name+" apply", out, "apply refused: ")
 		declEqCounts(t, name+" refused", e.mutating(m), nil)
@@ -339,16 +341,16 @@ func TestDeclarativeGuardrails(t *testing.T) {
 
 	// Non-STANDARD: the node entry apply created is managed, yet prune may not delete it.
 	noNode := strings.Replace(withDave, "      - principal: role/legacy-cm-node-role\n        type: EC2_LINUX\n", "", 1)
-	refuse("node entry", noNode, nil, declAcct+"role/legacy-cm-node-role", "it is a EC2_LINUX entry")
+	refuse("node entry", noNode, nil, declAcct+"role/legacy-cm-node-role", "node-entries-unchanged: "+declAcct+"role/legacy-cm-node-role is a EC2_LINUX entry")
 	// Last cluster admin: PlatformAdmin is the only cluster-scoped admin of legacy-cm.
 	lastAdmin := strings.Replace(withDave, "role/PlatformAdmin\n        policies: [{policy: AmazonEKSClusterAdminPolicy}]", "role/PlatformAdmin\n        policies: [{policy: AmazonEKSViewPolicy}]", 1)
-	refuse("last admin", lastAdmin, nil, declAcct+"role/PlatformAdmin", "it would leave no entry with AmazonEKSClusterAdminPolicy at cluster scope")
+	refuse("last admin", lastAdmin, nil, declAcct+"role/PlatformAdmin", "cluster-admin-remains: it would leave legacy-cm with no AmazonEKSClusterAdminPolicy association at cluster scope")
 	// The creator's entry (and, run as admin, the caller's own path).
 	noAdmin := strings.Replace(withDave, "      - principal: admin\n        policies: [{policy: AmazonEKSClusterAdminPolicy}]\n", "", 1)
-	refuse("creator", noAdmin, nil, declAcct+"user/admin", "it is the cluster creator's admin entry")
+	refuse("creator", noAdmin, nil, declAcct+"user/admin", "creator-entry-stays: "+declAcct+"user/admin is the cluster creator's admin entry")
 	// The caller's own access path: dave removing dave.
 	e.useUser("dave")
-	refuse("caller", declFleetFile, nil, declAcct+"user/dave", "it is your own access path")
+	refuse("caller", declFleetFile, nil, declAcct+"user/dave", "caller-keeps-admin: you ("+declAcct+"user/dave) would lose cluster-admin access to hyperpod-demo")
 
 	// Each override works, and only on the principal named.
 	e.write("access.yaml", declFleetFile)
@@ -449,11 +451,11 @@ func TestDeclarativeExpire(t *testing.T) {
 	// alice's expires in the future.
 	past := time.Now().Add(-24 * time.Hour).UTC().Format(time.RFC3339)
 	carol := e.liveEntry("hyperpod-demo", declAcct+"user/carol")
-	if _, err := c.TagResource(ctx, &eks.TagResourceInput{ResourceArn: aws.String(carol.AccessEntryArn), Tags: map[string]string{plan.TagExpires: past}}); err != nil {
+	if _, err := c.TagResource(ctx, &eks.TagResourceInput{ResourceArn: aws.String(carol.AccessEntryArn), Tags: map[string]string{plan.TagExpiresPrefix + "AmazonEKSViewPolicy": past}}); err != nil {
 		t.Fatal(err)
 	}
 	alice := e.liveEntry("hyperpod-demo", declAcct+"user/alice")
-	if _, err := c.TagResource(ctx, &eks.TagResourceInput{ResourceArn: aws.String(alice.AccessEntryArn), Tags: map[string]string{plan.TagExpires: "2099-01-01T00:00:00Z"}}); err != nil {
+	if _, err := c.TagResource(ctx, &eks.TagResourceInput{ResourceArn: aws.String(alice.AccessEntryArn), Tags: map[string]string{plan.TagExpiresPrefix + "AmazonEKSEditPolicy": "2099-01-01 hyperpod-ns-team-a"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.CreateAccessEntry(ctx, &eks.CreateAccessEntryInput{ClusterName: aws.String("hyperpod-demo"), PrincipalArn: aws.String(declAcct + "user/erin"), Tags: map[string]string{plan.TagExpires: past}}); err != nil {
@@ -461,7 +463,8 @@ func TestDeclarativeExpire(t *testing.T) {
 	}
 	m := e.mark()
 	out := e.mustRun("expire", "-c", "hyperpod-demo", "--dry-run")
-	declMustContain(t, "dry run", out, "cluster hyperpod-demo: 2 expired", declAcct+"user/carol expired "+past+": delete", declAcct+"user/erin expired "+past+": left alone", "dry run: 1 entr(ies) would be deleted")
+	declMustContain(t, "dry run", out, "cluster hyperpod-demo: 2 entr(ies) with expired grants", declAcct+"user/carol: AmazonEKSViewPolicy expired "+past,
+		declAcct+"user/carol: nothing left, the entry goes", declAcct+"user/erin: every grant expired "+past, declAcct+"user/erin: left alone", "dry run: 1 change(s) would be made")
 	declEqCounts(t, "dry run", e.mutating(m), nil)
 	out = e.mustRun("expire", "-f", file)
 	declEqCounts(t, "expire", e.mutating(m), map[string]int{"DeleteAccessEntry": 1})
@@ -496,8 +499,10 @@ func TestDeclarativeAuthMode(t *testing.T) {
 	e.mustRun("auth-mode", "-c", "legacy-cm", "--set", "API_AND_CONFIG_MAP", "--yes")
 	declEqCounts(t, "switch", e.mutating(m), map[string]int{"UpdateClusterConfig": 1})
 	// admin has no access entry on legacy-cm: switching it to API would lock admin out.
+	// PlatformAdmin's system:masters mapping is the only admin path: switching to API would
+	// leave nobody admin (and the caller cannot read aws-auth to show otherwise).
 	out = e.expectCode(1, "auth-mode", "-c", "legacy-cm", "--set", "API", "--yes")
-	declMustContain(t, "lockout", out, "you ("+declAcct+"user/admin) have no access entry")
+	declMustContain(t, "lockout", out, "refused by guardrail cluster-admin-remains on legacy-cm", "~ authenticationMode API_AND_CONFIG_MAP -> API", "--force arn:aws:eks:us-west-2:111122223333:cluster/legacy-cm")
 	if got := e.authMode("legacy-cm"); got != "API_AND_CONFIG_MAP" {
 		t.Fatalf("mode = %s", got)
 	}

@@ -91,18 +91,23 @@ func policiesCell(ps []plan.LivePolicy) string {
 }
 
 func expiresCell(e *plan.LiveEntry, now time.Time) string {
-	t, ok := e.Expires()
-	if !ok {
-		if v := e.Tags[plan.TagExpires]; v != "" {
-			return v + " (unreadable)"
+	x := e.Expiry()
+	var parts []string
+	for _, p := range x.Problems {
+		parts = append(parts, p.Key+" unreadable")
+	}
+	t := e.NextExpiry()
+	if !t.IsZero() {
+		s := t.UTC().Format(time.RFC3339)
+		if n := len(x.Records); n > 1 {
+			s += fmt.Sprintf(" (first of %d grants)", n)
 		}
-		return ""
+		if !now.Before(t) {
+			s += " (expired)"
+		}
+		parts = append([]string{s}, parts...)
 	}
-	s := t.UTC().Format(time.RFC3339)
-	if !now.Before(t) {
-		s += " (expired)"
-	}
-	return s
+	return strings.Join(parts, "; ")
 }
 
 type entriesShowOptions struct {

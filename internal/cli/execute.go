@@ -1,74 +1,130 @@
 package cli
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 
-	"github.com/google/uuid"
-	"github.com/schollz/progressbar/v3"
-
 	"eksaccess/internal/apply"
+	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
+	"eksaccess/internal/usecase"
 )
 
-// runPlans executes principal plans with the shared engine: journal, progress bar, summary.
-func runPlans(ctx context.Context, f *Factory, command string, plans []plan.PrincipalPlan, concurrency int) (*apply.Summary, error) {
-	c, err := f.Clients(ctx)
-	if err != nil {
-		return nil, err
+// asUsage turns a request's validation error into a usage error (exit 2, with --help hint).
+func asUsage(err error) error {
+	var ie *usecase.InputError
+	if errors.As(err, &ie) {
+		return &UsageError{Err: ie.Err}
 	}
-	caller := ""
-	if id, err := f.CallerIdentity(ctx); err == nil {
-		caller = id.Arn
-	}
-	j, err := apply.OpenJournal(f.JournalPath(), uuid.NewString(), caller, command)
-	if err != nil {
-		return nil, err
-	}
-	defer j.Close()
-	j.Write(apply.Record{Action: "run", Result: "started"})
-	var prog apply.Progress
-	var bar *progressbar.ProgressBar
-	if f.IO.ShowProgress() && len(plans) > 5 {
-		bar = progressbar.NewOptions(len(plans),
-			progressbar.OptionSetWriter(f.IO.ErrOut),
-			progressbar.OptionSetDescription(command),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100_000_000),
-		)
-		prog = barProgress{bar}
-	}
-	sum := apply.Execute(ctx, plans, apply.Options{EKS: c.EKS, Concurrency: concurrency, Journal: j, Progress: prog})
-	if bar != nil {
-		bar.Finish()
-	}
-	result := "finished"
-	if sum.Interrupted {
-		result = "interrupted"
-	}
-	j.Write(apply.Record{Action: "run", Result: result})
-	return sum, nil
+	return err
 }
 
-type barProgress struct{ b *progressbar.ProgressBar }
+// changeOutput renders the outcome of any job that changes access, the same way for all.
+type changeOutput struct {
+	io      *iostreams.IOStreams
+	format  func() (output.Format, error)
+	verbose func() bool
+	command string
+	dryRun  bool
+}
 
-func (p barProgress) Add(n int) { p.b.Add(n) }
+func newChangeOutput(f *Factory, command string) *changeOutput {
+	return &changeOutput{io: f.IO, format: func() (output.Format, error) { return f.Format() }, verbose: func() bool { return f.Verbose }, command: command}
+}
 
-// printPlan prints a readable diff of the plans, one line per change.
-func printPlan(w io.Writer, plans []plan.PrincipalPlan) (changes int) {
+// render prints a dry run's plan or a run's summary (or the refusal) and maps the result to
+// the exit code: partial failure exits 1 after the summary, an interrupted run 130.
+func (c *changeOutput) render(out *usecase.Outcome, err error) error {
+	format, ferr := c.format()
+	if ferr != nil {
+		return ferr
+	}
+	var re *usecase.RefusedError
+	if errors.As(err, &re) {
+		if format != output.Table {
+			output.Data(c.io.Out, format, map[string]any{"refusals": re.Refusals})
+		}
+		printRefusals(c.io.ErrOut, re.Refusals)
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s refused: nothing was changed", c.command)}
+	}
+	if err != nil {
+		return err
+	}
+	if out.Summary == nil {
+		if format != output.Table {
+			return output.Data(c.io.Out, format, map[string]any{"dryRun": out.DryRun, "plans": out.Plans})
+		}
+		pending := 0
+		for _, pp := range out.Plans {
+			if len(pp.Changes) > 0 {
+				pending++
+			}
+		}
+		fmt.Fprintf(c.io.Out, "dry run: %s would change %d of %d principals (nothing was changed)\n", c.command, pending, len(out.Plans))
+		printPlan(c.io.Out, out.Plans, c.verbose())
+		return nil
+	}
+	if format != output.Table {
+		if err := output.Data(c.io.Out, format, out.Summary); err != nil {
+			return err
+		}
+	} else {
+		printSummary(c.io.Out, out.Summary, c.verbose())
+	}
+	if out.Interrupted() {
+		return silentExit(ExitSignal)
+	}
+	if out.Failed() {
+		return silentExit(ExitFailure)
+	}
+	return nil
+}
+
+// printRefusals prints each broken invariant: which, what breaks it, the override.
+func printRefusals(w io.Writer, rs []plan.Refusal) {
+	for _, r := range rs {
+		fmt.Fprintf(w, "refused by guardrail %s on %s: %s\n", r.Invariant, r.Cluster, r.Reason)
+		for _, c := range r.Changes {
+			fmt.Fprintf(w, "    %s\n", c)
+		}
+		fmt.Fprintf(w, "  %s\n", r.Override)
+	}
+}
+
+// printPlan prints a readable diff of the plans, one line per change; notes repeated many
+// times are summarised in one line (all of them with -v).
+func printPlan(w io.Writer, plans []plan.PrincipalPlan, verbose bool) (changes int) {
+	notes := map[string]int{}
+	for _, pp := range plans {
+		for _, ch := range pp.Changes {
+			if ch.Note != "" {
+				notes[ch.Note]++
+			}
+		}
+	}
 	for _, pp := range plans {
 		for _, ch := range pp.Changes {
 			fmt.Fprintln(w, "  "+ch.String())
-			if ch.Note != "" {
+			if ch.Note != "" && (verbose || notes[ch.Note] < 4) {
 				fmt.Fprintln(w, "      # "+ch.Note)
 			}
 			changes++
+		}
+	}
+	if !verbose {
+		keys := make([]string, 0, len(notes))
+		for n, k := range notes {
+			if k >= 4 {
+				keys = append(keys, n)
+			}
+		}
+		sort.Strings(keys)
+		for _, n := range keys {
+			fmt.Fprintf(w, "  # %d changes: %s (each listed with -v)\n", notes[n], n)
 		}
 	}
 	return changes

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,8 +17,6 @@ import (
 	"eksaccess/internal/plan"
 	"eksaccess/internal/principal"
 )
-
-func init() { register(newExportCmd) }
 
 type exportOptions struct {
 	f        *Factory
@@ -142,8 +141,10 @@ func ExportCluster(live *plan.LiveCluster) (*accessfile.Cluster, []string) {
 					skipped = append(skipped, fmt.Sprintf("%s: username %q left out (%s)", e.PrincipalArn, e.Username, msg))
 				}
 			}
-			if t, ok := e.Expires(); ok {
+			if t, ok := uniformExpiry(e); ok {
 				it.Expires = plan.FormatExpiry(t)
+			} else if !t.IsZero() {
+				skipped = append(skipped, fmt.Sprintf("%s: its grants expire at different times, which an access file item cannot say: exported without expires (eksaccess entries show lists them)", e.PrincipalArn))
 			}
 		}
 		for k, v := range e.Tags {
@@ -168,4 +169,27 @@ func defaultEntryUsername(principalArn string) string {
 		return principalArn
 	}
 	return "arn:" + p.Partition + ":sts::" + p.Account + ":assumed-role/" + p.Name + "/{{SessionName}}"
+}
+
+// uniformExpiry is the expiry of an entry whose every association expires whole at one
+// time — what an access file item's expires says.
+func uniformExpiry(e *plan.LiveEntry) (time.Time, bool) {
+	x := e.Expiry()
+	t := e.NextExpiry()
+	if t.IsZero() {
+		return t, false
+	}
+	if !x.Legacy.IsZero() && len(x.Records) == 0 {
+		return x.Legacy, true
+	}
+	if len(x.Records) != len(e.Policies) {
+		return t, false
+	}
+	for _, r := range x.Records {
+		p, ok := e.Policy(plan.PolicyArnFor(e.PrincipalArn, r.Policy))
+		if !ok || !r.At.Equal(t) || (r.Cluster() != (p.ScopeType == "cluster")) || (!r.Cluster() && strings.Join(r.Namespaces, ",") != strings.Join(p.Namespaces, ",")) {
+			return t, false
+		}
+	}
+	return t, true
 }

@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/schollz/progressbar/v3"
 
+	"eksaccess/internal/apply"
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/principal"
+	"eksaccess/internal/usecase"
 )
 
 // Factory holds what every command shares: streams, global flags, and lazily built clients.
@@ -37,6 +40,12 @@ type Factory struct {
 	limiters *awsapi.Limiters
 	err      error
 	closers  []func() error
+
+	envOnce  sync.Once
+	env      *usecase.Env
+	mu       sync.Mutex
+	regional map[string]*awsapi.Clients
+	endpoint string
 
 	// identity cache
 	idOnce sync.Once
@@ -104,6 +113,7 @@ func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
 	if f.Verbose {
 		cfg.APIOptions = append(cfg.APIOptions, awsapi.WithTrace(f.IO.ErrOut))
 	}
+	f.endpoint = endpoint
 	return awsapi.NewClients(cfg, endpoint), nil
 }
 
@@ -187,3 +197,66 @@ func (f *Factory) Logf(format string, args ...any) {
 		fmt.Fprintf(f.IO.ErrOut, format+"\n", args...)
 	}
 }
+
+// Env is what the use cases need, built from the factory: clients per region, the caller
+// (looked up once), the journal, the clock, progress on a terminal.
+func (f *Factory) Env() *usecase.Env {
+	f.envOnce.Do(func() {
+		f.env = &usecase.Env{
+			AWS:         f.regionalClients,
+			Caller:      f.Caller,
+			JournalPath: f.JournalPath(),
+			Now:         f.Now,
+			Logf:        f.Logf,
+			Progress:    f.progress,
+			ReadAWSAuth: func(ctx context.Context, c *awsapi.Clients, cluster string) ([]byte, error) {
+				return usecase.FetchAWSAuth(ctx, c, cluster, f.Now)
+			},
+		}
+	})
+	return f.env
+}
+
+// regionalClients hands out clients per region: IAM and STS are global, EKS and SageMaker
+// are not, and one access file may name clusters in several regions.
+func (f *Factory) regionalClients(ctx context.Context, region string) (*awsapi.Clients, error) {
+	base, err := f.Clients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if region == "" || region == base.Config.Region {
+		return base, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.regional[region]; ok {
+		return c, nil
+	}
+	cfg := base.Config.Copy()
+	cfg.Region = region
+	c := awsapi.NewClients(cfg, f.endpoint)
+	if f.regional == nil {
+		f.regional = map[string]*awsapi.Clients{}
+	}
+	f.regional[region] = c
+	return c, nil
+}
+
+func (f *Factory) progress(n int, label string) (apply.Progress, func()) {
+	if !f.IO.ShowProgress() || n <= 5 {
+		return nil, func() {}
+	}
+	bar := progressbar.NewOptions(n,
+		progressbar.OptionSetWriter(f.IO.ErrOut),
+		progressbar.OptionSetDescription(label),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionThrottle(100_000_000),
+	)
+	return barProgress{bar}, func() { bar.Finish() }
+}
+
+type barProgress struct{ b *progressbar.ProgressBar }
+
+func (p barProgress) Add(n int) { p.b.Add(n) }

@@ -221,9 +221,9 @@ func TestGrantHyperPodIAMGroupAndExpiry(t *testing.T) {
 		if e == nil {
 			t.Fatalf("%s has no entry", u)
 		}
-		exp, ok := e.Expires()
-		if !ok || exp.Before(time.Now().Add(29*24*time.Hour)) || exp.After(time.Now().Add(31*24*time.Hour)) {
-			t.Fatalf("%s expiry tag %q", u, e.Tags[plan.TagExpires])
+		exp := e.NextExpiry()
+		if exp.Before(time.Now().Add(29*24*time.Hour)) || exp.After(time.Now().Add(31*24*time.Hour)) {
+			t.Fatalf("%s expiry tags %v", u, e.Tags)
 		}
 	}
 	out := h.mustRun("entries", "list", "-c", "hyperpod-demo")
@@ -276,7 +276,13 @@ func TestRevoke(t *testing.T) {
 	if e := h.entry("hyperpod-demo", userArn("alice")); e == nil || len(e.Policies) != 1 || plan.PolicyName(e.Policies[0].PolicyArn) != "AmazonEKSViewPolicy" {
 		t.Fatalf("after policy revoke: %+v\n%s", e, out)
 	}
-	h.mustRun("revoke", "-c", "hyperpod-demo", "bob", "nobody-here")
+	// A name that matches neither an entry nor IAM is a typo: bad input, nothing changed.
+	before0 := total(h.mutations())
+	_, errOut, code := h.run("revoke", "-c", "hyperpod-demo", "bob", "nobody-here")
+	if code != 2 || !strings.Contains(errOut, "argument 2: no IAM user named nobody-here") || total(h.mutations()) != before0 {
+		t.Fatalf("revoke of an unknown name: exit %d\n%s", code, errOut)
+	}
+	h.mustRun("revoke", "-c", "hyperpod-demo", "bob")
 	if e := h.entry("hyperpod-demo", userArn("bob")); e != nil {
 		t.Fatalf("bob still has %+v", e)
 	}
@@ -292,7 +298,7 @@ func TestRevoke(t *testing.T) {
 		{"revoke", "-c", "hyperpod-demo", "--policy", "AmazonEKSClusterAdminPolicy", "admin"},
 	} {
 		_, errOut, code := h.run(args...)
-		if code != 1 || !strings.Contains(errOut, "nothing was changed") || !strings.Contains(errOut, "--force") {
+		if code != 1 || !strings.Contains(errOut, "nothing was changed") || !strings.Contains(errOut, "refused by guardrail") || !strings.Contains(errOut, "--force") {
 			t.Fatalf("%v: exit %d\n%s", args, code, errOut)
 		}
 	}

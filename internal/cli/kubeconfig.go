@@ -16,8 +16,6 @@ import (
 	"eksaccess/internal/plan"
 )
 
-func init() { register(newKubeconfigCmd) }
-
 // executablePath is the binary kubeconfig exec users run (a variable so tests can pin it).
 var executablePath = os.Executable
 

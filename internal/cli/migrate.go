@@ -2,34 +2,24 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
-	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/accessfile"
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/awsauth"
-	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/principal"
+	"eksaccess/internal/usecase"
 )
-
-func init() { register(newMigrateCmd) }
 
 func newMigrateCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
@@ -103,11 +93,11 @@ func runMigrate(ctx context.Context, o *migrateOptions) error {
 	if o.from != "" {
 		data, err = os.ReadFile(o.from)
 		if err != nil {
-			return &InputError{Err: fmt.Errorf("read --from %s: %w; check the path", o.from, unwrapPathError(err))}
+			return &InputError{Err: fmt.Errorf("read --from %s: %w; check the path", o.from, err)}
 		}
 	} else {
 		name = "aws-auth (cluster " + cluster + ")"
-		data, err = fetchAwsAuth(ctx, o.f, c, dc.Cluster, cluster)
+		data, err = usecase.FetchAWSAuth(ctx, c, cluster, o.f.Now)
 		if err != nil {
 			return err
 		}
@@ -183,55 +173,4 @@ func roleResolver(ctx context.Context, api awsapi.IAM) func(string) (string, err
 		}
 		return full, nil
 	}
-}
-
-// fetchAwsAuth reads kube-system/aws-auth from the cluster's Kubernetes API with an EKS
-// token for the caller's credentials.
-func fetchAwsAuth(ctx context.Context, f *Factory, c *awsapi.Clients, dc *ekstypes.Cluster, cluster string) ([]byte, error) {
-	hint := "save it with `kubectl get configmap aws-auth -n kube-system -o yaml > aws-auth.yaml` and run again with --from aws-auth.yaml"
-	if dc == nil || aws.ToString(dc.Endpoint) == "" {
-		return nil, fmt.Errorf("cluster %s has no Kubernetes endpoint in DescribeCluster: %s", cluster, hint)
-	}
-	var opt []func(*sts.Options)
-	if sc, ok := c.STS.(*sts.Client); ok {
-		if ep := sc.Options().BaseEndpoint; ep != nil {
-			opt = append(opt, func(o *sts.Options) { o.BaseEndpoint = aws.String(*ep) })
-		}
-	}
-	tok, err := kubeauth.GetToken(ctx, c.Config, cluster, f.Now, opt...)
-	if err != nil {
-		return nil, fmt.Errorf("make a Kubernetes token for %s: %w; or %s", cluster, err, hint)
-	}
-	pool := x509.NewCertPool()
-	if dc.CertificateAuthority != nil {
-		if pem, err := base64.StdEncoding.DecodeString(aws.ToString(dc.CertificateAuthority.Data)); err == nil {
-			pool.AppendCertsFromPEM(pem)
-		}
-	}
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	url := strings.TrimRight(aws.ToString(dc.Endpoint), "/") + "/api/v1/namespaces/kube-system/configmaps/aws-auth"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+tok.Token)
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("read aws-auth from %s's Kubernetes API: %w; if the endpoint is private or unreachable from here, %s", cluster, err, hint)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read aws-auth from %s's Kubernetes API: %w; %s", cluster, err, hint)
-	}
-	switch resp.StatusCode {
-	case http.StatusOK:
-		return body, nil
-	case http.StatusNotFound:
-		return nil, fmt.Errorf("cluster %s has no aws-auth ConfigMap in kube-system (HTTP 404): nothing to migrate, or %s", cluster, hint)
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, fmt.Errorf("the Kubernetes API of %s refused to show aws-auth to you (HTTP %d): ask someone mapped in it to %s", cluster, resp.StatusCode, hint)
-	}
-	return nil, fmt.Errorf("read aws-auth from %s's Kubernetes API: HTTP %d: %s; %s", cluster, resp.StatusCode, strings.TrimSpace(string(body)), hint)
 }

@@ -21,8 +21,6 @@ import (
 	"eksaccess/internal/role"
 )
 
-func init() { register(newRoleCmd) }
-
 func newRoleCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "role",

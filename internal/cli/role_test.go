@@ -175,13 +175,13 @@ no changes
 		t.Errorf("entries show: exit %d\n%s", code, out)
 	}
 
-	// A namespace scope re-scopes the association in place.
-	expectRun(t, s, append(grant, "--namespace", "team-b", "--namespace", "team-a", "--dry-run"), 0, `RESOURCE       NAME                                       RESULT         DETAIL
-policy         EKSFullAccessPolicy                        unchanged      `+rolePolicyArn+`
-role           EKSFullAccessRole                          unchanged      `+roleRoleArn+`
-attachment     EKSFullAccessPolicy -> EKSFullAccessRole   unchanged      -
-access entry   hyperpod-demo                              would update   rescope AmazonEKSClusterAdminPolicy(cluster) -> AmazonEKSClusterAdminPolicy(team-a,team-b)
-dry run: 1 to change, nothing changed
+	// --grant is additive like grant: a namespace scope never narrows the cluster scope.
+	expectRun(t, s, append(grant, "--namespace", "team-b", "--namespace", "team-a", "--dry-run"), 0, `RESOURCE       NAME                                       RESULT      DETAIL
+policy         EKSFullAccessPolicy                        unchanged   `+rolePolicyArn+`
+role           EKSFullAccessRole                          unchanged   `+roleRoleArn+`
+attachment     EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
+access entry   hyperpod-demo                              unchanged   -
+no changes
 `, "")
 	if m, _ := s.mutationsSince(n); m != nil {
 		t.Errorf("dry run made mutating calls: %v", m)

@@ -104,25 +104,29 @@ instead: the way to try it without an AWS account.`,
 		}
 		return nil
 	}
-	for _, c := range []*cobra.Command{
+	root.AddCommand(
 		newPoliciesCmd(f),
 		newClustersCmd(f),
 		newEntriesCmd(f),
+		newGrantCmd(f, nil),
+		newRevokeCmd(f, nil),
+		newRoleCmd(f),
+		newAssumeCmd(f),
+		newKubeconfigCmd(f),
+		newTokenCmd(f),
+		newPlanCmd(f, nil),
+		newApplyCmd(f, nil),
+		newExportCmd(f),
+		newMigrateCmd(f),
+		newAuthModeCmd(f, nil),
+		newExpireCmd(f, nil),
+		newCanICmd(f),
+		newWhoCanCmd(f),
+		newVerifyCmd(f),
 		newSandboxCmd(f),
-	} {
-		root.AddCommand(c)
-	}
-	for _, mk := range registry {
-		root.AddCommand(mk(f))
-	}
+	)
 	return root
 }
-
-// registry holds the constructors of commands that register themselves from their own file
-// (init → register), so command files can be added without touching this one.
-var registry []func(f *Factory) *cobra.Command
-
-func register(mk func(f *Factory) *cobra.Command) { registry = append(registry, mk) }
 
 // exactArgs is cobra.ExactArgs returning a UsageError that names the arguments.
 func exactArgs(n int, names string) cobra.PositionalArgs {

@@ -19,8 +19,6 @@ import (
 	"eksaccess/internal/principal"
 )
 
-func init() { register(newTokenCmd) }
-
 type tokenOptions struct {
 	f           *Factory
 	ref         clusterRef

@@ -24,8 +24,6 @@ import (
 	"eksaccess/internal/policy"
 )
 
-func init() { register(newVerifyCmd) }
-
 type verifyOptions struct {
 	f           *Factory
 	ref         clusterRef

@@ -178,10 +178,10 @@ func desiredEntry(arn string, it *accessfile.AccessItem, partition, source strin
 		d.Tags[k] = v
 	}
 	if at, ok := it.Expiry(now); ok {
-		d.Tags[plan.TagExpires] = plan.FormatExpiry(at)
-		d.ExpiresFromApply = it.ExpiresAt.IsZero()
-	} else {
-		d.RemoveTags = []string{plan.TagExpires}
+		d.ExpiresAt = at
+		if it.ExpiresAt.IsZero() {
+			d.ExpiresSpec = it.Expires
+		}
 	}
 	return d
 }

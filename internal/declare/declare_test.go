@@ -138,9 +138,13 @@ clusters:
 		for _, p := range d.Policies {
 			s += " " + plan.DescribePolicy(p.PolicyArn, p.Namespaces)
 		}
-		s += " tags=" + d.Tags[plan.TagManaged] + "," + d.Tags[plan.TagExpires] + "," + d.Tags["team"]
-		if d.ExpiresFromApply {
-			s += " relative"
+		exp := ""
+		if !d.ExpiresAt.IsZero() {
+			exp = plan.FormatExpiry(d.ExpiresAt)
+		}
+		s += " tags=" + d.Tags[plan.TagManaged] + "," + exp + "," + d.Tags["team"]
+		if d.ExpiresSpec != "" {
+			s += " relative=" + d.ExpiresSpec
 		}
 		if d.Username != nil {
 			s += " user=" + *d.Username
@@ -149,10 +153,10 @@ clusters:
 		got = append(got, s)
 	}
 	want := []string{
-		acct + "role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_Data_0123abcd access.yaml:8 AmazonEKSViewPolicy(a,b) tags=true,2026-01-31T00:00:00Z, relative groups= remove=",
+		acct + "role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_Data_0123abcd access.yaml:8 AmazonEKSViewPolicy(a,b) tags=true,2026-01-31T00:00:00Z, relative=30d groups= remove=",
 		acct + "user/alice access.yaml:11 tags=true,2030-01-01T00:00:00Z,x user=team:{{SessionName}} groups=g remove=",
 		acct + "user/bob access.yaml:11 tags=true,2030-01-01T00:00:00Z,x user=team:{{SessionName}} groups=g remove=",
-		acct + "role/teams/ml access.yaml:16 AmazonEKSClusterAdminPolicy(cluster) tags=true,, groups= remove=eksaccess/expires",
+		acct + "role/teams/ml access.yaml:16 AmazonEKSClusterAdminPolicy(cluster) tags=true,, groups= remove=",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("desired:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -3,7 +3,6 @@ package plan
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -47,6 +46,8 @@ type ClusterPlan struct {
 	Notes []string `json:"notes,omitempty"`
 	// Unchanged counts listed principals that need nothing.
 	Unchanged int  `json:"unchanged"`
+	// Unreadable are expiry tags on the cluster's entries that eksaccess cannot read.
+	Unreadable []TagProblem `json:"unreadableExpiry,omitempty"`
 	Prune     bool `json:"prune"`
 }
 
@@ -127,22 +128,18 @@ func Build(cluster string, desired []DesiredEntry, live *LiveCluster, o BuildOpt
 		}
 		if le != nil {
 			d.Tags = cloneTags(d.Tags)
-			if !le.Managed() && (le.Type != "STANDARD" || (!o.Prune && d.Tags[TagExpires] == "")) {
+			if !le.Managed() && (le.Type != "STANDARD" || (!o.Prune && d.ExpiresAt.IsZero())) {
 				// Adoption serves prune and expire only, and neither touches non-STANDARD
 				// entries; without them the tag would be a write that changes nothing.
 				delete(d.Tags, TagManaged)
 			}
-			if d.ExpiresFromApply {
-				// A relative expiry counts from the apply that first set it.
-				if v, ok := le.Tags[TagExpires]; ok {
-					d.Tags[TagExpires] = v
-				}
-			}
-			if !le.Managed() {
-				// eksaccess removes only its own expiry from entries it manages.
-				d.RemoveTags = slices.DeleteFunc(slices.Clone(d.RemoveTags), func(k string) bool { return k == TagExpires && d.Tags[TagManaged] == "" })
-			}
 		}
+		set, remove := ExactExpiry(le, d.Policies, d.ExpiresAt, d.ExpiresSpec)
+		d.Tags = cloneTags(d.Tags)
+		for k, v := range set {
+			d.Tags[k] = v
+		}
+		d.RemoveTags = append(slices.Clone(d.RemoveTags), remove...)
 		pp := DiffEntry(cluster, Exact, &d, le)
 		if len(pp.Changes) == 0 {
 			cp.Unchanged++
@@ -174,7 +171,10 @@ func Build(cluster string, desired []DesiredEntry, live *LiveCluster, o BuildOpt
 		}
 		cp.Notes = append(cp.Notes, fmt.Sprintf("%d %s not in the file and not managed by eksaccess: left alone", unmanaged, what))
 	}
-	cp.Refusals = Check(live, cp.Plans, o.Guard)
+	for _, le := range live.SortedEntries() {
+		cp.Unreadable = append(cp.Unreadable, ReadExpiry(le).Problems...)
+	}
+	cp.Refusals = Check(live, cp.Plans, cp.ModeSwitch, o.Guard)
 	return cp, nil
 }
 
@@ -186,22 +186,3 @@ func cloneTags(m map[string]string) map[string]string {
 	return out
 }
 
-// Expired is a live entry whose expiry tag has passed.
-type Expired struct {
-	Principal string    `json:"principal"`
-	Expires   time.Time `json:"expires"`
-	Managed   bool      `json:"managed"`
-}
-
-// ExpiredEntries lists the entries of c whose eksaccess/expires tag is at or before now.
-func ExpiredEntries(c *LiveCluster, now time.Time) []Expired {
-	var out []Expired
-	for _, e := range c.SortedEntries() {
-		t, ok := e.Expires()
-		if ok && !t.After(now) {
-			out = append(out, Expired{Principal: e.PrincipalArn, Expires: t, Managed: e.Managed()})
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Principal < out[j].Principal })
-	return out
-}

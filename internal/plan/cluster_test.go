@@ -42,7 +42,7 @@ func lines(cp *ClusterPlan) string {
 		}
 	}
 	for _, r := range cp.Refusals {
-		out = append(out, "refused "+string(r.Action)+" "+r.Principal)
+		out = append(out, "refused "+r.Invariant+" "+strings.Join(r.Force, ","))
 	}
 	for _, n := range cp.Notes {
 		out = append(out, "note "+n)
@@ -81,7 +81,7 @@ func TestBuild(t *testing.T) {
 				"note 1 entry not in the file and not managed by eksaccess: left alone"},
 		{"prune deletes managed entries only, node entry refused", func() []DesiredEntry { return all()[:2] }, BuildOptions{Prune: true},
 			"~ tag " + tAcct + "user/admin eksaccess/managed=true\n- delete " + tAcct + "role/node (type=EC2_LINUX)\n- delete " + tAcct + "user/bob (type=STANDARD)\n" +
-				"refused delete " + tAcct + "role/node\nnote 1 entry not in the file and not managed by eksaccess: left alone"},
+				"refused node-entries-unchanged " + tAcct + "role/node\nnote 1 entry not in the file and not managed by eksaccess: left alone"},
 		{"forced node deletion", func() []DesiredEntry { return all()[:2] }, BuildOptions{Prune: true, Guard: Guard{Force: map[string]bool{tAcct + "role/node": true}}},
 			"~ tag " + tAcct + "user/admin eksaccess/managed=true\n- delete " + tAcct + "role/node (type=EC2_LINUX)\n- delete " + tAcct + "user/bob (type=STANDARD)\n" +
 				"note 1 entry not in the file and not managed by eksaccess: left alone"},
@@ -91,7 +91,7 @@ func TestBuild(t *testing.T) {
 			return d
 		}, BuildOptions{Guard: Guard{CallerPrincipalArn: tAcct + "user/admin"}},
 			"+ associate " + tAcct + "user/admin AmazonEKSViewPolicy(cluster)\n- disassociate " + tAcct + "user/admin AmazonEKSClusterAdminPolicy(cluster)\n~ untag " + tAcct + "user/bob eksaccess/expires\n" +
-				"refused disassociate " + tAcct + "user/admin\nrefused disassociate " + tAcct + "user/admin"},
+				"refused caller-keeps-admin " + tAcct + "user/admin\nrefused cluster-admin-remains " + tAcct + "user/admin\nrefused creator-entry-stays " + tAcct + "user/admin"},
 		{"mode switch forward", all, BuildOptions{AuthenticationMode: "API"},
 			"mode API_AND_CONFIG_MAP->API\n~ untag " + tAcct + "user/bob eksaccess/expires\nnote switching to API: the aws-auth ConfigMap stops being read, so principals mapped only there lose access; this cannot be undone"},
 	}
@@ -138,28 +138,31 @@ func TestBuildRefusesImpossibleStates(t *testing.T) {
 	}
 }
 
-func TestBuildKeepsRelativeExpiry(t *testing.T) {
-	d := want(tAcct + "user/bob")
-	d.Tags[TagExpires] = "2026-03-01T00:00:00Z" // now + 30d at this plan
+func TestBuildRelativeExpiry(t *testing.T) {
+	live := tLive()
+	bob := live.Entries[tAcct+"user/bob"]
+	bob.Tags = map[string]string{TagManaged: "true", TagExpiresPrefix + "AmazonEKSViewPolicy": "2026-03-01T00:00:00Z d=30d"}
+	bob.Policies = []LivePolicy{{PolicyArn: tView, ScopeType: "cluster"}}
+	d := want(tAcct+"user/bob", DesiredPolicy{PolicyArn: tView})
 	d.RemoveTags = nil
-	d.ExpiresFromApply = true
-	cp, err := Build("c", []DesiredEntry{d}, tLive(), BuildOptions{})
+	d.ExpiresAt, d.ExpiresSpec = time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC), "30d" // a later plan: now + 30d
+	cp, err := Build("c", []DesiredEntry{d}, live, BuildOptions{})
 	if err != nil || cp.Changes() != 0 {
-		t.Fatalf("a relative expiry already set must stay: %s %v", lines(cp), err)
+		t.Fatalf("the same relative expiry counts from the apply that set it: %s %v", lines(cp), err)
 	}
-	d.ExpiresFromApply = false
-	cp, _ = Build("c", []DesiredEntry{d}, tLive(), BuildOptions{})
-	if got := lines(cp); !strings.HasPrefix(got, "~ tag "+tAcct+"user/bob eksaccess/expires=2026-03-01T00:00:00Z") {
-		t.Fatalf("an absolute expiry replaces the tag: %s", got)
+	d.ExpiresAt, d.ExpiresSpec = time.Date(2026, 2, 3, 1, 0, 0, 0, time.UTC), "1h" // shortened
+	cp, _ = Build("c", []DesiredEntry{d}, live, BuildOptions{})
+	if got := lines(cp); !strings.HasPrefix(got, "~ tag "+tAcct+"user/bob eksaccess/expires/AmazonEKSViewPolicy=2026-02-03T01:00:00Z d=1h\n") {
+		t.Fatalf("a shortened expiry is planned: %q", got)
 	}
-}
-
-func TestExpiredEntries(t *testing.T) {
-	got := ExpiredEntries(tLive(), time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
-	if len(got) != 1 || got[0].Principal != tAcct+"user/bob" || !got[0].Managed {
-		t.Fatalf("expired = %+v", got)
+	d.ExpiresAt, d.ExpiresSpec = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), "" // lengthened, absolute
+	cp, _ = Build("c", []DesiredEntry{d}, live, BuildOptions{})
+	if got := lines(cp); !strings.HasPrefix(got, "~ tag "+tAcct+"user/bob eksaccess/expires/AmazonEKSViewPolicy=2027-01-01T00:00:00Z\n") {
+		t.Fatalf("a lengthened expiry is planned: %q", got)
 	}
-	if got := ExpiredEntries(tLive(), time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)); len(got) != 0 {
-		t.Fatalf("not yet expired = %+v", got)
+	d.ExpiresAt, d.ExpiresSpec = time.Time{}, "" // expiry dropped
+	cp, _ = Build("c", []DesiredEntry{d}, live, BuildOptions{})
+	if got := lines(cp); !strings.HasPrefix(got, "~ untag "+tAcct+"user/bob eksaccess/expires/AmazonEKSViewPolicy\n") {
+		t.Fatalf("a dropped expiry is planned: %q", got)
 	}
 }

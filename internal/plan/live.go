@@ -46,14 +46,19 @@ type LiveEntry struct {
 // Managed reports whether eksaccess owns the entry.
 func (e *LiveEntry) Managed() bool { return e.Tags[TagManaged] == "true" }
 
-// Expires returns the entry's expiry tag, if any.
-func (e *LiveEntry) Expires() (time.Time, bool) {
-	v, ok := e.Tags[TagExpires]
-	if !ok {
-		return time.Time{}, false
+// Expiry reads the entry's expiry tags.
+func (e *LiveEntry) Expiry() EntryExpiry { return ReadExpiry(e) }
+
+// NextExpiry is the earliest time a grant of the entry expires (zero: none).
+func (e *LiveEntry) NextExpiry() time.Time {
+	x := ReadExpiry(e)
+	t := x.Legacy
+	for _, r := range x.Records {
+		if t.IsZero() || r.At.Before(t) {
+			t = r.At
+		}
 	}
-	t, err := time.Parse(time.RFC3339, v)
-	return t, err == nil
+	return t
 }
 
 // Policy returns the association of policyArn, if any.
@@ -256,4 +261,14 @@ func PolicyName(arn string) string {
 		return arn[i+1:]
 	}
 	return arn
+}
+
+// PolicyArnFor is the ARN of the access policy named name, in the partition of arn (any
+// ARN of the same partition).
+func PolicyArnFor(arn, name string) string {
+	partition := "aws"
+	if parts := strings.SplitN(arn, ":", 3); len(parts) == 3 && parts[0] == "arn" {
+		partition = parts[1]
+	}
+	return "arn:" + partition + ":eks::aws:cluster-access-policy/" + name
 }

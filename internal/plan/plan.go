@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Mode says how desired access relates to what is there.
@@ -50,9 +51,11 @@ type DesiredEntry struct {
 	RemoveTags []string `json:"removeTags,omitempty"`
 	// Source says where the desire came from (FILE:LINE, argument), for messages.
 	Source string `json:"source,omitempty"`
-	// ExpiresFromApply: Tags[TagExpires] was computed from a duration ("30d"), so an
-	// expiry already on the entry is kept rather than pushed forward by every plan.
-	ExpiresFromApply bool `json:"-"`
+	// ExpiresAt is when the desired policies expire (zero: never); ExpiresSpec is the
+	// relative expiry it was computed from ("30d"), if any. The planner turns them into the
+	// per-grant expiry tags (grants.go).
+	ExpiresAt   time.Time `json:"expiresAt,omitempty"`
+	ExpiresSpec string    `json:"expiresSpec,omitempty"`
 }
 
 func (d *DesiredEntry) typ() string {
@@ -206,6 +209,7 @@ func DiffEntry(cluster string, mode Mode, desired *DesiredEntry, live *LiveEntry
 	}
 	if len(untag) > 0 {
 		sort.Strings(untag)
+		untag = slices.Compact(untag)
 		add(Change{Action: ActUntag, TagKeys: untag, EntryArn: live.AccessEntryArn})
 	}
 	// Policies.
@@ -214,6 +218,11 @@ func DiffEntry(cluster string, mode Mode, desired *DesiredEntry, live *LiveEntry
 		p := p
 		wanted[p.PolicyArn] = true
 		have, ok := live.Policy(p.PolicyArn)
+		if ok && mode == Additive {
+			// grant only adds: namespaces merge into the association, and cluster scope
+			// already covers every namespace. Narrowing is revoke --namespace.
+			p = union(liveScope(have), scope{cluster: p.ScopeType() == "cluster", ns: sortedSet(p.Namespaces)}).desired(p.PolicyArn)
+		}
 		switch {
 		case !ok:
 			add(Change{Action: ActAssociate, Policy: &p, After: DescribePolicy(p.PolicyArn, p.Namespaces)})
@@ -263,8 +272,8 @@ func describeEntry(d *DesiredEntry) string {
 	if len(d.KubernetesGroups) > 0 {
 		parts = append(parts, "groups=["+strings.Join(normGroups(d.KubernetesGroups), ",")+"]")
 	}
-	if v, ok := d.Tags[TagExpires]; ok {
-		parts = append(parts, "expires="+v)
+	if !d.ExpiresAt.IsZero() {
+		parts = append(parts, "expires="+FormatExpiry(d.ExpiresAt))
 	}
 	return strings.Join(parts, " ")
 }
@@ -311,3 +320,27 @@ func describeLive(e *LiveEntry) string {
 
 // TypeOrStandard is the entry's type, STANDARD when unset.
 func (d *DesiredEntry) TypeOrStandard() string { return d.typ() }
+
+// NarrowPolicy is the change that removes namespaces from an association (revoke
+// --namespace): a rescope to what remains, or a disassociation when nothing does. A cluster
+// scope cannot be narrowed by namespace: revoke the policy, then grant the namespaces.
+func NarrowPolicy(cluster string, live *LiveEntry, policyArn string, namespaces []string) ([]Change, error) {
+	have, ok := live.Policy(policyArn)
+	if !ok {
+		return nil, nil
+	}
+	if have.ScopeType == "cluster" {
+		return nil, fmt.Errorf("%s is associated at cluster scope, which covers every namespace; to narrow it, revoke the policy and grant the namespaces you mean", PolicyName(policyArn))
+	}
+	left := minus(sortedSet(have.Namespaces), namespaces)
+	if len(left) == len(sortedSet(have.Namespaces)) {
+		return nil, nil
+	}
+	before := DescribePolicy(have.PolicyArn, have.Namespaces)
+	if len(left) == 0 {
+		p := DesiredPolicy{PolicyArn: policyArn, Namespaces: have.Namespaces}
+		return []Change{{Cluster: cluster, Principal: live.PrincipalArn, Action: ActDisassociate, Policy: &p, Before: before}}, nil
+	}
+	p := DesiredPolicy{PolicyArn: policyArn, Namespaces: left}
+	return []Change{{Cluster: cluster, Principal: live.PrincipalArn, Action: ActRescope, Policy: &p, Before: before, After: DescribePolicy(policyArn, left)}}, nil
+}

@@ -1,0 +1,264 @@
+package usecase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"eksaccess/internal/accessfile"
+	"eksaccess/internal/awsapi"
+	"eksaccess/internal/declare"
+	"eksaccess/internal/plan"
+	"eksaccess/internal/principal"
+)
+
+// FileRequest is a plan or apply of an access file.
+type FileRequest struct {
+	File        string   `json:"file"`
+	Prune       bool     `json:"prune,omitempty"`
+	Force       []string `json:"force,omitempty"`
+	Concurrency int      `json:"concurrency,omitempty"`
+	// AllowOutsidePaths lets usersFile entries point outside the access file's directory.
+	AllowOutsidePaths bool `json:"allowOutsidePaths,omitempty"`
+}
+
+// Validate checks the request offline.
+func (r *FileRequest) Validate() error {
+	if strings.TrimSpace(r.File) == "" {
+		return inputErrorf("name the access file with -f FILE")
+	}
+	for _, a := range r.Force {
+		if _, err := principal.ParsePrincipalARN(a); err != nil && !strings.HasPrefix(a, "arn:") {
+			return inputErrorf("--force %s: give the full ARN as the refusal prints it: %v", a, err)
+		}
+	}
+	return checkConcurrency(r.Concurrency)
+}
+
+// Totals sum the plans of every cluster.
+type Totals struct {
+	Changes  int            `json:"changes"`
+	Clusters int            `json:"clustersChanging"`
+	Refused  int            `json:"refused"`
+	ByAction map[string]int `json:"byAction"`
+}
+
+// TotalsOf sums cluster plans.
+func TotalsOf(plans []*plan.ClusterPlan) Totals {
+	t := Totals{ByAction: map[string]int{}}
+	for _, cp := range plans {
+		if n := cp.Changes(); n > 0 {
+			t.Changes += n
+			t.Clusters++
+		}
+		if cp.ModeSwitch != nil {
+			t.ByAction["authenticationMode"]++
+		}
+		for a, n := range cp.Counts() {
+			t.ByAction[string(a)] += n
+		}
+		t.Refused += len(cp.Refusals)
+	}
+	return t
+}
+
+// FilePlan is an access file resolved and planned against the live clusters.
+type FilePlan struct {
+	Clusters []*plan.ClusterPlan `json:"clusters"`
+	Totals   Totals              `json:"totals"`
+
+	req      FileRequest
+	caller   principal.Caller
+	resolved []declare.Cluster
+	live     []*plan.LiveCluster
+}
+
+// LoadFile validates an access file twice: offline first (any policy name accepted), so a
+// broken file costs no AWS call, then against the live ListAccessPolicies.
+func (e *Env) LoadFile(ctx context.Context, path string, allowOutside bool) (*accessfile.Config, error) {
+	opts := accessfile.Options{KnownPolicy: func(string) bool { return true }}
+	opts.AllowOutsidePaths = allowOutside
+	if _, err := accessfile.Load(path, opts); err != nil {
+		return nil, fileError(err)
+	}
+	c, err := e.AWS(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	pols, err := ListAccessPolicies(ctx, c.EKS)
+	if err != nil {
+		return nil, fmt.Errorf("list access policies (to check the file's policy names): %w", err)
+	}
+	known := map[string]bool{}
+	for _, p := range pols {
+		known[p.Name] = true
+	}
+	opts.KnownPolicy = func(n string) bool { return known[n] }
+	cfg, err := accessfile.Load(path, opts)
+	if err != nil {
+		return nil, fileError(err)
+	}
+	return cfg, nil
+}
+
+// fileError marks the loader's problems as bad input (exit 2).
+func fileError(err error) error {
+	var ae *accessfile.Error
+	if errors.As(err, &ae) {
+		return &InputError{Err: fmt.Errorf("%w\n%d problem(s) in the access file; nothing was changed", err, len(ae.Problems))}
+	}
+	return &InputError{Err: err}
+}
+
+// PlanFile loads and resolves the file (every principal, before any cluster is read), then
+// reads each cluster once and plans it exactly, the invariants checked on each result.
+func (e *Env) PlanFile(ctx context.Context, r FileRequest) (*FilePlan, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	cfg, err := e.LoadFile(ctx, r.File, r.AllowOutsidePaths)
+	if err != nil {
+		return nil, err
+	}
+	c, err := e.AWS(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	caller, err := e.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cls, err := declare.Resolve(ctx, cfg, declare.Options{
+		IAM:    c.IAM,
+		Caller: caller,
+		Now:    e.now(),
+		HyperPod: func(ctx context.Context, name, region string) (awsapi.EKSCluster, error) {
+			rc, err := e.AWS(ctx, region)
+			if err != nil {
+				return awsapi.EKSCluster{}, err
+			}
+			return awsapi.ResolveHyperPod(ctx, rc.SageMaker, name)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	fp := &FilePlan{req: r, caller: caller, resolved: cls}
+	if err := e.planResolved(ctx, fp); err != nil {
+		return nil, err
+	}
+	return fp, nil
+}
+
+// planResolved reads each cluster once (concurrently, a few at a time) and builds its plan;
+// a re-plan reuses the entries the previous plan did not change.
+func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
+	prevPlans, prevLive := fp.Clusters, fp.live
+	fp.Clusters = make([]*plan.ClusterPlan, len(fp.resolved))
+	fp.live = make([]*plan.LiveCluster, len(fp.resolved))
+	force := map[string]bool{}
+	for _, a := range fp.req.Force {
+		force[a] = true
+	}
+	var mu sync.Mutex
+	var bad []string
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, dc := range fp.resolved {
+		g.Go(func() error {
+			c, err := e.AWS(gctx, dc.Region)
+			if err != nil {
+				return err
+			}
+			ro := plan.ReadOptions{Concurrency: fp.req.Concurrency}
+			if prevLive != nil && prevLive[i] != nil && prevPlans[i] != nil {
+				ro.Known, ro.Stale = prevLive[i].Entries, map[string]bool{}
+				for _, pp := range prevPlans[i].Plans {
+					if len(pp.Changes) > 0 {
+						ro.Stale[pp.Principal] = true
+					}
+				}
+			}
+			live, err := plan.ReadCluster(gctx, c.EKS, dc.Name, ro)
+			if err != nil {
+				return err
+			}
+			if live.Region == "" {
+				live.Region = dc.Region
+			}
+			fp.live[i] = live.LiveCluster
+			ch := &Change{Region: dc.Region, Live: live.LiveCluster}
+			cp, err := plan.Build(dc.Name, dc.Desired, live.LiveCluster, plan.BuildOptions{
+				Prune: fp.req.Prune || dc.Prune, AuthenticationMode: dc.AuthenticationMode, Now: e.now(),
+				Guard: plan.Guard{CallerPrincipalArn: fp.caller.PrincipalArn, Force: force, ForceFlag: "--force", AWSAuth: e.awsAuthReader(ctx, ch)},
+			})
+			if err != nil {
+				var be *plan.BuildError
+				if errors.As(err, &be) {
+					mu.Lock()
+					for _, p := range be.Problems {
+						bad = append(bad, dc.Source+": "+p)
+					}
+					mu.Unlock()
+					return nil
+				}
+				return err
+			}
+			cp.Source = dc.Source
+			if dc.HyperPod != "" {
+				cp.Source += " (hyperpod " + dc.HyperPod + ")"
+			}
+			fp.Clusters[i] = cp
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return &InputError{Err: fmt.Errorf("%s\nnothing was changed", strings.Join(bad, "\n"))}
+	}
+	fp.Totals = TotalsOf(fp.Clusters)
+	return nil
+}
+
+// ApplyResult is what apply did.
+type ApplyResult struct {
+	Outcome *Outcome `json:"outcome,omitempty"`
+	// After is the re-plan: what apply did must leave nothing to do.
+	After *FilePlan `json:"-"`
+	// Remaining counts the changes the re-plan still shows.
+	Remaining int `json:"remainingChanges"`
+}
+
+// ApplyFile executes a plan through the engine (mode switches first, under the same run),
+// then plans again to confirm nothing remains. A plan with refusals changes nothing.
+func (e *Env) ApplyFile(ctx context.Context, fp *FilePlan) (*ApplyResult, error) {
+	if fp.Totals.Refused > 0 {
+		var all []plan.Refusal
+		for _, cp := range fp.Clusters {
+			all = append(all, cp.Refusals...)
+		}
+		return nil, &RefusedError{Refusals: all}
+	}
+	var changes []*Change
+	for i, cp := range fp.Clusters {
+		changes = append(changes, &Change{Region: fp.resolved[i].Region, Live: fp.live[i], Mode: cp.ModeSwitch, Plans: cp.Plans})
+	}
+	out, err := e.Run(ctx, fp.caller, changes, RunOptions{Command: "apply", Concurrency: fp.req.Concurrency, Checked: true})
+	res := &ApplyResult{Outcome: out}
+	if err != nil || out.Failed() {
+		return res, err
+	}
+	if err := e.planResolved(ctx, fp); err != nil {
+		return res, fmt.Errorf("re-plan after apply: %w", err)
+	}
+	res.After, res.Remaining = fp, fp.Totals.Changes
+	return res, nil
+}

@@ -1,0 +1,277 @@
+package usecase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/google/uuid"
+
+	"eksaccess/internal/apply"
+	"eksaccess/internal/awsapi"
+	"eksaccess/internal/awsauth"
+	"eksaccess/internal/plan"
+	"eksaccess/internal/principal"
+)
+
+// Change is what a job wants to do to one cluster: the mode switch (first), then the
+// principal plans. Live is the cluster as read before planning.
+type Change struct {
+	Region string
+	Live   *plan.LiveCluster
+	Mode   *plan.ModeSwitch
+	Plans  []plan.PrincipalPlan
+}
+
+// pending counts the API calls the change makes.
+func (c *Change) pending() int {
+	n := 0
+	if c.Mode != nil {
+		n++
+	}
+	for _, pp := range c.Plans {
+		n += len(pp.Changes)
+	}
+	return n
+}
+
+// RefusedError is a plan that breaks an invariant: nothing was changed.
+type RefusedError struct{ Refusals []plan.Refusal }
+
+func (e *RefusedError) Error() string {
+	msgs := make([]string, len(e.Refusals))
+	for i, r := range e.Refusals {
+		msgs[i] = r.Error()
+	}
+	return "nothing was changed: " + strings.Join(msgs, "\n")
+}
+
+// Check evaluates the invariants on the state the changes lead to, for every cluster. The
+// same check runs for every job; force names the principals (or clusters) whose protection
+// the admin drops knowingly.
+func (e *Env) Check(ctx context.Context, caller principal.Caller, changes []*Change, force []string) ([]plan.Refusal, error) {
+	fm := map[string]bool{}
+	for _, f := range force {
+		fm[f] = true
+	}
+	var out []plan.Refusal
+	for _, ch := range changes {
+		if ch.pending() == 0 {
+			continue
+		}
+		g := plan.Guard{CallerPrincipalArn: caller.PrincipalArn, Force: fm, ForceFlag: "--force", AWSAuth: e.awsAuthReader(ctx, ch)}
+		out = append(out, plan.Check(ch.Live, ch.Plans, ch.Mode, g)...)
+	}
+	return out, nil
+}
+
+// awsAuthReader reads the cluster's aws-auth mappings when an invariant needs them.
+func (e *Env) awsAuthReader(ctx context.Context, ch *Change) func() ([]plan.Mapping, error) {
+	if e.ReadAWSAuth == nil {
+		return nil
+	}
+	return func() ([]plan.Mapping, error) {
+		c, err := e.AWS(ctx, ch.Region)
+		if err != nil {
+			return nil, err
+		}
+		data, err := e.ReadAWSAuth(ctx, c, ch.Live.Name)
+		if errors.Is(err, ErrNoAWSAuth) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		cm, err := awsauth.Parse("aws-auth (cluster "+ch.Live.Name+")", data)
+		if err != nil {
+			return nil, err
+		}
+		var out []plan.Mapping
+		for _, r := range cm.Roles {
+			out = append(out, plan.Mapping{Arn: r.RoleARN, Groups: r.Groups})
+		}
+		for _, u := range cm.Users {
+			out = append(out, plan.Mapping{Arn: u.UserARN, Groups: u.Groups})
+		}
+		return out, nil
+	}
+}
+
+// Outcome is what a change run did.
+type Outcome struct {
+	DryRun   bool                 `json:"dryRun,omitempty"`
+	Changes  []*Change            `json:"-"`
+	Plans    []plan.PrincipalPlan `json:"plans,omitempty"`
+	Modes    map[string]string    `json:"authenticationModes,omitempty"`
+	Summary  *apply.Summary       `json:"summary,omitempty"`
+	Pending  int                  `json:"pending"`
+	Refusals []plan.Refusal       `json:"refusals,omitempty"`
+}
+
+// Failed reports a run that did not do everything.
+func (o *Outcome) Failed() bool { return o.Summary != nil && o.Summary.Failed() }
+
+// Interrupted reports a run stopped by a signal.
+func (o *Outcome) Interrupted() bool { return o.Summary != nil && o.Summary.Interrupted }
+
+// RunOptions tune Run.
+type RunOptions struct {
+	Command     string
+	DryRun      bool
+	Force       []string
+	Concurrency int
+	// Checked: the caller already ran Check (apply shows refusals in its plan).
+	Checked bool
+}
+
+// Run is the one engine every change goes through: check the invariants on the resulting
+// state (refused: nothing changes), then — unless a dry run — open the journal (before the
+// first change), record the run's start, switch authentication modes, execute the plans
+// concurrently, and record how the run ended (finished, or interrupted).
+func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Change, o RunOptions) (*Outcome, error) {
+	out := &Outcome{DryRun: o.DryRun, Changes: changes}
+	for _, ch := range changes {
+		out.Plans = append(out.Plans, ch.Plans...)
+		out.Pending += ch.pending()
+	}
+	if !o.Checked {
+		refusals, err := e.Check(ctx, caller, changes, o.Force)
+		if err != nil {
+			return nil, err
+		}
+		if len(refusals) > 0 {
+			out.Refusals = refusals
+			return out, &RefusedError{Refusals: refusals}
+		}
+	}
+	if o.DryRun {
+		return out, nil
+	}
+	if out.Pending == 0 {
+		// Nothing to do: no journal record, no call; every principal is unchanged.
+		out.Summary = &apply.Summary{Results: []apply.Result{}}
+		for _, pp := range out.Plans {
+			out.Summary.Results = append(out.Summary.Results, apply.Result{Cluster: clusterOf(pp), Principal: pp.Principal, Source: pp.Source, Outcome: apply.Unchanged})
+		}
+		return out, nil
+	}
+	j, err := apply.OpenJournal(e.JournalPath, uuid.NewString(), caller.Arn, o.Command)
+	if err != nil {
+		return nil, err
+	}
+	defer j.Close()
+	j.Write(apply.Record{Action: "run", Result: "started"})
+	finish := func(sum *apply.Summary) {
+		result := "finished"
+		if (sum != nil && sum.Interrupted) || ctx.Err() != nil {
+			result = "interrupted"
+		}
+		j.Write(apply.Record{Action: "run", Result: result})
+	}
+	for _, ch := range changes {
+		if ch.Mode == nil {
+			continue
+		}
+		c, err := e.AWS(ctx, ch.Region)
+		if err != nil {
+			finish(nil)
+			return nil, err
+		}
+		if err := e.switchMode(ctx, c.EKS, j, ch.Live.Name, ch.Mode.To); err != nil {
+			finish(nil)
+			return out, fmt.Errorf("%w; no access entry was changed: fix the cause and run again", err)
+		}
+		if out.Modes == nil {
+			out.Modes = map[string]string{}
+		}
+		out.Modes[ch.Live.Name] = ch.Mode.To
+	}
+	total := &apply.Summary{}
+	byRegion := map[string][]plan.PrincipalPlan{}
+	var regions []string
+	for _, ch := range changes {
+		if _, ok := byRegion[ch.Region]; !ok {
+			regions = append(regions, ch.Region)
+		}
+		byRegion[ch.Region] = append(byRegion[ch.Region], ch.Plans...)
+	}
+	var prog apply.Progress
+	done := func() {}
+	if e.Progress != nil {
+		n := 0
+		for _, ps := range byRegion {
+			n += len(ps)
+		}
+		prog, done = e.Progress(n, o.Command)
+	}
+	for _, region := range regions {
+		c, err := e.AWS(ctx, region)
+		if err != nil {
+			done()
+			finish(total)
+			return nil, err
+		}
+		sum := apply.Execute(ctx, byRegion[region], apply.Options{EKS: c.EKS, Concurrency: o.Concurrency, Journal: j, Progress: prog})
+		total.Results = append(total.Results, sum.Results...)
+		total.Interrupted = total.Interrupted || sum.Interrupted
+	}
+	done()
+	finish(total)
+	out.Summary = total
+	return out, nil
+}
+
+// switchMode calls UpdateClusterConfig and waits until DescribeCluster reports the new mode
+// (EKS applies it asynchronously; access-entry calls fail until it has). Journaled.
+func (e *Env) switchMode(ctx context.Context, api awsapi.EKS, j *apply.Journal, cluster, mode string) error {
+	rec := apply.Record{Cluster: cluster, Action: "authentication-mode", Scope: mode, Result: "ok"}
+	_, err := api.UpdateClusterConfig(ctx, &eks.UpdateClusterConfigInput{
+		Name: aws.String(cluster), AccessConfig: &types.UpdateAccessConfigRequest{AuthenticationMode: types.AuthenticationMode(mode)},
+	})
+	if err != nil {
+		rec.Result, rec.Error = "failed", err.Error()
+		j.Write(rec)
+		return fmt.Errorf("switch %s to %s: %w", cluster, mode, err)
+	}
+	j.Write(rec)
+	deadline := e.now().Add(15 * time.Minute)
+	for {
+		out, err := api.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
+		if err != nil {
+			return plan.ClusterError(cluster, err)
+		}
+		if out.Cluster != nil && out.Cluster.AccessConfig != nil && string(out.Cluster.AccessConfig.AuthenticationMode) == mode {
+			return nil
+		}
+		if e.now().After(deadline) {
+			return fmt.Errorf("cluster %s has not reached authentication mode %s after 15 minutes: check `aws eks describe-cluster --name %s`", cluster, mode, cluster)
+		}
+		if err := e.sleep(ctx, 5*time.Second); err != nil {
+			return err
+		}
+	}
+}
+
+// readCluster reads a cluster's access (all entries: the invariants need the whole cluster).
+func readCluster(ctx context.Context, c *awsapi.Clients, cluster string, conc int) (*plan.LiveCluster, error) {
+	live, err := plan.ReadCluster(ctx, c.EKS, cluster, plan.ReadOptions{Concurrency: conc})
+	if err != nil {
+		return nil, err
+	}
+	if live.Region == "" {
+		live.Region = c.Config.Region
+	}
+	return live.LiveCluster, nil
+}
+
+func clusterOf(pp plan.PrincipalPlan) string {
+	for _, c := range pp.Changes {
+		return c.Cluster
+	}
+	return ""
+}

@@ -1,0 +1,208 @@
+// Package usecase holds eksaccess's jobs, one function per job (grant, revoke, plan and apply
+// of a file, auth-mode, expire, role create, ...): each takes a typed request and returns a
+// typed result. Every change goes resolve → plan → check invariants → execute → journal
+// through one engine (engine.go), whatever command started it. The command line fills the
+// requests and renders the results; nothing here reads flags or prints.
+package usecase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+
+	"eksaccess/internal/apply"
+	"eksaccess/internal/awsapi"
+	"eksaccess/internal/principal"
+)
+
+// Env is what the jobs need from outside: clients, who the caller is, where the journal is,
+// the clock. The command line builds one per run.
+type Env struct {
+	// AWS returns the clients for a region ("" for the run's default), built once each.
+	AWS func(ctx context.Context, region string) (*awsapi.Clients, error)
+	// Caller is who eksaccess runs as (looked up once per run).
+	Caller func(ctx context.Context) (principal.Caller, error)
+	// JournalPath is where every change is recorded.
+	JournalPath string
+	Now         func() time.Time
+	// Logf prints a diagnostic (with -v); nil prints nothing.
+	Logf func(format string, args ...any)
+	// Progress, when set, returns a progress reporter for n units of work and its finish.
+	Progress func(n int, label string) (apply.Progress, func())
+	// ReadAWSAuth reads a cluster's kube-system/aws-auth ConfigMap through its Kubernetes
+	// API (nil: the ConfigMap is unknown, and counts as granting nothing).
+	ReadAWSAuth func(ctx context.Context, clients *awsapi.Clients, cluster string) ([]byte, error)
+	// Sleep waits between polls (tests make it instant).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (e *Env) logf(format string, args ...any) {
+	if e.Logf != nil {
+		e.Logf(format, args...)
+	}
+}
+
+func (e *Env) now() time.Time {
+	if e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
+}
+
+func (e *Env) sleep(ctx context.Context, d time.Duration) error {
+	if e.Sleep != nil {
+		return e.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// InputError is bad input: the command changed nothing and exits 2.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// ExitCode marks bad input.
+func (e *InputError) ExitCode() int { return 2 }
+
+func inputErrorf(format string, args ...any) error {
+	return &InputError{Err: fmt.Errorf(format, args...)}
+}
+
+// IsInput reports whether err is bad input (from here or from the domain packages).
+func IsInput(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie) || principal.IsInputError(err)
+}
+
+// ClusterRef names a cluster: an EKS name, or a SageMaker HyperPod cluster resolved to the
+// EKS cluster that orchestrates it.
+type ClusterRef struct {
+	Name     string `json:"name,omitempty"`
+	HyperPod string `json:"hyperpod,omitempty"`
+}
+
+// Validate applies EKS's cluster name rule and checks exactly one name is given.
+func (r ClusterRef) Validate() error {
+	switch {
+	case r.Name == "" && r.HyperPod == "":
+		return fmt.Errorf("name a cluster with -c CLUSTER (or --hyperpod NAME for a SageMaker HyperPod cluster)")
+	case r.Name != "" && r.HyperPod != "":
+		return fmt.Errorf("-c and --hyperpod both name a cluster: give one of them")
+	}
+	if r.Name != "" {
+		return ValidateClusterName(r.Name)
+	}
+	return nil
+}
+
+// ValidateClusterName applies EKS's cluster name rule (1–100, ^[0-9A-Za-z][A-Za-z0-9\-_]*).
+func ValidateClusterName(n string) error {
+	if len(n) == 0 || len(n) > 100 {
+		return fmt.Errorf("cluster name %q must be 1 to 100 characters", n)
+	}
+	for i, ch := range n {
+		ok := ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || (i > 0 && (ch == '-' || ch == '_'))
+		if !ok {
+			return fmt.Errorf("cluster name %q is not valid: EKS names start with a letter or digit and contain only letters, digits, - and _", n)
+		}
+	}
+	return nil
+}
+
+// resolveCluster returns the EKS cluster name (HyperPod clusters resolved through SageMaker).
+func (e *Env) resolveCluster(ctx context.Context, c *awsapi.Clients, r ClusterRef) (string, error) {
+	if r.HyperPod == "" {
+		return r.Name, nil
+	}
+	ec, err := awsapi.ResolveHyperPod(ctx, c.SageMaker, r.HyperPod)
+	if err != nil {
+		return "", err
+	}
+	if region := c.Config.Region; ec.Region != "" && region != "" && ec.Region != region {
+		return "", fmt.Errorf("HyperPod cluster %s runs on EKS cluster %s in %s, but eksaccess is using %s: add --region %s", r.HyperPod, ec.Name, ec.Region, region, ec.Region)
+	}
+	e.logf("HyperPod cluster %s is orchestrated by EKS cluster %s", r.HyperPod, ec.Name)
+	return ec.Name, nil
+}
+
+// AccessPolicy is an EKS access policy.
+type AccessPolicy struct {
+	Name string `json:"name"`
+	Arn  string `json:"arn"`
+}
+
+// ListAccessPolicies pages through ListAccessPolicies.
+func ListAccessPolicies(ctx context.Context, api awsapi.EKS) ([]AccessPolicy, error) {
+	var out []AccessPolicy
+	p := eks.NewListAccessPoliciesPaginator(api, &eks.ListAccessPoliciesInput{MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, ap := range page.AccessPolicies {
+			out = append(out, AccessPolicy{Name: aws.ToString(ap.Name), Arn: aws.ToString(ap.Arn)})
+		}
+	}
+	return out, nil
+}
+
+// Policies lists the access policies (the policies command).
+func (e *Env) Policies(ctx context.Context) ([]AccessPolicy, error) {
+	c, err := e.AWS(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return ListAccessPolicies(ctx, c.EKS)
+}
+
+// resolvePolicies maps policy names or ARNs to ARNs, checked against ListAccessPolicies.
+func resolvePolicies(ctx context.Context, api awsapi.EKS, names []string) ([]string, error) {
+	all, err := ListAccessPolicies(ctx, api)
+	if err != nil {
+		return nil, fmt.Errorf("list access policies: %w", err)
+	}
+	byName := map[string]string{}
+	byArn := map[string]bool{}
+	for _, p := range all {
+		byName[strings.ToLower(p.Name)] = p.Arn
+		byArn[p.Arn] = true
+	}
+	var out, bad []string
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if strings.HasPrefix(n, "arn:") {
+			if !byArn[n] {
+				bad = append(bad, fmt.Sprintf("--policy %s: no access policy with this ARN (list them with `eksaccess policies`)", n))
+				continue
+			}
+			out = append(out, n)
+			continue
+		}
+		arn, ok := byName[strings.ToLower(n)]
+		if !ok {
+			bad = append(bad, fmt.Sprintf("--policy %s: no access policy of that name (list them with `eksaccess policies`)", n))
+			continue
+		}
+		out = append(out, arn)
+	}
+	if len(bad) > 0 {
+		return nil, &InputError{Err: errors.New(strings.Join(bad, "\n"))}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
