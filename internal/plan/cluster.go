@@ -45,10 +45,10 @@ type ClusterPlan struct {
 	// Notes explain what the plan leaves alone (unmanaged entries, pruning off).
 	Notes []string `json:"notes,omitempty"`
 	// Unchanged counts listed principals that need nothing.
-	Unchanged int  `json:"unchanged"`
+	Unchanged int `json:"unchanged"`
 	// Unreadable are expiry tags on the cluster's entries that eksaccess cannot read.
 	Unreadable []TagProblem `json:"unreadableExpiry,omitempty"`
-	Prune     bool `json:"prune"`
+	Prune      bool         `json:"prune"`
 }
 
 // Changes counts the API calls the plan makes (the mode switch included).
@@ -185,4 +185,3 @@ func cloneTags(m map[string]string) map[string]string {
 	}
 	return out
 }
-

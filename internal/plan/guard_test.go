@@ -64,8 +64,10 @@ func TestInvariantsOnTheResultingState(t *testing.T) {
 			plans: func(c *LiveCluster) []PrincipalPlan { return []PrincipalPlan{del(c, creator)} },
 			want:  []string{InvCreator}, force: []string{creator}, message: "cluster creator's admin entry"},
 		{name: "creator admin disassociated", caller: carol,
-			plans: func(c *LiveCluster) []PrincipalPlan { return []PrincipalPlan{DisassociatePolicy("c", c.Entries[creator], tAdmin, "")} },
-			want:  []string{InvCreator}, force: []string{creator}},
+			plans: func(c *LiveCluster) []PrincipalPlan {
+				return []PrincipalPlan{DisassociatePolicy("c", c.Entries[creator], tAdmin, "")}
+			},
+			want: []string{InvCreator}, force: []string{creator}},
 		{name: "node entry deleted", caller: carol,
 			plans: func(c *LiveCluster) []PrincipalPlan { return []PrincipalPlan{del(c, tAcct+"role/node")} },
 			want:  []string{InvNodeEntries}, force: []string{tAcct + "role/node"}, message: "EC2_LINUX entry"},
