@@ -38,6 +38,9 @@ type Options struct {
 	UsersFileParser UsersFileParser
 	// ReadFile reads users files; nil uses os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
+	// AllowOutsidePaths lets a usersFile resolve outside the access file's directory
+	// (after symlinks). Without it such a usersFile is refused as bad input.
+	AllowOutsidePaths bool
 }
 
 // maxAliasExpansions bounds how often aliases may be followed, so that a

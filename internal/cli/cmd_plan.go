@@ -38,6 +38,7 @@ func (o *declOptions) addFlags(cmd *cobra.Command) {
 	fl.BoolVar(&o.prune, "prune", false, "also delete entries tagged eksaccess/managed that the file no longer lists (every cluster; prune: true does it per cluster)")
 	fl.StringArrayVar(&o.force, "force", nil, "let a change to this principal ARN through a guardrail (you mean to remove it); repeatable")
 	fl.IntVar(&o.conc, "concurrency", 16, "entries read or changed in parallel")
+	fl.BoolVar(&o.f.AllowOutsidePaths, "allow-outside-paths", false, "let the file's usersFile entries point outside the access file's directory")
 }
 
 func (o *declOptions) validate() error {
@@ -108,7 +109,7 @@ func (r *regional) get(region string) *awsapi.Clients {
 // loadAccessFile validates the file twice: offline first (any policy name accepted), so a
 // broken file costs no AWS call, then against the live ListAccessPolicies.
 func loadAccessFile(ctx context.Context, f *Factory, path string) (*accessfile.Config, error) {
-	if _, err := accessfile.Load(path, accessfile.Options{KnownPolicy: func(string) bool { return true }}); err != nil {
+	if _, err := accessfile.Load(path, accessfile.Options{KnownPolicy: func(string) bool { return true }, AllowOutsidePaths: f.AllowOutsidePaths}); err != nil {
 		return nil, fileError(err)
 	}
 	c, err := f.Clients(ctx)
@@ -123,7 +124,7 @@ func loadAccessFile(ctx context.Context, f *Factory, path string) (*accessfile.C
 	for _, p := range pols {
 		known[p.Name] = true
 	}
-	cfg, err := accessfile.Load(path, accessfile.Options{KnownPolicy: func(n string) bool { return known[n] }})
+	cfg, err := accessfile.Load(path, accessfile.Options{KnownPolicy: func(n string) bool { return known[n] }, AllowOutsidePaths: f.AllowOutsidePaths})
 	if err != nil {
 		return nil, fileError(err)
 	}

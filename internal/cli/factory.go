@@ -31,6 +31,11 @@ type Factory struct {
 	Verbose     bool
 	NoProgress  bool
 	Rate        float64
+	Timeout     time.Duration // --timeout / EKSACCESS_TIMEOUT: one attempt of any AWS or Kubernetes call
+
+	// AllowOutsidePaths lets an access file name users files outside its own directory
+	// (plan/apply --allow-outside-paths).
+	AllowOutsidePaths bool
 
 	once     sync.Once
 	clients  *awsapi.Clients
@@ -82,7 +87,7 @@ func (f *Factory) Limiters() *awsapi.Limiters {
 }
 
 func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
-	s := awsapi.Settings{Profile: f.Profile, Region: f.Region}
+	s := awsapi.Settings{Profile: f.Profile, Region: f.Region, Timeouts: f.Timeouts()}
 	endpoint := f.EndpointURL
 	if f.UseSandbox {
 		sb, err := f.startSandbox(ctx)
@@ -105,6 +110,14 @@ func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
 		cfg.APIOptions = append(cfg.APIOptions, awsapi.WithTrace(f.IO.ErrOut))
 	}
 	return awsapi.NewClients(cfg, endpoint), nil
+}
+
+// Timeouts are the run's network timeouts (--timeout, EKSACCESS_TIMEOUT).
+func (f *Factory) Timeouts() awsapi.Timeouts {
+	if f.Timeout <= 0 {
+		return awsapi.DefaultTimeouts()
+	}
+	return awsapi.TimeoutsFor(f.Timeout)
 }
 
 // Caller asks STS who we are, and IAM for the path of an assumed role (once per run).

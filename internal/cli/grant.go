@@ -119,12 +119,12 @@ nothing the second time, and a run that was interrupted finishes when run again.
 	o.ref.addFlags(cmd)
 	o.src.addFlags(cmd)
 	fl := cmd.Flags()
-	fl.StringArrayVar(&o.policies, "policy", nil, "access policy name or ARN (see `eksaccess policies`); repeatable")
+	fl.StringArrayVar(&o.policies, "policy", nil, "access policy name or ARN (eksaccess policies lists them); repeatable")
 	fl.StringArrayVarP(&o.namespaces, "namespace", "n", nil, "scope the policies to this namespace (wildcards like dev-* allowed); repeatable; default: the whole cluster")
 	fl.StringArrayVar(&o.groups, "group", nil, "Kubernetes group for the entry (for RBAC bindings); repeatable")
 	fl.StringVar(&o.username, "username", "", "Kubernetes username for the entry (default: EKS's)")
 	fl.StringVar(&o.typ, "type", "STANDARD", "entry type: STANDARD, EC2_LINUX, EC2_WINDOWS, EC2, FARGATE_LINUX, HYBRID_LINUX, HYPERPOD_LINUX")
-	fl.StringVar(&o.expires, "expires", "", "expire the grant after a duration (30d, 12h) or at a time (2026-12-31); stored as a tag; `eksaccess expire` removes it")
+	fl.StringVar(&o.expires, "expires", "", "expire the grant after a duration (30d, 12h) or at a time (2026-12-31); stored as a tag, and eksaccess expire removes the grant once it has passed")
 	fl.BoolVar(&o.dryRun, "dry-run", false, "show what would change and change nothing")
 	fl.IntVar(&o.conc, "concurrency", 16, "principals worked on in parallel")
 	return cmd
@@ -168,7 +168,10 @@ func (o *grantOptions) validate(cmd *cobra.Command) error {
 			problems = append(problems, "--username: "+err.Error())
 		}
 	}
-	if o.expires != "" {
+	if cmd.Flags().Changed("expires") && strings.TrimSpace(o.expires) == "" {
+		// An empty value would otherwise make a permanent grant the user did not ask for.
+		problems = append(problems, "--expires: empty value: give a duration (30d, 12h) or a time (2026-12-31), or omit --expires for a grant that does not expire")
+	} else if o.expires != "" {
 		if _, err := plan.ParseExpiry(o.expires, o.f.Now()); err != nil {
 			problems = append(problems, "--expires: "+err.Error())
 		}

@@ -136,6 +136,10 @@ type Options struct {
 	Partition string
 	// DryRun reads only and reports what would change.
 	DryRun bool
+	// Adopt is asked, once and before any change, whether to take over the existing role
+	// or policy (those without the eksaccess/managed tag) listed; it sees the trust-policy
+	// diff and the new policy version. Nil, or false, refuses with an *OwnershipError.
+	Adopt func([]Adoption) (bool, error)
 }
 
 // policyVersionAPI is what pruning old policy versions needs. It is asserted at run time
