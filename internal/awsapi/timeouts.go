@@ -96,6 +96,10 @@ func (e *TimeoutError) Error() string {
 	case "answer":
 		what = "accepted the connection but did not answer"
 	}
+	if e.Service == "Kubernetes" {
+		return fmt.Sprintf("the Kubernetes API at %s %s within %s: check that the cluster endpoint is reachable from here (a private endpoint needs a VPN or a host in the VPC), or allow longer with --timeout (EKSACCESS_TIMEOUT)",
+			e.Endpoint, what, e.After)
+	}
 	// The SDK's operation error around it already names the service and operation.
 	return fmt.Sprintf("%s %s within %s: check the endpoint (--endpoint-url, AWS_ENDPOINT_URL, --region) and your network, or allow longer with --timeout (EKSACCESS_TIMEOUT)",
 		e.Endpoint, what, e.After)

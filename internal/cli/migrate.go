@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -11,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -202,13 +199,16 @@ func fetchAwsAuth(ctx context.Context, f *Factory, c *awsapi.Clients, dc *ekstyp
 	if err != nil {
 		return nil, fmt.Errorf("make a Kubernetes token for %s: %w; or %s", cluster, err, hint)
 	}
-	pool := x509.NewCertPool()
+	var caPEM []byte
 	if dc.CertificateAuthority != nil {
 		if pem, err := base64.StdEncoding.DecodeString(aws.ToString(dc.CertificateAuthority.Data)); err == nil {
-			pool.AppendCertsFromPEM(pem)
+			caPEM = pem
 		}
 	}
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	hc, err := kubeauth.HTTPClient(caPEM, f.Timeouts())
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", cluster, err)
+	}
 	url := strings.TrimRight(aws.ToString(dc.Endpoint), "/") + "/api/v1/namespaces/kube-system/configmaps/aws-auth"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -218,11 +218,13 @@ func fetchAwsAuth(ctx context.Context, f *Factory, c *awsapi.Clients, dc *ekstyp
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
+		err = kubeauth.TimeoutError(aws.ToString(dc.Endpoint), err, f.Timeouts())
 		return nil, fmt.Errorf("read aws-auth from %s's Kubernetes API: %w; if the endpoint is private or unreachable from here, %s", cluster, err, hint)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
+		err = kubeauth.TimeoutError(aws.ToString(dc.Endpoint), err, f.Timeouts())
 		return nil, fmt.Errorf("read aws-auth from %s's Kubernetes API: %w; %s", cluster, err, hint)
 	}
 	switch resp.StatusCode {
