@@ -90,6 +90,9 @@ func TestUsageErrorsBeforeAnyCall(t *testing.T) {
 		{[]string{"--timeout", "0s", "entries", "list", "-c", "hyperpod-demo"}, "--timeout 0s is out of range"},
 		{[]string{"--timeout", "-1s", "entries", "list", "-c", "hyperpod-demo"}, "--timeout -1s is out of range"},
 		{[]string{"role", "create", "X", "--yes"}, "--yes goes with --adopt"},
+		// One username validator: the access-file loader refused this, --username accepted it.
+		{[]string{"grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSViewPolicy", "--username", "alice{{SessionName}}", "alice"}, `--username: username "alice{{SessionName}}" needs a colon before {{SessionName}}`},
+		{[]string{"grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSViewPolicy", "--username", "a:{{AccountID}}", "alice"}, `uses {{AccountID}}, which EKS access entries do not support`},
 	} {
 		before := len(h.srv.Requests())
 		_, errOut, code := h.run(tc.args...)
