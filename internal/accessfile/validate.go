@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"eksaccess/internal/principal"
 )
 
 var (
@@ -20,7 +22,6 @@ var (
 	dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	nsPrefixRE   = regexp.MustCompile(`^[a-z0-9][-a-z0-9]*$`)
 	tagRE        = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
-	templateRE   = regexp.MustCompile(`\{\{[^}]*\}\}`)
 	durationRE   = regexp.MustCompile(`^([0-9]+(\.[0-9]+)?)(d|w)$`)
 )
 
@@ -51,81 +52,54 @@ func PartitionOf(region string) string {
 	return "aws"
 }
 
-// checkPrincipal validates a principal as written in the file: an IAM user
-// name, role/[PATH/]NAME, user/[PATH/]NAME, or an IAM user or role ARN.
-// partition is the cluster's partition ("" when the region is unknown).
-// It returns "" when the principal is acceptable, else a problem message.
+// checkPrincipal validates a principal as written in the file: an IAM user name,
+// user/PATH/NAME, role/NAME, role/PATH/NAME, or an IAM user or role ARN, by the one parser
+// --users-file and arguments use too (principal.ParseRef), plus what an access entry needs.
+// partition is the cluster's partition ("" when the region is unknown). It returns "" when
+// the principal is acceptable, else a problem message that repeats at most
+// principal.MaxEcho characters of the value.
 func checkPrincipal(s, partition string) string {
+	c := principal.Clip(s)
 	if strings.TrimSpace(s) != s {
-		return fmt.Sprintf("principal %q has leading or trailing spaces; remove them", s)
+		return fmt.Sprintf("principal %q has leading or trailing spaces; remove them", c)
 	}
-	if !strings.HasPrefix(s, "arn:") {
-		kind, rest, ok := strings.Cut(s, "/")
-		if !ok {
-			if !iamNameRE.MatchString(s) || len(s) > 64 {
-				return fmt.Sprintf("principal %q is not an IAM user name, role/NAME or IAM ARN; write a user name like alice, role/NAME, or a full ARN", s)
-			}
-			return ""
+	if name, ok := strings.CutPrefix(s, "group/"); ok {
+		return fmt.Sprintf("principal %q is an IAM group, which access entries cannot use; write iamGroup: %s instead", c, principal.Clip(lastSegment(name)))
+	}
+	t, err := principal.ParseRef(s)
+	if err != nil {
+		return "principal: " + err.Error()
+	}
+	switch t.Kind {
+	case principal.RefRoleName:
+		if strings.HasPrefix(t.Path, principal.ServiceLinkedPath) {
+			return fmt.Sprintf("principal %q is a service-linked role, which access entries do not support; use another role", c)
 		}
-		if kind != "role" && kind != "user" {
-			return fmt.Sprintf("principal %q is not an IAM user name, role/NAME or IAM ARN; write a user name like alice, role/NAME, or a full ARN", s)
+		return ""
+	case principal.RefARN:
+	default:
+		return ""
+	}
+	a := t.ARN
+	if partition != "" && a.Partition != partition {
+		return fmt.Sprintf("principal %q is in partition %s but the cluster's region is in %s; use an arn:%s: ARN", c, a.Partition, partition, partition)
+	}
+	switch a.Kind {
+	case principal.KindUser:
+		return ""
+	case principal.KindRole:
+		if a.ServiceLinked() {
+			return fmt.Sprintf("principal %q is a service-linked role, which access entries do not support; use another role", c)
 		}
-		return checkPathName(s, kind, rest)
+		return ""
+	case principal.KindAssumedRole:
+		return fmt.Sprintf("principal %q is an STS session, which access entries cannot use; use the role's IAM ARN %s (with its path, if any)",
+			c, principal.RoleARN(a.Partition, a.Account, "/", a.Name))
+	case principal.KindGroup:
+		return fmt.Sprintf("principal %q is an IAM group, which access entries cannot use; write iamGroup: %s instead", c, a.Name)
 	}
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 {
-		return fmt.Sprintf("principal %q is not a well-formed ARN; write arn:PARTITION:iam::ACCOUNT:role/NAME or ...:user/NAME", s)
-	}
-	part, svc, region, acct, res := parts[1], parts[2], parts[3], parts[4], parts[5]
-	if !knownPartitions[part] {
-		return fmt.Sprintf("principal %q has unknown partition %q; use aws, aws-cn or aws-us-gov", s, part)
-	}
-	if partition != "" && part != partition {
-		return fmt.Sprintf("principal %q is in partition %s but the cluster's region is in %s; use an arn:%s: ARN", s, part, partition, partition)
-	}
-	if svc == "sts" {
-		if strings.HasPrefix(res, "assumed-role/") {
-			role, _, _ := strings.Cut(strings.TrimPrefix(res, "assumed-role/"), "/")
-			return fmt.Sprintf("principal %q is an STS session, which access entries cannot use; use the role's IAM ARN arn:%s:iam::%s:role/%s (with its path, if any)", s, part, acct, role)
-		}
-		return fmt.Sprintf("principal %q is an STS ARN, which access entries cannot use; use an IAM user or role ARN", s)
-	}
-	if svc != "iam" {
-		return fmt.Sprintf("principal %q is not an IAM ARN (service %q); use an IAM user or role ARN", s, svc)
-	}
-	if region != "" {
-		return fmt.Sprintf("principal %q has a region, but IAM ARNs have none; write arn:%s:iam::%s:%s", s, part, acct, res)
-	}
-	if !accountRE.MatchString(acct) {
-		return fmt.Sprintf("principal %q has account %q, which is not 12 digits; check the account ID", s, acct)
-	}
-	kind, rest, _ := strings.Cut(res, "/")
-	switch kind {
-	case "user", "role":
-		return checkPathName(s, kind, rest)
-	case "group":
-		return fmt.Sprintf("principal %q is an IAM group, which access entries cannot use; write iamGroup: %s instead", s, lastSegment(rest))
-	}
-	return fmt.Sprintf("principal %q is neither an IAM user nor a role; use an ARN with :user/ or :role/", s)
-}
-
-// checkPathName validates "PATH/NAME" after "role/" or "user/".
-func checkPathName(s, kind, rest string) string {
-	if kind == "role" && strings.HasPrefix(rest, "aws-service-role/") {
-		return fmt.Sprintf("principal %q is a service-linked role, which access entries do not support; use another role", s)
-	}
-	segs := strings.Split(rest, "/")
-	name := segs[len(segs)-1]
-	if !iamNameRE.MatchString(name) || len(name) > 64 {
-		return fmt.Sprintf("principal %q has an invalid %s name %q; IAM names are 1-64 of letters, digits and +=,.@_-", s, kind, name)
-	}
-	for _, seg := range segs[:len(segs)-1] {
-		if seg == "" || strings.ContainsFunc(seg, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-			return fmt.Sprintf("principal %q has an invalid path; paths are /-separated printable ASCII with no empty parts", s)
-		}
-	}
-	if len(rest) > 512+64 {
-		return fmt.Sprintf("principal %q has a path longer than 512 characters; check it", s)
+	if err := a.EntryError(); err != nil {
+		return "principal: " + err.Error()
 	}
 	return ""
 }
@@ -192,26 +166,11 @@ func checkNamespace(ns string) string {
 	return ""
 }
 
-// checkUsername applies the EKS rules for custom usernames.
+// checkUsername applies the EKS rules for custom usernames: principal.ValidateUsername, the
+// check --username uses too.
 func checkUsername(u string) string {
-	for _, p := range []string{"system:", "eks:", "aws:", "amazon:", "iam:"} {
-		if strings.HasPrefix(u, p) {
-			return fmt.Sprintf("username %q starts with %s, which EKS reserves; choose another username or omit it", u, p)
-		}
-	}
-	for _, loc := range templateRE.FindAllStringIndex(u, -1) {
-		t := u[loc[0]:loc[1]]
-		switch t {
-		case "{{SessionName}}", "{{SessionNameRaw}}":
-			if !strings.Contains(u[:loc[0]], ":") {
-				return fmt.Sprintf("username %q needs a colon before %s; write it like team:%s", u, t, t)
-			}
-		default:
-			return fmt.Sprintf("username %q uses template %s, which EKS access entries do not support; only {{SessionName}} and {{SessionNameRaw}} are allowed", u, t)
-		}
-	}
-	if strings.TrimSpace(u) != u {
-		return fmt.Sprintf("username %q has leading or trailing spaces; remove them", u)
+	if err := principal.ValidateUsername(u); err != nil {
+		return err.Error()
 	}
 	return ""
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Settings select where and as whom eksaccess talks to AWS. Empty fields fall back to the
@@ -27,6 +28,9 @@ type Settings struct {
 	HTTPClient *http.Client
 	// Credentials, when set, replace the chain (the embedded sandbox, assumed roles).
 	Credentials aws.CredentialsProvider
+	// Timeouts bound every attempt of every call (zero: DefaultTimeouts). The connect and
+	// handshake timeouts apply only to the HTTP client LoadConfig builds (HTTPClient unset).
+	Timeouts Timeouts
 }
 
 // DefaultMaxAttempts is higher than the SDK's 3: bulk runs meet throttling and eventual
@@ -56,9 +60,16 @@ func LoadConfig(ctx context.Context, s Settings) (aws.Config, error) {
 	if s.Region != "" {
 		opts = append(opts, config.WithRegion(s.Region))
 	}
+	t := s.Timeouts
+	if t == (Timeouts{}) {
+		t = DefaultTimeouts()
+	}
 	if s.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(s.HTTPClient))
+	} else {
+		opts = append(opts, config.WithHTTPClient(NewHTTPClient(t)))
 	}
+	opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{WithAttemptTimeout(t)}))
 	if s.Credentials != nil {
 		opts = append(opts, config.WithCredentialsProvider(s.Credentials))
 	}

@@ -151,13 +151,19 @@ func WithTrace(w io.Writer) func(*middleware.Stack) error {
 				start := time.Now()
 				out, md, err := next.HandleFinalize(ctx, in)
 				status := "-"
-				if resp, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response); ok && resp != nil {
+				if resp, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response); ok && resp != nil && resp.StatusCode != 0 {
 					status = fmt.Sprint(resp.StatusCode)
 				}
 				code := ""
 				var ae smithy.APIError
-				if errors.As(err, &ae) {
+				var ne interface{ Timeout() bool }
+				switch {
+				case errors.As(err, &ae):
 					code = " " + ae.ErrorCode()
+				case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+					code = " timeout"
+				case err != nil:
+					code = " error"
 				}
 				mu.Lock()
 				fmt.Fprintf(w, "aws: %s.%s %s%s %s\n", awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), status, code, time.Since(start).Round(time.Millisecond))

@@ -48,10 +48,10 @@ func TestConvertRealistic(t *testing.T) {
 		`aws-auth.yaml:32:7: role arn:aws:iam::111122223333:role/teams/ml/ml-engineers has a path, but aws-auth matches role ARNs without their path, so this mapping probably never took effect; kept as written: check that the access is wanted`,
 		`aws-auth.yaml:32:7: role arn:aws:iam::111122223333:role/teams/ml/ml-engineers: templated group "{{SessionName}}-group" not migrated: access-entry groups are literal names; list the groups it expands to`,
 		`aws-auth.yaml:32:7: role arn:aws:iam::111122223333:role/teams/ml/ml-engineers: username "ml-{{AccountID}}" uses {{AccountID}}, which access entries do not support; migrated as "ml-111122223333" (the principal's account)`,
-		`aws-auth.yaml:35:7: role arn:aws:iam::111122223333:role/ci: username not migrated, EKS will generate one: username "system:ci" starts with system:, which EKS reserves; choose another username or omit it`,
+		`aws-auth.yaml:35:7: role arn:aws:iam::111122223333:role/ci: username not migrated, EKS will generate one: username "system:ci" starts with system:, which EKS reserves (system: eks: aws: amazon: iam:): choose another username, or leave it out to let EKS generate one`,
 		`aws-auth.yaml:38:7: key "extra" in data.mapRoles is ignored by EKS too; not migrated`,
-		`aws-auth.yaml:39:7: mapRoles item not migrated: principal "arn:aws:sts::111122223333:assumed-role/ci/session" is an STS session, which access entries cannot use; use the role's IAM ARN arn:aws:iam::111122223333:role/ci (with its path, if any)`,
-		`aws-auth.yaml:46:7: user arn:aws:iam::111122223333:user/bob: username not migrated, EKS will generate one: username "bob{{SessionName}}" needs a colon before {{SessionName}}; write it like team:{{SessionName}}`,
+		`aws-auth.yaml:39:7: mapRoles item not migrated: principal "arn:aws:sts::1111222…" is an STS session, which access entries cannot use; use the role's IAM ARN arn:aws:iam::111122223333:role/ci (with its path, if any)`,
+		`aws-auth.yaml:46:7: user arn:aws:iam::111122223333:user/bob: username not migrated, EKS will generate one: username "bob{{SessionName}}" needs a colon before {{SessionName}}: write it like team:{{SessionName}}`,
 		`aws-auth.yaml:51:7: mapAccounts entry 444455556666 not migrated: access entries name single IAM principals, not whole accounts; add an item for each principal of account 444455556666 that needs access`,
 		`aws-auth.yaml:52:7: mapAccounts entry 777788889999 not migrated: access entries name single IAM principals, not whole accounts; add an item for each principal of account 777788889999 that needs access`,
 	}

@@ -126,7 +126,10 @@ func newEntriesShowCmd(f *Factory) *cobra.Command {
 			if err := o.ref.validate(); err != nil {
 				return err
 			}
-			o.principal = args[0]
+			o.principal = strings.TrimSpace(args[0])
+			if o.principal == "" {
+				return usageErrorf("PRINCIPAL is empty: give an IAM user name, role/NAME or an ARN (eksaccess entries list -c CLUSTER shows them)")
+			}
 			return runEntriesShow(cmd.Context(), o)
 		},
 	}

@@ -34,6 +34,7 @@ type Factory struct {
 	Verbose     bool
 	NoProgress  bool
 	Rate        float64
+	Timeout     time.Duration // --timeout / EKSACCESS_TIMEOUT: one attempt of any AWS or Kubernetes call
 
 	once     sync.Once
 	clients  *awsapi.Clients
@@ -91,7 +92,7 @@ func (f *Factory) Limiters() *awsapi.Limiters {
 }
 
 func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
-	s := awsapi.Settings{Profile: f.Profile, Region: f.Region}
+	s := awsapi.Settings{Profile: f.Profile, Region: f.Region, Timeouts: f.Timeouts()}
 	endpoint := f.EndpointURL
 	if f.UseSandbox {
 		sb, err := f.startSandbox(ctx)
@@ -115,6 +116,14 @@ func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
 	}
 	f.endpoint = endpoint
 	return awsapi.NewClients(cfg, endpoint), nil
+}
+
+// Timeouts are the run's network timeouts (--timeout, EKSACCESS_TIMEOUT).
+func (f *Factory) Timeouts() awsapi.Timeouts {
+	if f.Timeout <= 0 {
+		return awsapi.DefaultTimeouts()
+	}
+	return awsapi.TimeoutsFor(f.Timeout)
 }
 
 // Caller asks STS who we are, and IAM for the path of an assumed role (once per run).
@@ -210,7 +219,7 @@ func (f *Factory) Env() *usecase.Env {
 			Logf:        f.Logf,
 			Progress:    f.progress,
 			ReadAWSAuth: func(ctx context.Context, c *awsapi.Clients, cluster string) ([]byte, error) {
-				return usecase.FetchAWSAuth(ctx, c, cluster, f.Now)
+				return usecase.FetchAWSAuth(ctx, c, cluster, f.Now, f.Timeouts())
 			},
 		}
 	})

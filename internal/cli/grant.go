@@ -53,7 +53,7 @@ nothing the second time, and a run that was interrupted finishes when run again.
 				o.Req.Username = &u
 			}
 			if cmd.Flags().Changed("expires") && strings.TrimSpace(o.Req.Expires) == "" {
-				return usageErrorf("--expires needs a value: a duration such as 30d or 12h, or a time such as 2026-12-31")
+				return usageErrorf("--expires: empty value: give a duration (30d, 12h) or a time (2026-12-31), or omit --expires for a grant that does not expire")
 			}
 			if err := o.Req.Validate(f.Now()); err != nil {
 				return asUsage(err)
@@ -67,7 +67,7 @@ nothing the second time, and a run that was interrupted finishes when run again.
 	addClusterFlags(cmd, &o.Req.Cluster)
 	addPrincipalFlags(cmd, &o.Req.Principals)
 	fl := cmd.Flags()
-	fl.StringArrayVar(&o.Req.Policies, "policy", nil, "access policy name or ARN (list them with eksaccess policies); repeatable")
+	fl.StringArrayVar(&o.Req.Policies, "policy", nil, "access policy name or ARN (eksaccess policies lists them); repeatable")
 	fl.StringArrayVarP(&o.Req.Namespaces, "namespace", "n", nil, "scope the policies to this namespace (wildcards like dev-* allowed); repeatable; default: the whole cluster")
 	fl.StringArrayVar(&o.Req.Groups, "group", nil, "Kubernetes group for the entry (for RBAC bindings); repeatable")
 	fl.StringVar(&o.user, "username", "", "Kubernetes username for the entry (default: EKS's)")

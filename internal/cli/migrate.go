@@ -97,7 +97,7 @@ func runMigrate(ctx context.Context, o *migrateOptions) error {
 		}
 	} else {
 		name = "aws-auth (cluster " + cluster + ")"
-		data, err = usecase.FetchAWSAuth(ctx, c, cluster, o.f.Now)
+		data, err = usecase.FetchAWSAuth(ctx, c, cluster, o.f.Now, o.f.Timeouts())
 		if err != nil {
 			return err
 		}

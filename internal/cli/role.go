@@ -36,6 +36,8 @@ type roleCreateOptions struct {
 	trust      []string
 	maxSession time.Duration
 	dryRun     bool
+	adopt      bool
+	yes        bool
 
 	grant      bool
 	ref        clusterRef
@@ -78,12 +80,14 @@ says "no changes". Users then run ` + "`eval \"$(eksaccess assume NAME)\"`" + `.
 	fl := cmd.Flags()
 	fl.StringVar(&o.spec.PolicyName, "policy-name", role.DefaultPolicyName, "name of the customer managed IAM policy attached to the role")
 	fl.StringSliceVar(&o.spec.Actions, "actions", []string{role.DefaultAction}, "IAM actions the policy allows (repeatable or comma-separated)")
-	fl.StringSliceVar(&o.trust, "trust", []string{"account"}, "who may assume the role: `account` (every IAM identity of this account that is allowed sts:AssumeRole), an account id, or IAM user/role ARNs (repeatable)")
+	fl.StringSliceVar(&o.trust, "trust", []string{"account"}, "who may assume the role: account (every IAM identity of this account that is allowed sts:AssumeRole), an account id, or IAM user/role ARNs (repeatable)")
 	fl.BoolVar(&o.spec.RequireMFA, "require-mfa", false, "allow assuming the role only with MFA (aws:MultiFactorAuthPresent)")
 	fl.DurationVar(&o.maxSession, "max-session", 0, "maximum session duration, 1h to 12h (default: IAM's 1h for a new role; an existing role is left alone)")
 	fl.StringVar(&o.spec.Path, "path", "", "IAM path of the role and the policy, e.g. /eksaccess/ (default /)")
 	fl.StringVar(&o.spec.Description, "description", "", "description of the role")
 	fl.BoolVar(&o.dryRun, "dry-run", false, "show what would change and change nothing")
+	fl.BoolVar(&o.adopt, "adopt", false, "take over an existing role or policy that eksaccess did not create (tagged eksaccess/managed): shows the trust-policy diff and the new policy version, then asks")
+	fl.BoolVarP(&o.yes, "yes", "y", false, "with --adopt: adopt without asking (required without a terminal)")
 	fl.BoolVar(&o.grant, "grant", false, "also give the role an access entry on a cluster (with -c and --policy)")
 	o.ref.addFlags(cmd)
 	fl.StringSliceVar(&o.policies, "policy", nil, "with --grant: EKS access policy name or ARN (repeatable)")
@@ -94,6 +98,9 @@ says "no changes". Users then run ` + "`eval \"$(eksaccess assume NAME)\"`" + `.
 var roleNamespaceRe = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?|[a-z0-9-]*\*)$`)
 
 func (o *roleCreateOptions) validate(cmd *cobra.Command) error {
+	if o.yes && !o.adopt {
+		return usageErrorf("--yes goes with --adopt: role create asks only before adopting a role or policy it did not create")
+	}
 	if o.maxSession != 0 {
 		if o.maxSession%time.Second != 0 {
 			return usageErrorf("--max-session %s is not a whole number of seconds", o.maxSession)
@@ -207,7 +214,11 @@ func runRoleCreate(ctx context.Context, o *roleCreateOptions) error {
 		}
 		defer journal.Close()
 	}
-	res, err := role.Converge(ctx, c.IAM, spec, role.Options{Account: id.Account, Partition: id.Partition, DryRun: o.dryRun})
+	ropts := role.Options{Account: id.Account, Partition: id.Partition, DryRun: o.dryRun}
+	if o.adopt {
+		ropts.Adopt = o.confirmAdoption
+	}
+	res, err := role.Converge(ctx, c.IAM, spec, ropts)
 	if err != nil {
 		return err
 	}
@@ -263,6 +274,19 @@ func runRoleCreate(ctx context.Context, o *roleCreateOptions) error {
 		fmt.Fprintf(o.f.IO.ErrOut, "users assume it with: eval \"$(eksaccess assume %s)\"\n", spec.RoleName)
 	}
 	return nil
+}
+
+// confirmAdoption shows what adopting would write, then asks on a terminal (--yes, or a dry
+// run, skips the question; without a terminal --yes is required).
+func (o *roleCreateOptions) confirmAdoption(as []role.Adoption) (bool, error) {
+	role.WriteAdoptions(o.f.IO.ErrOut, as)
+	if o.dryRun || o.yes {
+		return true, nil
+	}
+	if !o.f.IO.CanPrompt() {
+		return false, usageErrorf("--adopt needs confirmation and there is no terminal to ask on: review the changes above, then run again with --adopt --yes")
+	}
+	return o.f.IO.Confirm(fmt.Sprintf("Adopt %d existing IAM resource(s) and write the changes above?", len(as)))
 }
 
 func printRoleCreate(w io.Writer, out *roleCreateOutput, dryRun bool) {

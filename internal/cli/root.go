@@ -9,16 +9,67 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"eksaccess/internal/awsapi"
 	"eksaccess/internal/iostreams"
 )
 
-// Version is set at build time (-ldflags "-X eksaccess/internal/cli.Version=…").
+// Version is set at build time (-ldflags "-X eksaccess/internal/cli.Version=…"). Left at
+// "dev", --version reports what the Go toolchain stamped into the binary instead.
 var Version = "dev"
+
+// version is what --version prints: the -ldflags override, else the module version (go
+// install eksaccess@v1.2.3), else the VCS revision the binary was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		bi = nil
+	}
+	return versionFrom(Version, bi)
+}
+
+func versionFrom(override string, bi *debug.BuildInfo) string {
+	if override != "" && override != "dev" {
+		return override
+	}
+	if bi == nil {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, modified, at := "", false, ""
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		case "vcs.time":
+			at = s.Value
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	v := "dev-" + rev
+	if modified {
+		v += "-dirty"
+	}
+	if at != "" {
+		v += " (" + at + ")"
+	}
+	return v
+}
 
 // Main runs eksaccess with the process's arguments and streams and returns the exit code.
 func Main() int {
@@ -78,7 +129,7 @@ flow, declarative plan/apply, kubeconfig and tokens, and offline can-i/who-can.
 It uses the standard AWS credential chain (AWS_PROFILE, SSO, environment, --profile)
 and AWS_ENDPOINT_URL. With --sandbox it runs against a local, embedded AWS sandbox
 instead: the way to try it without an AWS account.`,
-		Version:       Version,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -92,8 +143,12 @@ instead: the way to try it without an AWS account.`,
 	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "print each AWS call (operation, status, duration) on stderr")
 	pf.BoolVar(&f.NoProgress, "no-progress", false, "never show a progress bar")
 	pf.Float64Var(&f.Rate, "rate", 50, "client-side limit on calls per second to each AWS service (lowered automatically when AWS throttles)")
+	pf.DurationVar(&f.Timeout, "timeout", awsapi.DefaultTimeout, "give up on an AWS or Kubernetes call after this long per attempt (connect and TLS handshake get half, at most 10s); env EKSACCESS_TIMEOUT")
 	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
 		f.IO.NoProgress = f.NoProgress
+		if err := f.resolveTimeout(c); err != nil {
+			return err
+		}
 		if f.UseSandbox && f.EndpointURL != "" {
 			return usageErrorf("--sandbox and --endpoint-url cannot be used together: --sandbox picks its own endpoint")
 		}
@@ -126,6 +181,24 @@ instead: the way to try it without an AWS account.`,
 		newSandboxCmd(f),
 	)
 	return root
+}
+
+// resolveTimeout applies EKSACCESS_TIMEOUT when --timeout is not given, and checks the value.
+func (f *Factory) resolveTimeout(c *cobra.Command) error {
+	if fl := c.Flags().Lookup("timeout"); fl != nil && fl.Changed {
+		if !(f.Timeout > 0) || f.Timeout > time.Hour {
+			return usageErrorf("--timeout %s is out of range: give a duration between 1ms and 1h, like 20s or 2m", f.Timeout)
+		}
+		return nil
+	}
+	if v := f.Getenv("EKSACCESS_TIMEOUT"); v != "" {
+		d, err := awsapi.ParseTimeout(v)
+		if err != nil {
+			return usageErrorf("EKSACCESS_TIMEOUT: %v", err)
+		}
+		f.Timeout = d
+	}
+	return nil
 }
 
 // exactArgs is cobra.ExactArgs returning a UsageError that names the arguments.

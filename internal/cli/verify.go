@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -17,8 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	authnclient "k8s.io/client-go/kubernetes/typed/authentication/v1"
 	authzclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
-	"k8s.io/client-go/rest"
 
+	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/policy"
@@ -277,12 +276,9 @@ func verifyLive(ctx context.Context, o *verifyOptions, cluster string) (*VerifyR
 	if err != nil {
 		return nil, err
 	}
-	rc := &rest.Config{
-		Host:            server,
-		BearerToken:     tok.Token,
-		TLSClientConfig: rest.TLSClientConfig{CAData: ca},
-		UserAgent:       "eksaccess/" + Version,
-		Timeout:         30 * time.Second,
+	rc, err := kubeauth.RESTConfig(server, tok.Token, ca, "eksaccess/"+version(), f.Timeouts())
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client for %s: %w", server, err)
 	}
 	authn, err := authnclient.NewForConfig(rc)
 	if err != nil {
@@ -295,7 +291,7 @@ func verifyLive(ctx context.Context, o *verifyOptions, cluster string) (*VerifyR
 	res := &VerifyResult{Cluster: cluster, Server: server, Checks: []VerifyCheckResult{}}
 	ssr, err := authn.SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
 	if err != nil {
-		return nil, kubeAPIError(f, cluster, o.role, err)
+		return nil, kubeAPIError(f, cluster, o.role, kubeauth.TimeoutError(server, err, f.Timeouts()))
 	}
 	ui := ssr.Status.UserInfo
 	res.User = VerifyUser{Username: ui.Username, UID: ui.UID, Groups: ui.Groups}
@@ -317,7 +313,7 @@ func verifyLive(ctx context.Context, o *verifyOptions, cluster string) (*VerifyR
 		}
 		ssar, err := authz.SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{Spec: spec}, metav1.CreateOptions{})
 		if err != nil {
-			return nil, kubeAPIError(f, cluster, o.role, err)
+			return nil, kubeAPIError(f, cluster, o.role, kubeauth.TimeoutError(server, err, f.Timeouts()))
 		}
 		st := ssar.Status
 		reason := st.Reason

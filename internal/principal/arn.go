@@ -290,12 +290,24 @@ func RoleArnFromAssumedRole(assumed, path string) (string, error) {
 }
 
 // clip keeps error messages readable when fed a huge value.
-func clip(s string) string {
-	const max = 120
-	if len(s) <= max {
-		return s
+// clip shortens a value for an error message to MaxEcho characters. Errors about a line of
+// a file never repeat the whole line: a users file that is really a credentials file must
+// not put a secret key into a CI log.
+func clip(s string) string { return Clip(s) }
+
+// MaxEcho is the most characters of an input value an error message repeats.
+const MaxEcho = 20
+
+// Clip shortens s to MaxEcho characters (runes), marking the cut with "…".
+func Clip(s string) string {
+	n := 0
+	for i := range s {
+		if n == MaxEcho {
+			return s[:i] + "…"
+		}
+		n++
 	}
-	return s[:max] + "…"
+	return s
 }
 
 func describeByte(s string, i int) string {

@@ -37,22 +37,22 @@ func TestParseARN(t *testing.T) {
 
 	bad := []struct{ in, want string }{
 		{"", `invalid ARN "": has 1 colon-separated fields, not 6: ARNs look like arn:aws:iam::111122223333:user/NAME`},
-		{"arn:aws:iam::111122223333", `invalid ARN "arn:aws:iam::111122223333": has 5 colon-separated fields, not 6: ARNs look like arn:aws:iam::111122223333:user/NAME`},
-		{"ARN:aws:iam::111122223333:user/a", `invalid ARN "ARN:aws:iam::111122223333:user/a": does not start with "arn:": ARNs look like arn:aws:iam::111122223333:user/NAME`},
-		{"arn:aws-mars:iam::111122223333:user/a", `invalid ARN "arn:aws-mars:iam::111122223333:user/a": unknown partition "aws-mars": use one of aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc`},
-		{"arn:aws:IAM::111122223333:user/a", `invalid ARN "arn:aws:IAM::111122223333:user/a": service "IAM" is not a lower-case service name such as iam, sts or eks`},
-		{"arn:aws:::111122223333:user/a", `invalid ARN "arn:aws:::111122223333:user/a": service "" is not a lower-case service name such as iam, sts or eks`},
-		{"arn:aws:eks:US_WEST:111122223333:cluster/c", `invalid ARN "arn:aws:eks:US_WEST:111122223333:cluster/c": region "US_WEST" is not a region name such as us-west-2`},
-		{"arn:aws:iam::11112222333:user/a", `invalid ARN "arn:aws:iam::11112222333:user/a": account "11112222333" is not a 12-digit AWS account ID`},
-		{"arn:aws:iam::1111-2222-3333:user/a", `invalid ARN "arn:aws:iam::1111-2222-3333:user/a": account "1111-2222-3333" is not a 12-digit AWS account ID`},
-		{"arn:aws:iam::111122223333:", `invalid ARN "arn:aws:iam::111122223333:": has no resource after the account: ARNs look like arn:aws:iam::111122223333:user/NAME`},
-		{"arn:aws:iam:us-east-1:111122223333:user/a", `invalid ARN "arn:aws:iam:us-east-1:111122223333:user/a": IAM ARNs have no region, but this one has "us-east-1": remove it (arn:aws:iam::111122223333:user/a)`},
+		{"arn:aws:iam::111122223333", `invalid ARN "arn:aws:iam::1111222…": has 5 colon-separated fields, not 6: ARNs look like arn:aws:iam::111122223333:user/NAME`},
+		{"ARN:aws:iam::111122223333:user/a", `invalid ARN "ARN:aws:iam::1111222…": does not start with "arn:": ARNs look like arn:aws:iam::111122223333:user/NAME`},
+		{"arn:aws-mars:iam::111122223333:user/a", `invalid ARN "arn:aws-mars:iam::11…": unknown partition "aws-mars": use one of aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc`},
+		{"arn:aws:IAM::111122223333:user/a", `invalid ARN "arn:aws:IAM::1111222…": service "IAM" is not a lower-case service name such as iam, sts or eks`},
+		{"arn:aws:::111122223333:user/a", `invalid ARN "arn:aws:::1111222233…": service "" is not a lower-case service name such as iam, sts or eks`},
+		{"arn:aws:eks:US_WEST:111122223333:cluster/c", `invalid ARN "arn:aws:eks:US_WEST:…": region "US_WEST" is not a region name such as us-west-2`},
+		{"arn:aws:iam::11112222333:user/a", `invalid ARN "arn:aws:iam::1111222…": account "11112222333" is not a 12-digit AWS account ID`},
+		{"arn:aws:iam::1111-2222-3333:user/a", `invalid ARN "arn:aws:iam::1111-22…": account "1111-2222-3333" is not a 12-digit AWS account ID`},
+		{"arn:aws:iam::111122223333:", `invalid ARN "arn:aws:iam::1111222…": has no resource after the account: ARNs look like arn:aws:iam::111122223333:user/NAME`},
+		{"arn:aws:iam:us-east-1:111122223333:user/a", `invalid ARN "arn:aws:iam:us-east-…": IAM ARNs have no region, but this one has "us-east-1": remove it (arn:aws:iam::111122223333:user/a)`},
 		{"arn:aws:iam:::user/a", `invalid ARN "arn:aws:iam:::user/a": IAM ARNs need the 12-digit account ID, found "": ARNs look like arn:aws:iam::111122223333:user/NAME`},
-		{"arn:aws:sts::aws:assumed-role/a/b", `invalid ARN "arn:aws:sts::aws:assumed-role/a/b": STS ARNs need the 12-digit account ID, found "aws": ARNs look like arn:aws:iam::111122223333:user/NAME`},
-		{"arn:aws:iam::111122223333:user/a b", `invalid ARN "arn:aws:iam::111122223333:user/a b": contains a space at byte 33: ARNs are printable ASCII without spaces; retype it`},
-		{"arn:aws:iam::111122223333:user/a\x00", `invalid ARN "arn:aws:iam::111122223333:user/a\x00": contains a NUL byte at byte 33: ARNs are printable ASCII without spaces; retype it`},
-		{"arn:aws:iam::111122223333:user/é", `invalid ARN "arn:aws:iam::111122223333:user/é": contains a non-ASCII character at byte 32: ARNs are printable ASCII without spaces; retype it`},
-		{"arn:aws:iam::111122223333:user/" + strings.Repeat("a", 2030), `invalid ARN "arn:aws:iam::111122223333:user/` + strings.Repeat("a", 120-31) + `…": 2061 characters long, more than the 2048 an ARN can have: check the value`},
+		{"arn:aws:sts::aws:assumed-role/a/b", `invalid ARN "arn:aws:sts::aws:ass…": STS ARNs need the 12-digit account ID, found "aws": ARNs look like arn:aws:iam::111122223333:user/NAME`},
+		{"arn:aws:iam::111122223333:user/a b", `invalid ARN "arn:aws:iam::1111222…": contains a space at byte 33: ARNs are printable ASCII without spaces; retype it`},
+		{"arn:aws:iam::111122223333:user/a\x00", `invalid ARN "arn:aws:iam::1111222…": contains a NUL byte at byte 33: ARNs are printable ASCII without spaces; retype it`},
+		{"arn:aws:iam::111122223333:user/é", `invalid ARN "arn:aws:iam::1111222…": contains a non-ASCII character at byte 32: ARNs are printable ASCII without spaces; retype it`},
+		{"arn:aws:iam::111122223333:user/" + strings.Repeat("a", 2030), `invalid ARN "arn:aws:iam::1111222…": 2061 characters long, more than the 2048 an ARN can have: check the value`},
 	}
 	for _, tc := range bad {
 		_, err := ParseARN(tc.in)
@@ -103,17 +103,17 @@ func TestParsePrincipalARN(t *testing.T) {
 	}
 
 	bad := []struct{ in, want string }{
-		{"arn:aws:iam::111122223333:policy/p", `invalid ARN "arn:aws:iam::111122223333:policy/p": "policy" is not an IAM user or role: principal ARNs look like arn:aws:iam::111122223333:user/NAME or arn:aws:iam::111122223333:role/NAME`},
-		{"arn:aws:iam::111122223333:user/", `invalid ARN "arn:aws:iam::111122223333:user/": has no user name: write user/NAME`},
-		{"arn:aws:iam::111122223333:user/eng/", `invalid ARN "arn:aws:iam::111122223333:user/eng/": empty user name: IAM user names have 1 to 64 characters`},
-		{"arn:aws:iam::111122223333:user//alice", `invalid ARN "arn:aws:iam::111122223333:user//alice": IAM path "//" must start and end with /: write / or /team/app/`},
-		{"arn:aws:iam::111122223333:role/bad!name", `invalid ARN "arn:aws:iam::111122223333:role/bad!name": role name "bad!name" contains '!': IAM names use only letters, digits and + = , . @ _ -`},
-		{"arn:aws:iam::111122223333:role/" + strings.Repeat("r", 65), `invalid ARN "arn:aws:iam::111122223333:role/rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr": role name "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr" is 65 characters long: IAM allows at most 64`},
-		{"arn:aws:sts::111122223333:assumed-role/Admin", `invalid ARN "arn:aws:sts::111122223333:assumed-role/Admin": assumed-role ARNs look like arn:aws:sts::111122223333:assumed-role/ROLE/SESSION`},
-		{"arn:aws:sts::111122223333:assumed-role/Admin/s", `invalid ARN "arn:aws:sts::111122223333:assumed-role/Admin/s": session name "s" is too short: STS needs 2 to 64 characters`},
-		{"arn:aws:sts::111122223333:federated-user/", `invalid ARN "arn:aws:sts::111122223333:federated-user/": federated-user ARNs look like arn:aws:sts::111122223333:federated-user/NAME`},
-		{"arn:aws:sts::111122223333:session/x", `invalid ARN "arn:aws:sts::111122223333:session/x": "session" is not an STS session: principal ARNs look like arn:aws:iam::111122223333:user/NAME`},
-		{"arn:aws:eks:us-west-2:111122223333:cluster/c", `invalid ARN "arn:aws:eks:us-west-2:111122223333:cluster/c": service "eks" does not name IAM principals: principal ARNs look like arn:aws:iam::111122223333:user/NAME`},
+		{"arn:aws:iam::111122223333:policy/p", `invalid ARN "arn:aws:iam::1111222…": "policy" is not an IAM user or role: principal ARNs look like arn:aws:iam::111122223333:user/NAME or arn:aws:iam::111122223333:role/NAME`},
+		{"arn:aws:iam::111122223333:user/", `invalid ARN "arn:aws:iam::1111222…": has no user name: write user/NAME`},
+		{"arn:aws:iam::111122223333:user/eng/", `invalid ARN "arn:aws:iam::1111222…": empty user name: IAM user names have 1 to 64 characters`},
+		{"arn:aws:iam::111122223333:user//alice", `invalid ARN "arn:aws:iam::1111222…": IAM path "//" must start and end with /: write / or /team/app/`},
+		{"arn:aws:iam::111122223333:role/bad!name", `invalid ARN "arn:aws:iam::1111222…": role name "bad!name" contains '!': IAM names use only letters, digits and + = , . @ _ -`},
+		{"arn:aws:iam::111122223333:role/" + strings.Repeat("r", 65), `invalid ARN "arn:aws:iam::1111222…": role name "rrrrrrrrrrrrrrrrrrrr…" is 65 characters long: IAM allows at most 64`},
+		{"arn:aws:sts::111122223333:assumed-role/Admin", `invalid ARN "arn:aws:sts::1111222…": assumed-role ARNs look like arn:aws:sts::111122223333:assumed-role/ROLE/SESSION`},
+		{"arn:aws:sts::111122223333:assumed-role/Admin/s", `invalid ARN "arn:aws:sts::1111222…": session name "s" is too short: STS needs 2 to 64 characters`},
+		{"arn:aws:sts::111122223333:federated-user/", `invalid ARN "arn:aws:sts::1111222…": federated-user ARNs look like arn:aws:sts::111122223333:federated-user/NAME`},
+		{"arn:aws:sts::111122223333:session/x", `invalid ARN "arn:aws:sts::1111222…": "session" is not an STS session: principal ARNs look like arn:aws:iam::111122223333:user/NAME`},
+		{"arn:aws:eks:us-west-2:111122223333:cluster/c", `invalid ARN "arn:aws:eks:us-west-…": service "eks" does not name IAM principals: principal ARNs look like arn:aws:iam::111122223333:user/NAME`},
 	}
 	for _, tc := range bad {
 		_, err := ParsePrincipalARN(tc.in)
@@ -183,7 +183,7 @@ func TestKindStrings(t *testing.T) {
 			t.Errorf("RefKind(%d) = %q, want %q", int(k), k.String(), want)
 		}
 	}
-	if _, err := ParseARN("arn:aws:iam::aws:user/x"); errString(err) != `invalid ARN "arn:aws:iam::aws:user/x": IAM ARNs need the 12-digit account ID, found "aws": ARNs look like arn:aws:iam::111122223333:user/NAME` {
+	if _, err := ParseARN("arn:aws:iam::aws:user/x"); errString(err) != `invalid ARN "arn:aws:iam::aws:use…": IAM ARNs need the 12-digit account ID, found "aws": ARNs look like arn:aws:iam::111122223333:user/NAME` {
 		t.Errorf("iam account aws for a user: %v", err)
 	}
 }

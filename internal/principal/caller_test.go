@@ -57,7 +57,7 @@ func TestCallerIdentity(t *testing.T) {
 			want: Caller{Account: acct, Partition: "aws-us-gov", Arn: "arn:aws-us-gov:sts::111122223333:federated-user/bob", UserID: "AIDAEXAMPLE",
 				Kind: KindFederatedUser, Name: "bob", PathKnown: true}},
 		{name: "garbage", arn: "arn:aws:iam::111122223333:policy/p",
-			wantErr: `sts get-caller-identity returned an unexpected ARN: invalid ARN "arn:aws:iam::111122223333:policy/p": "policy" is not an IAM user or role: principal ARNs look like arn:aws:iam::111122223333:user/NAME or arn:aws:iam::111122223333:role/NAME`},
+			wantErr: `sts get-caller-identity returned an unexpected ARN: invalid ARN "arn:aws:iam::1111222…": "policy" is not an IAM user or role: principal ARNs look like arn:aws:iam::111122223333:user/NAME or arn:aws:iam::111122223333:role/NAME`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

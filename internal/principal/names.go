@@ -2,6 +2,7 @@ package principal
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -172,36 +173,42 @@ func ValidateKubernetesGroup(g string) error {
 }
 
 // ReservedUsernamePrefixes are the Kubernetes username prefixes EKS refuses in an access
-// entry's custom username (EKS user guide, set-custom-username).
+// entry's custom username (EKS user guide, creating-access-entries).
 var ReservedUsernamePrefixes = []string{"system:", "eks:", "aws:", "amazon:", "iam:"}
 
-// UsernameTemplates are the placeholders a custom username may contain; EKS fills them in
-// when the principal authenticates.
-var UsernameTemplates = []string{"{{SessionName}}", "{{SessionNameRaw}}", "{{AccountID}}", "{{EC2PrivateDNSName}}", "{{EC2InstanceID}}", "{{AccessKeyID}}"}
+// UsernameTemplates are the placeholders a custom access-entry username may contain; EKS
+// fills them in when the principal authenticates. The EKS user guide names only these two for
+// access entries, and requires a colon before them (alice:{{SessionName}}); the aws-auth
+// ConfigMap's other placeholders ({{AccountID}}, {{EC2PrivateDNSName}}, …) are not accepted.
+var UsernameTemplates = []string{"{{SessionName}}", "{{SessionNameRaw}}"}
 
-// ValidateUsername checks a custom Kubernetes username for an access entry: non-empty, at
-// most 255 printable ASCII characters, not starting with a reserved prefix (compared
-// case-insensitively, to be safe), and {{…}} only
-// around a known placeholder such as {{SessionName}}.
+// ValidateUsername is the one check of a custom Kubernetes username for an access entry,
+// used for --username and for the access file's username: non-empty, at most 255 printable
+// ASCII characters without leading or trailing spaces, no reserved prefix (compared
+// case-insensitively, to be safe), and {{…}} only around {{SessionName}} or
+// {{SessionNameRaw}}, with a colon somewhere before it.
 func ValidateUsername(u string) error {
 	if u == "" {
-		return fmt.Errorf("empty username: omit --username to let EKS use the principal's ARN")
+		return fmt.Errorf("username is empty: write a username, or leave it out to let EKS generate one")
 	}
 	if len(u) > 255 {
 		return fmt.Errorf("username %q is %d characters long: keep it to 255", clip(u), len(u))
 	}
-	for _, p := range ReservedUsernamePrefixes {
-		if strings.HasPrefix(strings.ToLower(u), p) {
-			return fmt.Errorf("username %q starts with %s, which EKS reserves (%s): choose another name, or omit --username to let EKS use the principal's ARN",
-				u, p, strings.Join(ReservedUsernamePrefixes, " "))
-		}
+	if strings.TrimSpace(u) != u {
+		return fmt.Errorf("username %q has leading or trailing spaces: remove them", clip(u))
 	}
 	for i, r := range u {
-		if r <= ' ' || r >= 0x7f {
-			return fmt.Errorf("username %q contains %s: use printable ASCII without spaces", clip(u), describeRune(u, i, r))
+		if r < ' ' || r >= 0x7f {
+			return fmt.Errorf("username %q contains %s: use printable ASCII", clip(u), describeRune(u, i, r))
 		}
 	}
-	rest := u
+	for _, p := range ReservedUsernamePrefixes {
+		if strings.HasPrefix(strings.ToLower(u), p) {
+			return fmt.Errorf("username %q starts with %s, which EKS reserves (%s): choose another username, or leave it out to let EKS generate one",
+				clip(u), p, strings.Join(ReservedUsernamePrefixes, " "))
+		}
+	}
+	rest, off := u, 0
 	for {
 		i := strings.Index(rest, "{{")
 		j := strings.Index(rest, "}}")
@@ -209,23 +216,20 @@ func ValidateUsername(u string) error {
 			return nil
 		}
 		if i < 0 || j >= 0 && j < i {
-			return fmt.Errorf("username %q has }} without {{: placeholders look like {{SessionName}}", u)
+			return fmt.Errorf("username %q has }} without {{: placeholders look like team:{{SessionName}}", clip(u))
 		}
 		end := strings.Index(rest[i:], "}}")
-		if j < 0 || end < 0 {
-			return fmt.Errorf("username %q has {{ without }}: placeholders look like {{SessionName}}", u)
+		if end < 0 {
+			return fmt.Errorf("username %q has {{ without }}: placeholders look like team:{{SessionName}}", clip(u))
 		}
 		ph := rest[i : i+end+2]
-		known := false
-		for _, t := range UsernameTemplates {
-			if ph == t {
-				known = true
-			}
+		if !slices.Contains(UsernameTemplates, ph) {
+			return fmt.Errorf("username %q uses %s, which EKS access entries do not support: only %s are allowed", clip(u), clip(ph), strings.Join(UsernameTemplates, " and "))
 		}
-		if !known {
-			return fmt.Errorf("username %q uses unknown placeholder %s: use one of %s", u, ph, strings.Join(UsernameTemplates, " "))
+		if !strings.Contains(u[:off+i], ":") {
+			return fmt.Errorf("username %q needs a colon before %s: write it like team:%s", clip(u), ph, ph)
 		}
-		rest = rest[i+end+2:]
+		rest, off = rest[i+end+2:], off+i+end+2
 	}
 }
 

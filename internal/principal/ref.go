@@ -28,7 +28,7 @@ func ArgRefs(args []string) []Ref {
 type RefKind int
 
 const (
-	RefUserName RefKind = iota + 1 // alice
+	RefUserName RefKind = iota + 1 // alice, user/NAME or user/PATH/NAME
 	RefRoleName                    // role/NAME or role/PATH/NAME
 	RefARN                         // arn:…
 )
@@ -49,12 +49,13 @@ func (k RefKind) String() string {
 type Target struct {
 	Kind RefKind
 	Name string       // user or role name (RefUserName, RefRoleName)
-	Path string       // RefRoleName: "/p/q/" when written as role/p/q/NAME, "" when not given
+	Path string       // "/p/q/" when written as role/p/q/NAME or user/p/q/NAME, "" when not given
 	ARN  PrincipalARN // RefARN
 }
 
-// ParseRef parses a principal as written on the command line or in a file: an IAM user
-// name, role/NAME, role/PATH/NAME, or an ARN (any principal kind; Resolve decides which EKS
+// ParseRef is the one parser of a principal as written on the command line, in a users file
+// or in an access file: an IAM user name, user/NAME, user/PATH/NAME (IAM users can have
+// paths), role/NAME, role/PATH/NAME, or an ARN (any principal kind; Resolve decides which EKS
 // accepts). Names must be names IAM could have created.
 func ParseRef(raw string) (Target, error) {
 	switch {
@@ -66,24 +67,26 @@ func ParseRef(raw string) (Target, error) {
 			return Target{}, err
 		}
 		return Target{Kind: RefARN, Name: p.Name, Path: p.Path, ARN: p}, nil
-	case strings.HasPrefix(raw, "role/"):
-		rest := raw[len("role/"):]
+	case strings.HasPrefix(raw, "role/"), strings.HasPrefix(raw, "user/"):
+		kind, rest, _ := strings.Cut(raw, "/")
 		i := strings.LastIndexByte(rest, '/')
 		t := Target{Kind: RefRoleName, Name: rest[i+1:]}
+		validate := ValidateRoleName
+		if kind == "user" {
+			t.Kind, validate = RefUserName, ValidateUserName
+		}
 		if i >= 0 {
 			t.Path = "/" + rest[:i+1]
 		}
-		if err := ValidateRoleName(t.Name); err != nil {
+		if err := validate(t.Name); err != nil {
 			return Target{}, fmt.Errorf("%q: %w", clip(raw), err)
 		}
 		if t.Path != "" {
 			if err := ValidatePath(t.Path); err != nil {
-				return Target{}, fmt.Errorf("%q: %w: write role/NAME or role/PATH/NAME", clip(raw), err)
+				return Target{}, fmt.Errorf("%q: %w: write %s/NAME or %s/PATH/NAME", clip(raw), err, kind, kind)
 			}
 		}
 		return t, nil
-	case strings.HasPrefix(raw, "user/"):
-		return Target{}, fmt.Errorf("%q: write a user as its bare name (%s) or its full ARN", clip(raw), clip(raw[strings.LastIndexByte(raw, '/')+1:]))
 	case strings.HasPrefix(raw, "group/"):
 		return Target{}, fmt.Errorf("%q: an IAM group is not a principal: grant its members with --iam-group %s", clip(raw), clip(raw[len("group/"):]))
 	case strings.HasPrefix(strings.ToLower(raw), "arn:"), strings.HasPrefix(strings.ToLower(raw), "role/"):
@@ -100,6 +103,9 @@ func ParseRef(raw string) (Target, error) {
 func (t Target) key() string {
 	switch t.Kind {
 	case RefUserName:
+		if t.Path != "" {
+			return "u:" + t.Path + ":" + strings.ToLower(t.Name)
+		}
 		return "u:" + strings.ToLower(t.Name)
 	case RefRoleName:
 		return "r:" + t.Path + ":" + strings.ToLower(t.Name)

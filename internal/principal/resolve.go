@@ -146,6 +146,9 @@ func (r *Resolver) resolveOne(ctx context.Context, t Target) (Principal, string,
 	switch t.Kind {
 	case RefUserName:
 		p, found, err := r.getUser(ctx, t.Name)
+		if found && t.Path != "" && t.Path != p.Path {
+			return p, fmt.Sprintf("user %s has path %s, not %s: write %s and eksaccess finds the path, or %s", p.Name, p.Path, t.Path, p.Name, p.Arn), nil
+		}
 		if err != nil || found {
 			return p, "", err
 		}

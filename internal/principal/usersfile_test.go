@@ -85,9 +85,9 @@ func TestReadUsersFileBad(t *testing.T) {
 		{"every bad line listed", "alice\nbad!name\nbob smith\n" + strings.Repeat("x", 65) + "\nrole/\narn:aws:iam::111122223333:policy/p\ncarol\nuser#1\n", FileOptions{}, []string{
 			`users.txt:2: user name "bad!name" contains '!': IAM names use only letters, digits and + = , . @ _ -`,
 			`users.txt:3: "bob smith" contains a space: put one principal per line, and start comments with " #"`,
-			`users.txt:4: user name "` + strings.Repeat("x", 65) + `" is 65 characters long: IAM allows at most 64`,
+			`users.txt:4: user name "` + strings.Repeat("x", 20) + `…" is 65 characters long: IAM allows at most 64`,
 			`users.txt:5: "role/": empty role name: IAM role names have 1 to 64 characters`,
-			`users.txt:6: invalid ARN "arn:aws:iam::111122223333:policy/p": "policy" is not an IAM user or role: principal ARNs look like arn:aws:iam::111122223333:user/NAME or arn:aws:iam::111122223333:role/NAME`,
+			`users.txt:6: invalid ARN "arn:aws:iam::1111222…": "policy" is not an IAM user or role: principal ARNs look like arn:aws:iam::111122223333:user/NAME or arn:aws:iam::111122223333:role/NAME`,
 			`users.txt:8: user name "user#1" contains '#': IAM names use only letters, digits and + = , . @ _ -; a comment needs a space before the # (alice # note)`,
 		}, []refLine{{"alice", 1}, {"carol", 7}}},
 		{"tab inside", "alice\tbob\n", FileOptions{}, []string{`users.txt:1: "alice\tbob" contains a tab: put one principal per line, and start comments with " #"`}, nil},

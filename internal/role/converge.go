@@ -136,6 +136,10 @@ type Options struct {
 	Partition string
 	// DryRun reads only and reports what would change.
 	DryRun bool
+	// Adopt is asked, once and before any change, whether to take over the existing role
+	// or policy (those without the eksaccess/managed tag) listed; it sees the trust-policy
+	// diff and the new policy version. Nil, or false, refuses with an *OwnershipError.
+	Adopt func([]Adoption) (bool, error)
 }
 
 // policyVersionAPI is what pruning old policy versions needs. It is asserted at run time
@@ -156,14 +160,55 @@ func Converge(ctx context.Context, api awsapi.IAM, spec Spec, o Options) (*Resul
 		return nil, err
 	}
 	res := &Result{RoleName: spec.RoleName, PolicyArn: spec.PolicyArn(o.Account, o.Partition), DryRun: o.DryRun}
-	pstep, err := convergePolicy(ctx, api, &spec, res.PolicyArn, o)
+	// Read both first: whether to adopt is asked once, before the first change.
+	pol, err := readPolicy(ctx, api, res.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
-	res.Steps = append(res.Steps, pstep)
-	rstep, err := convergeRole(ctx, api, &spec, o)
+	rol, err := readRole(ctx, api, spec.RoleName)
 	if err != nil {
 		return nil, err
+	}
+	adoptions, err := adoptionsFor(&spec, res.PolicyArn, pol, rol)
+	if err != nil {
+		return nil, err
+	}
+	if len(adoptions) > 0 {
+		if o.Adopt == nil {
+			return nil, &OwnershipError{Adoptions: adoptions}
+		}
+		ok, err := o.Adopt(adoptions)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &OwnershipError{Adoptions: adoptions, Declined: true}
+		}
+	}
+	pstep, err := convergePolicy(ctx, api, &spec, res.PolicyArn, pol, o)
+	if err != nil {
+		return nil, err
+	}
+	if pol != nil && !hasManagedTag(pol.policy.Tags) {
+		if err := adopt(ctx, api, &pstep, o, func() error {
+			_, err := api.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(res.PolicyArn), Tags: managedTags()})
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	res.Steps = append(res.Steps, pstep)
+	rstep, err := convergeRole(ctx, api, &spec, rol, o)
+	if err != nil {
+		return nil, err
+	}
+	if rol != nil && !hasManagedTag(rol.Tags) {
+		if err := adopt(ctx, api, &rstep, o, func() error {
+			_, err := api.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(spec.RoleName), Tags: managedTags()})
+			return err
+		}); err != nil {
+			return nil, err
+		}
 	}
 	res.RoleArn = rstep.Arn
 	res.Steps = append(res.Steps, rstep)
@@ -192,7 +237,7 @@ func isCode(err error, code string) bool {
 // iamError adds what to do to an IAM failure.
 func iamError(what string, err error) error {
 	if isCode(err, "AccessDenied") {
-		return fmt.Errorf("%s: %w: the role setup needs iam:GetPolicy, iam:CreatePolicy, iam:CreatePolicyVersion, iam:GetRole, iam:CreateRole, iam:UpdateRole, iam:UpdateAssumeRolePolicy, iam:ListAttachedRolePolicies and iam:AttachRolePolicy; run it as an IAM administrator", what, err)
+		return fmt.Errorf("%s: %w: the role setup needs iam:GetPolicy, iam:CreatePolicy, iam:CreatePolicyVersion, iam:GetRole, iam:CreateRole, iam:UpdateRole, iam:UpdateAssumeRolePolicy, iam:ListAttachedRolePolicies, iam:AttachRolePolicy, iam:TagRole and iam:TagPolicy; run it as an IAM administrator", what, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
@@ -201,14 +246,100 @@ func managedTags() []types.Tag {
 	return []types.Tag{{Key: aws.String(TagManaged), Value: aws.String("true")}}
 }
 
-func convergePolicy(ctx context.Context, api awsapi.IAM, spec *Spec, arn string, o Options) (Step, error) {
-	step := Step{Resource: "policy", Name: spec.PolicyName, Arn: arn}
-	want := PermissionsPolicy(spec.Actions)
+// livePolicy is an existing customer managed policy and its default version's document.
+type livePolicy struct {
+	policy *types.Policy
+	def    string
+	doc    string // decoded
+}
+
+// readPolicy returns the policy at arn, or nil when there is none.
+func readPolicy(ctx context.Context, api awsapi.IAM, arn string) (*livePolicy, error) {
 	gp, err := api.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
-	if err != nil && !isNoSuchEntity(err) {
-		return step, iamError("read IAM policy "+arn, err)
+	if isNoSuchEntity(err) {
+		return nil, nil
 	}
 	if err != nil {
+		return nil, iamError("read IAM policy "+arn, err)
+	}
+	def := aws.ToString(gp.Policy.DefaultVersionId)
+	gv, err := api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(def)})
+	if err != nil {
+		return nil, iamError("read IAM policy "+arn+" version "+def, err)
+	}
+	doc, err := DecodeDocument(aws.ToString(gv.PolicyVersion.Document))
+	if err != nil {
+		return nil, err
+	}
+	return &livePolicy{policy: gp.Policy, def: def, doc: doc}, nil
+}
+
+// readRole returns the role, or nil when there is none.
+func readRole(ctx context.Context, api awsapi.IAM, name string) (*types.Role, error) {
+	gr, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if isNoSuchEntity(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, iamError("read IAM role "+name, err)
+	}
+	return gr.Role, nil
+}
+
+// adoptionsFor lists the existing role and policy that lack the eksaccess/managed tag, with
+// what converging them would write.
+func adoptionsFor(spec *Spec, policyArn string, pol *livePolicy, rol *types.Role) ([]Adoption, error) {
+	var out []Adoption
+	if pol != nil && !hasManagedTag(pol.policy.Tags) {
+		a := Adoption{Resource: "policy", Name: spec.PolicyName, Arn: policyArn, DefaultVersion: pol.def, OldDocument: pol.doc}
+		want := PermissionsPolicy(spec.Actions)
+		same, err := Equivalent(pol.doc, want)
+		if err != nil {
+			return nil, fmt.Errorf("IAM policy %s version %s: %w", policyArn, pol.def, err)
+		}
+		if !same {
+			a.NewDocument = want
+		}
+		out = append(out, a)
+	}
+	if rol != nil && !hasManagedTag(rol.Tags) {
+		have, err := DecodeDocument(aws.ToString(rol.AssumeRolePolicyDocument))
+		if err != nil {
+			return nil, err
+		}
+		a := Adoption{Resource: "role", Name: spec.RoleName, Arn: aws.ToString(rol.Arn), TrustBefore: have}
+		want := TrustPolicy(spec.Trust, spec.RequireMFA)
+		same, err := Equivalent(have, want)
+		if err != nil {
+			return nil, fmt.Errorf("trust policy of IAM role %s: %w", spec.RoleName, err)
+		}
+		if !same {
+			a.TrustAfter = want
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// adopt tags a resource eksaccess takes over (after its other changes) and records it.
+func adopt(ctx context.Context, api awsapi.IAM, step *Step, o Options, tag func() error) error {
+	step.Changes = append(step.Changes, "adopted (tagged "+TagManaged+")")
+	if step.Status == Unchanged {
+		step.Status = Updated
+	}
+	if o.DryRun {
+		return nil
+	}
+	if err := tag(); err != nil {
+		return iamError("tag IAM "+step.Resource+" "+step.Name+" "+TagManaged, err)
+	}
+	return nil
+}
+
+func convergePolicy(ctx context.Context, api awsapi.IAM, spec *Spec, arn string, pol *livePolicy, o Options) (Step, error) {
+	step := Step{Resource: "policy", Name: spec.PolicyName, Arn: arn}
+	want := PermissionsPolicy(spec.Actions)
+	if pol == nil {
 		step.Status = Created
 		if o.DryRun {
 			return step, nil
@@ -228,15 +359,7 @@ func convergePolicy(ctx context.Context, api awsapi.IAM, spec *Spec, arn string,
 		}
 		return step, nil
 	}
-	def := aws.ToString(gp.Policy.DefaultVersionId)
-	gv, err := api.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(def)})
-	if err != nil {
-		return step, iamError("read IAM policy "+arn+" version "+def, err)
-	}
-	have, err := DecodeDocument(aws.ToString(gv.PolicyVersion.Document))
-	if err != nil {
-		return step, err
-	}
+	def, have := pol.def, pol.doc
 	same, err := Equivalent(have, want)
 	if err != nil {
 		return step, fmt.Errorf("IAM policy %s version %s: %w", arn, def, err)
@@ -305,14 +428,10 @@ func pruneOldestVersion(ctx context.Context, api awsapi.IAM, arn string) (string
 	return id, nil
 }
 
-func convergeRole(ctx context.Context, api awsapi.IAM, spec *Spec, o Options) (Step, error) {
+func convergeRole(ctx context.Context, api awsapi.IAM, spec *Spec, r *types.Role, o Options) (Step, error) {
 	step := Step{Resource: "role", Name: spec.RoleName}
 	trust := TrustPolicy(spec.Trust, spec.RequireMFA)
-	gr, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(spec.RoleName)})
-	if err != nil && !isNoSuchEntity(err) {
-		return step, iamError("read IAM role "+spec.RoleName, err)
-	}
-	if err != nil {
+	if r == nil {
 		step.Status = Created
 		step.Arn = "arn:" + o.Partition + ":iam::" + o.Account + ":role" + spec.path() + spec.RoleName
 		if o.DryRun {
@@ -337,7 +456,6 @@ func convergeRole(ctx context.Context, api awsapi.IAM, spec *Spec, o Options) (S
 		step.Arn = aws.ToString(out.Role.Arn)
 		return step, nil
 	}
-	r := gr.Role
 	step.Arn = aws.ToString(r.Arn)
 	if spec.Path != "" && aws.ToString(r.Path) != spec.Path {
 		return step, fmt.Errorf("IAM role %s exists with path %s, not %s: IAM cannot move a role; drop --path or pass --path %s", spec.RoleName, aws.ToString(r.Path), spec.Path, aws.ToString(r.Path))

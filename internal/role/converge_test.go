@@ -29,6 +29,7 @@ type fakeIAM struct {
 }
 
 type fakePolicy struct {
+	tags     []types.Tag
 	name     string
 	def      string
 	next     int // number of the last version made: IAM never reuses one
@@ -53,7 +54,7 @@ func (f *fakeIAM) GetPolicy(ctx context.Context, in *iam.GetPolicyInput, _ ...fu
 	if !ok {
 		return nil, noSuch("Policy " + *in.PolicyArn + " was not found.")
 	}
-	return &iam.GetPolicyOutput{Policy: &types.Policy{Arn: in.PolicyArn, PolicyName: aws.String(p.name), DefaultVersionId: aws.String(p.def)}}, nil
+	return &iam.GetPolicyOutput{Policy: &types.Policy{Arn: in.PolicyArn, PolicyName: aws.String(p.name), DefaultVersionId: aws.String(p.def), Tags: p.tags}}, nil
 }
 
 func (f *fakeIAM) GetPolicyVersion(ctx context.Context, in *iam.GetPolicyVersionInput, _ ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error) {
@@ -70,7 +71,7 @@ func (f *fakeIAM) GetPolicyVersion(ctx context.Context, in *iam.GetPolicyVersion
 func (f *fakeIAM) CreatePolicy(ctx context.Context, in *iam.CreatePolicyInput, _ ...func(*iam.Options)) (*iam.CreatePolicyOutput, error) {
 	f.calls = append(f.calls, "CreatePolicy "+*in.PolicyName+" "+*in.Path)
 	arn := "arn:aws:iam::111122223333:policy" + *in.Path + *in.PolicyName
-	f.policies[arn] = &fakePolicy{name: *in.PolicyName, def: "v1", next: 1, versions: []types.PolicyVersion{{VersionId: aws.String("v1"), Document: in.PolicyDocument, IsDefaultVersion: true, CreateDate: f.tick()}}}
+	f.policies[arn] = &fakePolicy{tags: in.Tags, name: *in.PolicyName, def: "v1", next: 1, versions: []types.PolicyVersion{{VersionId: aws.String("v1"), Document: in.PolicyDocument, IsDefaultVersion: true, CreateDate: f.tick()}}}
 	return &iam.CreatePolicyOutput{Policy: &types.Policy{Arn: aws.String(arn)}}, nil
 }
 
@@ -127,7 +128,7 @@ func (f *fakeIAM) CreateRole(ctx context.Context, in *iam.CreateRoleInput, _ ...
 		max = 3600
 	}
 	r := &types.Role{RoleName: in.RoleName, Path: in.Path, Arn: aws.String("arn:aws:iam::111122223333:role" + *in.Path + *in.RoleName),
-		AssumeRolePolicyDocument: in.AssumeRolePolicyDocument, MaxSessionDuration: aws.Int32(max), Description: in.Description}
+		AssumeRolePolicyDocument: in.AssumeRolePolicyDocument, MaxSessionDuration: aws.Int32(max), Description: in.Description, Tags: in.Tags}
 	f.roles[*in.RoleName] = r
 	return &iam.CreateRoleOutput{Role: r}, nil
 }
@@ -159,6 +160,20 @@ func (f *fakeIAM) AttachRolePolicy(ctx context.Context, in *iam.AttachRolePolicy
 	f.calls = append(f.calls, "AttachRolePolicy")
 	f.attached[*in.RoleName] = append(f.attached[*in.RoleName], *in.PolicyArn)
 	return &iam.AttachRolePolicyOutput{}, nil
+}
+
+func (f *fakeIAM) TagRole(ctx context.Context, in *iam.TagRoleInput, _ ...func(*iam.Options)) (*iam.TagRoleOutput, error) {
+	f.calls = append(f.calls, "TagRole "+*in.RoleName)
+	r := f.roles[*in.RoleName]
+	r.Tags = append(r.Tags, in.Tags...)
+	return &iam.TagRoleOutput{}, nil
+}
+
+func (f *fakeIAM) TagPolicy(ctx context.Context, in *iam.TagPolicyInput, _ ...func(*iam.Options)) (*iam.TagPolicyOutput, error) {
+	f.calls = append(f.calls, "TagPolicy "+*in.PolicyArn)
+	p := f.policies[*in.PolicyArn]
+	p.tags = append(p.tags, in.Tags...)
+	return &iam.TagPolicyOutput{}, nil
 }
 
 func (f *fakeIAM) mutations() []string {
@@ -224,7 +239,7 @@ func TestConvergeCreatesThenChangesNothing(t *testing.T) {
 	if r.RoleArn != roleArn || r.PolicyArn != policyArn || !r.Changed() {
 		t.Errorf("result = %+v", r)
 	}
-	wantCalls := []string{"GetPolicy", "CreatePolicy EKSFullAccessPolicy /", "GetRole", "CreateRole EKSFullAccessRole / max=7200", "AttachRolePolicy"}
+	wantCalls := []string{"GetPolicy", "GetRole", "CreatePolicy EKSFullAccessPolicy /", "CreateRole EKSFullAccessRole / max=7200", "AttachRolePolicy"}
 	if !reflect.DeepEqual(f.calls, wantCalls) {
 		t.Errorf("first run calls:\n got %v\nwant %v", f.calls, wantCalls)
 	}

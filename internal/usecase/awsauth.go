@@ -2,8 +2,6 @@ package usecase
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -26,7 +24,7 @@ var ErrNoAWSAuth = errors.New("no aws-auth ConfigMap")
 
 // FetchAWSAuth reads kube-system/aws-auth from the cluster's Kubernetes API with an EKS
 // token for the caller's credentials.
-func FetchAWSAuth(ctx context.Context, c *awsapi.Clients, cluster string, now func() time.Time) ([]byte, error) {
+func FetchAWSAuth(ctx context.Context, c *awsapi.Clients, cluster string, now func() time.Time, timeouts awsapi.Timeouts) ([]byte, error) {
 	out, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
 	if err != nil {
 		return nil, plan.ClusterError(cluster, err)
@@ -46,13 +44,16 @@ func FetchAWSAuth(ctx context.Context, c *awsapi.Clients, cluster string, now fu
 	if err != nil {
 		return nil, fmt.Errorf("make a Kubernetes token for %s: %w; or %s", cluster, err, hint)
 	}
-	pool := x509.NewCertPool()
+	var caPEM []byte
 	if dc.CertificateAuthority != nil {
 		if pem, err := base64.StdEncoding.DecodeString(aws.ToString(dc.CertificateAuthority.Data)); err == nil {
-			pool.AppendCertsFromPEM(pem)
+			caPEM = pem
 		}
 	}
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	hc, err := kubeauth.HTTPClient(caPEM, timeouts)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", cluster, err)
+	}
 	url := strings.TrimRight(aws.ToString(dc.Endpoint), "/") + "/api/v1/namespaces/kube-system/configmaps/aws-auth"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -62,11 +63,13 @@ func FetchAWSAuth(ctx context.Context, c *awsapi.Clients, cluster string, now fu
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
+		err = kubeauth.TimeoutError(aws.ToString(dc.Endpoint), err, timeouts)
 		return nil, fmt.Errorf("read aws-auth from %s's Kubernetes API: %w; if the endpoint is private or unreachable from here, %s", cluster, err, hint)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
+		err = kubeauth.TimeoutError(aws.ToString(dc.Endpoint), err, timeouts)
 		return nil, fmt.Errorf("read aws-auth from %s's Kubernetes API: %w; %s", cluster, err, hint)
 	}
 	switch resp.StatusCode {
