@@ -89,26 +89,26 @@ func writeObject(w http.ResponseWriter, gv schema.GroupVersion, obj runtime.Obje
 	w.Write(b)
 }
 
-func (h *handler) selfSubjectReview(w http.ResponseWriter, r *http.Request, id *identity) {
+func (h *handler) selfSubjectReview(w http.ResponseWriter, r *http.Request, id *Identity) {
 	state.SetOperation(r.Context(), "SelfSubjectReview", false)
 	var ssr authenticationv1.SelfSubjectReview
 	if !decodeBody(w, r, authenticationv1.SchemeGroupVersion.WithKind("SelfSubjectReview"), &ssr) {
 		return
 	}
 	extra := map[string]authenticationv1.ExtraValue{}
-	for k, v := range id.extra {
+	for k, v := range id.Extra {
 		extra[k] = authenticationv1.ExtraValue(v)
 	}
 	ssr.Status.UserInfo = authenticationv1.UserInfo{
-		Username: id.username,
-		UID:      id.uid,
-		Groups:   append([]string(nil), id.groups...),
+		Username: id.Username,
+		UID:      id.UID,
+		Groups:   append([]string(nil), id.Groups...),
 		Extra:    extra,
 	}
 	writeObject(w, authenticationv1.SchemeGroupVersion, &ssr)
 }
 
-func (h *handler) selfSubjectAccessReview(w http.ResponseWriter, r *http.Request, id *identity) {
+func (h *handler) selfSubjectAccessReview(w http.ResponseWriter, r *http.Request, id *Identity) {
 	state.SetOperation(r.Context(), "SelfSubjectAccessReview", false)
 	var ssar authorizationv1.SelfSubjectAccessReview
 	if !decodeBody(w, r, authorizationv1.SchemeGroupVersion.WithKind("SelfSubjectAccessReview"), &ssar) {
@@ -126,7 +126,7 @@ func (h *handler) selfSubjectAccessReview(w http.ResponseWriter, r *http.Request
 	} else {
 		req = policy.Request{Verb: nra.Verb, NonResourceURL: nra.Path}
 	}
-	d := policy.Evaluate(id.entry, req)
+	d := policy.Evaluate(id.Entry, req)
 	ssar.Status = authorizationv1.SubjectAccessReviewStatus{Allowed: d.Outcome == policy.Allowed, Reason: reviewReason(d)}
 	writeObject(w, authorizationv1.SchemeGroupVersion, &ssar)
 }
