@@ -86,6 +86,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if id != nil {
+		var ok bool
+		if id, ok = h.impersonate(w, r, id); !ok {
+			return
+		}
+	}
+
 	switch {
 	case sub == "/version" || sub == "/version/":
 		state.SetOperation(r.Context(), "GetVersion", false)
@@ -98,6 +105,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.selfSubjectReview(w, r, id)
 	case sub == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews":
 		h.selfSubjectAccessReview(w, r, id)
+	case sub == "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews":
+		h.selfSubjectRulesReview(w, r, id)
 	case sub == awsAuthPath:
 		h.getAwsAuth(w, r, cluster, id)
 	default:
@@ -107,10 +116,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			state.SetOperation(r.Context(), "Discovery", false)
-			writeJSON(w, http.StatusOK, doc)
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(doc)
 			return
 		}
-		writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+		h.resourceRequest(w, r, sub, id)
 	}
 }
 
