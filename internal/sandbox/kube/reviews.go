@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -131,9 +132,21 @@ func (h *handler) selfSubjectAccessReview(w http.ResponseWriter, r *http.Request
 	// "no"; `eksaccess can-i` is where the reasons are.
 	ssar.Status = authorizationv1.SubjectAccessReviewStatus{Allowed: d.Outcome == policy.Allowed}
 	if ssar.Status.Allowed {
-		ssar.Status.Reason = strings.TrimSpace(d.Reason)
+		ssar.Status.Reason = allowReason(d)
 	}
 	writeObject(w, authorizationv1.SchemeGroupVersion, &ssar)
+}
+
+// allowReason is what the real mode's authorisers say when they allow: RBAC names the
+// default binding that did (Node, RBAC, Webhook are asked in that order); system:masters and
+// the access-policy webhook say nothing.
+func allowReason(d policy.Decision) string {
+	for _, g := range d.GrantedBy {
+		if role, ok := strings.CutPrefix(g.PolicyName, "ClusterRole "); ok && g.Builtin {
+			return fmt.Sprintf("RBAC: allowed by ClusterRoleBinding %q of ClusterRole %q to Group %q", role, role, "system:authenticated")
+		}
+	}
+	return ""
 }
 
 // Rules of the ClusterRoles Kubernetes binds by default (bootstrap policy): system:basic-user
