@@ -168,6 +168,7 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 		return nil
 	})
 	if !found {
+		m.forget(name)
 		return nil, errNoCluster
 	}
 	for {
@@ -215,6 +216,25 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 }
 
 var errNoCluster = errors.New("no such cluster")
+
+// forget stops the components of a cluster that was deleted and removes its data, so a
+// cluster created later under the same name starts empty, as in EKS.
+func (m *Manager) forget(name string) {
+	m.mu.Lock()
+	e, ok := m.clusters[name]
+	if ok {
+		delete(m.clusters, name)
+	}
+	m.mu.Unlock()
+	if !ok {
+		return
+	}
+	<-e.ready
+	if e.c != nil {
+		e.c.stop()
+	}
+	os.RemoveAll(filepath.Join(m.dir, name))
+}
 
 func newProxy(c *cluster) *httputil.ReverseProxy {
 	target, _ := url.Parse(c.base)
