@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 
@@ -277,6 +278,42 @@ func TestRealMode(t *testing.T) {
 				"spec": map[string]any{"resourceAttributes": map[string]any{"verb": "delete", "resource": "nodes"}}})
 		if code != 201 || json.Unmarshal(body, &sar) != nil || !sar.Status.Allowed {
 			t.Errorf("admin ssar %d %s", code, body)
+		}
+	})
+
+	t.Run("aws-auth is read from the API server", func(t *testing.T) {
+		id, secret, _ := srv.AdminCredentials()
+		admin := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
+		key, err := iam.NewFromConfig(admin).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String("dave")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		daveCfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, ""), BaseEndpoint: aws.String("http://127.0.0.1:1")}
+		daveTok, err := kubeauth.GetToken(context.Background(), daveCfg, demo, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whoami := func() (int, string) {
+			code, body := do(t, c, "POST", kubeURL+"/apis/authentication.k8s.io/v1/selfsubjectreviews", daveTok.Token,
+				map[string]any{"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+			return code, string(body)
+		}
+		if code, body := whoami(); code != 401 {
+			t.Fatalf("dave before any mapping: %d %s", code, body)
+		}
+		cm := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "aws-auth", "namespace": "kube-system"},
+			"data": map[string]string{"mapUsers": "- userarn: arn:aws:iam::111122223333:user/dave\n  username: dave-{{AccountID}}\n  groups: [viewers]\n"}}
+		if code, body := do(t, c, "POST", kubeURL+"/api/v1/namespaces/kube-system/configmaps", tok, cm); code != 201 {
+			t.Fatalf("create aws-auth: %d %s", code, body)
+		}
+		// The API server caches a failed authentication for no time, a successful one for 10 s.
+		code, body := whoami()
+		if code != 201 || !strings.Contains(body, `"username":"dave-111122223333"`) || !strings.Contains(body, `"groups":["viewers","system:authenticated"]`) {
+			t.Errorf("dave mapped by aws-auth: %d %s", code, body)
+		}
+		// Mapped by aws-auth, not an access entry: the access-policy webhook has nothing to say.
+		if code, body := do(t, c, "GET", kubeURL+"/api/v1/namespaces/kept/pods", daveTok.Token, nil); code != 403 {
+			t.Errorf("dave lists pods: %d %s", code, body)
 		}
 	})
 
