@@ -368,13 +368,17 @@ func AccessEntry(st *state.Store, cluster, principal string) (policy.Entry, bool
 }
 
 // PolicyAllows reports whether an access policy of entry (not a Kubernetes default role,
-// not a group) grants r: what the authorization webhook of EKS answers yes to.
-func PolicyAllows(entry policy.Entry, r policy.Request) bool {
+// not a group) grants r — what EKS's authorization webhook answers yes to — and which.
+func PolicyAllows(entry policy.Entry, r policy.Request) (bool, string) {
 	entry.Groups = nil
+	var parts []string
 	for _, g := range policy.Evaluate(entry, r).GrantedBy {
 		if !g.Builtin {
-			return true
+			parts = append(parts, g.String())
 		}
 	}
-	return false
+	if len(parts) == 0 {
+		return false, ""
+	}
+	return true, "allowed by " + strings.Join(parts, "; ")
 }

@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -129,24 +128,13 @@ func (h *handler) selfSubjectAccessReview(w http.ResponseWriter, r *http.Request
 	}
 	d := policy.Evaluate(id.Entry, req)
 	// A denial carries no reason, as from RBAC and EKS's webhook, so kubectl prints a bare
-	// "no"; `eksaccess can-i` is where the reasons are.
+	// "no" (`eksaccess can-i` says why). An allowance says what allowed it (kubectl does not
+	// print it; `eksaccess verify` does), as the real mode's webhook does.
 	ssar.Status = authorizationv1.SubjectAccessReviewStatus{Allowed: d.Outcome == policy.Allowed}
 	if ssar.Status.Allowed {
-		ssar.Status.Reason = allowReason(d)
+		ssar.Status.Reason = strings.TrimSpace(d.Reason)
 	}
 	writeObject(w, authorizationv1.SchemeGroupVersion, &ssar)
-}
-
-// allowReason is what the real mode's authorisers say when they allow: RBAC names the
-// default binding that did (Node, RBAC, Webhook are asked in that order); system:masters and
-// the access-policy webhook say nothing.
-func allowReason(d policy.Decision) string {
-	for _, g := range d.GrantedBy {
-		if role, ok := strings.CutPrefix(g.PolicyName, "ClusterRole "); ok && g.Builtin {
-			return fmt.Sprintf("RBAC: allowed by ClusterRoleBinding %q of ClusterRole %q to Group %q", role, role, "system:authenticated")
-		}
-	}
-	return ""
 }
 
 // Rules of the ClusterRoles Kubernetes binds by default (bootstrap policy): system:basic-user

@@ -409,9 +409,7 @@ func (m *Manager) subjectAccessReview(cluster string, sar *authorizationv1.Subje
 		return
 	}
 	entry.Groups = nil // RBAC answers for the groups; the webhook for the access policies
-	if kube.PolicyAllows(entry, req) {
-		sar.Status.Allowed = true
-	}
+	sar.Status.Allowed, sar.Status.Reason = kube.PolicyAllows(entry, req)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
