@@ -224,7 +224,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if kubeMode == KubeReal {
 		s.kubeReal, err = kubereal.New(kubereal.Options{
 			Store: store, Now: now, StateDir: o.StateDir, Bins: bins, CAPEM: s.ca.certPEM,
-			Base:     func() string { return "https://" + s.kubeLn.Addr().String() },
+			Base:     func() string { return "https://" + loopback(s.kubeLn.Addr()) },
 			Fallback: kubeHandler, EtcdFsync: !o.KubeNoFsync,
 		})
 		if err != nil {
@@ -278,6 +278,19 @@ func resolveKubeMode(mode string) (string, kubereal.Binaries, error) {
 		return KubeReal, bins, nil
 	}
 	return "", kubereal.Binaries{}, fmt.Errorf("unknown Kubernetes mode %q: use real or builtin", mode)
+}
+
+// loopback is how a process on this machine reaches the listener at addr: its host, or
+// 127.0.0.1 when it listens on every address (the CA's certificate names 127.0.0.1).
+func loopback(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // KubeMode is the mode of the clusters' Kubernetes endpoints: KubeBuiltin or KubeReal.

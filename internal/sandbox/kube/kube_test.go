@@ -351,7 +351,7 @@ func TestSelfSubjectAccessReview(t *testing.T) {
 		{"alice create pods team-a", alice, demo, res(teamA, "create", "", "pods", ""), false, ""},
 		{"alice list pods other", alice, demo, res("other", "list", "", "pods", ""), false, ""},
 		{"alice get secrets", alice, demo, res(teamA, "get", "", "secrets", ""), false, ""},
-		{"alice pods/log", alice, demo, res(teamA, "get", "", "pods", "log"), true, ""},
+		{"alice pods/log", alice, demo, res(teamA, "get", "", "pods", "log"), true, "allowed by AmazonEKSViewPolicy (namespaces hyperpod-ns-team-a)"},
 		{"alice list nodes (kubectl sends default ns)", alice, demo, res("default", "list", "", "nodes", ""), false, ""},
 		{"alice own ssar", alice, demo, res("", "create", "authorization.k8s.io", "selfsubjectaccessreviews", ""), true, "allowed by ClusterRole system:basic-user"},
 		{"alice nonresource /version", alice, demo, authorizationv1.SelfSubjectAccessReviewSpec{NonResourceAttributes: &authorizationv1.NonResourceAttributes{Path: "/version", Verb: "get"}}, true, "allowed by ClusterRole system:discovery; ClusterRole system:public-info-viewer"},

@@ -188,14 +188,19 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 			if e.err == nil && e.c.alive() {
 				return e, nil
 			}
-			// It failed to start or has died since: the next request tries again.
+			// It failed to start or has died since: the next request tries again, after
+			// stopping what is left of it (etcd holds its data directory).
 			m.mu.Lock()
-			if m.clusters[name] == e {
+			mine := m.clusters[name] == e
+			if mine {
 				delete(m.clusters, name)
 			}
 			m.mu.Unlock()
 			if e.err != nil {
 				return nil, e.err
+			}
+			if mine {
+				e.c.stop()
 			}
 			continue
 		}
