@@ -35,6 +35,7 @@ import (
 
 	"eksaccess/internal/cli"
 	"eksaccess/internal/sandbox"
+	"eksaccess/internal/sandbox/kubereal"
 )
 
 func TestMain(m *testing.M) {
@@ -97,7 +98,15 @@ func setup(env *testscript.Env, repo string) error {
 	if err := os.WriteFile(filepath.Join(work, "examples", "users.txt"), users, 0o644); err != nil {
 		return err
 	}
+	// Where tools/kube/build.sh put the real Kubernetes mode's components for this machine;
+	// the scripts' own cache has none, so only a script that sets EKSACCESS_KUBE_DIR to it
+	// gets the real mode.
+	components, err := kubereal.ComponentsDir()
+	if err != nil {
+		return err
+	}
 	for _, kv := range [][2]string{
+		{"KUBE_COMPONENTS", components},
 		{"HOME", home},
 		{"XDG_CONFIG_HOME", filepath.Join(home, ".config")},
 		{"XDG_STATE_HOME", filepath.Join(home, ".local", "state")},

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/sandbox"
+	"eksaccess/internal/sandbox/kubereal"
 	"eksaccess/internal/sandbox/state"
 )
 
@@ -44,6 +45,11 @@ func newSandboxServeCmd(f *Factory) *cobra.Command {
 			if err := validateKnobs(&o.opts); err != nil {
 				return err
 			}
+			switch o.opts.Kubernetes {
+			case sandbox.KubeAuto, sandbox.KubeReal, sandbox.KubeBuiltin:
+			default:
+				return usageErrorf("--kubernetes must be real or builtin, got %q", o.opts.Kubernetes)
+			}
 			return runSandboxServe(cmd.Context(), o)
 		},
 	}
@@ -56,6 +62,7 @@ func newSandboxServeCmd(f *Factory) *cobra.Command {
 	fl.Float64Var(&o.opts.FaultRate, "fault-rate", 0, "fraction of calls answered with a 5xx fault (0–1)")
 	fl.Float64Var(&o.opts.ResetRate, "reset-rate", 0, "fraction of calls whose connection is dropped after the request was read (the change may or may not be applied)")
 	fl.DurationVar(&o.opts.ConsistencyDelay, "consistency-delay", 0, "IAM/EKS eventual consistency: new principals are refused by EKS for this long")
+	fl.StringVar(&o.opts.Kubernetes, "kubernetes", sandbox.KubeAuto, "the clusters' Kubernetes endpoints: real (an etcd and a kube-apiserver per cluster, built by bash tools/kube/build.sh) or builtin (a quick stand-in for whoami and can-i); default: real when the components are built")
 	fl.StringVar(&o.opts.LogPath, "log", "", "write a JSON-lines request log to this file")
 	fl.Int64Var(&o.opts.RandSeed, "seed", 1, "seed for the fault and reset decisions")
 	return cmd
@@ -87,6 +94,11 @@ func runSandboxServe(ctx context.Context, o *sandboxServeOptions) error {
 	defer srv.Close()
 	fmt.Fprint(o.f.IO.Out, srv.EnvLines())
 	fmt.Fprintf(o.f.IO.ErrOut, "# sandbox serving AWS at %s, state in %s; paste the export lines above into another shell. Ctrl-C stops it.\n", srv.Endpoint(), o.opts.StateDir)
+	if srv.KubeMode() == sandbox.KubeReal {
+		fmt.Fprintf(o.f.IO.ErrOut, "# Kubernetes: real (kube-apiserver %s and etcd %s per cluster, started on first use)\n", kubereal.KubeVersion, kubereal.EtcdVersion)
+	} else {
+		fmt.Fprintf(o.f.IO.ErrOut, "# Kubernetes: builtin (whoami, can-i, discovery; no writes). For a real API server: `%s`, then --kubernetes real\n", kubereal.BuildCommand)
+	}
 	<-ctx.Done()
 	fmt.Fprintln(o.f.IO.ErrOut, "# sandbox stopping")
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"eksaccess/internal/sandbox/kubereal"
 	"eksaccess/internal/sandbox/state"
 )
 
@@ -106,5 +107,9 @@ func Reset(dir string) error {
 	}
 	// Left by a crashed server; nothing runs here now.
 	os.Remove(filepath.Join(dir, RunInfoFile))
+	// The real Kubernetes mode's etcd data, certificates and logs go with the old state.
+	if err := os.RemoveAll(filepath.Join(dir, kubereal.DirName)); err != nil {
+		return fmt.Errorf("remove the clusters' Kubernetes data in %s: %w", dir, err)
+	}
 	return nil
 }

@@ -34,6 +34,7 @@ import (
 	"eksaccess/internal/sandbox/eks"
 	"eksaccess/internal/sandbox/iam"
 	"eksaccess/internal/sandbox/kube"
+	"eksaccess/internal/sandbox/kubereal"
 	"eksaccess/internal/sandbox/sagemaker"
 	"eksaccess/internal/sandbox/sigv4"
 	"eksaccess/internal/sandbox/state"
@@ -70,10 +71,23 @@ type Options struct {
 	// ConsistencyDelay: see state.Config.ConsistencyDelay.
 	ConsistencyDelay time.Duration
 
+	// Kubernetes is the mode of the clusters' Kubernetes endpoints: KubeBuiltin ("" too),
+	// KubeReal, or KubeAuto (real when the components are built). See package kubereal.
+	Kubernetes string
+	// KubeNoFsync: the real mode's etcds skip fsync (tests; an OS crash loses recent writes).
+	KubeNoFsync bool
+
 	LogPath  string // JSON lines request log; "" = in memory only
 	RandSeed int64  // seeds the fault and reset decisions (0 = 1), so runs are reproducible
 	Now      func() time.Time
 }
+
+// Kubernetes modes (Options.Kubernetes).
+const (
+	KubeBuiltin = "builtin"
+	KubeReal    = "real"
+	KubeAuto    = "auto"
+)
 
 // Server is a running sandbox.
 type Server struct {
@@ -86,6 +100,8 @@ type Server struct {
 	apiLn, kubeLn   net.Listener
 	apiSrv, kubeSrv *http.Server
 	services        map[string]http.Handler
+	kubeMode        string
+	kubeReal        *kubereal.Manager // nil in the builtin mode
 
 	// limiters: one token bucket per service, as AWS throttles each service (and API)
 	// separately; IAM lookups do not eat into EKS's rate.
@@ -127,6 +143,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.ThrottleRPS < 0 || o.Latency < 0 || o.ConsistencyDelay < 0 {
 		return nil, errors.New("latency, throttle rate and consistency delay must not be negative")
 	}
+	kubeMode, bins, err := resolveKubeMode(o.Kubernetes)
+	if err != nil {
+		return nil, err
+	}
 	now := o.Now
 	if now == nil {
 		now = time.Now
@@ -135,7 +155,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if seed == 0 {
 		seed = 1
 	}
-	s := &Server{opts: o, now: now, rng: rand.New(rand.NewSource(seed)), done: make(chan struct{})}
+	s := &Server{opts: o, now: now, rng: rand.New(rand.NewSource(seed)), done: make(chan struct{}), kubeMode: kubeMode}
 	if o.ThrottleRPS > 0 {
 		s.limiters = map[string]*rate.Limiter{}
 		for _, svc := range []string{"eks", "iam", "sts", "sagemaker"} {
@@ -200,8 +220,20 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          nil,
 	}
+	var kubeHandler http.Handler = kube.New(store, s.cfg)
+	if kubeMode == KubeReal {
+		s.kubeReal, err = kubereal.New(kubereal.Options{
+			Store: store, Now: now, StateDir: o.StateDir, Bins: bins, CAPEM: s.ca.certPEM,
+			Base:     func() string { return "https://" + loopback(s.kubeLn.Addr()) },
+			Fallback: kubeHandler, EtcdFsync: !o.KubeNoFsync,
+		})
+		if err != nil {
+			return fail(err)
+		}
+		kubeHandler = s.kubeReal
+	}
 	s.kubeSrv = &http.Server{
-		Handler:           kube.New(store, s.cfg),
+		Handler:           kubeHandler,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -227,6 +259,45 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	return s, nil
 }
+
+// resolveKubeMode turns Options.Kubernetes into KubeBuiltin or KubeReal (with the components).
+func resolveKubeMode(mode string) (string, kubereal.Binaries, error) {
+	switch mode {
+	case "", KubeBuiltin:
+		return KubeBuiltin, kubereal.Binaries{}, nil
+	case KubeAuto:
+		if bins, err := kubereal.Find(); err == nil {
+			return KubeReal, bins, nil
+		}
+		return KubeBuiltin, kubereal.Binaries{}, nil
+	case KubeReal:
+		bins, err := kubereal.Find()
+		if err != nil {
+			return "", kubereal.Binaries{}, fmt.Errorf("--kubernetes real: %w", err)
+		}
+		return KubeReal, bins, nil
+	}
+	return "", kubereal.Binaries{}, fmt.Errorf("unknown Kubernetes mode %q: use real or builtin", mode)
+}
+
+// loopback is how a process on this machine reaches the listener at addr: its host, or
+// 127.0.0.1 when it listens on every address (the CA's certificate names 127.0.0.1).
+func loopback(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// KubeMode is the mode of the clusters' Kubernetes endpoints: KubeBuiltin or KubeReal.
+func (s *Server) KubeMode() string { return s.kubeMode }
+
+// KubeManager is the real mode's cluster manager (nil in the builtin mode).
+func (s *Server) KubeManager() *kubereal.Manager { return s.kubeReal }
 
 func listen(addr string) (net.Listener, error) {
 	if addr == "" {
@@ -328,6 +399,11 @@ func (s *Server) Close() error {
 		for _, srv := range []*http.Server{s.apiSrv, s.kubeSrv} {
 			if err := srv.Shutdown(ctx); err != nil {
 				srv.Close()
+			}
+		}
+		if s.kubeReal != nil {
+			if err := s.kubeReal.Close(); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		if !s.opts.Embedded {

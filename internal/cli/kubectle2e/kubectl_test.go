@@ -48,6 +48,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	closeRealWorld()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -223,8 +224,8 @@ func TestKubectlGrantKubeconfigRoleRevoke(t *testing.T) {
 	}
 	w.expectKubectl("alice", "", whoami(alice, aliceUID, w.keys["alice"][0], alice, alice, ""), 0, "auth", "whoami")
 	w.expectKubectl("alice", "", "yes\n", 0, "auth", "can-i", "list", "pods", "-n", teamNS)
-	w.expectKubectl("alice", "", "no - no access policy allows it and the entry has no Kubernetes groups\n", 1, "auth", "can-i", "create", "pods", "-n", teamNS)
-	w.expectKubectl("alice", "", "no - no access policy allows it and the entry has no Kubernetes groups (AmazonEKSViewPolicy would allow it but it is scoped to namespaces "+teamNS+")\n", 1,
+	w.expectKubectl("alice", "", "no\n", 1, "auth", "can-i", "create", "pods", "-n", teamNS)
+	w.expectKubectl("alice", "", "no\n", 1,
 		"auth", "can-i", "list", "pods", "-n", "other")
 
 	// The same through a role the account trusts, assumed by the plugin as session "alice".
@@ -249,8 +250,8 @@ func TestKubectlGrantKubeconfigRoleRevoke(t *testing.T) {
 		t.Fatalf("whoami through the role: exit %d\n%s\nstderr %s\nwant\n%s", code, wo, errOut, want)
 	}
 	w.expectKubectl("alice", roleKubeconfig, "yes\n", 0, "auth", "can-i", "list", "pods", "-n", teamNS)
-	w.expectKubectl("alice", roleKubeconfig, "no - no access policy allows it and the entry has no Kubernetes groups\n", 1, "auth", "can-i", "create", "pods", "-n", teamNS)
-	w.expectKubectl("alice", roleKubeconfig, "no - no access policy allows it and the entry has no Kubernetes groups (AmazonEKSViewPolicy would allow it but it is scoped to namespaces "+teamNS+")\n", 1,
+	w.expectKubectl("alice", roleKubeconfig, "no\n", 1, "auth", "can-i", "create", "pods", "-n", teamNS)
+	w.expectKubectl("alice", roleKubeconfig, "no\n", 1,
 		"auth", "can-i", "list", "pods", "-n", "other")
 
 	// Revoking alice shuts out her own kubeconfig at once (the cached token is refused),

@@ -18,16 +18,16 @@ const awsAuthPath = "/api/v1/namespaces/kube-system/configmaps/aws-auth"
 // getAwsAuth answers GET of the aws-auth ConfigMap, authorised like every other request
 // (get configmaps in kube-system through the caller's access policies); 404 when the
 // cluster has no aws-auth data, as on a cluster created in API mode.
-func (h *handler) getAwsAuth(w http.ResponseWriter, r *http.Request, cluster string, id *identity) {
+func (h *handler) getAwsAuth(w http.ResponseWriter, r *http.Request, cluster string, id *Identity) {
 	state.SetOperation(r.Context(), "GetConfigMap", false)
 	if r.Method != http.MethodGet {
 		writeStatus(w, http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed, "the sandbox serves the aws-auth ConfigMap read-only")
 		return
 	}
-	d := policy.Evaluate(id.entry, policy.Request{Verb: "get", Resource: "configmaps", Namespace: "kube-system", Name: "aws-auth"})
+	d := policy.Evaluate(id.Entry, policy.Request{Verb: "get", Resource: "configmaps", Namespace: "kube-system", Name: "aws-auth"})
 	if d.Outcome != policy.Allowed {
 		writeStatus(w, http.StatusForbidden, metav1.StatusReasonForbidden,
-			`configmaps "aws-auth" is forbidden: User "`+id.username+`" cannot get resource "configmaps" in API group "" in the namespace "kube-system"`)
+			`configmaps "aws-auth" is forbidden: User "`+id.Username+`" cannot get resource "configmaps" in API group "" in the namespace "kube-system"`)
 		return
 	}
 	var data map[string]string

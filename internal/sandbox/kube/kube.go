@@ -86,6 +86,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if id != nil {
+		var ok bool
+		if id, ok = h.impersonate(w, r, id); !ok {
+			return
+		}
+	}
+
 	switch {
 	case sub == "/version" || sub == "/version/":
 		state.SetOperation(r.Context(), "GetVersion", false)
@@ -98,6 +105,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.selfSubjectReview(w, r, id)
 	case sub == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews":
 		h.selfSubjectAccessReview(w, r, id)
+	case sub == "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews":
+		h.selfSubjectRulesReview(w, r, id)
 	case sub == awsAuthPath:
 		h.getAwsAuth(w, r, cluster, id)
 	default:
@@ -107,10 +116,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			state.SetOperation(r.Context(), "Discovery", false)
-			writeJSON(w, http.StatusOK, doc)
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(doc)
 			return
 		}
-		writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+		h.resourceRequest(w, r, sub, id)
 	}
 }
 
@@ -136,20 +146,29 @@ func versionInfo(minor string) version.Info {
 	}
 }
 
-// identity is who the cluster thinks the caller is, and what it may do.
-type identity struct {
-	username string
-	uid      string
-	groups   []string
-	extra    map[string][]string
-	entry    policy.Entry
+// Identity is who the cluster thinks the caller is, and what its access policies allow.
+type Identity struct {
+	Username string
+	UID      string
+	Groups   []string
+	Extra    map[string][]string
+	// Entry is the access entry as the policy evaluator reads it (for an aws-auth mapping:
+	// its groups and no access policies).
+	Entry policy.Entry
+	// ViaEntry: the caller was mapped by an access entry, so its access policies apply
+	// (through the authorization webhook in the real mode); false for aws-auth mappings.
+	ViaEntry bool
 }
 
 var errNoToken = errors.New("no bearer token")
 
-// authenticate verifies the bearer token for cluster and maps its signer to an access entry
-// (API and API_AND_CONFIG_MAP modes) or an aws-auth mapping (CONFIG_MAP modes).
-func (h *handler) authenticate(r *http.Request, cluster string) (*identity, error) {
+// AwsAuthSource returns the data of a cluster's kube-system/aws-auth ConfigMap (nil when
+// there is none). The builtin mode reads the copy in the sandbox state; the real mode reads
+// the ConfigMap stored in the cluster's API server.
+type AwsAuthSource func() (map[string]string, error)
+
+// authenticate verifies the request's bearer token for cluster.
+func (h *handler) authenticate(r *http.Request, cluster string) (*Identity, error) {
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
 		return nil, errNoToken
@@ -158,12 +177,23 @@ func (h *handler) authenticate(r *http.Request, cluster string) (*identity, erro
 	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return nil, errors.New("authorization is not a bearer token")
 	}
-	now := h.cfg.Now()
-	var id *identity
-	err := h.st.Read(func(d *state.Data) error {
-		var cred state.Credential
+	return Authenticate(h.st, h.cfg.Now(), strings.TrimSpace(tok), cluster, nil)
+}
+
+// Authenticate verifies an EKS bearer token (k8s-aws-v1.…) for cluster and maps its signer
+// to an access entry (API and API_AND_CONFIG_MAP modes) or an aws-auth mapping (CONFIG_MAP
+// modes), as EKS does. awsAuth nil reads the aws-auth data kept in the sandbox state.
+func Authenticate(st *state.Store, now time.Time, tok, cluster string, awsAuth AwsAuthSource) (*Identity, error) {
+	var (
+		id        *Identity
+		cred      state.Credential
+		partition string
+		mode      string
+		stateAuth map[string]string
+	)
+	err := st.Read(func(d *state.Data) error {
 		expired := false
-		_, err := kubeauth.Verify(strings.TrimSpace(tok), cluster, now, func(akid string) (string, string, bool) {
+		_, err := kubeauth.Verify(tok, cluster, now, func(akid string) (string, string, bool) {
 			c, ok, exp := d.LookupCredential(akid, now)
 			cred, expired = c, exp
 			return c.SecretAccessKey, c.SessionToken, ok
@@ -178,68 +208,67 @@ func (h *handler) authenticate(r *http.Request, cluster string) (*identity, erro
 		if !ok {
 			return errors.New("cluster " + cluster + " is gone")
 		}
-		id = mapIdentity(d, c, cred)
-		if id == nil {
-			return errors.New(cred.Caller.PrincipalArn + " has no access entry on cluster " + cluster)
+		partition, mode = d.Partition, strings.ToUpper(c.AuthenticationMode)
+		if mode != "CONFIG_MAP" {
+			if e := findEntry(c, cred.Caller.PrincipalArn); e != nil {
+				username := e.Username
+				if username == "" {
+					username = defaultUsername(partition, cred.Caller)
+				}
+				id = newIdentity(username, e.KubernetesGroups, toPolicyEntry(e), cred)
+				id.ViaEntry = true
+				return nil
+			}
+		}
+		if len(c.AwsAuth) > 0 {
+			stateAuth = make(map[string]string, len(c.AwsAuth))
+			for k, v := range c.AwsAuth {
+				stateAuth[k] = v
+			}
 		}
 		return nil
 	})
-	return id, err
+	if err != nil || id != nil {
+		return id, err
+	}
+	if mode != "API" {
+		data := stateAuth
+		if awsAuth != nil {
+			if data, err = awsAuth(); err != nil {
+				return nil, errors.New("read the aws-auth ConfigMap: " + err.Error())
+			}
+		}
+		if m, ok := awsAuthLookup(data, cred.Caller.PrincipalArn, cred.Caller.Session); ok {
+			username := m.Username
+			if username == "" {
+				username = defaultUsername(partition, cred.Caller)
+			}
+			return newIdentity(username, m.Groups, policy.Entry{PrincipalArn: cred.Caller.PrincipalArn, Type: "STANDARD", Groups: m.Groups}, cred), nil
+		}
+	}
+	return nil, errors.New(cred.Caller.PrincipalArn + " has no access entry on cluster " + cluster)
 }
 
-// mapIdentity finds the caller's access entry (or aws-auth mapping) and builds the user
-// Kubernetes sees; nil when the caller is not mapped.
-func mapIdentity(d *state.Data, c *state.Cluster, cred state.Credential) *identity {
+// newIdentity builds the user Kubernetes sees, with the extra fields aws-iam-authenticator sets.
+func newIdentity(username string, groups []string, entry policy.Entry, cred state.Credential) *Identity {
 	caller := cred.Caller
-	mode := strings.ToUpper(c.AuthenticationMode)
-	var (
-		username string
-		groups   []string
-		entry    policy.Entry
-		mapped   bool
-	)
-	if mode != "CONFIG_MAP" {
-		if e := findEntry(c, caller.PrincipalArn); e != nil {
-			mapped = true
-			username = e.Username
-			if username == "" {
-				username = defaultUsername(d, caller)
-			}
-			groups = append(groups, e.KubernetesGroups...)
-			entry = toPolicyEntry(e)
-		}
-	}
-	if !mapped && mode != "API" {
-		if m, ok := awsAuthLookup(c.AwsAuth, caller.PrincipalArn, caller.Session); ok {
-			mapped = true
-			username = m.Username
-			if username == "" {
-				username = defaultUsername(d, caller)
-			}
-			groups = append(groups, m.Groups...)
-			entry = policy.Entry{PrincipalArn: caller.PrincipalArn, Type: "STANDARD", Groups: m.Groups}
-		}
-	}
-	if !mapped {
-		return nil
-	}
 	username = expandUsername(username, caller)
 	entry.Username = username
 	userID, _, _ := strings.Cut(caller.UserID, ":")
-	id := &identity{
-		username: username,
-		uid:      "aws-iam-authenticator:" + caller.Account + ":" + userID,
-		groups:   append(groups, "system:authenticated"),
-		extra: map[string][]string{
+	id := &Identity{
+		Username: username,
+		UID:      "aws-iam-authenticator:" + caller.Account + ":" + userID,
+		Groups:   append(append([]string(nil), groups...), "system:authenticated"),
+		Extra: map[string][]string{
 			"accessKeyId":  {cred.AccessKeyID},
 			"arn":          {caller.Arn},
 			"canonicalArn": {caller.PrincipalArn},
 			"principalId":  {userID},
 		},
-		entry: entry,
+		Entry: entry,
 	}
 	if caller.SessionName != "" {
-		id.extra["sessionName"] = []string{caller.SessionName}
+		id.Extra["sessionName"] = []string{caller.SessionName}
 	}
 	return id
 }
@@ -258,11 +287,11 @@ func findEntry(c *state.Cluster, principal string) *state.AccessEntry {
 
 // defaultUsername is what EKS assigns when an entry has no username: the user ARN, or for
 // a role arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/{{SessionName}}.
-func defaultUsername(d *state.Data, caller state.Caller) string {
+func defaultUsername(partition string, caller state.Caller) string {
 	if !caller.Session {
 		return caller.PrincipalArn
 	}
-	return "arn:" + d.Partition + ":sts::" + caller.Account + ":assumed-role/" + caller.RoleName + "/{{SessionName}}"
+	return "arn:" + partition + ":sts::" + caller.Account + ":assumed-role/" + caller.RoleName + "/{{SessionName}}"
 }
 
 // expandUsername fills the username template variables EKS (aws-iam-authenticator) knows:
@@ -316,4 +345,40 @@ func writeStatus(w http.ResponseWriter, code int, reason metav1.StatusReason, ms
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	w.Write(b)
+}
+
+// AccessEntry returns the access entry of principal on cluster as the policy evaluator reads
+// it; false when there is none, or when the cluster's mode ignores access entries.
+func AccessEntry(st *state.Store, cluster, principal string) (policy.Entry, bool) {
+	var (
+		pe policy.Entry
+		ok bool
+	)
+	st.Read(func(d *state.Data) error {
+		c, found := d.Clusters[cluster]
+		if !found || strings.EqualFold(c.AuthenticationMode, "CONFIG_MAP") {
+			return nil
+		}
+		if e := findEntry(c, principal); e != nil {
+			pe, ok = toPolicyEntry(e), true
+		}
+		return nil
+	})
+	return pe, ok
+}
+
+// PolicyAllows reports whether an access policy of entry (not a Kubernetes default role,
+// not a group) grants r — what EKS's authorization webhook answers yes to — and which.
+func PolicyAllows(entry policy.Entry, r policy.Request) (bool, string) {
+	entry.Groups = nil
+	var parts []string
+	for _, g := range policy.Evaluate(entry, r).GrantedBy {
+		if !g.Builtin {
+			parts = append(parts, g.String())
+		}
+	}
+	if len(parts) == 0 {
+		return false, ""
+	}
+	return true, "allowed by " + strings.Join(parts, "; ")
 }

@@ -89,26 +89,26 @@ func writeObject(w http.ResponseWriter, gv schema.GroupVersion, obj runtime.Obje
 	w.Write(b)
 }
 
-func (h *handler) selfSubjectReview(w http.ResponseWriter, r *http.Request, id *identity) {
+func (h *handler) selfSubjectReview(w http.ResponseWriter, r *http.Request, id *Identity) {
 	state.SetOperation(r.Context(), "SelfSubjectReview", false)
 	var ssr authenticationv1.SelfSubjectReview
 	if !decodeBody(w, r, authenticationv1.SchemeGroupVersion.WithKind("SelfSubjectReview"), &ssr) {
 		return
 	}
 	extra := map[string]authenticationv1.ExtraValue{}
-	for k, v := range id.extra {
+	for k, v := range id.Extra {
 		extra[k] = authenticationv1.ExtraValue(v)
 	}
 	ssr.Status.UserInfo = authenticationv1.UserInfo{
-		Username: id.username,
-		UID:      id.uid,
-		Groups:   append([]string(nil), id.groups...),
+		Username: id.Username,
+		UID:      id.UID,
+		Groups:   append([]string(nil), id.Groups...),
 		Extra:    extra,
 	}
 	writeObject(w, authenticationv1.SchemeGroupVersion, &ssr)
 }
 
-func (h *handler) selfSubjectAccessReview(w http.ResponseWriter, r *http.Request, id *identity) {
+func (h *handler) selfSubjectAccessReview(w http.ResponseWriter, r *http.Request, id *Identity) {
 	state.SetOperation(r.Context(), "SelfSubjectAccessReview", false)
 	var ssar authorizationv1.SelfSubjectAccessReview
 	if !decodeBody(w, r, authorizationv1.SchemeGroupVersion.WithKind("SelfSubjectAccessReview"), &ssar) {
@@ -126,18 +126,59 @@ func (h *handler) selfSubjectAccessReview(w http.ResponseWriter, r *http.Request
 	} else {
 		req = policy.Request{Verb: nra.Verb, NonResourceURL: nra.Path}
 	}
-	d := policy.Evaluate(id.entry, req)
-	ssar.Status = authorizationv1.SubjectAccessReviewStatus{Allowed: d.Outcome == policy.Allowed, Reason: reviewReason(d)}
+	d := policy.Evaluate(id.Entry, req)
+	// A denial carries no reason, as from RBAC and EKS's webhook, so kubectl prints a bare
+	// "no" (`eksaccess can-i` says why). An allowance says what allowed it (kubectl does not
+	// print it; `eksaccess verify` does), as the real mode's webhook does.
+	ssar.Status = authorizationv1.SubjectAccessReviewStatus{Allowed: d.Outcome == policy.Allowed}
+	if ssar.Status.Allowed {
+		ssar.Status.Reason = strings.TrimSpace(d.Reason)
+	}
 	writeObject(w, authorizationv1.SchemeGroupVersion, &ssar)
 }
 
-// reviewReason is the SSAR reason kubectl prints after "no - ".
-func reviewReason(d policy.Decision) string {
-	switch d.Outcome {
-	case policy.DependsOnRBAC:
-		return d.Reason + "; the sandbox has no RBAC, so it answers no"
-	case policy.Unknown:
-		return d.Reason + "; the sandbox answers no"
+// Rules of the ClusterRoles Kubernetes binds by default (bootstrap policy): system:basic-user
+// and system:discovery/system:public-info-viewer to system:authenticated, cluster-admin to
+// system:masters.
+var (
+	basicUserRules = []authorizationv1.ResourceRule{
+		{Verbs: []string{"create"}, APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews", "selfsubjectrulesreviews"}},
+		{Verbs: []string{"create"}, APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"selfsubjectreviews"}},
 	}
-	return strings.TrimSpace(d.Reason)
+	discoveryRules = []authorizationv1.NonResourceRule{
+		{Verbs: []string{"get"}, NonResourceURLs: []string{"/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"}},
+		{Verbs: []string{"get"}, NonResourceURLs: []string{"/healthz", "/livez", "/readyz", "/version", "/version/"}},
+	}
+	clusterAdminRules    = []authorizationv1.ResourceRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}}
+	clusterAdminNonRules = []authorizationv1.NonResourceRule{{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}}
+)
+
+// webhookRulesError is what an API server with a Webhook authoriser (EKS's access policies)
+// says in every SelfSubjectRulesReview: the list holds RBAC's rules only.
+const webhookRulesError = "webhook authorizer does not support user rule resolution"
+
+// selfSubjectRulesReview answers `kubectl auth can-i --list` as EKS does: the RBAC rules of
+// the caller's groups (the default roles; cluster-admin for system:masters), marked
+// incomplete because the access policies behind the webhook are not listed.
+func (h *handler) selfSubjectRulesReview(w http.ResponseWriter, r *http.Request, id *Identity) {
+	state.SetOperation(r.Context(), "SelfSubjectRulesReview", false)
+	var ssrr authorizationv1.SelfSubjectRulesReview
+	if !decodeBody(w, r, authorizationv1.SchemeGroupVersion.WithKind("SelfSubjectRulesReview"), &ssrr) {
+		return
+	}
+	if ssrr.Spec.Namespace == "" {
+		writeStatus(w, http.StatusBadRequest, metav1.StatusReasonBadRequest, "no namespace on request")
+		return
+	}
+	st := authorizationv1.SubjectRulesReviewStatus{Incomplete: true, EvaluationError: webhookRulesError}
+	if contains(id.Groups, "system:masters") {
+		st.ResourceRules = append(st.ResourceRules, clusterAdminRules...)
+		st.NonResourceRules = append(st.NonResourceRules, clusterAdminNonRules...)
+	}
+	if contains(id.Groups, "system:authenticated") {
+		st.ResourceRules = append(st.ResourceRules, basicUserRules...)
+		st.NonResourceRules = append(st.NonResourceRules, discoveryRules...)
+	}
+	ssrr.Status = st
+	writeObject(w, authorizationv1.SchemeGroupVersion, &ssrr)
 }

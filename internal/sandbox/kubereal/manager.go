@@ -1,0 +1,435 @@
+package kubereal
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+
+	"eksaccess/internal/policy"
+	"eksaccess/internal/sandbox/kube"
+	"eksaccess/internal/sandbox/state"
+)
+
+// WebhookPrefix starts the paths of the webhooks the API servers call on the sandbox's
+// listener: WebhookPrefix + CLUSTER + /tokenreview or /subjectaccessreview.
+const WebhookPrefix = "/webhooks/"
+
+// DirName is the directory under the sandbox state directory that holds every cluster's
+// etcd data, certificates and logs (`sandbox reset` removes it).
+const DirName = "kube"
+
+// Options configure a Manager.
+type Options struct {
+	Store    *state.Store
+	Now      func() time.Time
+	StateDir string   // the sandbox state directory; the clusters live in StateDir/kube
+	Bins     Binaries // from Find
+	CAPEM    []byte   // the sandbox CA, which signs the listener's certificate
+	// Base is the sandbox listener's https://HOST:PORT, where the webhooks are served.
+	Base func() string
+	// Fallback answers what is not a known cluster's API (the root /version, 404s): the
+	// builtin handler.
+	Fallback http.Handler
+	// EtcdFsync: etcd syncs every write to disk (the default for `sandbox serve`; tests
+	// turn it off for speed).
+	EtcdFsync bool
+}
+
+// Manager runs the clusters' API servers and serves, on the sandbox's TLS listener, both
+// the proxy to them and the webhooks they call.
+type Manager struct {
+	o      Options
+	dir    string
+	caFile string
+	secret string // the API servers' password for the webhooks
+
+	mu       sync.Mutex
+	clusters map[string]*entry
+	closed   bool
+
+	issuedMu sync.Mutex
+	// issued remembers, per cluster, the users the TokenReview webhook vouched for through an
+	// access entry (uid and username → principal ARN): a SubjectAccessReview for anyone else
+	// (an impersonated user, an aws-auth mapping) gets no access policies, as in EKS.
+	issued map[string]string
+}
+
+// entry serialises the start of one cluster; ready closes once start finished.
+type entry struct {
+	ready chan struct{}
+	c     *cluster
+	err   error
+	proxy *httputil.ReverseProxy
+}
+
+// New returns a Manager; nothing starts until a cluster's endpoint is first used.
+func New(o Options) (*Manager, error) {
+	if o.Store == nil || o.StateDir == "" || o.Base == nil || o.Fallback == nil || len(o.CAPEM) == 0 {
+		return nil, errors.New("kubereal: incomplete options")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	dir := filepath.Join(o.StateDir, DirName)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	caFile := filepath.Join(dir, "sandbox-ca.crt")
+	if err := os.WriteFile(caFile, o.CAPEM, 0o644); err != nil {
+		return nil, err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return &Manager{o: o, dir: dir, caFile: caFile, secret: hex.EncodeToString(b), clusters: map[string]*entry{}, issued: map[string]string{}}, nil
+}
+
+// Close stops every cluster's API server and etcd.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	all := m.clusters
+	m.clusters = map[string]*entry{}
+	m.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, e := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-e.ready
+			if e.c != nil {
+				e.c.stop()
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// Running names the clusters whose API servers are up.
+func (m *Manager) Running() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var names []string
+	for n, e := range m.clusters {
+		select {
+		case <-e.ready:
+			if e.c != nil && e.c.alive() {
+				names = append(names, n)
+			}
+		default:
+		}
+	}
+	return names
+}
+
+// Cluster starts the cluster's API server if it is not running and returns the URL and the
+// admin TLS settings of the API server itself (tests and the benchmark use it).
+func (m *Manager) Cluster(ctx context.Context, name string) (base string, admin *tls.Config, err error) {
+	e, err := m.get(ctx, name)
+	if err != nil {
+		return "", nil, err
+	}
+	return e.c.base, &tls.Config{RootCAs: e.c.pki.caPool, Certificates: []tls.Certificate{e.c.pki.admin}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// get returns the running cluster, starting it (once, however many requests wait) if need be.
+func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
+	var s clusterSettings
+	found := false
+	m.o.Store.Read(func(d *state.Data) error {
+		c, ok := d.Clusters[name]
+		if !ok {
+			return nil
+		}
+		found = true
+		s = clusterSettings{name: name, id: c.ID, issuer: "https://kubernetes.default.svc", awsAuth: map[string]string{}}
+		for k, v := range c.AwsAuth {
+			s.awsAuth[k] = v
+		}
+		return nil
+	})
+	if !found {
+		m.forget(name)
+		return nil, errNoCluster
+	}
+	for {
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return nil, errors.New("the sandbox is stopping")
+		}
+		e, ok := m.clusters[name]
+		if ok {
+			m.mu.Unlock()
+			select {
+			case <-e.ready:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if e.err == nil && e.c.alive() {
+				return e, nil
+			}
+			// It failed to start or has died since: the next request tries again, after
+			// stopping what is left of it (etcd holds its data directory).
+			m.mu.Lock()
+			mine := m.clusters[name] == e
+			if mine {
+				delete(m.clusters, name)
+			}
+			m.mu.Unlock()
+			if e.err != nil {
+				return nil, e.err
+			}
+			if mine {
+				e.c.stop()
+			}
+			continue
+		}
+		e = &entry{ready: make(chan struct{})}
+		m.clusters[name] = e
+		m.mu.Unlock()
+
+		s.bins = m.o.Bins
+		s.etcdFsync = m.o.EtcdFsync
+		s.webhook = webhookTarget{base: m.o.Base(), caFile: m.caFile, token: m.secret}
+		// The start outlives the request that caused it: others may be waiting for it.
+		e.c, e.err = startCluster(context.Background(), filepath.Join(m.dir, name), s, m.o.Now())
+		if e.err == nil {
+			e.proxy = newProxy(e.c)
+		}
+		close(e.ready)
+	}
+}
+
+var errNoCluster = errors.New("no such cluster")
+
+// forget stops the components of a cluster that was deleted and removes its data, so a
+// cluster created later under the same name starts empty, as in EKS.
+func (m *Manager) forget(name string) {
+	m.mu.Lock()
+	e, ok := m.clusters[name]
+	if ok {
+		delete(m.clusters, name)
+	}
+	m.mu.Unlock()
+	if !ok {
+		return
+	}
+	<-e.ready
+	if e.c != nil {
+		e.c.stop()
+	}
+	os.RemoveAll(filepath.Join(m.dir, name))
+}
+
+func newProxy(c *cluster) *httputil.ReverseProxy {
+	target, _ := url.Parse(c.base)
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Host = target.Host
+		},
+		Transport: &http.Transport{
+			TLSClientConfig:     &tls.Config{RootCAs: c.pki.caPool, MinVersion: tls.VersionTLS12},
+			MaxIdleConnsPerHost: 32,
+			IdleConnTimeout:     time.Minute,
+		},
+		FlushInterval: -1, // watches stream
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			writeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the cluster's kube-apiserver did not answer: "+err.Error())
+		},
+	}
+}
+
+func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, WebhookPrefix); ok {
+		m.serveWebhook(w, r, rest)
+		return
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, kube.PathPrefix)
+	if !ok {
+		m.o.Fallback.ServeHTTP(w, r)
+		return
+	}
+	name, sub, _ := strings.Cut(rest, "/")
+	if name == "" {
+		m.o.Fallback.ServeHTTP(w, r)
+		return
+	}
+	e, err := m.get(r.Context(), name)
+	if errors.Is(err, errNoCluster) {
+		m.o.Fallback.ServeHTTP(w, r)
+		return
+	}
+	if err != nil {
+		state.SetOperation(r.Context(), "KubeStart", false)
+		writeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the sandbox could not start the Kubernetes API server of cluster "+name+": "+err.Error())
+		return
+	}
+	state.SetOperation(r.Context(), "Kube", r.Method != http.MethodGet)
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/" + sub
+	r2.URL.RawPath = ""
+	if raw := r.URL.RawPath; raw != "" {
+		if i := strings.Index(raw[len(kube.PathPrefix):], "/"); i >= 0 {
+			r2.URL.RawPath = raw[len(kube.PathPrefix)+i:]
+		}
+	}
+	e.proxy.ServeHTTP(w, r2)
+}
+
+// maxReview bounds review bodies (real ones are a few hundred bytes).
+const maxReview = 1 << 20
+
+func (m *Manager) serveWebhook(w http.ResponseWriter, r *http.Request, rest string) {
+	authz := r.Header.Get("Authorization")
+	tok, _ := strings.CutPrefix(authz, "Bearer ")
+	if subtle.ConstantTimeCompare([]byte(tok), []byte(m.secret)) != 1 {
+		writeStatus(w, http.StatusUnauthorized, "Unauthorized", "Unauthorized")
+		return
+	}
+	cluster, kind, _ := strings.Cut(rest, "/")
+	if r.Method != http.MethodPost {
+		writeStatus(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "POST a review")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxReview+1))
+	if err != nil || len(body) > maxReview {
+		writeStatus(w, http.StatusBadRequest, "BadRequest", "the review could not be read")
+		return
+	}
+	switch kind {
+	case "tokenreview":
+		state.SetOperation(r.Context(), "TokenReview", false)
+		var tr authenticationv1.TokenReview
+		if err := json.Unmarshal(body, &tr); err != nil {
+			writeStatus(w, http.StatusBadRequest, "BadRequest", "not a TokenReview: "+err.Error())
+			return
+		}
+		m.tokenReview(r.Context(), cluster, &tr)
+		writeJSON(w, &tr)
+	case "subjectaccessreview":
+		state.SetOperation(r.Context(), "SubjectAccessReview", false)
+		var sar authorizationv1.SubjectAccessReview
+		if err := json.Unmarshal(body, &sar); err != nil {
+			writeStatus(w, http.StatusBadRequest, "BadRequest", "not a SubjectAccessReview: "+err.Error())
+			return
+		}
+		m.subjectAccessReview(cluster, &sar)
+		writeJSON(w, &sar)
+	default:
+		writeStatus(w, http.StatusNotFound, "NotFound", "no such webhook")
+	}
+}
+
+// tokenReview verifies an EKS token exactly as the builtin mode does, reading aws-auth from
+// the cluster's own API server.
+func (m *Manager) tokenReview(ctx context.Context, cluster string, tr *authenticationv1.TokenReview) {
+	awsAuth := func() (map[string]string, error) {
+		m.mu.Lock()
+		e := m.clusters[cluster]
+		m.mu.Unlock()
+		if e == nil {
+			return nil, errors.New("the cluster is not running")
+		}
+		select {
+		case <-e.ready:
+		default:
+			return nil, errors.New("the cluster is starting")
+		}
+		if e.c == nil {
+			return nil, e.err
+		}
+		return e.c.awsAuth(ctx)
+	}
+	auds := tr.Spec.Audiences
+	tr.Status = authenticationv1.TokenReviewStatus{}
+	id, err := kube.Authenticate(m.o.Store, m.o.Now(), strings.TrimSpace(tr.Spec.Token), cluster, awsAuth)
+	tr.Spec.Token = "" // never echoed
+	if err != nil {
+		tr.Status.Error = err.Error()
+		return
+	}
+	extra := map[string]authenticationv1.ExtraValue{}
+	for k, v := range id.Extra {
+		extra[k] = authenticationv1.ExtraValue(v)
+	}
+	tr.Status.Authenticated = true
+	tr.Status.Audiences = auds
+	tr.Status.User = authenticationv1.UserInfo{Username: id.Username, UID: id.UID, Groups: id.Groups, Extra: extra}
+	if id.ViaEntry {
+		m.issuedMu.Lock()
+		m.issued[issuedKey(cluster, id.UID, id.Username)] = id.Entry.PrincipalArn
+		m.issuedMu.Unlock()
+	}
+}
+
+func issuedKey(cluster, uid, username string) string {
+	return cluster + "\x00" + uid + "\x00" + username
+}
+
+// subjectAccessReview answers from the caller's access policies, and only for a caller the
+// token webhook mapped through an access entry. A denial is no opinion with no reason, so
+// the API server's answer is RBAC's: a bare "no", the usual Forbidden message.
+func (m *Manager) subjectAccessReview(cluster string, sar *authorizationv1.SubjectAccessReview) {
+	sar.Status = authorizationv1.SubjectAccessReviewStatus{}
+	spec := sar.Spec
+	m.issuedMu.Lock()
+	principal, ok := m.issued[issuedKey(cluster, spec.UID, spec.User)]
+	m.issuedMu.Unlock()
+	if !ok {
+		return
+	}
+	entry, ok := kube.AccessEntry(m.o.Store, cluster, principal)
+	if !ok {
+		return
+	}
+	var req policy.Request
+	switch {
+	case spec.ResourceAttributes != nil:
+		ra := spec.ResourceAttributes
+		req = policy.Request{Verb: ra.Verb, APIGroup: ra.Group, Resource: ra.Resource, Subresource: ra.Subresource, Name: ra.Name, Namespace: ra.Namespace}
+	case spec.NonResourceAttributes != nil:
+		req = policy.Request{Verb: spec.NonResourceAttributes.Verb, NonResourceURL: spec.NonResourceAttributes.Path}
+	default:
+		return
+	}
+	entry.Groups = nil // RBAC answers for the groups; the webhook for the access policies
+	sar.Status.Allowed, sar.Status.Reason = kube.PolicyAllows(entry, req)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeStatus(w, http.StatusInternalServerError, "InternalError", err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+func writeStatus(w http.ResponseWriter, code int, reason, msg string) {
+	b, _ := json.Marshal(map[string]any{"kind": "Status", "apiVersion": "v1", "metadata": map[string]any{}, "status": "Failure", "message": msg, "reason": reason, "code": code})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(b)
+}
