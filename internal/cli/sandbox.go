@@ -58,6 +58,8 @@ func newSandboxServeCmd(f *Factory) *cobra.Command {
 	fl.DurationVar(&o.opts.ConsistencyDelay, "consistency-delay", 0, "IAM/EKS eventual consistency: new principals are refused by EKS for this long")
 	fl.StringVar(&o.opts.LogPath, "log", "", "write a JSON-lines request log to this file")
 	fl.Int64Var(&o.opts.RandSeed, "seed", 1, "seed for the fault and reset decisions")
+	fl.BoolVar(&o.opts.NoIAMEnforce, "no-iam-enforce", false, "do not evaluate IAM identity policies: any authenticated caller may call anything")
+	fl.DurationVar(&o.opts.ClusterDelay, "cluster-delay", sandbox.DefaultClusterDelay, "how long a new cluster stays CREATING (a deleted one DELETING)")
 	return cmd
 }
 
@@ -70,8 +72,8 @@ func validateKnobs(o *sandbox.Options) error {
 	if o.ThrottleRPS < 0 {
 		return usageErrorf("--throttle-rps must not be negative, got %v", o.ThrottleRPS)
 	}
-	if o.Latency < 0 || o.ConsistencyDelay < 0 {
-		return usageErrorf("--latency and --consistency-delay must not be negative")
+	if o.Latency < 0 || o.ConsistencyDelay < 0 || o.ClusterDelay < 0 {
+		return usageErrorf("--latency, --consistency-delay and --cluster-delay must not be negative")
 	}
 	return nil
 }
@@ -93,8 +95,9 @@ func runSandboxServe(ctx context.Context, o *sandboxServeOptions) error {
 }
 
 type sandboxDirOptions struct {
-	f     *Factory
-	state string
+	f       *Factory
+	state   string
+	account string
 }
 
 func newSandboxEnvCmd(f *Factory) *cobra.Command {
@@ -107,7 +110,7 @@ func newSandboxEnvCmd(f *Factory) *cobra.Command {
 			if o.state == "" {
 				o.state = f.SandboxDir()
 			}
-			lines, running, err := sandbox.EnvForDir(o.state)
+			lines, running, err := sandbox.EnvForAccount(o.state, o.account)
 			if err != nil {
 				return err
 			}
@@ -119,6 +122,7 @@ func newSandboxEnvCmd(f *Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.state, "state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
+	cmd.Flags().StringVar(&o.account, "account", "", "print the admin credentials of this account of the sandbox (default: the first, "+sandbox.DemoAccount+")")
 	return cmd
 }
 

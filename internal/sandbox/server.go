@@ -45,6 +45,9 @@ import (
 // which users already associate with a local AWS).
 const DefaultAddr = "127.0.0.1:4566"
 
+// DefaultClusterDelay is how long CreateCluster's cluster stays CREATING unless told otherwise.
+const DefaultClusterDelay = 2 * time.Second
+
 // RunInfoFile is written to the state directory while a server is running.
 const RunInfoFile = "server.json"
 
@@ -69,6 +72,12 @@ type Options struct {
 	ResetRate   float64       // fraction of calls whose connection is dropped
 	// ConsistencyDelay: see state.Config.ConsistencyDelay.
 	ConsistencyDelay time.Duration
+	// NoIAMEnforce turns off the evaluation of IAM identity-based policies (on by default):
+	// then any authenticated caller may call anything, as before policies were modelled.
+	NoIAMEnforce bool
+	// ClusterDelay is how long a new EKS cluster stays CREATING (a deleted one DELETING, a
+	// configuration update InProgress); 0 → DefaultClusterDelay.
+	ClusterDelay time.Duration
 
 	LogPath  string // JSON lines request log; "" = in memory only
 	RandSeed int64  // seeds the fault and reset decisions (0 = 1), so runs are reproducible
@@ -124,8 +133,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			return nil, fmt.Errorf("%s %v is out of range: give a fraction between 0 and 1", f.name, f.v)
 		}
 	}
-	if o.ThrottleRPS < 0 || o.Latency < 0 || o.ConsistencyDelay < 0 {
-		return nil, errors.New("latency, throttle rate and consistency delay must not be negative")
+	if o.ThrottleRPS < 0 || o.Latency < 0 || o.ConsistencyDelay < 0 || o.ClusterDelay < 0 {
+		return nil, errors.New("latency, throttle rate, consistency delay and cluster delay must not be negative")
+	}
+	if o.ClusterDelay == 0 {
+		o.ClusterDelay = DefaultClusterDelay
 	}
 	now := o.Now
 	if now == nil {
@@ -184,6 +196,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		ConsistencyDelay: o.ConsistencyDelay,
 		KubeEndpoint:     s.KubeEndpoint,
 		CAData:           func() string { return caData },
+		EnforceIAM:       !o.NoIAMEnforce,
+		// ClusterCreateDelay: see Options.ClusterDelay.
+		ClusterCreateDelay: o.ClusterDelay,
 	}
 	s.services = map[string]http.Handler{
 		"eks":       eks.New(store, s.cfg),
@@ -261,15 +276,37 @@ func (s *Server) Requests() []LogRecord { return s.log.snapshot() }
 
 // AdminCredentials returns the demo admin's access key pair (the default credentials).
 func (s *Server) AdminCredentials() (id, secret string, err error) {
-	err = s.store.Read(func(d *state.Data) error {
+	return s.AccountAdminCredentials("")
+}
+
+// AccountAdminCredentials returns the access key pair of user admin of an account of the
+// sandbox ("" = the primary account).
+func (s *Server) AccountAdminCredentials(account string) (id, secret string, err error) {
+	err = s.store.Read(func(root *state.Data) error {
+		d, err := accountOf(root, account)
+		if err != nil {
+			return err
+		}
 		var ok bool
 		id, secret, ok = AdminKey(d)
 		if !ok {
-			return errors.New("the sandbox has no active access key for user admin: run `eksaccess sandbox reset`")
+			return fmt.Errorf("account %s of the sandbox has no active access key for user admin: run `eksaccess sandbox reset`", d.Account)
 		}
 		return nil
 	})
 	return id, secret, err
+}
+
+// accountOf returns an account's data, or an error naming the accounts the sandbox has.
+func accountOf(root *state.Data, account string) (*state.Data, error) {
+	if d := root.ForAccount(account); d != nil {
+		return d, nil
+	}
+	var ids []string
+	for _, a := range root.AllAccounts() {
+		ids = append(ids, a.Account)
+	}
+	return nil, fmt.Errorf("the sandbox has no account %s: give one of %s", account, strings.Join(ids, ", "))
 }
 
 // EnvLines are shell lines that point the aws CLI and SDKs at this server as the demo admin.
@@ -393,6 +430,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return cred, ok, expired
 	})
+	// (IAM policies are evaluated by each service, which knows the action, the resource
+	// ARN and the condition keys of the request: see package iam/authz.)
 	if err != nil {
 		var ve *sigv4.Error
 		if !errors.As(err, &ve) {

@@ -62,7 +62,8 @@ func (s *service) clusterJSON(c *state.Cluster) clusterJSON {
 
 func (s *service) describeCluster(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
 	var out clusterJSON
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		c, err := cluster(d, labels[0])
 		if err != nil {
 			return err
@@ -83,7 +84,8 @@ func (s *service) listClusters(ctx context.Context, w http.ResponseWriter, r *ht
 		return err
 	}
 	resp := map[string]any{}
-	s.st.Read(func(d *state.Data) error {
+	s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		names, next := pg.apply(sortedKeys(d.Clusters))
 		resp["clusters"] = nonNil(append([]string(nil), names...))
 		if next != nil {
@@ -125,7 +127,8 @@ func (s *service) updateClusterConfig(ctx context.Context, w http.ResponseWriter
 		return err
 	}
 	var out updateJSON
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		c, err := cluster(d, labels[0])
 		if err != nil {
 			return err
@@ -186,7 +189,8 @@ func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	caller := state.CallerFrom(ctx)
 	var out clusterJSON
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		if len(in.Name) < 1 || len(in.Name) > 100 || !clusterNamePattern.MatchString(in.Name) {
 			return invalidParam("The cluster name %q is invalid: use 1 to 100 letters, digits, hyphens and underscores, starting with a letter or digit.", in.Name)
 		}

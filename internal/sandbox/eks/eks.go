@@ -111,6 +111,10 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state.SetOperation(ctx, rt.op, rt.mutating)
+	if err := s.authorize(ctx, r, rt, labels); err != nil {
+		s.fail(ctx, w, err)
+		return
+	}
 	if err := rt.fn(ctx, w, r, labels); err != nil {
 		s.fail(ctx, w, err)
 	}

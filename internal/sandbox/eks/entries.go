@@ -161,7 +161,8 @@ func (s *service) createAccessEntry(ctx context.Context, w http.ResponseWriter, 
 		return err
 	}
 	var out accessEntryJSON
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		c, err := accessCluster(d, labels[0])
 		if err != nil {
 			return err
@@ -193,7 +194,8 @@ func (s *service) createAccessEntry(ctx context.Context, w http.ResponseWriter, 
 
 func (s *service) describeAccessEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
 	var out accessEntryJSON
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		c, err := accessCluster(d, labels[0])
 		if err != nil {
 			return err
@@ -224,7 +226,8 @@ func (s *service) updateAccessEntry(ctx context.Context, w http.ResponseWriter, 
 		return err
 	}
 	var out accessEntryJSON
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		c, err := accessCluster(d, labels[0])
 		if err != nil {
 			return err
@@ -258,7 +261,8 @@ func (s *service) updateAccessEntry(ctx context.Context, w http.ResponseWriter, 
 }
 
 func (s *service) deleteAccessEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		c, err := accessCluster(d, labels[0])
 		if err != nil {
 			return err
@@ -284,7 +288,8 @@ func (s *service) listAccessEntries(ctx context.Context, w http.ResponseWriter, 
 	}
 	filter := q.Get("associatedPolicyArn")
 	resp := map[string]any{}
-	err = s.st.Read(func(d *state.Data) error {
+	err = s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		c, err := accessCluster(d, labels[0])
 		if err != nil {
 			return err

@@ -35,7 +35,8 @@ func (s *service) listAccessPolicies(ctx context.Context, w http.ResponseWriter,
 		return err
 	}
 	var partition string
-	s.st.Read(func(d *state.Data) error {
+	s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		partition = d.Partition
 		return nil
 	})
@@ -122,7 +123,8 @@ func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWrit
 		out        associatedPolicyJSON
 		propagated = true
 	)
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		c, err := accessCluster(d, labels[0])
 		if err != nil {
 			return err
@@ -181,7 +183,8 @@ func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWrit
 }
 
 func (s *service) disassociateAccessPolicy(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		c, err := accessCluster(d, labels[0])
 		if err != nil {
 			return err
@@ -209,7 +212,8 @@ func (s *service) listAssociatedAccessPolicies(ctx context.Context, w http.Respo
 		return err
 	}
 	resp := map[string]any{"clusterName": labels[0], "principalArn": labels[1]}
-	err = s.st.Read(func(d *state.Data) error {
+	err = s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		c, err := accessCluster(d, labels[0])
 		if err != nil {
 			return err

@@ -2,8 +2,9 @@
 // the aws CLI use on users, groups, roles, managed policies and access keys, with IAM's
 // names, validation rules, error codes and pagination (shared/reference/aws-wire.md §2).
 //
-// Identity-based permissions are not evaluated: every authenticated caller may call every
-// operation. Trust policies are evaluated by the sts package (through policydoc).
+// With state.Config.EnforceIAM, every call is first authorised against the caller's
+// identity-based policies (package authz); trust policies are evaluated by the sts package.
+// Each account of the sandbox has its own IAM: a caller sees and changes its account only.
 package iam
 
 import (
@@ -87,6 +88,10 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state.SetOperation(ctx, action, op.mutating)
+	if err := s.authorize(ctx, action, p); err != nil {
+		s.fail(ctx, w, err)
+		return
+	}
 	res, err := op.fn(s, ctx, p)
 	if err != nil {
 		s.fail(ctx, w, err)

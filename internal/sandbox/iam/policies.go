@@ -69,7 +69,8 @@ func (s *service) createPolicy(ctx context.Context, p query.Params) (any, error)
 		return nil, err
 	}
 	var res createPolicyResult
-	err = s.st.Update(func(d *state.Data) error {
+	err = s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		// Customer managed policy names are unique in the account whatever their path.
 		for _, pol := range d.Policies {
 			if !pol.AWSManaged && strings.EqualFold(pol.PolicyName, policyName) {
@@ -118,7 +119,8 @@ func (s *service) getPolicy(ctx context.Context, p query.Params) (any, error) {
 		return nil, err
 	}
 	var res getPolicyResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		pol, ok := d.Policies[pa]
 		if !ok {
 			return noSuchPolicy(pa)
@@ -157,7 +159,8 @@ func (s *service) getPolicyVersion(ctx context.Context, p query.Params) (any, er
 		return nil, err
 	}
 	var res getPolicyVersionResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		pol, ok := d.Policies[pa]
 		if !ok {
 			return noSuchPolicy(pa)
@@ -200,7 +203,8 @@ func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any,
 		return nil, err
 	}
 	var res createPolicyVersionResult
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		pol, ok := d.Policies[pa]
 		if !ok {
 			return noSuchPolicy(pa)
@@ -265,7 +269,8 @@ func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error)
 		return nil, err
 	}
 	var res listPoliciesResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		byKey := map[string]*state.ManagedPolicy{}
 		for _, pol := range d.Policies {
 			switch {

@@ -59,7 +59,8 @@ func (s *service) getRole(ctx context.Context, p query.Params) (any, error) {
 		return nil, err
 	}
 	var res getRoleResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
@@ -86,7 +87,8 @@ func (s *service) listRoles(ctx context.Context, p query.Params) (any, error) {
 		return nil, err
 	}
 	var res listRolesResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		var keys []string
 		for _, k := range sortedKeys(d.Roles) {
 			if strings.HasPrefix(d.Roles[k].Path, prefix) {
@@ -133,7 +135,8 @@ func (s *service) createRole(ctx context.Context, p query.Params) (any, error) {
 		return nil, err
 	}
 	var res createRoleResult
-	err = s.st.Update(func(d *state.Data) error {
+	err = s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		key := strings.ToLower(roleName)
 		if _, exists := d.Roles[key]; exists {
 			return query.Errorf(409, "EntityAlreadyExists", "Role with name %s already exists.", roleName)
@@ -186,7 +189,8 @@ func (s *service) updateRole(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
@@ -215,7 +219,8 @@ func (s *service) updateAssumeRolePolicy(ctx context.Context, p query.Params) (a
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
@@ -238,7 +243,8 @@ func (s *service) deleteRole(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		key := strings.ToLower(roleName)
 		r, ok := d.Roles[key]
 		if !ok {
@@ -283,7 +289,8 @@ func (s *service) attachRolePolicy(ctx context.Context, p query.Params) (any, er
 	if err := checkArn(pa); err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
@@ -320,7 +327,8 @@ func (s *service) detachRolePolicy(ctx context.Context, p query.Params) (any, er
 	if err := checkArn(pa); err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
@@ -365,7 +373,8 @@ func (s *service) listAttachedRolePolicies(ctx context.Context, p query.Params) 
 		return nil, err
 	}
 	var res listAttachedRolePoliciesResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
