@@ -143,8 +143,12 @@ const (
 	// access-entry changes.
 	dataScientistPolicy = `{"Version":"2012-10-17","Statement":[` +
 		`{"Sid":"ReadClusters","Effect":"Allow","Action":["eks:DescribeCluster","eks:ListClusters","sagemaker:DescribeCluster","sagemaker:ListClusters"],"Resource":"*"},` +
-		`{"Sid":"AssumeSharedRoles","Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::111122223333:role/*"},` +
+		`{"Sid":"UseSharedRoles","Effect":"Allow","Action":["sts:AssumeRole","iam:GetRole"],"Resource":"arn:aws:iam::111122223333:role/*"},` +
 		`{"Sid":"OwnCredentials","Effect":"Allow","Action":["iam:GetUser","iam:ListAccessKeys","iam:CreateAccessKey","iam:UpdateAccessKey","iam:DeleteAccessKey","iam:ListMFADevices","iam:ListGroupsForUser"],"Resource":"arn:aws:iam::111122223333:user/${aws:username}"}]}`
+	// eksAccessAdminPolicy (customer managed EKSAccessAdministration, user dave): the
+	// platform operator's policy, the recipe's eks:* plus reading IAM and SageMaker.
+	eksAccessAdminPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"EKS","Effect":"Allow","Action":"eks:*","Resource":"*"},` +
+		`{"Sid":"ReadIdentities","Effect":"Allow","Action":["iam:Get*","iam:List*","sagemaker:Describe*","sagemaker:List*"],"Resource":"*"}]}`
 	// teamADelegatedAdminPolicy (inline, user erin): read clusters, entries and IAM
 	// principals; create STANDARD entries on hyperpod-demo and associate access policies
 	// only with a namespace scope inside team-a-*.
@@ -285,7 +289,7 @@ func seedPrimary(now time.Time) *state.Data {
 	}
 	adminArn := d.Users[DemoAdmin].Arn
 	d.Users[DemoAdmin].AttachedPolicies = []string{"arn:" + part + ":iam::aws:policy/AdministratorAccess"}
-	d.Users["dave"].AttachedPolicies = []string{"arn:" + part + ":iam::aws:policy/ReadOnlyAccess"}
+	d.Users["dave"].AttachedPolicies = []string{"arn:" + part + ":iam::" + acct + ":policy/EKSAccessAdministration"}
 	d.Users[DemoDelegatedAdmin].InlinePolicies = map[string]string{"TeamANamespaceAdmin": teamADelegatedAdminPolicy}
 	keyID := NewAccessKeyID()
 	d.AccessKeys[keyID] = &state.AccessKey{
@@ -328,6 +332,13 @@ func seedPrimary(now time.Time) *state.Data {
 		}
 	}
 
+	opArn := "arn:" + part + ":iam::" + acct + ":policy/EKSAccessAdministration"
+	d.Policies[opArn] = &state.ManagedPolicy{
+		PolicyName: "EKSAccessAdministration", PolicyID: iamID("ANPA", "EKSAccessAdministration"), Arn: opArn, Path: "/",
+		Description: "Manage EKS clusters and their access entries; read IAM and SageMaker.",
+		Document:    eksAccessAdminPolicy, DefaultVersionID: "v1", CreateDate: at.Add(5 * time.Minute), UpdateDate: at.Add(5 * time.Minute),
+		Versions: []state.PolicyVersion{{VersionID: "v1", Document: eksAccessAdminPolicy, CreateDate: at.Add(5 * time.Minute)}},
+	}
 	for _, u := range d.Users {
 		for _, a := range u.AttachedPolicies {
 			d.Policies[a].AttachmentCount++

@@ -121,7 +121,8 @@ func (s *service) getPolicy(ctx context.Context, p query.Params) (any, error) {
 	var res getPolicyResult
 	err := s.st.Read(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
-		pol, ok := d.Policies[pa]
+		pol := managedPolicy(root, d, pa)
+		ok := pol != nil
 		if !ok {
 			return noSuchPolicy(pa)
 		}
@@ -161,7 +162,8 @@ func (s *service) getPolicyVersion(ctx context.Context, p query.Params) (any, er
 	var res getPolicyVersionResult
 	err := s.st.Read(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
-		pol, ok := d.Policies[pa]
+		pol := managedPolicy(root, d, pa)
+		ok := pol != nil
 		if !ok {
 			return noSuchPolicy(pa)
 		}
@@ -205,7 +207,8 @@ func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any,
 	var res createPolicyVersionResult
 	err := s.st.Update(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
-		pol, ok := d.Policies[pa]
+		pol := managedPolicy(root, d, pa)
+		ok := pol != nil
 		if !ok {
 			return noSuchPolicy(pa)
 		}
@@ -272,16 +275,29 @@ func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error)
 	err := s.st.Read(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
 		byKey := map[string]*state.ManagedPolicy{}
-		for _, pol := range d.Policies {
+		all := d.Policies
+		if d != root {
+			// Another account sees its own policies and the AWS managed ones.
+			all = map[string]*state.ManagedPolicy{}
+			for k, pol := range root.Policies {
+				if pol.AWSManaged {
+					all[k] = pol
+				}
+			}
+			for k, pol := range d.Policies {
+				all[k] = pol
+			}
+		}
+		for _, pol := range all {
 			switch {
 			case scope == "AWS" && !pol.AWSManaged, scope == "Local" && pol.AWSManaged:
 				continue
-			case onlyAttached && pol.AttachmentCount == 0:
+			case onlyAttached && pol.AttachmentCount == 0 && pol.BoundaryCount == 0:
 				continue
 			case !strings.HasPrefix(pol.Path, prefix):
 				continue
-			case usage == "PermissionsBoundary":
-				continue // the sandbox keeps no permissions boundaries
+			case usage == "PermissionsBoundary" && pol.BoundaryCount == 0 && onlyAttached:
+				continue
 			}
 			byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
 		}

@@ -102,7 +102,12 @@ func (s *service) createUser(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	// PermissionsBoundary is accepted and not kept: the sandbox evaluates no identity policies.
+	boundary, hasBoundary := p.Get("PermissionsBoundary")
+	if hasBoundary {
+		if err := checkArn(boundary); err != nil {
+			return nil, err
+		}
+	}
 	var res createUserResult
 	err = s.st.Update(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
@@ -117,6 +122,11 @@ func (s *service) createUser(ctx context.Context, p query.Params) (any, error) {
 			Arn:        arn(d, "user", path, userName),
 			CreateDate: s.now(),
 			Tags:       tags,
+		}
+		if hasBoundary {
+			if err := setBoundary(root, d, &u.PermissionsBoundary, boundary); err != nil {
+				return err
+			}
 		}
 		if d.Users == nil {
 			d.Users = map[string]*state.User{}
