@@ -231,6 +231,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	go s.apiSrv.Serve(s.apiLn)
 	go s.kubeSrv.ServeTLS(s.kubeLn, "", "")
+	go s.settleLoop()
 	if ctx != nil && ctx.Done() != nil {
 		go func() {
 			select {
@@ -241,6 +242,31 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}()
 	}
 	return s, nil
+}
+
+// settleLoop persists the EKS transitions that come due (a cluster turning ACTIVE, a
+// deleted one going, an update succeeding), so every reader of the state sees them.
+func (s *Server) settleLoop() {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		due := false
+		s.store.Read(func(d *state.Data) error {
+			due = eks.Due(d, s.now())
+			return nil
+		})
+		if due {
+			s.store.Update(func(d *state.Data) error {
+				eks.Settle(d, s.now())
+				return nil
+			})
+		}
+	}
 }
 
 func listen(addr string) (net.Listener, error) {
@@ -601,6 +627,10 @@ func eksOperation(method, path string) string {
 			return "DescribeCluster"
 		case n == 2 && del:
 			return "DeleteCluster"
+		case n == 3 && segs[2] == "updates" && get:
+			return "ListUpdates"
+		case n == 4 && segs[2] == "updates" && get:
+			return "DescribeUpdate"
 		case n == 3 && segs[2] == "update-config" && post:
 			return "UpdateClusterConfig"
 		case n == 3 && segs[2] == "access-entries" && post:

@@ -155,6 +155,12 @@ func (s *service) match(method string, segs []string) (*route, []string) {
 		}
 	case n == 2 && is(0, "clusters") && method == http.MethodGet:
 		return &route{"DescribeCluster", false, s.describeCluster}, segs[1:]
+	case n == 2 && is(0, "clusters") && method == http.MethodDelete:
+		return &route{"DeleteCluster", true, s.deleteCluster}, segs[1:]
+	case n == 3 && is(0, "clusters") && is(2, "updates") && method == http.MethodGet:
+		return &route{"ListUpdates", false, s.listUpdates}, segs[1:2]
+	case n == 4 && is(0, "clusters") && is(2, "updates") && method == http.MethodGet:
+		return &route{"DescribeUpdate", false, s.describeUpdate}, []string{segs[1], segs[3]}
 	case n == 3 && is(0, "clusters") && is(2, "update-config") && method == http.MethodPost:
 		return &route{"UpdateClusterConfig", true, s.updateClusterConfig}, segs[1:2]
 	case n == 3 && is(0, "clusters") && is(2, "access-entries"):
@@ -263,18 +269,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// cluster finds a cluster by name or answers EKS's 404.
-func cluster(d *state.Data, name string) (*state.Cluster, error) {
+// cluster finds a cluster by name (one that finished deleting at now is gone) or answers
+// EKS's 404.
+func cluster(d *state.Data, name string, now time.Time) (*state.Cluster, error) {
 	c, ok := d.Clusters[name]
-	if !ok {
+	if !ok || gone(c, now) {
 		return nil, notFound("No cluster found for name: %s.", name).withCluster(name)
 	}
 	return c, nil
 }
 
 // accessCluster is cluster plus the authentication-mode check every access-entry operation makes.
-func accessCluster(d *state.Data, name string) (*state.Cluster, error) {
-	c, err := cluster(d, name)
+func accessCluster(d *state.Data, name string, now time.Time) (*state.Cluster, error) {
+	c, err := cluster(d, name, now)
 	if err != nil {
 		return nil, err
 	}

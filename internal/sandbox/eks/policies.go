@@ -125,7 +125,7 @@ func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWrit
 	)
 	err := s.st.Update(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
-		c, err := accessCluster(d, labels[0])
+		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,10 @@ func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWrit
 			propagated = false
 			return nil
 		}
-		if e.Type != "STANDARD" {
+		// An EC2 (EKS Auto Mode) node entry takes AmazonEKSAutoNodePolicy, which EKS
+		// requires on it, and nothing else; other node types take no policy.
+		autoNode := e.Type == "EC2" && in.PolicyArn == PolicyArn(d.Partition, "AmazonEKSAutoNodePolicy")
+		if e.Type != "STANDARD" && !autoNode {
 			return errNotStandard().withCluster(c.Name)
 		}
 		if !knownPolicy(d.Partition, in.PolicyArn) {
@@ -185,7 +188,7 @@ func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWrit
 func (s *service) disassociateAccessPolicy(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
 	err := s.st.Update(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
-		c, err := accessCluster(d, labels[0])
+		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -214,7 +217,7 @@ func (s *service) listAssociatedAccessPolicies(ctx context.Context, w http.Respo
 	resp := map[string]any{"clusterName": labels[0], "principalArn": labels[1]}
 	err = s.st.Read(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
-		c, err := accessCluster(d, labels[0])
+		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -222,8 +225,9 @@ func (s *service) listAssociatedAccessPolicies(ctx context.Context, w http.Respo
 		if err != nil {
 			return err
 		}
-		// EKS refuses this on node entries too (seen from real EKS by ACK's access-entry reads).
-		if e.Type != "STANDARD" {
+		// EKS refuses this on node entries too (seen from real EKS by ACK's access-entry reads),
+		// except an EC2 (Auto Mode) entry, which holds AmazonEKSAutoNodePolicy.
+		if e.Type != "STANDARD" && e.Type != "EC2" {
 			return errNotStandard().withCluster(c.Name)
 		}
 		keys, next := pg.apply(sortedKeys(e.Policies))
