@@ -50,6 +50,9 @@ type apiError struct {
 	code    string
 	message string
 	extra   map[string]any
+	// constraint: the input broke a model constraint (a range, a length); where the
+	// operation does not declare InvalidParameterException it is a ValidationException.
+	constraint bool
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -116,7 +119,7 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := rt.fn(ctx, w, r, labels); err != nil {
-		s.fail(ctx, w, err)
+		s.fail(ctx, w, declared(rt.op, err))
 	}
 }
 
@@ -229,7 +232,13 @@ func parsePage(q url.Values) (page, error) {
 	if v := q.Get("maxResults"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			return p, invalidParam("maxResults must be an integer between 1 and 100, got %q", v)
+			bound := "greater than or equal to 1"
+			if err == nil && n > 100 {
+				bound = "less than or equal to 100"
+			}
+			e := invalidParam("1 validation error detected: Value '%s' at 'maxResults' failed to satisfy constraint: Member must have value %s", v, bound)
+			e.constraint = true
+			return p, e
 		}
 		p.max = n
 	}
@@ -311,4 +320,13 @@ func regionOf(arn, def string) string {
 		return parts[3]
 	}
 	return def
+}
+
+// Operations lists the EKS operations the sandbox implements.
+var Operations = []string{
+	"ListAccessPolicies", "ListClusters", "CreateCluster", "DescribeCluster", "DeleteCluster",
+	"UpdateClusterConfig", "ListUpdates", "DescribeUpdate",
+	"CreateAccessEntry", "ListAccessEntries", "DescribeAccessEntry", "UpdateAccessEntry", "DeleteAccessEntry",
+	"AssociateAccessPolicy", "DisassociateAccessPolicy", "ListAssociatedAccessPolicies",
+	"ListTagsForResource", "TagResource", "UntagResource",
 }

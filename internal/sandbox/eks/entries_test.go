@@ -451,7 +451,7 @@ func TestListAccessEntriesPagination(t *testing.T) {
 
 	for _, bad := range []int32{0, 101, -1} {
 		_, err := e.client.ListAccessEntries(ctx(), &awseks.ListAccessEntriesInput{ClusterName: aws.String("demo"), MaxResults: aws.Int32(bad)})
-		wantAPIError[*types.InvalidParameterException](t, err, "maxResults must be an integer between 1 and 100")
+		wantAPIError[*types.InvalidParameterException](t, err, "at 'maxResults' failed to satisfy constraint: Member must have value")
 	}
 	_, err = e.client.ListAccessEntries(ctx(), &awseks.ListAccessEntriesInput{ClusterName: aws.String("demo"), NextToken: aws.String("!!not-a-token")})
 	wantAPIError[*types.InvalidParameterException](t, err, "is not valid")

@@ -458,3 +458,6 @@ func toXMLPolicy(p *state.ManagedPolicy, full bool) xmlPolicy {
 	}
 	return x
 }
+
+// Operations lists the IAM operations the sandbox implements, sorted.
+func Operations() []string { return sortedKeys(operations) }
