@@ -611,7 +611,9 @@ func TestModelOracle(t *testing.T) {
 		}
 		return v
 	}
-	iam := func(op, wantErr string, kv ...string) { o.do(call{service: "iam", op: op, form: form(kv...), wantErr: wantErr}) }
+	iam := func(op, wantErr string, kv ...string) {
+		o.do(call{service: "iam", op: op, form: form(kv...), wantErr: wantErr})
+	}
 	var carolKey struct{ id, secret string }
 	o.do(call{service: "iam", op: "CreateAccessKey", form: form("UserName", "carol"), check: func(v any) {
 		carolKey.id, _ = get(v, "AccessKey", "AccessKeyId").(string)
