@@ -138,13 +138,14 @@ var awsManagedPolicies = []struct{ name, path, desc, doc string }{
 
 // Identity policies of the seed (documented in README's sandbox section).
 const (
-	// dataScientistPolicy (inline, group data-scientists): look at clusters, assume the
-	// account's shared roles, manage one's own access keys and see one's MFA devices; no
-	// access-entry changes.
+	// dataScientistPolicy (inline, group data-scientists): look at clusters and their
+	// entries, look up IAM principals, assume the account's shared roles, manage one's own
+	// access keys and see one's MFA devices; no access-entry changes.
 	dataScientistPolicy = `{"Version":"2012-10-17","Statement":[` +
-		`{"Sid":"ReadClusters","Effect":"Allow","Action":["eks:DescribeCluster","eks:ListClusters","sagemaker:DescribeCluster","sagemaker:ListClusters"],"Resource":"*"},` +
-		`{"Sid":"UseSharedRoles","Effect":"Allow","Action":["sts:AssumeRole","iam:GetRole"],"Resource":"arn:aws:iam::111122223333:role/*"},` +
-		`{"Sid":"OwnCredentials","Effect":"Allow","Action":["iam:GetUser","iam:ListAccessKeys","iam:CreateAccessKey","iam:UpdateAccessKey","iam:DeleteAccessKey","iam:ListMFADevices","iam:ListGroupsForUser"],"Resource":"arn:aws:iam::111122223333:user/${aws:username}"}]}`
+		`{"Sid":"ReadClusters","Effect":"Allow","Action":["eks:Describe*","eks:List*","sagemaker:DescribeCluster","sagemaker:ListClusters"],"Resource":"*"},` +
+		`{"Sid":"DiscoverPrincipals","Effect":"Allow","Action":["iam:GetUser","iam:GetRole","iam:GetGroup","iam:ListUsers","iam:ListRoles"],"Resource":"*"},` +
+		`{"Sid":"AssumeSharedRoles","Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::111122223333:role/*"},` +
+		`{"Sid":"OwnCredentials","Effect":"Allow","Action":["iam:ListAccessKeys","iam:CreateAccessKey","iam:UpdateAccessKey","iam:DeleteAccessKey","iam:ListMFADevices","iam:ListGroupsForUser"],"Resource":"arn:aws:iam::111122223333:user/${aws:username}"}]}`
 	// eksAccessAdminPolicy (customer managed EKSAccessAdministration, user dave): the
 	// platform operator's policy, the recipe's eks:* plus reading IAM and SageMaker.
 	eksAccessAdminPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"EKS","Effect":"Allow","Action":"eks:*","Resource":"*"},` +
