@@ -38,7 +38,10 @@ func main() {
 	ek, im := eks.NewFromConfig(cfg), iam.NewFromConfig(cfg)
 	calls := []func() error{
 		func() error { _, err := ek.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: cluster}); return err },
-		func() error { _, err := ek.ListAccessEntries(ctx, &eks.ListAccessEntriesInput{ClusterName: cluster}); return err },
+		func() error {
+			_, err := ek.ListAccessEntries(ctx, &eks.ListAccessEntriesInput{ClusterName: cluster})
+			return err
+		},
 		func() error {
 			_, err := ek.DescribeAccessEntry(ctx, &eks.DescribeAccessEntryInput{ClusterName: cluster, PrincipalArn: principal})
 			return err
