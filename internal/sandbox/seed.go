@@ -165,6 +165,63 @@ const (
 	partnerDeveloperPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["eks:DescribeCluster","eks:ListClusters"],"Resource":"*"}]}`
 )
 
+// SeedVersion is the version of the seed's data model: 2 added identity policies (enforced)
+// and the second account.
+const SeedVersion = 2
+
+// UpgradeSeed brings a state seeded by an older version up to SeedVersion, so that a demo
+// state directory made before IAM policies were enforced still works: the seeded users and
+// groups that have no policies get the seed's, missing managed policies are added, and the
+// second account appears. It reports whether it changed anything.
+func UpgradeSeed(d *state.Data, now time.Time) bool {
+	if d.Version >= SeedVersion {
+		return false
+	}
+	fresh := Seed(now)
+	for arn, p := range fresh.Policies {
+		if _, ok := d.Policies[arn]; !ok {
+			cp := *p
+			cp.AttachmentCount = 0
+			if d.Policies == nil {
+				d.Policies = map[string]*state.ManagedPolicy{}
+			}
+			d.Policies[arn] = &cp
+		}
+	}
+	attach := func(arns []string) {
+		for _, a := range arns {
+			if p := d.Policies[a]; p != nil {
+				p.AttachmentCount++
+			}
+		}
+	}
+	for key, fu := range fresh.Users {
+		if u, ok := d.Users[key]; ok && len(u.InlinePolicies) == 0 && len(u.AttachedPolicies) == 0 {
+			u.InlinePolicies, u.AttachedPolicies = fu.InlinePolicies, fu.AttachedPolicies
+			attach(u.AttachedPolicies)
+		}
+	}
+	for key, fg := range fresh.Groups {
+		if g, ok := d.Groups[key]; ok && len(g.InlinePolicies) == 0 && len(g.AttachedPolicies) == 0 {
+			g.InlinePolicies, g.AttachedPolicies = fg.InlinePolicies, fg.AttachedPolicies
+			attach(g.AttachedPolicies)
+		}
+	}
+	if d.Accounts == nil {
+		d.Accounts = fresh.Accounts
+		for _, a := range d.Accounts {
+			for _, u := range a.Users {
+				attach(u.AttachedPolicies)
+			}
+			for _, r := range a.Roles {
+				attach(r.AttachedPolicies)
+			}
+		}
+	}
+	d.Version = SeedVersion
+	return true
+}
+
 // Seed builds the demo accounts. Every call makes fresh random access keys for the admins;
 // everything else is the same each time.
 func Seed(now time.Time) *state.Data {
@@ -175,7 +232,7 @@ func Seed(now time.Time) *state.Data {
 
 func emptyAccount(acct string) *state.Data {
 	return &state.Data{
-		Version:    1,
+		Version:    SeedVersion,
 		Account:    acct,
 		Partition:  DemoPartition,
 		Region:     DemoRegion,
@@ -261,7 +318,7 @@ func seedPrimary(now time.Time) *state.Data {
 	const acct, part, region = DemoAccount, DemoPartition, DemoRegion
 	at := seedEpoch
 	d := &state.Data{
-		Version:    1,
+		Version:    SeedVersion,
 		Account:    acct,
 		Partition:  part,
 		Region:     region,

@@ -160,6 +160,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.store = store
+	old := false
+	store.Read(func(d *state.Data) error { old = d.Version < SeedVersion; return nil })
+	if old {
+		if err := store.Update(func(d *state.Data) error { UpgradeSeed(d, now()); return nil }); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	fail := func(err error) (*Server, error) {
 		if s.apiLn != nil {
 			s.apiLn.Close()
