@@ -29,7 +29,8 @@ build() {
 		go build -o "$BIN" ./cmd/eksaccess &&
 		go build -o "$TMP/mkusers" ./bench/cmd/mkusers &&
 		go build -o "$TMP/mkclusters" ./bench/cmd/mkclusters &&
-		go build -o "$TMP/logstats" ./bench/cmd/logstats) || die "build failed"
+		go build -o "$TMP/logstats" ./bench/cmd/logstats &&
+		go build -o "$TMP/iamcost" ./bench/cmd/iamcost) || die "build failed"
 }
 
 # isolate keeps eksaccess's journal, caches and config inside the run directory, and makes

@@ -6,7 +6,7 @@
 // Commands the scripts have beside testscript's own:
 //
 //	eksaccess ARGS...           cli.Main (use with exec)
-//	sandbox start [-state DIR] [-consistency-delay D] [-throttle-rps R]
+//	sandbox start [-state DIR] [-consistency-delay D] [-throttle-rps R] [-cluster-delay D]
 //	                            start a sandbox server inside the test process on DIR
 //	                            (default $EKSACCESS_SANDBOX) and point AWS_* at it
 //	sandbox stop | restart      stop it / stop and start it again on the same state
@@ -172,6 +172,8 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 				o.ConsistencyDelay, err = time.ParseDuration(val)
 			case "-throttle-rps":
 				o.ThrottleRPS, err = strconv.ParseFloat(val, 64)
+			case "-cluster-delay":
+				o.ClusterDelay, err = time.ParseDuration(val)
 			default:
 				ts.Fatalf("sandbox start: unknown flag %s", flag)
 			}

@@ -65,6 +65,8 @@ func newSandboxServeCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&o.opts.Kubernetes, "kubernetes", sandbox.KubeAuto, "the clusters' Kubernetes endpoints: real (an etcd and a kube-apiserver per cluster, built by bash tools/kube/build.sh) or builtin (a quick stand-in for whoami and can-i); default: real when the components are built")
 	fl.StringVar(&o.opts.LogPath, "log", "", "write a JSON-lines request log to this file")
 	fl.Int64Var(&o.opts.RandSeed, "seed", 1, "seed for the fault and reset decisions")
+	fl.BoolVar(&o.opts.NoIAMEnforce, "no-iam-enforce", false, "do not evaluate IAM identity policies: any authenticated caller may call anything")
+	fl.DurationVar(&o.opts.ClusterDelay, "cluster-delay", sandbox.DefaultClusterDelay, "how long a new cluster stays CREATING (a deleted one DELETING)")
 	return cmd
 }
 
@@ -77,8 +79,8 @@ func validateKnobs(o *sandbox.Options) error {
 	if o.ThrottleRPS < 0 {
 		return usageErrorf("--throttle-rps must not be negative, got %v", o.ThrottleRPS)
 	}
-	if o.Latency < 0 || o.ConsistencyDelay < 0 {
-		return usageErrorf("--latency and --consistency-delay must not be negative")
+	if o.Latency < 0 || o.ConsistencyDelay < 0 || o.ClusterDelay < 0 {
+		return usageErrorf("--latency, --consistency-delay and --cluster-delay must not be negative")
 	}
 	return nil
 }
@@ -105,8 +107,9 @@ func runSandboxServe(ctx context.Context, o *sandboxServeOptions) error {
 }
 
 type sandboxDirOptions struct {
-	f     *Factory
-	state string
+	f       *Factory
+	state   string
+	account string
 }
 
 func newSandboxEnvCmd(f *Factory) *cobra.Command {
@@ -119,7 +122,7 @@ func newSandboxEnvCmd(f *Factory) *cobra.Command {
 			if o.state == "" {
 				o.state = f.SandboxDir()
 			}
-			lines, running, err := sandbox.EnvForDir(o.state)
+			lines, running, err := sandbox.EnvForAccount(o.state, o.account)
 			if err != nil {
 				return err
 			}
@@ -131,6 +134,7 @@ func newSandboxEnvCmd(f *Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.state, "state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
+	cmd.Flags().StringVar(&o.account, "account", "", "print the admin credentials of this account of the sandbox (default: the first, "+sandbox.DemoAccount+")")
 	return cmd
 }
 

@@ -60,11 +60,21 @@ func ReadRunInfo(dir string) (info RunInfo, ok bool, err error) {
 // if one is running, else http://DefaultAddr (where `sandbox serve` will listen), and the
 // demo admin's keys from the saved state.
 func EnvForDir(dir string) (lines string, isRunning bool, err error) {
-	d, err := state.Load(dir)
+	return EnvForAccount(dir, "")
+}
+
+// EnvForAccount is EnvForDir with the admin credentials of one account of the sandbox
+// ("" = the primary account).
+func EnvForAccount(dir, account string) (lines string, isRunning bool, err error) {
+	root, err := state.Load(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return "", false, fmt.Errorf("no sandbox state in %s: run `eksaccess sandbox serve --state %s` first", dir, dir)
 		}
+		return "", false, err
+	}
+	d, err := accountOf(root, account)
+	if err != nil {
 		return "", false, err
 	}
 	id, secret, ok := AdminKey(d)

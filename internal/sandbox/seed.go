@@ -39,7 +39,19 @@ const (
 	DemoSSORolePath = "/aws-reserved/sso.amazonaws.com/us-west-2/"
 	// DemoMFACode is the token code every virtual MFA device of the seed accepts.
 	DemoMFACode = "123456"
+	// DemoDelegatedAdmin is the user whose policy lets her grant access on DemoCluster only
+	// in namespaces team-a-* (the delegated-admin demo).
+	DemoDelegatedAdmin = "erin"
+
+	// PartnerAccount is the sandbox's second account, with its own admin, cluster and users,
+	// and PartnerRole, a role that trusts DemoAccount.
+	PartnerAccount = "444455556666"
+	PartnerCluster = "partner-prod"
+	PartnerRole    = "CrossAccountEKSAdmin"
 )
+
+// PartnerUsers are the IAM users of PartnerAccount.
+var PartnerUsers = []string{"admin", "frank"}
 
 // DemoUsers are the seeded IAM users, in order.
 var DemoUsers = []string{"admin", "alice", "bob", "carol", "dave", "erin"}
@@ -105,7 +117,11 @@ var awsManagedPolicies = []struct{ name, path, desc, doc string }{
 	{"AdministratorAccess", "/", "Provides full access to AWS services and resources.",
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`},
 	{"ReadOnlyAccess", "/", "Provides read-only access to AWS services and resources.",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["eks:Describe*","eks:List*","iam:Get*","iam:List*","sagemaker:Describe*","sagemaker:List*"],"Resource":"*"}]}`},
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["eks:Describe*","eks:List*","iam:Get*","iam:List*","sagemaker:Describe*","sagemaker:List*","sts:GetCallerIdentity"],"Resource":"*"}]}`},
+	{"IAMFullAccess", "/", "Provides full access to IAM via the AWS Management Console.",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","organizations:DescribeAccount","organizations:DescribeOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribePolicy","organizations:ListChildren","organizations:ListParents","organizations:ListPoliciesForTarget","organizations:ListRoots","organizations:ListPolicies","organizations:ListTargetsForPolicy"],"Resource":"*"}]}`},
+	{"IAMUserChangePassword", "/", "Provides the ability for an IAM user to change their own password.",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ChangePassword"],"Resource":["arn:aws:iam::*:user/${aws:username}"]},{"Effect":"Allow","Action":["iam:GetAccountPasswordPolicy"],"Resource":"*"}]}`},
 	{"AmazonEKSClusterPolicy", "/", "This policy provides Kubernetes the permissions it requires to manage resources on your behalf.",
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups","ec2:DescribeInstances","elasticloadbalancing:DescribeLoadBalancers","kms:DescribeKey"],"Resource":"*"}]}`},
 	{"AmazonEKSWorkerNodePolicy", "/", "This policy allows Amazon EKS worker nodes to connect to Amazon EKS Clusters.",
@@ -120,14 +136,189 @@ var awsManagedPolicies = []struct{ name, path, desc, doc string }{
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:Get*","iam:List*"],"Resource":"*"}]}`},
 }
 
-// Seed builds the demo account. Every call makes a fresh random access key for admin;
+// Identity policies of the seed (documented in README's sandbox section).
+const (
+	// dataScientistPolicy (inline, group data-scientists): look at clusters and their
+	// entries, look up IAM principals, assume the account's shared roles, manage one's own
+	// access keys and see one's MFA devices; no access-entry changes.
+	dataScientistPolicy = `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"ReadClusters","Effect":"Allow","Action":["eks:Describe*","eks:List*","sagemaker:DescribeCluster","sagemaker:ListClusters"],"Resource":"*"},` +
+		`{"Sid":"DiscoverPrincipals","Effect":"Allow","Action":["iam:GetUser","iam:GetRole","iam:GetGroup","iam:ListUsers","iam:ListRoles"],"Resource":"*"},` +
+		`{"Sid":"AssumeSharedRoles","Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::111122223333:role/*"},` +
+		`{"Sid":"OwnCredentials","Effect":"Allow","Action":["iam:ListAccessKeys","iam:CreateAccessKey","iam:UpdateAccessKey","iam:DeleteAccessKey","iam:ListMFADevices","iam:ListGroupsForUser"],"Resource":"arn:aws:iam::111122223333:user/${aws:username}"}]}`
+	// eksAccessAdminPolicy (customer managed EKSAccessAdministration, user dave): the
+	// platform operator's policy, the recipe's eks:* plus reading IAM and SageMaker.
+	eksAccessAdminPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"EKS","Effect":"Allow","Action":"eks:*","Resource":"*"},` +
+		`{"Sid":"ReadIdentities","Effect":"Allow","Action":["iam:Get*","iam:List*","sagemaker:Describe*","sagemaker:List*"],"Resource":"*"}]}`
+	// teamADelegatedAdminPolicy (inline, user erin): read clusters, entries and IAM
+	// principals; create STANDARD entries on hyperpod-demo and associate access policies
+	// only with a namespace scope inside team-a-*.
+	teamADelegatedAdminPolicy = `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"Read","Effect":"Allow","Action":["eks:Describe*","eks:List*","iam:GetUser","iam:GetRole","iam:GetGroup","iam:ListUsers","iam:ListRoles","iam:ListGroups","sagemaker:Describe*","sagemaker:List*"],"Resource":"*"},` +
+		`{"Sid":"CreateStandardEntries","Effect":"Allow","Action":["eks:CreateAccessEntry","eks:TagResource"],"Resource":["arn:aws:eks:us-west-2:111122223333:cluster/hyperpod-demo","arn:aws:eks:us-west-2:111122223333:access-entry/hyperpod-demo/*"],"Condition":{"StringEqualsIfExists":{"eks:accessEntryType":"STANDARD"}}},` +
+		`{"Sid":"TeamANamespacesOnly","Effect":"Allow","Action":"eks:AssociateAccessPolicy","Resource":"arn:aws:eks:us-west-2:111122223333:access-entry/hyperpod-demo/*","Condition":{"StringEquals":{"eks:accessScope":"namespace"},"ForAllValues:StringLike":{"eks:namespaces":["team-a-*"]}}}]}`
+	// crossAccountEKSPolicy (inline, PartnerRole): what the first account's platform team
+	// may do in the partner account.
+	crossAccountEKSPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:*","Resource":"*"},` +
+		`{"Effect":"Allow","Action":["iam:GetUser","iam:GetRole","iam:GetGroup","iam:ListUsers","iam:ListRoles"],"Resource":"*"}]}`
+	// partnerDeveloperPolicy (inline, user frank of the partner account): read-only EKS.
+	partnerDeveloperPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["eks:DescribeCluster","eks:ListClusters"],"Resource":"*"}]}`
+)
+
+// SeedVersion is the version of the seed's data model: 2 added identity policies (enforced)
+// and the second account.
+const SeedVersion = 2
+
+// UpgradeSeed brings a state seeded by an older version up to SeedVersion, so that a demo
+// state directory made before IAM policies were enforced still works: the seeded users and
+// groups that have no policies get the seed's, missing managed policies are added, and the
+// second account appears. It reports whether it changed anything.
+func UpgradeSeed(d *state.Data, now time.Time) bool {
+	if d.Version >= SeedVersion {
+		return false
+	}
+	fresh := Seed(now)
+	for arn, p := range fresh.Policies {
+		if _, ok := d.Policies[arn]; !ok {
+			cp := *p
+			cp.AttachmentCount = 0
+			if d.Policies == nil {
+				d.Policies = map[string]*state.ManagedPolicy{}
+			}
+			d.Policies[arn] = &cp
+		}
+	}
+	attach := func(arns []string) {
+		for _, a := range arns {
+			if p := d.Policies[a]; p != nil {
+				p.AttachmentCount++
+			}
+		}
+	}
+	for key, fu := range fresh.Users {
+		if u, ok := d.Users[key]; ok && len(u.InlinePolicies) == 0 && len(u.AttachedPolicies) == 0 {
+			u.InlinePolicies, u.AttachedPolicies = fu.InlinePolicies, fu.AttachedPolicies
+			attach(u.AttachedPolicies)
+		}
+	}
+	for key, fg := range fresh.Groups {
+		if g, ok := d.Groups[key]; ok && len(g.InlinePolicies) == 0 && len(g.AttachedPolicies) == 0 {
+			g.InlinePolicies, g.AttachedPolicies = fg.InlinePolicies, fg.AttachedPolicies
+			attach(g.AttachedPolicies)
+		}
+	}
+	if d.Accounts == nil {
+		d.Accounts = fresh.Accounts
+		for _, a := range d.Accounts {
+			for _, u := range a.Users {
+				attach(u.AttachedPolicies)
+			}
+			for _, r := range a.Roles {
+				attach(r.AttachedPolicies)
+			}
+		}
+	}
+	d.Version = SeedVersion
+	return true
+}
+
+// Seed builds the demo accounts. Every call makes fresh random access keys for the admins;
 // everything else is the same each time.
 func Seed(now time.Time) *state.Data {
+	d := seedPrimary(now)
+	d.Accounts = map[string]*state.Data{PartnerAccount: seedPartner(d)}
+	return d
+}
+
+func emptyAccount(acct string) *state.Data {
+	return &state.Data{
+		Version:    SeedVersion,
+		Account:    acct,
+		Partition:  DemoPartition,
+		Region:     DemoRegion,
+		Clusters:   map[string]*state.Cluster{},
+		HyperPod:   map[string]*state.HyperPodCluster{},
+		Users:      map[string]*state.User{},
+		Groups:     map[string]*state.Group{},
+		Roles:      map[string]*state.Role{},
+		Policies:   map[string]*state.ManagedPolicy{},
+		AccessKeys: map[string]*state.AccessKey{},
+		Sessions:   map[string]*state.Session{},
+		MFADevices: map[string]*state.MFADevice{},
+	}
+}
+
+// seedPartner builds PartnerAccount: users admin (AdministratorAccess, an access key) and
+// frank, cluster partner-prod (API mode, admin's creator entry), and PartnerRole trusting
+// DemoAccount. AWS managed policies are shared with the primary account's data.
+func seedPartner(primary *state.Data) *state.Data {
+	const acct, part, region = PartnerAccount, DemoPartition, DemoRegion
+	at := seedEpoch.Add(2 * time.Hour)
+	d := emptyAccount(acct)
+	iamArn := func(kind, path, name string) string {
+		return "arn:" + part + ":iam::" + acct + ":" + kind + path + name
+	}
+	for i, name := range PartnerUsers {
+		d.Users[name] = &state.User{Path: "/", UserName: name, UserID: iamID("AIDA", acct+"/"+name), Arn: iamArn("user", "/", name), CreateDate: at.Add(time.Duration(i) * time.Minute)}
+	}
+	d.Users["admin"].AttachedPolicies = []string{"arn:aws:iam::aws:policy/AdministratorAccess"}
+	primary.Policies["arn:aws:iam::aws:policy/AdministratorAccess"].AttachmentCount++
+	d.Users["frank"].InlinePolicies = map[string]string{"PartnerDeveloper": partnerDeveloperPolicy}
+	keyID := NewAccessKeyID()
+	d.AccessKeys[keyID] = &state.AccessKey{AccessKeyID: keyID, SecretAccessKey: NewSecretAccessKey(), UserName: "admin", Status: "Active", CreateDate: at}
+
+	clusterRole := &state.Role{
+		Path: "/", RoleName: DemoClusterRole, RoleID: iamID("AROA", acct+"/"+DemoClusterRole), Arn: iamArn("role", "/", DemoClusterRole),
+		CreateDate: at.Add(10 * time.Minute), AssumeRolePolicyDocument: trustPolicy(map[string]any{"Service": "eks.amazonaws.com"}, "sts:AssumeRole", nil),
+		Description: "Allows the EKS control plane to manage AWS resources for the cluster.", MaxSessionDuration: 3600,
+		AttachedPolicies: []string{"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"},
+	}
+	primary.Policies["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"].AttachmentCount++
+	d.Roles[strings.ToLower(DemoClusterRole)] = clusterRole
+	d.Roles[strings.ToLower(PartnerRole)] = &state.Role{
+		Path: "/", RoleName: PartnerRole, RoleID: iamID("AROA", acct+"/"+PartnerRole), Arn: iamArn("role", "/", PartnerRole),
+		CreateDate:               at.Add(10 * time.Minute),
+		AssumeRolePolicyDocument: trustPolicy(map[string]any{"AWS": "arn:" + part + ":iam::" + DemoAccount + ":root"}, "sts:AssumeRole", nil),
+		Description:              "The platform team of account " + DemoAccount + " administers this account's clusters.",
+		MaxSessionDuration:       3600,
+		AttachedPolicies:         []string{},
+		InlinePolicies:           map[string]string{"EKSAdministration": crossAccountEKSPolicy},
+	}
+	adminArn := d.Users["admin"].Arn
+	adminPolicy := "arn:" + part + ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+	clusterArn := "arn:" + part + ":eks:" + region + ":" + acct + ":cluster/" + PartnerCluster
+	d.Clusters[PartnerCluster] = &state.Cluster{
+		Name: PartnerCluster, Arn: clusterArn, ID: stableUUID("cluster/" + acct + "/" + PartnerCluster),
+		Version: "1.33", PlatformVersion: "eks.4", RoleArn: clusterRole.Arn, Status: "ACTIVE",
+		CreatedAt: at.Add(20 * time.Minute), AuthenticationMode: "API",
+		BootstrapClusterCreatorAdminPermissions: true, CreatorArn: adminArn,
+		Tags: map[string]string{"team": "partner"},
+		Entries: map[string]*state.AccessEntry{
+			adminArn: {
+				PrincipalArn:     adminArn,
+				AccessEntryArn:   "arn:" + part + ":eks:" + region + ":" + acct + ":access-entry/" + PartnerCluster + "/user/" + acct + "/admin/" + stableUUID(acct+"/"+PartnerCluster+"/user/admin"),
+				Type:             "STANDARD",
+				Username:         adminArn,
+				KubernetesGroups: []string{},
+				CreatedAt:        at.Add(20 * time.Minute),
+				ModifiedAt:       at.Add(20 * time.Minute),
+				Policies: map[string]*state.AssociatedPolicy{adminPolicy: {
+					PolicyArn: adminPolicy, ScopeType: "cluster", Namespaces: []string{},
+					AssociatedAt: at.Add(20 * time.Minute), ModifiedAt: at.Add(20 * time.Minute),
+				}},
+			},
+		},
+	}
+	d.Seq = 1000
+	return d
+}
+
+func seedPrimary(now time.Time) *state.Data {
 	_ = now // the seed's timestamps are fixed so that listings are reproducible
 	const acct, part, region = DemoAccount, DemoPartition, DemoRegion
 	at := seedEpoch
 	d := &state.Data{
-		Version:    1,
+		Version:    SeedVersion,
 		Account:    acct,
 		Partition:  part,
 		Region:     region,
@@ -155,6 +346,9 @@ func Seed(now time.Time) *state.Data {
 		}
 	}
 	adminArn := d.Users[DemoAdmin].Arn
+	d.Users[DemoAdmin].AttachedPolicies = []string{"arn:" + part + ":iam::aws:policy/AdministratorAccess"}
+	d.Users["dave"].AttachedPolicies = []string{"arn:" + part + ":iam::" + acct + ":policy/EKSAccessAdministration"}
+	d.Users[DemoDelegatedAdmin].InlinePolicies = map[string]string{"TeamANamespaceAdmin": teamADelegatedAdminPolicy}
 	keyID := NewAccessKeyID()
 	d.AccessKeys[keyID] = &state.AccessKey{
 		AccessKeyID:     keyID,
@@ -165,17 +359,19 @@ func Seed(now time.Time) *state.Data {
 	}
 
 	d.Groups[DemoGroup] = &state.Group{
-		Path:       "/",
-		GroupName:  DemoGroup,
-		GroupID:    iamID("AGPA", DemoGroup),
-		Arn:        iamArn("group", "/", DemoGroup),
-		CreateDate: at.Add(10 * time.Minute),
-		Members:    append([]string(nil), DemoGroupMembers...),
+		Path:             "/",
+		GroupName:        DemoGroup,
+		GroupID:          iamID("AGPA", DemoGroup),
+		Arn:              iamArn("group", "/", DemoGroup),
+		CreateDate:       at.Add(10 * time.Minute),
+		Members:          append([]string(nil), DemoGroupMembers...),
+		InlinePolicies:   map[string]string{"DataScientistSelfService": dataScientistPolicy},
+		AttachedPolicies: []string{"arn:" + part + ":iam::aws:policy/IAMUserChangePassword"},
 	}
 
 	for _, user := range []string{"alice", "bob"} {
 		serial := "arn:" + part + ":iam::" + acct + ":mfa/" + user
-		d.MFADevices[serial] = &state.MFADevice{SerialNumber: serial, UserName: user, Code: DemoMFACode}
+		d.MFADevices[serial] = &state.MFADevice{SerialNumber: serial, UserName: user, Code: DemoMFACode, EnableDate: at.Add(15 * time.Minute)}
 	}
 
 	for i, p := range awsManagedPolicies {
@@ -191,6 +387,24 @@ func Seed(now time.Time) *state.Data {
 			CreateDate:       time.Date(2015, 2, 6, 18, 39, 46+i, 0, time.UTC),
 			UpdateDate:       time.Date(2015, 2, 6, 18, 39, 46+i, 0, time.UTC),
 			AWSManaged:       true,
+		}
+	}
+
+	opArn := "arn:" + part + ":iam::" + acct + ":policy/EKSAccessAdministration"
+	d.Policies[opArn] = &state.ManagedPolicy{
+		PolicyName: "EKSAccessAdministration", PolicyID: iamID("ANPA", "EKSAccessAdministration"), Arn: opArn, Path: "/",
+		Description: "Manage EKS clusters and their access entries; read IAM and SageMaker.",
+		Document:    eksAccessAdminPolicy, DefaultVersionID: "v1", CreateDate: at.Add(5 * time.Minute), UpdateDate: at.Add(5 * time.Minute),
+		Versions: []state.PolicyVersion{{VersionID: "v1", Document: eksAccessAdminPolicy, CreateDate: at.Add(5 * time.Minute)}},
+	}
+	for _, u := range d.Users {
+		for _, a := range u.AttachedPolicies {
+			d.Policies[a].AttachmentCount++
+		}
+	}
+	for _, g := range d.Groups {
+		for _, a := range g.AttachedPolicies {
+			d.Policies[a].AttachmentCount++
 		}
 	}
 

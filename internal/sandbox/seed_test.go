@@ -151,3 +151,26 @@ func TestSeedThroughEKS(t *testing.T) {
 		t.Errorf("certificateAuthority.data is not the sandbox CA")
 	}
 }
+
+// A state seeded before identity policies were enforced still works: Start upgrades it.
+func TestUpgradeSeedV1(t *testing.T) {
+	d := Seed(seedEpoch)
+	d.Version = 1
+	d.Accounts = nil
+	for _, u := range d.Users {
+		u.InlinePolicies, u.AttachedPolicies = nil, nil
+	}
+	for _, g := range d.Groups {
+		g.InlinePolicies, g.AttachedPolicies = nil, nil
+	}
+	if !UpgradeSeed(d, seedEpoch) {
+		t.Fatal("UpgradeSeed changed nothing")
+	}
+	if d.Version != SeedVersion || d.ForAccount(PartnerAccount) == nil ||
+		len(d.Users[DemoAdmin].AttachedPolicies) != 1 || d.Groups[DemoGroup].InlinePolicies["DataScientistSelfService"] == "" {
+		t.Fatalf("upgraded: version %d, admin %v, group %v", d.Version, d.Users[DemoAdmin].AttachedPolicies, d.Groups[DemoGroup].InlinePolicies)
+	}
+	if UpgradeSeed(d, seedEpoch) {
+		t.Fatal("a second upgrade changed something")
+	}
+}

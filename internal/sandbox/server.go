@@ -46,6 +46,9 @@ import (
 // which users already associate with a local AWS).
 const DefaultAddr = "127.0.0.1:4566"
 
+// DefaultClusterDelay is how long CreateCluster's cluster stays CREATING unless told otherwise.
+const DefaultClusterDelay = 2 * time.Second
+
 // RunInfoFile is written to the state directory while a server is running.
 const RunInfoFile = "server.json"
 
@@ -70,6 +73,12 @@ type Options struct {
 	ResetRate   float64       // fraction of calls whose connection is dropped
 	// ConsistencyDelay: see state.Config.ConsistencyDelay.
 	ConsistencyDelay time.Duration
+	// NoIAMEnforce turns off the evaluation of IAM identity-based policies (on by default):
+	// then any authenticated caller may call anything, as before policies were modelled.
+	NoIAMEnforce bool
+	// ClusterDelay is how long a new EKS cluster stays CREATING (a deleted one DELETING, a
+	// configuration update InProgress); 0 → DefaultClusterDelay.
+	ClusterDelay time.Duration
 
 	// Kubernetes is the mode of the clusters' Kubernetes endpoints: KubeBuiltin ("" too),
 	// KubeReal, or KubeAuto (real when the components are built). See package kubereal.
@@ -140,8 +149,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			return nil, fmt.Errorf("%s %v is out of range: give a fraction between 0 and 1", f.name, f.v)
 		}
 	}
-	if o.ThrottleRPS < 0 || o.Latency < 0 || o.ConsistencyDelay < 0 {
-		return nil, errors.New("latency, throttle rate and consistency delay must not be negative")
+	if o.ThrottleRPS < 0 || o.Latency < 0 || o.ConsistencyDelay < 0 || o.ClusterDelay < 0 {
+		return nil, errors.New("latency, throttle rate, consistency delay and cluster delay must not be negative")
+	}
+	if o.ClusterDelay == 0 {
+		o.ClusterDelay = DefaultClusterDelay
 	}
 	kubeMode, bins, err := resolveKubeMode(o.Kubernetes)
 	if err != nil {
@@ -168,6 +180,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.store = store
+	old := false
+	store.Read(func(d *state.Data) error { old = d.Version < SeedVersion; return nil })
+	if old {
+		if err := store.Update(func(d *state.Data) error { UpgradeSeed(d, now()); return nil }); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	fail := func(err error) (*Server, error) {
 		if s.apiLn != nil {
 			s.apiLn.Close()
@@ -204,6 +224,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		ConsistencyDelay: o.ConsistencyDelay,
 		KubeEndpoint:     s.KubeEndpoint,
 		CAData:           func() string { return caData },
+		EnforceIAM:       !o.NoIAMEnforce,
+		// ClusterCreateDelay: see Options.ClusterDelay.
+		ClusterCreateDelay: o.ClusterDelay,
 	}
 	s.services = map[string]http.Handler{
 		"eks":       eks.New(store, s.cfg),
@@ -248,6 +271,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 	go s.apiSrv.Serve(s.apiLn)
 	go s.kubeSrv.ServeTLS(s.kubeLn, "", "")
+	go s.settleLoop()
 	if ctx != nil && ctx.Done() != nil {
 		go func() {
 			select {
@@ -299,6 +323,31 @@ func (s *Server) KubeMode() string { return s.kubeMode }
 // KubeManager is the real mode's cluster manager (nil in the builtin mode).
 func (s *Server) KubeManager() *kubereal.Manager { return s.kubeReal }
 
+// settleLoop persists the EKS transitions that come due (a cluster turning ACTIVE, a
+// deleted one going, an update succeeding), so every reader of the state sees them.
+func (s *Server) settleLoop() {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		due := false
+		s.store.Read(func(d *state.Data) error {
+			due = eks.Due(d, s.now())
+			return nil
+		})
+		if due {
+			s.store.Update(func(d *state.Data) error {
+				eks.Settle(d, s.now())
+				return nil
+			})
+		}
+	}
+}
+
 func listen(addr string) (net.Listener, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -332,15 +381,37 @@ func (s *Server) Requests() []LogRecord { return s.log.snapshot() }
 
 // AdminCredentials returns the demo admin's access key pair (the default credentials).
 func (s *Server) AdminCredentials() (id, secret string, err error) {
-	err = s.store.Read(func(d *state.Data) error {
+	return s.AccountAdminCredentials("")
+}
+
+// AccountAdminCredentials returns the access key pair of user admin of an account of the
+// sandbox ("" = the primary account).
+func (s *Server) AccountAdminCredentials(account string) (id, secret string, err error) {
+	err = s.store.Read(func(root *state.Data) error {
+		d, err := accountOf(root, account)
+		if err != nil {
+			return err
+		}
 		var ok bool
 		id, secret, ok = AdminKey(d)
 		if !ok {
-			return errors.New("the sandbox has no active access key for user admin: run `eksaccess sandbox reset`")
+			return fmt.Errorf("account %s of the sandbox has no active access key for user admin: run `eksaccess sandbox reset`", d.Account)
 		}
 		return nil
 	})
 	return id, secret, err
+}
+
+// accountOf returns an account's data, or an error naming the accounts the sandbox has.
+func accountOf(root *state.Data, account string) (*state.Data, error) {
+	if d := root.ForAccount(account); d != nil {
+		return d, nil
+	}
+	var ids []string
+	for _, a := range root.AllAccounts() {
+		ids = append(ids, a.Account)
+	}
+	return nil, fmt.Errorf("the sandbox has no account %s: give one of %s", account, strings.Join(ids, ", "))
 }
 
 // EnvLines are shell lines that point the aws CLI and SDKs at this server as the demo admin.
@@ -469,6 +540,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return cred, ok, expired
 	})
+	// (IAM policies are evaluated by each service, which knows the action, the resource
+	// ARN and the condition keys of the request: see package iam/authz.)
 	if err != nil {
 		var ve *sigv4.Error
 		if !errors.As(err, &ve) {
@@ -638,6 +711,10 @@ func eksOperation(method, path string) string {
 			return "DescribeCluster"
 		case n == 2 && del:
 			return "DeleteCluster"
+		case n == 3 && segs[2] == "updates" && get:
+			return "ListUpdates"
+		case n == 4 && segs[2] == "updates" && get:
+			return "DescribeUpdate"
 		case n == 3 && segs[2] == "update-config" && post:
 			return "UpdateClusterConfig"
 		case n == 3 && segs[2] == "access-entries" && post:

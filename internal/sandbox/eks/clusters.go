@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -34,7 +36,6 @@ type clusterJSON struct {
 	CertificateAuthority map[string]string `json:"certificateAuthority"`
 	PlatformVersion      string            `json:"platformVersion,omitempty"`
 	Tags                 map[string]string `json:"tags"`
-	ID                   string            `json:"id,omitempty"`
 	AccessConfig         accessConfigJSON  `json:"accessConfig"`
 }
 
@@ -51,19 +52,109 @@ func (s *service) clusterJSON(c *state.Cluster) clusterJSON {
 		Version:              c.Version,
 		Endpoint:             s.cfg.KubeEndpoint(c.Name),
 		RoleArn:              c.RoleArn,
-		Status:               c.Status,
+		Status:               statusAt(c, s.now()),
 		CertificateAuthority: map[string]string{"data": s.cfg.CAData()},
 		PlatformVersion:      c.PlatformVersion,
 		Tags:                 tags,
-		ID:                   c.ID,
 		AccessConfig:         accessConfigJSON{BootstrapClusterCreatorAdminPermissions: &boot, AuthenticationMode: c.AuthenticationMode},
 	}
 }
 
+// SupportedVersions are the Kubernetes versions EKS creates clusters with, each until the
+// end of its extended support (the EKS version calendar); CreateCluster refuses others.
+var SupportedVersions = []struct {
+	Version  string
+	Extended time.Time // end of extended support
+}{
+	{"1.29", time.Date(2026, 3, 23, 0, 0, 0, 0, time.UTC)},
+	{"1.30", time.Date(2026, 7, 23, 0, 0, 0, 0, time.UTC)},
+	{"1.31", time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)},
+	{"1.32", time.Date(2027, 3, 23, 0, 0, 0, 0, time.UTC)},
+	{"1.33", time.Date(2027, 7, 29, 0, 0, 0, 0, time.UTC)},
+	{"1.34", time.Date(2027, 12, 2, 0, 0, 0, 0, time.UTC)},
+	{"1.35", time.Date(2028, 3, 27, 0, 0, 0, 0, time.UTC)},
+}
+
+// supportedAt returns the versions EKS offers at t.
+func supportedAt(t time.Time) []string {
+	var out []string
+	for _, v := range SupportedVersions {
+		if t.Before(v.Extended) {
+			out = append(out, v.Version)
+		}
+	}
+	return out
+}
+
+// statusAt is a cluster's status at now: CREATING turns ACTIVE at ActiveAt.
+func statusAt(c *state.Cluster, now time.Time) string {
+	if c.Status == "CREATING" && !c.ActiveAt.IsZero() && !now.Before(c.ActiveAt) {
+		return "ACTIVE"
+	}
+	return c.Status
+}
+
+// gone reports whether a DELETING cluster has finished deleting at now.
+func gone(c *state.Cluster, now time.Time) bool {
+	return c.Status == "DELETING" && !now.Before(c.DeletedAt)
+}
+
+// updateStatusAt is an update's status at now: InProgress turns Successful at DoneAt.
+func updateStatusAt(u *state.Update, now time.Time) string {
+	if u.Status == "InProgress" && !u.DoneAt.IsZero() && !now.Before(u.DoneAt) {
+		return "Successful"
+	}
+	return u.Status
+}
+
+// Settle makes the transitions that are due at now in every account of root persistent:
+// clusters turn ACTIVE, deleted clusters go (with their access entries and aws-auth data),
+// updates succeed. It reports whether anything changed. The server runs it periodically, so
+// every reader of the state (the Kubernetes endpoints too) sees the outcome.
+func Settle(root *state.Data, now time.Time) bool {
+	changed := false
+	for _, d := range root.AllAccounts() {
+		for name, c := range d.Clusters {
+			if gone(c, now) {
+				delete(d.Clusters, name)
+				changed = true
+				continue
+			}
+			if st := statusAt(c, now); st != c.Status {
+				c.Status, changed = st, true
+			}
+			for _, u := range c.Updates {
+				if st := updateStatusAt(u, now); st != u.Status {
+					u.Status, changed = st, true
+				}
+			}
+		}
+	}
+	return changed
+}
+
+// Due reports whether Settle would change anything at now (cheap, under a read lock).
+func Due(root *state.Data, now time.Time) bool {
+	for _, d := range root.AllAccounts() {
+		for _, c := range d.Clusters {
+			if gone(c, now) || statusAt(c, now) != c.Status {
+				return true
+			}
+			for _, u := range c.Updates {
+				if updateStatusAt(u, now) != u.Status {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 func (s *service) describeCluster(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
 	var out clusterJSON
-	err := s.st.Read(func(d *state.Data) error {
-		c, err := cluster(d, labels[0])
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := cluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -83,8 +174,15 @@ func (s *service) listClusters(ctx context.Context, w http.ResponseWriter, r *ht
 		return err
 	}
 	resp := map[string]any{}
-	s.st.Read(func(d *state.Data) error {
-		names, next := pg.apply(sortedKeys(d.Clusters))
+	s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		var keys []string
+		for _, k := range sortedKeys(d.Clusters) {
+			if !gone(d.Clusters[k], s.now()) {
+				keys = append(keys, k)
+			}
+		}
+		names, next := pg.apply(keys)
 		resp["clusters"] = nonNil(append([]string(nil), names...))
 		if next != nil {
 			resp["nextToken"] = *next
@@ -125,8 +223,9 @@ func (s *service) updateClusterConfig(ctx context.Context, w http.ResponseWriter
 		return err
 	}
 	var out updateJSON
-	err := s.st.Update(func(d *state.Data) error {
-		c, err := cluster(d, labels[0])
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := cluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -148,21 +247,118 @@ func (s *service) updateClusterConfig(ctx context.Context, w http.ResponseWriter
 			Params:    [][2]string{{"AuthenticationMode", mode}},
 			CreatedAt: now,
 		}
+		if delay := s.cfg.ClusterCreateDelay; delay > 0 {
+			u.Status, u.DoneAt = "InProgress", now.Add(delay)
+		}
 		c.AuthenticationMode = mode
 		if c.Updates == nil {
 			c.Updates = map[string]*state.Update{}
 		}
 		c.Updates[u.ID] = u
-		out = updateJSON{ID: u.ID, Status: u.Status, Type: u.Type, CreatedAt: wire.Epoch(now), Errors: []any{}}
-		for _, p := range u.Params {
-			out.Params = append(out.Params, map[string]string{"type": p[0], "value": p[1]})
-		}
+		out = toUpdateJSON(u, now)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"update": out})
+	return nil
+}
+
+func toUpdateJSON(u *state.Update, now time.Time) updateJSON {
+	out := updateJSON{ID: u.ID, Status: updateStatusAt(u, now), Type: u.Type, CreatedAt: wire.Epoch(u.CreatedAt), Errors: []any{}}
+	for _, p := range u.Params {
+		out.Params = append(out.Params, map[string]string{"type": p[0], "value": p[1]})
+	}
+	return out
+}
+
+func (s *service) describeUpdate(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
+	var out updateJSON
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := cluster(d, labels[0], s.now())
+		if err != nil {
+			return err
+		}
+		u, ok := c.Updates[labels[1]]
+		if !ok {
+			return notFound("No update found for ID: %s", labels[1]).withCluster(c.Name)
+		}
+		out = toUpdateJSON(u, s.now())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"update": out})
+	return nil
+}
+
+func (s *service) listUpdates(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
+	pg, err := parsePage(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	resp := map[string]any{}
+	err = s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := cluster(d, labels[0], s.now())
+		if err != nil {
+			return err
+		}
+		// Oldest first, ids breaking ties: keys sort that way.
+		byKey := map[string]string{}
+		for id, u := range c.Updates {
+			byKey[u.CreatedAt.UTC().Format("20060102T150405.000000000")+"/"+id] = id
+		}
+		keys, next := pg.apply(sortedKeys(byKey))
+		ids := make([]string, 0, len(keys))
+		for _, k := range keys {
+			ids = append(ids, byKey[k])
+		}
+		resp["updateIds"] = ids
+		if next != nil {
+			resp["nextToken"] = *next
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wire.WriteJSON(ctx, w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *service) deleteCluster(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
+	var out clusterJSON
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		now := s.now()
+		c, err := cluster(d, labels[0], now)
+		if err != nil {
+			return err
+		}
+		if c.Status == "DELETING" {
+			return errf(http.StatusConflict, "ResourceInUseException", "Cluster %s is already being deleted.", c.Name).withCluster(c.Name)
+		}
+		for _, hp := range d.HyperPod {
+			if hp.EksClusterArn == c.Arn {
+				return errf(http.StatusConflict, "ResourceInUseException", "Cluster %s is the orchestrator of SageMaker HyperPod cluster %s; delete that first.", c.Name, hp.ClusterName).withCluster(c.Name)
+			}
+		}
+		c.Status = "DELETING"
+		c.DeletedAt = now.Add(s.cfg.ClusterCreateDelay)
+		out = s.clusterJSON(c)
+		if s.cfg.ClusterCreateDelay == 0 {
+			delete(d.Clusters, c.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"cluster": out})
 	return nil
 }
 
@@ -186,11 +382,12 @@ func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	caller := state.CallerFrom(ctx)
 	var out clusterJSON
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		if len(in.Name) < 1 || len(in.Name) > 100 || !clusterNamePattern.MatchString(in.Name) {
 			return invalidParam("The cluster name %q is invalid: use 1 to 100 letters, digits, hyphens and underscores, starting with a letter or digit.", in.Name)
 		}
-		if _, ok := d.Clusters[in.Name]; ok {
+		if old, ok := d.Clusters[in.Name]; ok && !gone(old, s.now()) {
 			return errf(http.StatusConflict, "ResourceInUseException", "Cluster already exists with name: %s", in.Name).withCluster(in.Name)
 		}
 		if in.RoleArn == "" {
@@ -225,6 +422,9 @@ func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *h
 		if version == "" {
 			version = DefaultVersion
 		}
+		if ok := slices.Contains(supportedAt(now), version); !ok {
+			return invalidParam("unsupported Kubernetes version %s: give one of %s", version, strings.Join(supportedAt(now), ", ")).withCluster(in.Name)
+		}
 		c := &state.Cluster{
 			Name:                                    in.Name,
 			Arn:                                     "arn:" + d.Partition + ":eks:" + d.Region + ":" + d.Account + ":cluster/" + in.Name,
@@ -233,6 +433,7 @@ func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *h
 			RoleArn:                                 in.RoleArn,
 			Status:                                  "ACTIVE",
 			CreatedAt:                               now,
+			ID:                                      uuid.NewString(),
 			AuthenticationMode:                      mode,
 			BootstrapClusterCreatorAdminPermissions: boot,
 			Entries:                                 map[string]*state.AccessEntry{},
@@ -251,7 +452,7 @@ func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *h
 		// the IAM propagation delay does not apply; a creator that cannot hold an entry
 		// (not an IAM user or role) gets none.
 		if boot && mode != "CONFIG_MAP" && c.CreatorArn != "" {
-			if e, err := s.newAccessEntry(d, c, createAccessEntryInput{PrincipalArn: c.CreatorArn}, 0); err == nil {
+			if e, err := s.newAccessEntry(root, d, c, createAccessEntryInput{PrincipalArn: c.CreatorArn}, 0); err == nil {
 				admin := PolicyArn(d.Partition, "AmazonEKSClusterAdminPolicy")
 				e.Policies[admin] = &state.AssociatedPolicy{PolicyArn: admin, ScopeType: "cluster", Namespaces: []string{}, AssociatedAt: now, ModifiedAt: now}
 				e.PropagationShown = true
@@ -262,6 +463,9 @@ func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *h
 			d.Clusters = map[string]*state.Cluster{}
 		}
 		d.Clusters[c.Name] = c
+		if delay := s.cfg.ClusterCreateDelay; delay > 0 {
+			c.Status, c.ActiveAt = "CREATING", now.Add(delay)
+		}
 		out = s.clusterJSON(c)
 		return nil
 	})

@@ -50,6 +50,9 @@ type apiError struct {
 	code    string
 	message string
 	extra   map[string]any
+	// constraint: the input broke a model constraint (a range, a length); where the
+	// operation does not declare InvalidParameterException it is a ValidationException.
+	constraint bool
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -111,8 +114,12 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state.SetOperation(ctx, rt.op, rt.mutating)
-	if err := rt.fn(ctx, w, r, labels); err != nil {
+	if err := s.authorize(ctx, r, rt, labels); err != nil {
 		s.fail(ctx, w, err)
+		return
+	}
+	if err := rt.fn(ctx, w, r, labels); err != nil {
+		s.fail(ctx, w, declared(rt.op, err))
 	}
 }
 
@@ -151,6 +158,12 @@ func (s *service) match(method string, segs []string) (*route, []string) {
 		}
 	case n == 2 && is(0, "clusters") && method == http.MethodGet:
 		return &route{"DescribeCluster", false, s.describeCluster}, segs[1:]
+	case n == 2 && is(0, "clusters") && method == http.MethodDelete:
+		return &route{"DeleteCluster", true, s.deleteCluster}, segs[1:]
+	case n == 3 && is(0, "clusters") && is(2, "updates") && method == http.MethodGet:
+		return &route{"ListUpdates", false, s.listUpdates}, segs[1:2]
+	case n == 4 && is(0, "clusters") && is(2, "updates") && method == http.MethodGet:
+		return &route{"DescribeUpdate", false, s.describeUpdate}, []string{segs[1], segs[3]}
 	case n == 3 && is(0, "clusters") && is(2, "update-config") && method == http.MethodPost:
 		return &route{"UpdateClusterConfig", true, s.updateClusterConfig}, segs[1:2]
 	case n == 3 && is(0, "clusters") && is(2, "access-entries"):
@@ -219,7 +232,13 @@ func parsePage(q url.Values) (page, error) {
 	if v := q.Get("maxResults"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			return p, invalidParam("maxResults must be an integer between 1 and 100, got %q", v)
+			bound := "greater than or equal to 1"
+			if err == nil && n > 100 {
+				bound = "less than or equal to 100"
+			}
+			e := invalidParam("1 validation error detected: Value '%s' at 'maxResults' failed to satisfy constraint: Member must have value %s", v, bound)
+			e.constraint = true
+			return p, e
 		}
 		p.max = n
 	}
@@ -259,18 +278,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// cluster finds a cluster by name or answers EKS's 404.
-func cluster(d *state.Data, name string) (*state.Cluster, error) {
+// cluster finds a cluster by name (one that finished deleting at now is gone) or answers
+// EKS's 404.
+func cluster(d *state.Data, name string, now time.Time) (*state.Cluster, error) {
 	c, ok := d.Clusters[name]
-	if !ok {
+	if !ok || gone(c, now) {
 		return nil, notFound("No cluster found for name: %s.", name).withCluster(name)
 	}
 	return c, nil
 }
 
 // accessCluster is cluster plus the authentication-mode check every access-entry operation makes.
-func accessCluster(d *state.Data, name string) (*state.Cluster, error) {
-	c, err := cluster(d, name)
+func accessCluster(d *state.Data, name string, now time.Time) (*state.Cluster, error) {
+	c, err := cluster(d, name, now)
 	if err != nil {
 		return nil, err
 	}
@@ -300,4 +320,13 @@ func regionOf(arn, def string) string {
 		return parts[3]
 	}
 	return def
+}
+
+// Operations lists the EKS operations the sandbox implements.
+var Operations = []string{
+	"ListAccessPolicies", "ListClusters", "CreateCluster", "DescribeCluster", "DeleteCluster",
+	"UpdateClusterConfig", "ListUpdates", "DescribeUpdate",
+	"CreateAccessEntry", "ListAccessEntries", "DescribeAccessEntry", "UpdateAccessEntry", "DeleteAccessEntry",
+	"AssociateAccessPolicy", "DisassociateAccessPolicy", "ListAssociatedAccessPolicies",
+	"ListTagsForResource", "TagResource", "UntagResource",
 }

@@ -60,7 +60,7 @@ type createAccessEntryInput struct {
 
 // newAccessEntry builds (without storing) a validated entry; it is shared by CreateAccessEntry
 // and CreateCluster's creator entry.
-func (s *service) newAccessEntry(d *state.Data, c *state.Cluster, in createAccessEntryInput, delay time.Duration) (*state.AccessEntry, error) {
+func (s *service) newAccessEntry(root, d *state.Data, c *state.Cluster, in createAccessEntryInput, delay time.Duration) (*state.AccessEntry, error) {
 	typ := in.Type
 	if typ == "" {
 		typ = "STANDARD"
@@ -72,9 +72,12 @@ func (s *service) newAccessEntry(d *state.Data, c *state.Cluster, in createAcces
 		return nil, invalidParam("principalArn is required.").withCluster(c.Name)
 	}
 	now := s.now()
-	p, err := resolvePrincipal(d, in.PrincipalArn, now, delay)
+	p, err := resolvePrincipal(root, d, in.PrincipalArn, now, delay)
 	if err != nil {
 		return nil, err.(*apiError).withCluster(c.Name)
+	}
+	if p.account != d.Account && typ != "STANDARD" {
+		return nil, invalidParam("The specified principalArn is invalid: access entries of type %s take only IAM roles of the cluster's account.", typ).withCluster(c.Name)
 	}
 	if typ != "STANDARD" && !p.isRole {
 		return nil, invalidParam("The specified principalArn is invalid: access entries of type %s take only IAM roles.", typ).withCluster(c.Name)
@@ -161,8 +164,9 @@ func (s *service) createAccessEntry(ctx context.Context, w http.ResponseWriter, 
 		return err
 	}
 	var out accessEntryJSON
-	err := s.st.Update(func(d *state.Data) error {
-		c, err := accessCluster(d, labels[0])
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -170,7 +174,7 @@ func (s *service) createAccessEntry(ctx context.Context, w http.ResponseWriter, 
 			out = entryJSON(c.Name, old)
 			return nil
 		}
-		e, err := s.newAccessEntry(d, c, in, s.cfg.ConsistencyDelay)
+		e, err := s.newAccessEntry(root, d, c, in, s.cfg.ConsistencyDelay)
 		if err != nil {
 			return err
 		}
@@ -193,8 +197,9 @@ func (s *service) createAccessEntry(ctx context.Context, w http.ResponseWriter, 
 
 func (s *service) describeAccessEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
 	var out accessEntryJSON
-	err := s.st.Read(func(d *state.Data) error {
-		c, err := accessCluster(d, labels[0])
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -224,8 +229,9 @@ func (s *service) updateAccessEntry(ctx context.Context, w http.ResponseWriter, 
 		return err
 	}
 	var out accessEntryJSON
-	err := s.st.Update(func(d *state.Data) error {
-		c, err := accessCluster(d, labels[0])
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -258,8 +264,9 @@ func (s *service) updateAccessEntry(ctx context.Context, w http.ResponseWriter, 
 }
 
 func (s *service) deleteAccessEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	err := s.st.Update(func(d *state.Data) error {
-		c, err := accessCluster(d, labels[0])
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -284,8 +291,9 @@ func (s *service) listAccessEntries(ctx context.Context, w http.ResponseWriter, 
 	}
 	filter := q.Get("associatedPolicyArn")
 	resp := map[string]any{}
-	err = s.st.Read(func(d *state.Data) error {
-		c, err := accessCluster(d, labels[0])
+	err = s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}

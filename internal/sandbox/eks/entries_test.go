@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,7 +156,11 @@ func TestCreateAccessEntryRules(t *testing.T) {
 		{"user with wrong path", "demo", awseks.CreateAccessEntryInput{PrincipalArn: aws.String("arn:aws:iam::111122223333:user/carol")}, param, invalidPrincipal},
 		{"unknown user", "demo", awseks.CreateAccessEntryInput{PrincipalArn: aws.String("arn:aws:iam::111122223333:user/mallory")}, param, invalidPrincipal},
 		{"unknown role", "demo", awseks.CreateAccessEntryInput{PrincipalArn: aws.String("arn:aws:iam::111122223333:role/nope")}, param, invalidPrincipal},
-		{"other account", "demo", awseks.CreateAccessEntryInput{PrincipalArn: aws.String("arn:aws:iam::444455556666:user/alice")}, param, invalidPrincipal},
+		// Another account's principal is taken for STANDARD entries only, and its ARN must be
+		// well formed (the test seed holds no other account to look it up in).
+		{"other account, node type", "demo", awseks.CreateAccessEntryInput{PrincipalArn: aws.String("arn:aws:iam::444455556666:role/nodes"), Type: aws.String("EC2_LINUX")}, param, "of the cluster's account"},
+		{"other account, bad name", "demo", awseks.CreateAccessEntryInput{PrincipalArn: aws.String("arn:aws:iam::444455556666:user/al!ce")}, param, invalidPrincipal},
+		{"other account, service-linked role", "demo", awseks.CreateAccessEntryInput{PrincipalArn: aws.String("arn:aws:iam::444455556666:role/aws-service-role/eks.amazonaws.com/X")}, param, invalidPrincipal},
 		{"other partition", "demo", awseks.CreateAccessEntryInput{PrincipalArn: aws.String("arn:aws-cn:iam::111122223333:user/alice")}, param, invalidPrincipal},
 		{"malformed", "demo", awseks.CreateAccessEntryInput{PrincipalArn: aws.String("alice")}, param, invalidPrincipal},
 		{"group arn", "demo", awseks.CreateAccessEntryInput{PrincipalArn: aws.String("arn:aws:iam::111122223333:group/data-scientists")}, param, invalidPrincipal},
@@ -446,7 +451,7 @@ func TestListAccessEntriesPagination(t *testing.T) {
 
 	for _, bad := range []int32{0, 101, -1} {
 		_, err := e.client.ListAccessEntries(ctx(), &awseks.ListAccessEntriesInput{ClusterName: aws.String("demo"), MaxResults: aws.Int32(bad)})
-		wantAPIError[*types.InvalidParameterException](t, err, "maxResults must be an integer between 1 and 100")
+		wantAPIError[*types.InvalidParameterException](t, err, "at 'maxResults' failed to satisfy constraint: Member must have value")
 	}
 	_, err = e.client.ListAccessEntries(ctx(), &awseks.ListAccessEntriesInput{ClusterName: aws.String("demo"), NextToken: aws.String("!!not-a-token")})
 	wantAPIError[*types.InvalidParameterException](t, err, "is not valid")
@@ -455,3 +460,35 @@ func TestListAccessEntriesPagination(t *testing.T) {
 }
 
 func pad4(i int) string { return fmt.Sprintf("%04d", i) }
+
+func TestCrossAccountPrincipal(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	other := "arn:aws:iam::444455556666:role/team/platform"
+	out, err := e.client.CreateAccessEntry(ctx(), &awseks.CreateAccessEntryInput{ClusterName: aws.String("demo"), PrincipalArn: aws.String(other)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ae := out.AccessEntry
+	if aws.ToString(ae.Username) != "arn:aws:sts::444455556666:assumed-role/platform/{{SessionName}}" ||
+		!strings.Contains(aws.ToString(ae.AccessEntryArn), ":access-entry/demo/role/444455556666/platform/") {
+		t.Fatalf("entry = %+v", ae)
+	}
+}
+
+func TestUsernameSessionTemplate(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	for _, tc := range []struct {
+		username string
+		ok       bool
+	}{{"john{{SessionName}}", false}, {"{{SessionName}}", false}, {"john:{{SessionName}}", true}, {"a:{{SessionName}}:b{{SessionName}}", false}} {
+		_, err := e.client.CreateAccessEntry(ctx(), &awseks.CreateAccessEntryInput{ClusterName: aws.String("demo"), PrincipalArn: aws.String(devRole), Username: aws.String(tc.username)})
+		if (err == nil) != tc.ok {
+			t.Errorf("username %q: err = %v, want ok=%v", tc.username, err, tc.ok)
+		}
+		if err == nil {
+			if _, err := e.client.DeleteAccessEntry(ctx(), &awseks.DeleteAccessEntryInput{ClusterName: aws.String("demo"), PrincipalArn: aws.String(devRole)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

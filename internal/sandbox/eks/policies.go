@@ -35,7 +35,8 @@ func (s *service) listAccessPolicies(ctx context.Context, w http.ResponseWriter,
 		return err
 	}
 	var partition string
-	s.st.Read(func(d *state.Data) error {
+	s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		partition = d.Partition
 		return nil
 	})
@@ -122,8 +123,9 @@ func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWrit
 		out        associatedPolicyJSON
 		propagated = true
 	)
-	err := s.st.Update(func(d *state.Data) error {
-		c, err := accessCluster(d, labels[0])
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -140,7 +142,10 @@ func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWrit
 			propagated = false
 			return nil
 		}
-		if e.Type != "STANDARD" {
+		// An EC2 (EKS Auto Mode) node entry takes AmazonEKSAutoNodePolicy, which EKS
+		// requires on it, and nothing else; other node types take no policy.
+		autoNode := e.Type == "EC2" && in.PolicyArn == PolicyArn(d.Partition, "AmazonEKSAutoNodePolicy")
+		if e.Type != "STANDARD" && !autoNode {
 			return errNotStandard().withCluster(c.Name)
 		}
 		if !knownPolicy(d.Partition, in.PolicyArn) {
@@ -181,8 +186,9 @@ func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWrit
 }
 
 func (s *service) disassociateAccessPolicy(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	err := s.st.Update(func(d *state.Data) error {
-		c, err := accessCluster(d, labels[0])
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -209,8 +215,9 @@ func (s *service) listAssociatedAccessPolicies(ctx context.Context, w http.Respo
 		return err
 	}
 	resp := map[string]any{"clusterName": labels[0], "principalArn": labels[1]}
-	err = s.st.Read(func(d *state.Data) error {
-		c, err := accessCluster(d, labels[0])
+	err = s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
 			return err
 		}
@@ -218,8 +225,9 @@ func (s *service) listAssociatedAccessPolicies(ctx context.Context, w http.Respo
 		if err != nil {
 			return err
 		}
-		// EKS refuses this on node entries too (seen from real EKS by ACK's access-entry reads).
-		if e.Type != "STANDARD" {
+		// EKS refuses this on node entries too (seen from real EKS by ACK's access-entry reads),
+		// except an EC2 (Auto Mode) entry, which holds AmazonEKSAutoNodePolicy.
+		if e.Type != "STANDARD" && e.Type != "EC2" {
 			return errNotStandard().withCluster(c.Name)
 		}
 		keys, next := pg.apply(sortedKeys(e.Policies))

@@ -147,7 +147,8 @@ func TestAssociateAccessPolicyRules(t *testing.T) {
 		})
 	}
 	_, err := e.client.ListAssociatedAccessPolicies(ctx(), &awseks.ListAssociatedAccessPoliciesInput{ClusterName: aws.String("demo"), PrincipalArn: aws.String(nodeRole)})
-	wantAPIError[*types.InvalidParameterException](t, err, `type of "STANDARD"`)
+	// ListAssociatedAccessPolicies declares InvalidRequestException, not InvalidParameterException.
+	wantAPIError[*types.InvalidRequestException](t, err, `type of "STANDARD"`)
 
 	for _, good := range [][]string{{"default"}, {"dev-*"}, {"a"}, {long[:63]}, {"team-1", "team-2*"}} {
 		if _, err := associate(e, aliceArn, view, ns(good...)); err != nil {

@@ -1,6 +1,7 @@
 package eks
 
 import (
+	"regexp"
 	"strings"
 	"time"
 
@@ -22,12 +23,22 @@ func errInvalidPrincipal() *apiError {
 	return invalidParam("The specified principalArn is invalid: invalid principal.")
 }
 
-// resolvePrincipal checks that arn names an existing IAM user or role of the sandbox's
-// account exactly (path included) and old enough to have propagated.
-func resolvePrincipal(d *state.Data, arn string, now time.Time, delay time.Duration) (principal, error) {
+// resolvePrincipal checks that arn names an existing IAM user or role exactly (path
+// included) and old enough to have propagated. The principal may be of another account, as
+// EKS accepts for STANDARD entries: when the sandbox holds that account it must exist there;
+// a principal of an account the sandbox does not hold is taken on its well-formed ARN alone
+// (EKS cannot look into accounts it is not given either).
+func resolvePrincipal(root, d *state.Data, arn string, now time.Time, delay time.Duration) (principal, error) {
 	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] != d.Partition || parts[2] != "iam" || parts[3] != "" || parts[4] != d.Account {
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] != d.Partition || parts[2] != "iam" || parts[3] != "" || !accountID.MatchString(parts[4]) {
 		return principal{}, errInvalidPrincipal()
+	}
+	if parts[4] != d.Account {
+		if other := root.ForAccount(parts[4]); other != nil {
+			d = other
+		} else {
+			return foreignPrincipal(arn, parts[4], parts[5])
+		}
 	}
 	res := parts[5]
 	fresh := func(created time.Time) bool { return delay > 0 && now.Sub(created) < delay }
@@ -48,6 +59,24 @@ func resolvePrincipal(d *state.Data, arn string, now time.Time, delay time.Durat
 		return principal{arn: arn, isRole: true, name: rl.RoleName, account: d.Account}, nil
 	}
 	return principal{}, errInvalidPrincipal()
+}
+
+var (
+	accountID = regexp.MustCompile(`^\d{12}$`)
+	// foreignRe is a user or role resource with an optional path: user/NAME, role/a/b/NAME.
+	foreignRe = regexp.MustCompile(`^(user|role)(/[\x21-\x7E]+)?/[\w+=,.@-]{1,64}$`)
+)
+
+// foreignPrincipal takes a principal of an account the sandbox does not hold.
+func foreignPrincipal(arn, account, res string) (principal, error) {
+	if !foreignRe.MatchString(res) {
+		return principal{}, errInvalidPrincipal()
+	}
+	kind, rest, _ := strings.Cut(res, "/")
+	if kind == "role" && strings.HasPrefix(rest, "aws-service-role/") {
+		return principal{}, errInvalidPrincipal()
+	}
+	return principal{arn: arn, isRole: kind == "role", name: rest[strings.LastIndex(rest, "/")+1:], account: account}, nil
 }
 
 // Access-entry types EKS accepts; only STANDARD takes policies, groups and a username.
@@ -95,6 +124,19 @@ func checkIdentity(typ string, username *string, groups []string) error {
 			if strings.HasPrefix(*username, p) {
 				return invalidParam("The username %s is invalid: a username can't start with system:, eks:, aws:, amazon:, or iam:.", *username)
 			}
+		}
+		// {{SessionName}} (and {{SessionNameRaw}}) may only follow a colon, as in
+		// admin:{{SessionName}}; EKS refuses john{{SessionName}}.
+		u := *username
+		for i := strings.Index(u, "{{SessionName"); i >= 0; {
+			if i == 0 || u[i-1] != ':' {
+				return invalidParam("The username %s is invalid: {{SessionName}} can only follow a colon (:), as in name:{{SessionName}}.", *username)
+			}
+			j := strings.Index(u[i+1:], "{{SessionName")
+			if j < 0 {
+				break
+			}
+			i += 1 + j
 		}
 	}
 	for _, g := range groups {

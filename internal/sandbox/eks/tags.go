@@ -33,7 +33,8 @@ func taggable(d *state.Data, arn string) (*map[string]string, error) {
 
 func (s *service) listTagsForResource(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
 	tags := map[string]string{}
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		m, err := taggable(d, labels[0])
 		if err != nil {
 			return err
@@ -57,7 +58,8 @@ func (s *service) tagResource(ctx context.Context, w http.ResponseWriter, r *htt
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		m, err := taggable(d, labels[0])
 		if err != nil {
 			return err
@@ -90,7 +92,8 @@ func (s *service) tagResource(ctx context.Context, w http.ResponseWriter, r *htt
 
 func (s *service) untagResource(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
 	keys := r.URL.Query()["tagKeys"]
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		m, err := taggable(d, labels[0])
 		if err != nil {
 			return err

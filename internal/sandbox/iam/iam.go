@@ -2,8 +2,9 @@
 // the aws CLI use on users, groups, roles, managed policies and access keys, with IAM's
 // names, validation rules, error codes and pagination (shared/reference/aws-wire.md §2).
 //
-// Identity-based permissions are not evaluated: every authenticated caller may call every
-// operation. Trust policies are evaluated by the sts package (through policydoc).
+// With state.Config.EnforceIAM, every call is first authorised against the caller's
+// identity-based policies (package authz); trust policies are evaluated by the sts package.
+// Each account of the sandbox has its own IAM: a caller sees and changes its account only.
 package iam
 
 import (
@@ -54,6 +55,41 @@ var operations = map[string]operation{
 	"DetachRolePolicy":         {(*service).detachRolePolicy, true},
 	"ListAttachedRolePolicies": {(*service).listAttachedRolePolicies, false},
 	"CreateAccessKey":          {(*service).createAccessKey, true},
+
+	"ListAccessKeys":      {(*service).listAccessKeys, false},
+	"UpdateAccessKey":     {(*service).updateAccessKey, true},
+	"DeleteAccessKey":     {(*service).deleteAccessKey, true},
+	"DeleteUser":          {(*service).deleteUser, true},
+	"ListMFADevices":      {(*service).listMFADevices, false},
+	"CreateGroup":         {(*service).createGroup, true},
+	"DeleteGroup":         {(*service).deleteGroup, true},
+	"AddUserToGroup":      {membership(true), true},
+	"RemoveUserFromGroup": {membership(false), true},
+	"ListGroupsForUser":   {(*service).listGroupsForUser, false},
+
+	"DeletePolicy":            {(*service).deletePolicy, true},
+	"ListPolicyVersions":      {(*service).listPolicyVersions, false},
+	"DeletePolicyVersion":     {(*service).deletePolicyVersion, true},
+	"SetDefaultPolicyVersion": {(*service).setDefaultPolicyVersion, true},
+	"ListEntitiesForPolicy":   {(*service).listEntitiesForPolicy, false},
+
+	"PutUserPolicy": {putInline("user"), true}, "GetUserPolicy": {getInline("user"), false},
+	"DeleteUserPolicy": {deleteInline("user"), true}, "ListUserPolicies": {listInline("user"), false},
+	"PutGroupPolicy": {putInline("group"), true}, "GetGroupPolicy": {getInline("group"), false},
+	"DeleteGroupPolicy": {deleteInline("group"), true}, "ListGroupPolicies": {listInline("group"), false},
+	"PutRolePolicy": {putInline("role"), true}, "GetRolePolicy": {getInline("role"), false},
+	"DeleteRolePolicy": {deleteInline("role"), true}, "ListRolePolicies": {listInline("role"), false},
+
+	"AttachUserPolicy": {attachPolicy("user"), true}, "DetachUserPolicy": {detachPolicy("user"), true},
+	"ListAttachedUserPolicies": {listAttached("user"), false},
+	"AttachGroupPolicy":        {attachPolicy("group"), true}, "DetachGroupPolicy": {detachPolicy("group"), true},
+	"ListAttachedGroupPolicies": {listAttached("group"), false},
+
+	"PutUserPermissionsBoundary": {putBoundary("user"), true}, "DeleteUserPermissionsBoundary": {deleteBoundary("user"), true},
+	"PutRolePermissionsBoundary": {putBoundary("role"), true}, "DeleteRolePermissionsBoundary": {deleteBoundary("role"), true},
+
+	"TagUser": {tagEntity("user"), true}, "UntagUser": {untagEntity("user"), true}, "ListUserTags": {listEntityTags("user"), false},
+	"TagRole": {tagEntity("role"), true}, "UntagRole": {untagEntity("role"), true}, "ListRoleTags": {listEntityTags("role"), false},
 }
 
 // New returns the IAM handler. The server calls it for requests signed for service "iam",
@@ -87,6 +123,10 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state.SetOperation(ctx, action, op.mutating)
+	if err := s.authorize(ctx, action, p); err != nil {
+		s.fail(ctx, w, err)
+		return
+	}
 	res, err := op.fn(s, ctx, p)
 	if err != nil {
 		s.fail(ctx, w, err)
@@ -309,19 +349,35 @@ func xmlTags(tags []state.Tag) *xmlList[xmlTag] {
 	return l
 }
 
-type xmlUser struct {
-	Path       string           `xml:"Path"`
-	UserName   string           `xml:"UserName"`
-	UserID     string           `xml:"UserId"`
-	Arn        string           `xml:"Arn"`
-	CreateDate string           `xml:"CreateDate"`
-	Tags       *xmlList[xmlTag] `xml:"Tags,omitempty"`
+type xmlBoundary struct {
+	PermissionsBoundaryType string `xml:"PermissionsBoundaryType"`
+	PermissionsBoundaryArn  string `xml:"PermissionsBoundaryArn"`
 }
 
-func toXMLUser(u *state.User, withTags bool) xmlUser {
+func xmlBoundaryOf(arn string) *xmlBoundary {
+	if arn == "" {
+		return nil
+	}
+	return &xmlBoundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn}
+}
+
+type xmlUser struct {
+	Path                string           `xml:"Path"`
+	UserName            string           `xml:"UserName"`
+	UserID              string           `xml:"UserId"`
+	Arn                 string           `xml:"Arn"`
+	CreateDate          string           `xml:"CreateDate"`
+	PermissionsBoundary *xmlBoundary     `xml:"PermissionsBoundary,omitempty"`
+	Tags                *xmlList[xmlTag] `xml:"Tags,omitempty"`
+}
+
+// toXMLUser renders a user; full (GetUser, CreateUser) adds its boundary and tags, which
+// listings leave out, as IAM does.
+func toXMLUser(u *state.User, full bool) xmlUser {
 	x := xmlUser{Path: u.Path, UserName: u.UserName, UserID: u.UserID, Arn: u.Arn, CreateDate: wire.ISO(u.CreateDate)}
-	if withTags {
+	if full {
 		x.Tags = xmlTags(u.Tags)
+		x.PermissionsBoundary = xmlBoundaryOf(u.PermissionsBoundary)
 	}
 	return x
 }
@@ -347,6 +403,7 @@ type xmlRole struct {
 	AssumeRolePolicyDocument string           `xml:"AssumeRolePolicyDocument,omitempty"`
 	Description              string           `xml:"Description,omitempty"`
 	MaxSessionDuration       int              `xml:"MaxSessionDuration,omitempty"`
+	PermissionsBoundary      *xmlBoundary     `xml:"PermissionsBoundary,omitempty"`
 	Tags                     *xmlList[xmlTag] `xml:"Tags,omitempty"`
 }
 
@@ -360,6 +417,7 @@ func toXMLRole(r *state.Role, withTags bool) xmlRole {
 	}
 	if withTags {
 		x.Tags = xmlTags(r.Tags)
+		x.PermissionsBoundary = xmlBoundaryOf(r.PermissionsBoundary)
 	}
 	return x
 }
@@ -391,7 +449,7 @@ type xmlPolicy struct {
 func toXMLPolicy(p *state.ManagedPolicy, full bool) xmlPolicy {
 	x := xmlPolicy{
 		PolicyName: p.PolicyName, PolicyID: p.PolicyID, Arn: p.Arn, Path: p.Path,
-		DefaultVersionID: defaultVersion(p), AttachmentCount: p.AttachmentCount,
+		DefaultVersionID: defaultVersion(p), AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.BoundaryCount,
 		IsAttachable: true, CreateDate: wire.ISO(p.CreateDate), UpdateDate: wire.ISO(p.UpdateDate),
 	}
 	if full {
@@ -400,3 +458,6 @@ func toXMLPolicy(p *state.ManagedPolicy, full bool) xmlPolicy {
 	}
 	return x
 }
+
+// Operations lists the IAM operations the sandbox implements, sorted.
+func Operations() []string { return sortedKeys(operations) }

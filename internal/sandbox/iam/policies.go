@@ -69,7 +69,8 @@ func (s *service) createPolicy(ctx context.Context, p query.Params) (any, error)
 		return nil, err
 	}
 	var res createPolicyResult
-	err = s.st.Update(func(d *state.Data) error {
+	err = s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		// Customer managed policy names are unique in the account whatever their path.
 		for _, pol := range d.Policies {
 			if !pol.AWSManaged && strings.EqualFold(pol.PolicyName, policyName) {
@@ -118,8 +119,10 @@ func (s *service) getPolicy(ctx context.Context, p query.Params) (any, error) {
 		return nil, err
 	}
 	var res getPolicyResult
-	err := s.st.Read(func(d *state.Data) error {
-		pol, ok := d.Policies[pa]
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		pol := managedPolicy(root, d, pa)
+		ok := pol != nil
 		if !ok {
 			return noSuchPolicy(pa)
 		}
@@ -157,8 +160,10 @@ func (s *service) getPolicyVersion(ctx context.Context, p query.Params) (any, er
 		return nil, err
 	}
 	var res getPolicyVersionResult
-	err := s.st.Read(func(d *state.Data) error {
-		pol, ok := d.Policies[pa]
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		pol := managedPolicy(root, d, pa)
+		ok := pol != nil
 		if !ok {
 			return noSuchPolicy(pa)
 		}
@@ -200,8 +205,10 @@ func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any,
 		return nil, err
 	}
 	var res createPolicyVersionResult
-	err := s.st.Update(func(d *state.Data) error {
-		pol, ok := d.Policies[pa]
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		pol := managedPolicy(root, d, pa)
+		ok := pol != nil
 		if !ok {
 			return noSuchPolicy(pa)
 		}
@@ -265,18 +272,32 @@ func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error)
 		return nil, err
 	}
 	var res listPoliciesResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		byKey := map[string]*state.ManagedPolicy{}
-		for _, pol := range d.Policies {
+		all := d.Policies
+		if d != root {
+			// Another account sees its own policies and the AWS managed ones.
+			all = map[string]*state.ManagedPolicy{}
+			for k, pol := range root.Policies {
+				if pol.AWSManaged {
+					all[k] = pol
+				}
+			}
+			for k, pol := range d.Policies {
+				all[k] = pol
+			}
+		}
+		for _, pol := range all {
 			switch {
 			case scope == "AWS" && !pol.AWSManaged, scope == "Local" && pol.AWSManaged:
 				continue
-			case onlyAttached && pol.AttachmentCount == 0:
+			case onlyAttached && pol.AttachmentCount == 0 && pol.BoundaryCount == 0:
 				continue
 			case !strings.HasPrefix(pol.Path, prefix):
 				continue
-			case usage == "PermissionsBoundary":
-				continue // the sandbox keeps no permissions boundaries
+			case usage == "PermissionsBoundary" && pol.BoundaryCount == 0 && onlyAttached:
+				continue
 			}
 			byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
 		}

@@ -59,7 +59,8 @@ func (s *service) getRole(ctx context.Context, p query.Params) (any, error) {
 		return nil, err
 	}
 	var res getRoleResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
@@ -86,7 +87,8 @@ func (s *service) listRoles(ctx context.Context, p query.Params) (any, error) {
 		return nil, err
 	}
 	var res listRolesResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		var keys []string
 		for _, k := range sortedKeys(d.Roles) {
 			if strings.HasPrefix(d.Roles[k].Path, prefix) {
@@ -132,8 +134,15 @@ func (s *service) createRole(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	boundary, hasBoundary := p.Get("PermissionsBoundary")
+	if hasBoundary {
+		if err := checkArn(boundary); err != nil {
+			return nil, err
+		}
+	}
 	var res createRoleResult
-	err = s.st.Update(func(d *state.Data) error {
+	err = s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		key := strings.ToLower(roleName)
 		if _, exists := d.Roles[key]; exists {
 			return query.Errorf(409, "EntityAlreadyExists", "Role with name %s already exists.", roleName)
@@ -152,6 +161,11 @@ func (s *service) createRole(ctx context.Context, p query.Params) (any, error) {
 			MaxSessionDuration:       maxDur,
 			Tags:                     tags,
 			AttachedPolicies:         []string{},
+		}
+		if hasBoundary {
+			if err := setBoundary(root, d, &r.PermissionsBoundary, boundary); err != nil {
+				return err
+			}
 		}
 		if d.Roles == nil {
 			d.Roles = map[string]*state.Role{}
@@ -186,7 +200,8 @@ func (s *service) updateRole(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
@@ -215,7 +230,8 @@ func (s *service) updateAssumeRolePolicy(ctx context.Context, p query.Params) (a
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
@@ -238,7 +254,8 @@ func (s *service) deleteRole(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		key := strings.ToLower(roleName)
 		r, ok := d.Roles[key]
 		if !ok {
@@ -249,6 +266,12 @@ func (s *service) deleteRole(ctx context.Context, p query.Params) (any, error) {
 		}
 		if len(r.AttachedPolicies) > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
+		}
+		if len(r.InlinePolicies) > 0 {
+			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must delete policies first.")
+		}
+		if r.PermissionsBoundary != "" {
+			setBoundary(root, d, &r.PermissionsBoundary, "")
 		}
 		delete(d.Roles, key)
 		return nil
@@ -283,13 +306,14 @@ func (s *service) attachRolePolicy(ctx context.Context, p query.Params) (any, er
 	if err := checkArn(pa); err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
 		}
-		pol, ok := d.Policies[pa]
-		if !ok {
+		pol := managedPolicy(root, d, pa)
+		if pol == nil {
 			return query.Errorf(404, "NoSuchEntity", "Policy %s does not exist or is not attachable.", pa)
 		}
 		if err := unmodifiable(r); err != nil {
@@ -320,7 +344,8 @@ func (s *service) detachRolePolicy(ctx context.Context, p query.Params) (any, er
 	if err := checkArn(pa); err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
@@ -338,7 +363,7 @@ func (s *service) detachRolePolicy(ctx context.Context, p query.Params) (any, er
 			return query.Errorf(404, "NoSuchEntity", "Policy %s was not found.", pa)
 		}
 		r.AttachedPolicies = append(r.AttachedPolicies[:idx:idx], r.AttachedPolicies[idx+1:]...)
-		if pol, ok := d.Policies[pa]; ok && pol.AttachmentCount > 0 {
+		if pol := managedPolicy(root, d, pa); pol != nil && pol.AttachmentCount > 0 {
 			pol.AttachmentCount--
 		}
 		return nil
@@ -365,7 +390,8 @@ func (s *service) listAttachedRolePolicies(ctx context.Context, p query.Params) 
 		return nil, err
 	}
 	var res listAttachedRolePoliciesResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		r, ok := d.Roles[strings.ToLower(roleName)]
 		if !ok {
 			return noSuchRole(roleName)
@@ -373,7 +399,8 @@ func (s *service) listAttachedRolePolicies(ctx context.Context, p query.Params) 
 		// Keys sort by policy name then ARN, so pages are stable.
 		byKey := map[string]*state.ManagedPolicy{}
 		for _, a := range r.AttachedPolicies {
-			pol, ok := d.Policies[a]
+			pol := managedPolicy(root, d, a)
+			ok := pol != nil
 			if !ok || !strings.HasPrefix(pol.Path, prefix) {
 				continue
 			}

@@ -1,9 +1,7 @@
 package iam
 
-// Tagging of roles and customer managed policies (TagRole, TagPolicy, ListRoleTags,
-// ListPolicyTags), which `eksaccess role create --adopt` uses to mark what it took over.
-// Kept in a file of its own, registered from init, so it stays apart from the rest of the
-// service.
+// Tagging of customer managed policies (TagPolicy, ListPolicyTags), which `eksaccess role
+// create` uses to mark what it owns. Users' and roles' tags are in lifecycle.go.
 
 import (
 	"context"
@@ -14,9 +12,7 @@ import (
 )
 
 func init() {
-	operations["TagRole"] = operation{(*service).tagRole, true}
 	operations["TagPolicy"] = operation{(*service).tagPolicy, true}
-	operations["ListRoleTags"] = operation{(*service).listRoleTags, false}
 	operations["ListPolicyTags"] = operation{(*service).listPolicyTags, false}
 }
 
@@ -55,37 +51,6 @@ func requiredTags(v *query.Validator, p query.Params) ([]state.Tag, error) {
 
 type tagResult struct{}
 
-func (s *service) tagRole(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	add, err := requiredTags(&v, p)
-	if err != nil {
-		return nil, err
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	err = s.st.Update(func(d *state.Data) error {
-		r, ok := d.Roles[strings.ToLower(roleName)]
-		if !ok {
-			return noSuchRole(roleName)
-		}
-		if err := unmodifiable(r); err != nil {
-			return err
-		}
-		merged, err := mergeTags(r.Tags, add)
-		if err != nil {
-			return err
-		}
-		r.Tags = merged
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return tagResult{}, nil
-}
-
 func (s *service) tagPolicy(ctx context.Context, p query.Params) (any, error) {
 	var v query.Validator
 	pa := policyArn(&v, p)
@@ -99,7 +64,8 @@ func (s *service) tagPolicy(ctx context.Context, p query.Params) (any, error) {
 	if err := checkArn(pa); err != nil {
 		return nil, err
 	}
-	err = s.st.Update(func(d *state.Data) error {
+	err = s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		pol, ok := d.Policies[pa]
 		if !ok {
 			return noSuchPolicy(pa)
@@ -120,35 +86,12 @@ func (s *service) tagPolicy(ctx context.Context, p query.Params) (any, error) {
 	return tagResult{}, nil
 }
 
-type listTagsResult struct {
-	Tags        xmlList[xmlTag] `xml:"Tags"`
-	IsTruncated bool            `xml:"IsTruncated"`
-}
-
 func toListTags(ts []state.Tag) listTagsResult {
-	var res listTagsResult
+	res := listTagsResult{Tags: xmlList[xmlTag]{Member: []xmlTag{}}}
 	for _, t := range ts {
 		res.Tags.Member = append(res.Tags.Member, xmlTag{Key: t.Key, Value: t.Value})
 	}
 	return res
-}
-
-func (s *service) listRoleTags(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	var res listTagsResult
-	err := s.st.Read(func(d *state.Data) error {
-		r, ok := d.Roles[strings.ToLower(roleName)]
-		if !ok {
-			return noSuchRole(roleName)
-		}
-		res = toListTags(r.Tags)
-		return nil
-	})
-	return res, err
 }
 
 func (s *service) listPolicyTags(ctx context.Context, p query.Params) (any, error) {
@@ -161,7 +104,8 @@ func (s *service) listPolicyTags(ctx context.Context, p query.Params) (any, erro
 		return nil, err
 	}
 	var res listTagsResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		pol, ok := d.Policies[pa]
 		if !ok {
 			return noSuchPolicy(pa)

@@ -34,7 +34,8 @@ func (s *service) getUser(ctx context.Context, p query.Params) (any, error) {
 		}
 	}
 	var res getUserResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		u, ok := d.Users[strings.ToLower(userName)]
 		if !ok {
 			return noSuchUser(userName)
@@ -61,7 +62,8 @@ func (s *service) listUsers(ctx context.Context, p query.Params) (any, error) {
 		return nil, err
 	}
 	var res listUsersResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		var keys []string
 		for _, k := range sortedKeys(d.Users) {
 			if strings.HasPrefix(d.Users[k].Path, prefix) {
@@ -100,9 +102,15 @@ func (s *service) createUser(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	// PermissionsBoundary is accepted and not kept: the sandbox evaluates no identity policies.
+	boundary, hasBoundary := p.Get("PermissionsBoundary")
+	if hasBoundary {
+		if err := checkArn(boundary); err != nil {
+			return nil, err
+		}
+	}
 	var res createUserResult
-	err = s.st.Update(func(d *state.Data) error {
+	err = s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		key := strings.ToLower(userName)
 		if _, exists := d.Users[key]; exists {
 			return query.Errorf(409, "EntityAlreadyExists", "User with name %s already exists.", userName)
@@ -114,6 +122,11 @@ func (s *service) createUser(ctx context.Context, p query.Params) (any, error) {
 			Arn:        arn(d, "user", path, userName),
 			CreateDate: s.now(),
 			Tags:       tags,
+		}
+		if hasBoundary {
+			if err := setBoundary(root, d, &u.PermissionsBoundary, boundary); err != nil {
+				return err
+			}
 		}
 		if d.Users == nil {
 			d.Users = map[string]*state.User{}
@@ -143,7 +156,8 @@ func (s *service) getGroup(ctx context.Context, p query.Params) (any, error) {
 		return nil, err
 	}
 	var res getGroupResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		g, ok := d.Groups[strings.ToLower(groupName)]
 		if !ok {
 			return query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", groupName)
@@ -197,7 +211,8 @@ func (s *service) listGroups(ctx context.Context, p query.Params) (any, error) {
 		return nil, err
 	}
 	var res listGroupsResult
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		var keys []string
 		for _, k := range sortedKeys(d.Groups) {
 			if strings.HasPrefix(d.Groups[k].Path, prefix) {
@@ -246,7 +261,8 @@ func (s *service) createAccessKey(ctx context.Context, p query.Params) (any, err
 		}
 	}
 	var res createAccessKeyResult
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		u, ok := d.Users[strings.ToLower(userName)]
 		if !ok {
 			return noSuchUser(userName)

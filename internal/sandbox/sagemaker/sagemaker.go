@@ -4,6 +4,7 @@
 package sagemaker
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"eksaccess/internal/sandbox/iam/authz"
 	"eksaccess/internal/sandbox/state"
 	"eksaccess/internal/sandbox/wire"
 )
@@ -30,6 +32,9 @@ type service struct {
 
 // New returns the SageMaker handler (POST / with X-Amz-Target SageMaker.<Operation>).
 func New(st *state.Store, cfg state.Config) http.Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &service{st: st, cfg: cfg}
 }
 
@@ -57,10 +62,14 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = &apiError{http.StatusBadRequest, "UnknownOperationException", "The requested operation is not supported in the called endpoint."}
 	case op == "DescribeCluster":
 		state.SetOperation(ctx, op, false)
-		err = s.describeCluster(ctx, w, r)
+		if err = s.authorize(ctx, r, op); err == nil {
+			err = s.describeCluster(ctx, w, r)
+		}
 	case op == "ListClusters":
 		state.SetOperation(ctx, op, false)
-		err = s.listClusters(ctx, w, r)
+		if err = s.authorize(ctx, r, op); err == nil {
+			err = s.listClusters(ctx, w, r)
+		}
 	default:
 		state.SetOperation(ctx, op, false)
 		err = &apiError{http.StatusBadRequest, "UnknownOperationException", "The requested operation is not supported in the called endpoint."}
@@ -72,6 +81,44 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		wire.JSON11Error(ctx, w, e.status, e.code, e.message)
 	}
+}
+
+// authorize evaluates the caller's identity policies for sagemaker:OP (when enforcement is
+// on); a refusal is the AccessDeniedException SageMaker answers with HTTP 400, as the AWS
+// JSON services' common errors do.
+func (s *service) authorize(ctx context.Context, r *http.Request, op string) error {
+	if !s.cfg.EnforceIAM {
+		return nil
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return &apiError{http.StatusBadRequest, "SerializationException", "could not read the request body"}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	var den *authz.Denial
+	s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		req := authz.Request{Action: "sagemaker:" + op, Resource: "*"}
+		if op == "DescribeCluster" {
+			var in describeClusterInput
+			json.Unmarshal(b, &in)
+			if in.ClusterName != nil {
+				if c := find(d, *in.ClusterName); c != nil {
+					req.Resource = c.ClusterArn
+				} else if strings.HasPrefix(*in.ClusterName, "arn:") {
+					req.Resource = *in.ClusterName
+				} else {
+					req.Resource = "arn:" + d.Partition + ":sagemaker:" + d.Region + ":" + d.Account + ":cluster/*"
+				}
+			}
+		}
+		den = authz.Check(root, state.CallerFrom(ctx), s.cfg.Now(), req)
+		return nil
+	})
+	if den != nil {
+		return &apiError{http.StatusBadRequest, "AccessDeniedException", den.Message}
+	}
+	return nil
 }
 
 // decode reads the JSON body into v, refusing what SageMaker refuses: malformed JSON and
@@ -157,7 +204,8 @@ func (s *service) describeCluster(ctx context.Context, w http.ResponseWriter, r 
 		return validation("1 validation error detected: Value '%s' at 'clusterName' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", name, clusterNameOrArnPattern)
 	}
 	var out describeClusterOutput
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		c := find(d, name)
 		if c == nil {
 			return &apiError{http.StatusBadRequest, "ResourceNotFound", fmt.Sprintf("Cluster %s not found", name)}
@@ -290,7 +338,8 @@ func (s *service) listClusters(ctx context.Context, w http.ResponseWriter, r *ht
 
 	var all []clusterSummaryJSON
 	var created []time.Time
-	err := s.st.Read(func(d *state.Data) error {
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
 		for _, c := range d.HyperPod {
 			if in.NameContains != nil && !strings.Contains(c.ClusterName, *in.NameContains) {
 				continue

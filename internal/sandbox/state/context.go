@@ -32,6 +32,12 @@ type Config struct {
 	KubeEndpoint func(cluster string) string
 	// CAData returns the base64 PEM of the CA that signs the Kubernetes endpoints.
 	CAData func() string
+	// EnforceIAM turns on the evaluation of identity-based policies on every request
+	// (package authz); off, any authenticated caller may call anything.
+	EnforceIAM bool
+	// ClusterCreateDelay is how long a new EKS cluster stays CREATING (and a deleted one
+	// DELETING, an update InProgress) before it turns ACTIVE (goes, succeeds).
+	ClusterCreateDelay time.Duration
 }
 
 type ctxKey int
@@ -70,4 +76,16 @@ func SetOperation(ctx context.Context, name string, mutating bool) {
 		op.Operation = name
 		op.Mutating = mutating
 	}
+}
+
+// AccountData returns the data of the request's caller's account within root (the sandbox's
+// primary account data), or root itself when the request has no caller or the caller's
+// account is unknown to the sandbox.
+func AccountData(ctx context.Context, root *Data) *Data {
+	if c := CallerFrom(ctx); c != nil {
+		if d := root.ForAccount(c.Account); d != nil {
+			return d
+		}
+	}
+	return root
 }

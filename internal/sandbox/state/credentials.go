@@ -16,7 +16,17 @@ type Credential struct {
 
 // LookupCredential finds an active access key (long-term or session) and the identity it
 // stands for. now decides whether a session has expired (expired → ok=false, expired=true).
+// Keys of every account of the sandbox are found; the caller is in the key's account.
 func (d *Data) LookupCredential(akid string, now time.Time) (cred Credential, ok, expired bool) {
+	for _, a := range d.AllAccounts() {
+		if cred, ok, expired = a.lookupCredential(akid, now); ok || expired {
+			return cred, ok, expired
+		}
+	}
+	return Credential{}, false, false
+}
+
+func (d *Data) lookupCredential(akid string, now time.Time) (cred Credential, ok, expired bool) {
 	if k, found := d.AccessKeys[akid]; found {
 		if k.Status != "" && k.Status != "Active" {
 			return Credential{}, false, false

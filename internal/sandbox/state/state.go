@@ -8,10 +8,12 @@
 package state
 
 import (
+	"sort"
 	"time"
 )
 
-// Data is the whole sandbox: one AWS account in one partition.
+// Data is the whole sandbox: its primary AWS account, in one partition, and any other
+// accounts (Accounts), each a Data of its own without further accounts.
 type Data struct {
 	Version   int    `json:"version"`
 	Account   string `json:"account"`
@@ -29,6 +31,32 @@ type Data struct {
 	AccessKeys map[string]*AccessKey       `json:"accessKeys"` // long-term keys (AKIA…) by key id
 	Sessions   map[string]*Session         `json:"sessions"`   // temporary keys (ASIA…) by key id
 	MFADevices map[string]*MFADevice       `json:"mfaDevices"` // by serial number (ARN)
+
+	// Accounts are the sandbox's other accounts by account id (set on the primary only).
+	Accounts map[string]*Data `json:"accounts,omitempty"`
+}
+
+// ForAccount returns the data of account id: d itself for its own account (or for ""),
+// another account of the sandbox, or nil when the sandbox has no such account.
+func (d *Data) ForAccount(id string) *Data {
+	if id == "" || id == d.Account {
+		return d
+	}
+	return d.Accounts[id]
+}
+
+// AllAccounts returns the primary account and then the others, by account id.
+func (d *Data) AllAccounts() []*Data {
+	out := []*Data{d}
+	ids := make([]string, 0, len(d.Accounts))
+	for id := range d.Accounts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		out = append(out, d.Accounts[id])
+	}
+	return out
 }
 
 // Cluster is an EKS cluster.
@@ -47,6 +75,9 @@ type Cluster struct {
 	Tags                                    map[string]string       `json:"tags,omitempty"`
 	Entries                                 map[string]*AccessEntry `json:"entries"` // by principal ARN
 	Updates                                 map[string]*Update      `json:"updates,omitempty"`
+	// ActiveAt is when a CREATING cluster turns ACTIVE; DeletedAt when a DELETING one goes.
+	ActiveAt  time.Time `json:"activeAt,omitempty"`
+	DeletedAt time.Time `json:"deletedAt,omitempty"`
 	// AwsAuth is the aws-auth ConfigMap's data (mapRoles, mapUsers, mapAccounts), served by the
 	// sandbox's Kubernetes endpoint for CONFIG_MAP and API_AND_CONFIG_MAP clusters.
 	AwsAuth map[string]string `json:"awsAuth,omitempty"`
@@ -86,6 +117,8 @@ type Update struct {
 	Type      string      `json:"type"`
 	Params    [][2]string `json:"params"`
 	CreatedAt time.Time   `json:"createdAt"`
+	// DoneAt is when an InProgress update turns Successful.
+	DoneAt time.Time `json:"doneAt,omitempty"`
 }
 
 // HyperPodCluster is a SageMaker HyperPod cluster orchestrated by an EKS cluster.
@@ -121,16 +154,23 @@ type User struct {
 	Arn        string    `json:"arn"`
 	CreateDate time.Time `json:"createDate"`
 	Tags       []Tag     `json:"tags,omitempty"`
+	// InlinePolicies are the user's inline policies (raw JSON) by name; AttachedPolicies the
+	// ARNs of its managed policies; PermissionsBoundary a managed policy ARN or "".
+	InlinePolicies      map[string]string `json:"inlinePolicies,omitempty"`
+	AttachedPolicies    []string          `json:"attachedPolicies,omitempty"`
+	PermissionsBoundary string            `json:"permissionsBoundary,omitempty"`
 }
 
 // Group is an IAM group; Members holds user names as created.
 type Group struct {
-	Path       string    `json:"path"`
-	GroupName  string    `json:"groupName"`
-	GroupID    string    `json:"groupId"`
-	Arn        string    `json:"arn"`
-	CreateDate time.Time `json:"createDate"`
-	Members    []string  `json:"members"`
+	Path             string            `json:"path"`
+	GroupName        string            `json:"groupName"`
+	GroupID          string            `json:"groupId"`
+	Arn              string            `json:"arn"`
+	CreateDate       time.Time         `json:"createDate"`
+	Members          []string          `json:"members"`
+	InlinePolicies   map[string]string `json:"inlinePolicies,omitempty"`
+	AttachedPolicies []string          `json:"attachedPolicies,omitempty"`
 }
 
 // Role is an IAM role. AssumeRolePolicyDocument is the raw JSON (not URL-encoded).
@@ -145,6 +185,9 @@ type Role struct {
 	MaxSessionDuration       int       `json:"maxSessionDuration"`
 	Tags                     []Tag     `json:"tags,omitempty"`
 	AttachedPolicies         []string  `json:"attachedPolicies"` // policy ARNs
+	// InlinePolicies by name (raw JSON); PermissionsBoundary a managed policy ARN or "".
+	InlinePolicies      map[string]string `json:"inlinePolicies,omitempty"`
+	PermissionsBoundary string            `json:"permissionsBoundary,omitempty"`
 	// ServiceLinked marks roles under /aws-service-role/ (EKS refuses them as principals).
 	ServiceLinked bool `json:"serviceLinked,omitempty"`
 }
@@ -161,8 +204,10 @@ type ManagedPolicy struct {
 	CreateDate       time.Time `json:"createDate"`
 	UpdateDate       time.Time `json:"updateDate"`
 	AttachmentCount  int       `json:"attachmentCount"`
-	AWSManaged       bool      `json:"awsManaged,omitempty"`
-	Tags             []Tag     `json:"tags,omitempty"`
+	// BoundaryCount is how many users and roles use the policy as permissions boundary.
+	BoundaryCount int   `json:"boundaryCount,omitempty"`
+	AWSManaged    bool  `json:"awsManaged,omitempty"`
+	Tags          []Tag `json:"tags,omitempty"`
 	// Versions holds every version (CreatePolicyVersion); empty means one version,
 	// DefaultVersionID (or v1) with Document. Document always mirrors the default version.
 	Versions []PolicyVersion `json:"versions,omitempty"`
@@ -182,6 +227,7 @@ type AccessKey struct {
 	UserName        string    `json:"userName"`
 	Status          string    `json:"status"`
 	CreateDate      time.Time `json:"createDate"`
+	LastUsed        time.Time `json:"lastUsed,omitempty"`
 }
 
 // Session is a set of temporary credentials issued by STS AssumeRole.
@@ -200,11 +246,16 @@ type Session struct {
 	MFAAuthTime    time.Time `json:"mfaAuthTime,omitempty"`
 	SourceArn      string    `json:"sourceArn"` // the identity that called AssumeRole
 	SourceIdentity string    `json:"sourceIdentity,omitempty"`
+	// Policy and PolicyArns are the session policies passed to AssumeRole (inline JSON and
+	// managed policy ARNs); a session can do only what they allow as well.
+	Policy     string   `json:"policy,omitempty"`
+	PolicyArns []string `json:"policyArns,omitempty"`
 }
 
 // MFADevice is a virtual MFA device; the sandbox accepts Code (a fixed six digits) as its token.
 type MFADevice struct {
-	SerialNumber string `json:"serialNumber"`
-	UserName     string `json:"userName"`
-	Code         string `json:"code"`
+	SerialNumber string    `json:"serialNumber"`
+	UserName     string    `json:"userName"`
+	Code         string    `json:"code"`
+	EnableDate   time.Time `json:"enableDate,omitempty"`
 }

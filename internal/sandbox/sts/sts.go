@@ -2,11 +2,12 @@
 // (shared/reference/aws-wire.md §3), GetCallerIdentity also as a presigned GET and in the
 // JSON form aws-iam-authenticator reads (§7.2).
 //
-// AssumeRole evaluates the role's trust policy (see policydoc). Where AWS would also need
-// the caller's own identity-based permission for sts:AssumeRole (when the trust policy names
-// the account root, or the caller's account in general), the sandbox treats every identity
-// of its account (the admin and every user or role session) as having that permission: only
-// the trust policy decides.
+// AssumeRole evaluates both sides, as AWS does: the role's trust policy must allow the
+// caller (see policydoc), and, with IAM enforcement on, the caller's identity-based policies
+// must allow sts:AssumeRole on the role (package authz) — except within one account when the
+// trust policy names the caller itself. The role may be in another account of the sandbox;
+// its sessions belong to the role's account. Session policies (Policy, PolicyArns) are kept
+// with the session and narrow what it may do.
 package sts
 
 import (
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"eksaccess/internal/sandbox/iam/authz"
 	"eksaccess/internal/sandbox/iam/policydoc"
 	"eksaccess/internal/sandbox/query"
 	"eksaccess/internal/sandbox/state"
@@ -228,11 +230,29 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 		v.Length(policy, "policy", 1, 0)
 		v.Pattern(policy, "policy", policyRe, policyPat)
 	}
+	policyArns := p.List("PolicyArns")
+	if n := len(policyArns); n == 0 {
+		// botocore and Go send PolicyArns.member.N.arn (a structure per member).
+		for i := 1; ; i++ {
+			a, ok := p.Get("PolicyArns.member." + strconv.Itoa(i) + ".arn")
+			if !ok {
+				break
+			}
+			policyArns = append(policyArns, a)
+		}
+	}
+	if len(policyArns) > 10 {
+		v.Length(strconv.Itoa(len(policyArns)), "policyArns", 0, 0)
+	}
+	for i, a := range policyArns {
+		v.Length(a, "policyArns."+strconv.Itoa(i+1)+".member.arn", 20, 2048)
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	// A session policy is checked and then not applied: the sandbox evaluates no
-	// identity-based permissions, so it could only narrow what nothing checks.
+	if len(policyArns) > 10 {
+		return nil, query.Errorf(400, "ValidationError", "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to 10")
+	}
 	if hasPolicy {
 		var me *policydoc.MalformedError
 		if err := policydoc.ValidateIdentity(policy); errors.As(err, &me) {
@@ -242,15 +262,33 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 
 	now := s.cfg.Now().UTC()
 	var res assumeRoleResult
-	err := s.st.Update(func(d *state.Data) error {
+	err := s.st.Update(func(root *state.Data) error {
+		// d is the role's account, own the caller's.
+		own := state.AccountData(ctx, root)
+		d := own
+		if acct := arnAccount(roleArn); acct != "" {
+			if d = root.ForAccount(acct); d == nil {
+				return accessDenied(c.Arn, roleArn)
+			}
+		}
 		role := findRole(d, roleArn)
 		if role == nil {
+			if s.cfg.EnforceIAM {
+				if den := authz.Check(root, c, now, authz.Request{Action: "sts:AssumeRole", Resource: roleArn}); den != nil {
+					return query.Errorf(403, "AccessDenied", "%s", den.Message)
+				}
+			}
 			return accessDenied(c.Arn, roleArn)
+		}
+		for _, a := range policyArns {
+			if root.Policies[a] == nil && d.Policies[a] == nil {
+				return query.Errorf(400, "ValidationError", "Policy %s does not exist or is not attachable.", a)
+			}
 		}
 
 		mfa, mfaAt := false, time.Time{}
 		if c.Session {
-			if sess := d.Sessions[c.AccessKeyID]; sess != nil && sess.MFA {
+			if sess := own.Sessions[c.AccessKeyID]; sess != nil && sess.MFA {
 				mfa, mfaAt = true, sess.MFAAuthTime
 			}
 		}
@@ -281,6 +319,11 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 		if doc.Evaluate(req) != policydoc.Allowed {
 			return accessDenied(c.Arn, roleArn)
 		}
+		if s.cfg.EnforceIAM && (d != own || !doc.NamesPrincipal(req)) {
+			if den := authz.Check(root, c, now, authz.Request{Action: "sts:AssumeRole", Resource: role.Arn, ResourceTags: tagMap(role.Tags)}); den != nil {
+				return query.Errorf(403, "AccessDenied", "%s", den.Message)
+			}
+		}
 
 		max := role.MaxSessionDuration
 		if max == 0 {
@@ -294,13 +337,13 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 		}
 		if c.Session && !hasSourceIdentity {
 			// A source identity, once set, follows the session along a role chain.
-			if sess := d.Sessions[c.AccessKeyID]; sess != nil && sess.SourceIdentity != "" {
+			if sess := own.Sessions[c.AccessKeyID]; sess != nil && sess.SourceIdentity != "" {
 				sourceIdentity = sess.SourceIdentity
 			}
 		}
 
 		akid := query.NewID("ASIA", 16)
-		for d.Sessions[akid] != nil || d.AccessKeys[akid] != nil {
+		for keyInUse(root, akid) {
 			akid = query.NewID("ASIA", 16)
 		}
 		sess := &state.Session{
@@ -316,6 +359,10 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 			MFAAuthTime:     mfaAt,
 			SourceArn:       c.Arn,
 			SourceIdentity:  sourceIdentity,
+			PolicyArns:      policyArns,
+		}
+		if hasPolicy {
+			sess.Policy = policy
 		}
 
 		// Everything is checked: now change state. Expired sessions go here, lazily.
@@ -352,6 +399,33 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// keyInUse reports whether any account of the sandbox has the access key id.
+func keyInUse(root *state.Data, akid string) bool {
+	for _, a := range root.AllAccounts() {
+		if a.Sessions[akid] != nil || a.AccessKeys[akid] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// arnAccount returns the account field of an ARN, or "".
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return ""
+	}
+	return parts[4]
+}
+
+func tagMap(tags []state.Tag) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m
 }
 
 // findRole returns the role whose ARN is exactly arn (path included), or nil.

@@ -1,11 +1,14 @@
 // Package policydoc parses IAM policy documents, validates them as IAM does when a role's
-// trust policy or a managed policy is written, and evaluates trust policies for STS
-// AssumeRole.
+// trust policy or a managed policy is written, and evaluates them: trust policies for STS
+// AssumeRole (Evaluate) and identity-based policies (permissions, boundaries, session
+// policies) for every signed request (EvaluateIdentity).
 //
-// Evaluation covers what access grants need: Allow/Deny statements, Action/NotAction with
-// wildcards, Principal ("*", {"AWS": account id | account root ARN | user/role/session ARN}),
-// and the condition operators String*, Bool, Numeric*, Arn*, Null, each with …IfExists.
-// A condition this package cannot evaluate (an unknown operator, ForAnyValue:/ForAllValues:)
+// Evaluation covers Allow/Deny statements, Action/NotAction and Resource/NotResource with
+// wildcards (policy variables such as ${aws:username} in resources), Principal ("*",
+// {"AWS": account id | account root ARN | user/role/session ARN}), and the condition
+// operators String*, Bool, Numeric*, Date*, Arn*, IpAddress/NotIpAddress, Null, each with
+// …IfExists and the ForAnyValue:/ForAllValues: set qualifiers for multivalued keys.
+// A condition this package cannot evaluate (an unknown operator, a value of the wrong type)
 // fails closed: it never satisfies an Allow statement, and it always applies a Deny
 // statement, so an unsupported policy can only refuse, never grant by accident.
 package policydoc
@@ -14,10 +17,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // MalformedError is a policy IAM would refuse with MalformedPolicyDocument; Error() is the
@@ -42,6 +47,8 @@ type Statement struct {
 	Effect       string // Allow | Deny
 	Action       []string
 	NotAction    []string
+	Resource     []string
+	NotResource  []string
 	HasAction    bool // Action or NotAction present
 	HasResource  bool // Resource or NotResource present
 	Principal    *Principal
@@ -156,8 +163,17 @@ func parseStatement(m map[string]any) (Statement, error) {
 			}
 			st.HasAction = true
 		case "Resource", "NotResource":
-			if _, ok := stringList(v); !ok {
+			if _, dup := m["Resource"]; dup && k == "NotResource" {
 				return st, malformed("Syntax errors in policy.")
+			}
+			list, ok := stringList(v)
+			if !ok || len(list) == 0 {
+				return st, malformed("Syntax errors in policy.")
+			}
+			if k == "Resource" {
+				st.Resource = list
+			} else {
+				st.NotResource = list
 			}
 			st.HasResource = true
 		case "Principal", "NotPrincipal":
@@ -368,8 +384,21 @@ type Request struct {
 	// Principals are the ARNs that identify the caller: a user's ARN; for a role session,
 	// the role ARN (with path) and the session ARN.
 	Principals []string
-	// Context holds the condition keys present in the request, by lower-cased key name.
+	// Context holds the single-valued condition keys present in the request, by lower-cased
+	// key name; Multi the multivalued ones (aws:TagKeys, eks:namespaces, …).
 	Context map[string]string
+	Multi   map[string][]string
+}
+
+// lookup returns the values of a condition key and whether the request has it.
+func (req *Request) lookup(key string) ([]string, bool) {
+	if v, ok := req.Multi[key]; ok {
+		return v, true
+	}
+	if v, ok := req.Context[key]; ok {
+		return []string{v}, true
+	}
+	return nil, false
 }
 
 // Decision is the outcome of an evaluation.
@@ -394,7 +423,7 @@ func (d *Document) Evaluate(req Request) Decision {
 		if !st.matchesAction(req.Action) || !st.matchesPrincipal(req) {
 			continue
 		}
-		cond := evalConditions(st.Condition, req.Context)
+		cond := evalConditions(st.Condition, &req)
 		if st.Effect == "Deny" {
 			if cond != condFalse { // unknown conditions fail closed
 				return Denied
@@ -411,6 +440,92 @@ func (d *Document) Evaluate(req Request) Decision {
 	return NotAllowed
 }
 
+// EvaluateIdentity decides a request for Action on Resource against an identity-based
+// policy (a permissions policy, a permissions boundary or a session policy): an applicable
+// Deny wins, else an applicable Allow allows, else the request is not allowed. Principals of
+// req are not used (identity policies have none).
+func (d *Document) EvaluateIdentity(req Request, resource string) Decision {
+	allowed := false
+	for i := range d.Statements {
+		st := &d.Statements[i]
+		if !st.matchesAction(req.Action) || !st.matchesResource(resource, &req) {
+			continue
+		}
+		cond := evalConditions(st.Condition, &req)
+		if st.Effect == "Deny" {
+			if cond != condFalse {
+				return Denied
+			}
+			continue
+		}
+		if cond == condTrue {
+			allowed = true
+		}
+	}
+	if allowed {
+		return Allowed
+	}
+	return NotAllowed
+}
+
+func (st *Statement) matchesResource(resource string, req *Request) bool {
+	if st.NotResource != nil {
+		for _, r := range st.NotResource {
+			if p, ok := expandVariables(r, req); ok && Glob(p, resource) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, r := range st.Resource {
+		if p, ok := expandVariables(r, req); ok && Glob(p, resource) {
+			return true
+		}
+	}
+	return false
+}
+
+// expandVariables replaces the policy variables ${key} in a resource pattern with the
+// request's single value for key (${*}, ${?} and ${$} are the literal characters). A
+// variable the request has no single value for makes the pattern match nothing, as IAM
+// treats it.
+func expandVariables(pattern string, req *Request) (string, bool) {
+	if !strings.Contains(pattern, "${") {
+		return pattern, true
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(pattern, "${")
+		if i < 0 {
+			b.WriteString(pattern)
+			return b.String(), true
+		}
+		j := strings.Index(pattern[i:], "}")
+		if j < 0 {
+			b.WriteString(pattern)
+			return b.String(), true
+		}
+		b.WriteString(pattern[:i])
+		key := pattern[i+2 : i+j]
+		switch key {
+		case "*", "?", "$":
+			// A literal * or ? must not act as a wildcard: IAM matches it as itself, which
+			// the sandbox's ARNs never contain, so the resource cannot match.
+			if key != "$" {
+				return "", false
+			}
+			b.WriteString(key)
+		default:
+			vals, ok := req.lookup(strings.ToLower(key))
+			if !ok || len(vals) != 1 {
+				return "", false
+			}
+			b.WriteString(vals[0])
+		}
+		pattern = pattern[i+j+1:]
+	}
+}
+
 func (st *Statement) matchesAction(action string) bool {
 	if st.NotAction != nil {
 		for _, a := range st.NotAction {
@@ -423,6 +538,29 @@ func (st *Statement) matchesAction(action string) bool {
 	for _, a := range st.Action {
 		if Glob(strings.ToLower(a), strings.ToLower(action)) {
 			return true
+		}
+	}
+	return false
+}
+
+// NamesPrincipal reports whether an Allow statement for req.Action names one of
+// req.Principals itself (a user, role or session ARN, not an account, its root or "*"). A
+// trust policy that names the caller so lets it assume the role without an identity-based
+// permission in the same account; one that trusts the account leaves the decision to the
+// account's identity policies.
+func (d *Document) NamesPrincipal(req Request) bool {
+	for _, st := range d.Statements {
+		if st.Effect != "Allow" || st.Principal == nil || !st.matchesAction(req.Action) {
+			continue
+		}
+		for _, a := range st.Principal.AWS {
+			if m := principalArnRe.FindStringSubmatch(a); m != nil && m[4] != "root" {
+				for _, id := range req.Principals {
+					if strings.EqualFold(a, id) {
+						return true
+					}
+				}
+			}
 		}
 	}
 	return false
@@ -476,7 +614,7 @@ const (
 
 // evalConditions ANDs every operator and key; a list of values under one key is ORed
 // (NORed for the negated operators).
-func evalConditions(c map[string]map[string][]string, ctx map[string]string) condResult {
+func evalConditions(c map[string]map[string][]string, req *Request) condResult {
 	ops := make([]string, 0, len(c))
 	for op := range c {
 		ops = append(ops, op)
@@ -485,7 +623,7 @@ func evalConditions(c map[string]map[string][]string, ctx map[string]string) con
 	result := condTrue
 	for _, op := range ops {
 		for key, vals := range c[op] {
-			switch evalOne(op, strings.ToLower(key), vals, ctx) {
+			switch evalOne(op, strings.ToLower(key), vals, req) {
 			case condFalse:
 				if result == condTrue {
 					result = condFalse
@@ -498,11 +636,8 @@ func evalConditions(c map[string]map[string][]string, ctx map[string]string) con
 	return result
 }
 
-func evalOne(op, key string, vals []string, ctx map[string]string) condResult {
-	if strings.HasPrefix(op, "ForAnyValue:") || strings.HasPrefix(op, "ForAllValues:") {
-		return condUnknown
-	}
-	got, present := ctx[key]
+func evalOne(op, key string, vals []string, req *Request) condResult {
+	got, present := req.lookup(key)
 	if op == "Null" {
 		for _, v := range vals {
 			switch strings.ToLower(v) {
@@ -520,10 +655,58 @@ func evalOne(op, key string, vals []string, ctx map[string]string) condResult {
 		}
 		return condFalse
 	}
+	set := ""
+	if q, rest, ok := strings.Cut(op, ":"); ok {
+		if q != "ForAnyValue" && q != "ForAllValues" {
+			return condUnknown
+		}
+		set, op = q, rest
+	}
 	base, ifExists := strings.CutSuffix(op, "IfExists")
 	match, negated, known := matcher(base)
 	if !known {
 		return condUnknown
+	}
+	// one reports whether a single request value satisfies the operator against the
+	// policy's values (any of them; none of them for the negated operators).
+	one := func(g string) (bool, bool) {
+		any := false
+		for _, v := range vals {
+			ok, valid := match(g, v)
+			if !valid {
+				return false, false
+			}
+			if ok {
+				any = true
+				break
+			}
+		}
+		return any != negated, true
+	}
+	switch set {
+	case "ForAllValues":
+		// Every request value must satisfy; a key with no values (or none at all) does.
+		for _, g := range got {
+			ok, valid := one(g)
+			if !valid {
+				return condUnknown
+			}
+			if !ok {
+				return condFalse
+			}
+		}
+		return condTrue
+	case "ForAnyValue":
+		for _, g := range got {
+			ok, valid := one(g)
+			if !valid {
+				return condUnknown
+			}
+			if ok {
+				return condTrue
+			}
+		}
+		return condFalse
 	}
 	if !present {
 		if ifExists || negated {
@@ -531,19 +714,28 @@ func evalOne(op, key string, vals []string, ctx map[string]string) condResult {
 		}
 		return condFalse
 	}
-	any := false
-	for _, v := range vals {
-		ok, valid := match(got, v)
+	// A single-valued operator on a multivalued key: a positive operator needs one value
+	// to match, a negated one that no value matches the policy's values.
+	if negated {
+		for _, g := range got {
+			ok, valid := one(g)
+			if !valid {
+				return condUnknown
+			}
+			if !ok {
+				return condFalse
+			}
+		}
+		return condTrue
+	}
+	for _, g := range got {
+		ok, valid := one(g)
 		if !valid {
 			return condUnknown
 		}
 		if ok {
-			any = true
-			break
+			return condTrue
 		}
-	}
-	if any != negated {
-		return condTrue
 	}
 	return condFalse
 }
@@ -559,6 +751,16 @@ func matcher(op string) (match func(got, want string) (bool, bool), negated, kno
 			x, err1 := strconv.ParseFloat(a, 64)
 			y, err2 := strconv.ParseFloat(b, 64)
 			if err1 != nil || err2 != nil {
+				return false, false
+			}
+			return f(x, y), true
+		}
+	}
+	date := func(f func(a, b time.Time) bool) func(string, string) (bool, bool) {
+		return func(a, b string) (bool, bool) {
+			x, ok1 := parseDate(a)
+			y, ok2 := parseDate(b)
+			if !ok1 || !ok2 {
 				return false, false
 			}
 			return f(x, y), true
@@ -587,6 +789,34 @@ func matcher(op string) (match func(got, want string) (bool, bool), negated, kno
 			}
 			return strings.ToLower(a) == b, true
 		}, false, true
+	case "DateEquals":
+		return date(func(a, b time.Time) bool { return a.Equal(b) }), false, true
+	case "DateNotEquals":
+		return date(func(a, b time.Time) bool { return a.Equal(b) }), true, true
+	case "DateLessThan":
+		return date(func(a, b time.Time) bool { return a.Before(b) }), false, true
+	case "DateLessThanEquals":
+		return date(func(a, b time.Time) bool { return !a.After(b) }), false, true
+	case "DateGreaterThan":
+		return date(func(a, b time.Time) bool { return a.After(b) }), false, true
+	case "DateGreaterThanEquals":
+		return date(func(a, b time.Time) bool { return !a.Before(b) }), false, true
+	case "IpAddress", "NotIpAddress":
+		return func(a, b string) (bool, bool) {
+			ip := net.ParseIP(a)
+			if ip == nil {
+				return false, false
+			}
+			if !strings.Contains(b, "/") {
+				other := net.ParseIP(b)
+				return other != nil && other.Equal(ip), other != nil
+			}
+			_, n, err := net.ParseCIDR(b)
+			if err != nil {
+				return false, false
+			}
+			return n.Contains(ip), true
+		}, op == "NotIpAddress", true
 	case "NumericEquals":
 		return num(func(a, b float64) bool { return a == b }), false, true
 	case "NumericNotEquals":
@@ -601,6 +831,19 @@ func matcher(op string) (match func(got, want string) (bool, bool), negated, kno
 		return num(func(a, b float64) bool { return a >= b }), false, true
 	}
 	return nil, false, false
+}
+
+// parseDate reads a condition date: ISO 8601 (with or without time) or epoch seconds.
+func parseDate(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04Z07:00", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0), true
+	}
+	return time.Time{}, false
 }
 
 // Glob matches s against pattern, where * is any run of characters and ? any one.

@@ -53,7 +53,7 @@ func TestEvaluate(t *testing.T) {
 		{"StringLike session name", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Condition":{"StringLike":{"sts:RoleSessionName":"alice-*"}}}]}`, user("alice", map[string]string{"sts:rolesessionname": "bob-1"}), NotAllowed},
 		{"StringNotEquals absent key", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Condition":{"StringNotEquals":{"sts:ExternalId":"x"}}}]}`, user("alice", nil), Allowed},
 		{"unknown operator never allows", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Condition":{"DateMaybe":{"aws:CurrentTime":"x"}}}]}`, user("alice", nil), NotAllowed},
-		{"unknown operator always denies", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*"},{"Effect":"Deny","Principal":"*","Action":"*","Condition":{"ForAnyValue:StringEquals":{"aws:TagKeys":"x"}}}]}`, user("alice", nil), Denied},
+		{"unknown operator always denies", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*"},{"Effect":"Deny","Principal":"*","Action":"*","Condition":{"ForAnyValue:BinaryEquals":{"aws:TagKeys":"x"}}}]}`, user("alice", nil), Denied},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

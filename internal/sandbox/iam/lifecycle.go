@@ -1,0 +1,1266 @@
+package iam
+
+import (
+	"context"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"eksaccess/internal/sandbox/query"
+	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/wire"
+)
+
+// IAM quotas (IAM User Guide, "IAM and AWS STS quotas"): managed policies per user, group
+// and role (default 10), groups a user is in (10), the aggregate size of a principal's inline
+// policies (user 2048, group 5120, role 10240 characters, whitespace excluded).
+const (
+	maxPoliciesPerUser  = 10
+	maxPoliciesPerGroup = 10
+	maxGroupsPerUser    = 10
+	maxTags             = 50
+)
+
+var maxInlineSize = map[string]int{"user": 2048, "group": 5120, "role": 10240}
+
+// entity is a user, group or role seen through what the policy, tag and boundary
+// operations share.
+type entity struct {
+	kind     string // user | group | role
+	name     string
+	id       string
+	arn      string
+	inline   *map[string]string
+	attached *[]string
+	boundary *string      // nil for groups
+	tags     *[]state.Tag // nil for groups
+	role     *state.Role
+}
+
+func noSuchEntity(kind, name string) error {
+	return query.Errorf(404, "NoSuchEntity", "The %s with name %s cannot be found.", kind, name)
+}
+
+func lookupEntity(d *state.Data, kind, name string) (*entity, error) {
+	switch kind {
+	case "user":
+		u, ok := d.Users[strings.ToLower(name)]
+		if !ok {
+			return nil, noSuchUser(name)
+		}
+		return &entity{kind: kind, name: u.UserName, id: u.UserID, arn: u.Arn, inline: &u.InlinePolicies, attached: &u.AttachedPolicies, boundary: &u.PermissionsBoundary, tags: &u.Tags}, nil
+	case "group":
+		g, ok := d.Groups[strings.ToLower(name)]
+		if !ok {
+			return nil, query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", name)
+		}
+		return &entity{kind: kind, name: g.GroupName, id: g.GroupID, arn: g.Arn, inline: &g.InlinePolicies, attached: &g.AttachedPolicies}, nil
+	case "role":
+		r, ok := d.Roles[strings.ToLower(name)]
+		if !ok {
+			return nil, noSuchRole(name)
+		}
+		return &entity{kind: kind, name: r.RoleName, id: r.RoleID, arn: r.Arn, inline: &r.InlinePolicies, attached: &r.AttachedPolicies, boundary: &r.PermissionsBoundary, tags: &r.Tags, role: r}, nil
+	}
+	return nil, query.Errorf(500, "ServiceFailure", "unknown entity kind %s", kind)
+}
+
+// entityParam is the request parameter naming an entity of kind, and the model's maximum
+// length of that name for the operation.
+func entityName(v *query.Validator, p query.Params, kind string, max int) string {
+	switch kind {
+	case "user":
+		return name(v, p, "UserName", "userName", max)
+	case "group":
+		return name(v, p, "GroupName", "groupName", 128)
+	}
+	return name(v, p, "RoleName", "roleName", 64)
+}
+
+func (e *entity) modifiable() error {
+	if e.role != nil {
+		return unmodifiable(e.role)
+	}
+	return nil
+}
+
+// inlineSize is the size IAM counts against the inline-policy quota: the documents'
+// characters without whitespace.
+func inlineSize(docs map[string]string) int {
+	n := 0
+	for _, d := range docs {
+		for _, r := range d {
+			if r != ' ' && r != '\t' && r != '\n' && r != '\r' {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// --- inline policies -------------------------------------------------------------------
+
+type inlinePolicyResult struct {
+	UserName       string `xml:"UserName,omitempty"`
+	GroupName      string `xml:"GroupName,omitempty"`
+	RoleName       string `xml:"RoleName,omitempty"`
+	PolicyName     string `xml:"PolicyName"`
+	PolicyDocument string `xml:"PolicyDocument"`
+}
+
+func putInline(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 128)
+		pn := name(&v, p, "PolicyName", "policyName", 128)
+		doc := policyDocument(&v, p, "PolicyDocument", "policyDocument")
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		if err := validateIdentity(doc); err != nil {
+			return nil, err
+		}
+		return nil, s.st.Update(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			if err := e.modifiable(); err != nil {
+				return err
+			}
+			next := map[string]string{}
+			for k, x := range *e.inline {
+				if !strings.EqualFold(k, pn) {
+					next[k] = x
+				}
+			}
+			next[pn] = doc
+			if size := inlineSize(next); size > maxInlineSize[kind] {
+				return query.Errorf(409, "LimitExceeded", "Maximum policy size of %d bytes exceeded for %s %s", maxInlineSize[kind], kind, e.name)
+			}
+			*e.inline = next
+			return nil
+		})
+	}
+}
+
+func getInline(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 128)
+		pn := name(&v, p, "PolicyName", "policyName", 128)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		var res inlinePolicyResult
+		err := s.st.Read(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			for k, doc := range *e.inline {
+				if strings.EqualFold(k, pn) {
+					res = inlinePolicyResult{PolicyName: k, PolicyDocument: query.EncodePolicy(doc)}
+					switch kind {
+					case "user":
+						res.UserName = e.name
+					case "group":
+						res.GroupName = e.name
+					case "role":
+						res.RoleName = e.name
+					}
+					return nil
+				}
+			}
+			return query.Errorf(404, "NoSuchEntity", "The %s policy with name %s cannot be found.", titleKind(kind), pn)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+func titleKind(kind string) string { return strings.ToUpper(kind[:1]) + kind[1:] }
+
+func deleteInline(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 128)
+		pn := name(&v, p, "PolicyName", "policyName", 128)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		return nil, s.st.Update(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			if err := e.modifiable(); err != nil {
+				return err
+			}
+			for k := range *e.inline {
+				if strings.EqualFold(k, pn) {
+					delete(*e.inline, k)
+					if len(*e.inline) == 0 {
+						*e.inline = nil
+					}
+					return nil
+				}
+			}
+			return query.Errorf(404, "NoSuchEntity", "The %s policy with name %s cannot be found.", titleKind(kind), pn)
+		})
+	}
+}
+
+type policyNamesResult struct {
+	PolicyNames xmlList[string] `xml:"PolicyNames"`
+	IsTruncated bool            `xml:"IsTruncated"`
+	Marker      string          `xml:"Marker,omitempty"`
+}
+
+func listInline(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 128)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		var res policyNamesResult
+		err := s.st.Read(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			keys := sortedKeys(*e.inline)
+			pg, err := query.Paginate(p, keys)
+			if err != nil {
+				return err
+			}
+			res.PolicyNames.Member = append([]string{}, keys[pg.Start:pg.End]...)
+			res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+// --- managed policy attachments --------------------------------------------------------
+
+var attachQuota = map[string]int{"user": maxPoliciesPerUser, "group": maxPoliciesPerGroup, "role": maxPoliciesPerRole}
+
+func attachPolicy(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 64)
+		pa := policyArn(&v, p)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		if err := checkArn(pa); err != nil {
+			return nil, err
+		}
+		return nil, s.st.Update(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			pol := managedPolicy(root, d, pa)
+			if pol == nil {
+				return query.Errorf(404, "NoSuchEntity", "Policy %s does not exist or is not attachable.", pa)
+			}
+			if err := e.modifiable(); err != nil {
+				return err
+			}
+			for _, a := range *e.attached {
+				if a == pa {
+					return nil
+				}
+			}
+			if q := attachQuota[kind]; len(*e.attached) >= q {
+				return query.Errorf(409, "LimitExceeded", "Cannot exceed quota for PoliciesPer%s: %d", titleKind(kind), q)
+			}
+			*e.attached = append(*e.attached, pa)
+			pol.AttachmentCount++
+			return nil
+		})
+	}
+}
+
+func detachPolicy(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 64)
+		pa := policyArn(&v, p)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		if err := checkArn(pa); err != nil {
+			return nil, err
+		}
+		return nil, s.st.Update(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			if err := e.modifiable(); err != nil {
+				return err
+			}
+			idx := -1
+			for i, a := range *e.attached {
+				if a == pa {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				return query.Errorf(404, "NoSuchEntity", "Policy %s was not found.", pa)
+			}
+			l := *e.attached
+			*e.attached = append(l[:idx:idx], l[idx+1:]...)
+			if pol := managedPolicy(root, d, pa); pol != nil && pol.AttachmentCount > 0 {
+				pol.AttachmentCount--
+			}
+			return nil
+		})
+	}
+}
+
+func listAttached(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 64)
+		prefix := pathPrefix(&v, p, policyPathRe, policyPathPat)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		var res listAttachedRolePoliciesResult
+		err := s.st.Read(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			byKey := map[string]*state.ManagedPolicy{}
+			for _, a := range *e.attached {
+				pol := managedPolicy(root, d, a)
+				if pol == nil || !strings.HasPrefix(pol.Path, prefix) {
+					continue
+				}
+				byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
+			}
+			keys := sortedKeys(byKey)
+			pg, err := query.Paginate(p, keys)
+			if err != nil {
+				return err
+			}
+			res.AttachedPolicies.Member = []xmlAttachedPolicy{}
+			for _, k := range keys[pg.Start:pg.End] {
+				res.AttachedPolicies.Member = append(res.AttachedPolicies.Member, xmlAttachedPolicy{PolicyName: byKey[k].PolicyName, PolicyArn: byKey[k].Arn})
+			}
+			res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+// managedPolicy finds a managed policy by ARN: the account's own, or an AWS managed one
+// (kept once, in the primary account's data).
+func managedPolicy(root, d *state.Data, arn string) *state.ManagedPolicy {
+	if p, ok := d.Policies[arn]; ok {
+		return p
+	}
+	if p, ok := root.Policies[arn]; ok && p.AWSManaged {
+		return p
+	}
+	return nil
+}
+
+// --- permissions boundaries ------------------------------------------------------------
+
+func putBoundary(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 64)
+		pa, ok := v.Required(p, "PermissionsBoundary", "permissionsBoundary")
+		if ok {
+			v.Length(pa, "permissionsBoundary", 20, 2048)
+		}
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		if err := checkArn(pa); err != nil {
+			return nil, err
+		}
+		return nil, s.st.Update(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			if err := e.modifiable(); err != nil {
+				return err
+			}
+			return setBoundary(root, d, e.boundary, pa)
+		})
+	}
+}
+
+// setBoundary sets *b to policy ARN pa ("" removes it), keeping usage counts.
+func setBoundary(root, d *state.Data, b *string, pa string) error {
+	var pol *state.ManagedPolicy
+	if pa != "" {
+		if pol = managedPolicy(root, d, pa); pol == nil {
+			return query.Errorf(404, "NoSuchEntity", "Scope ARN: %s does not exist or is not attachable.", pa)
+		}
+	}
+	if *b != "" {
+		if old := managedPolicy(root, d, *b); old != nil && old.BoundaryCount > 0 {
+			old.BoundaryCount--
+		}
+	}
+	*b = pa
+	if pol != nil {
+		pol.BoundaryCount++
+	}
+	return nil
+}
+
+func deleteBoundary(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 64)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		return nil, s.st.Update(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			if err := e.modifiable(); err != nil {
+				return err
+			}
+			if *e.boundary == "" {
+				return query.Errorf(404, "NoSuchEntity", "The %s with name %s has no permissions boundary.", kind, e.name)
+			}
+			return setBoundary(root, d, e.boundary, "")
+		})
+	}
+}
+
+// --- tags --------------------------------------------------------------------------------
+
+func tagEntity(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 128)
+		in, err := tags(&v, p)
+		if err != nil {
+			return nil, err
+		}
+		if _, given := p["Tags"]; !given && len(in) == 0 {
+			v.Required(p, "Tags", "tags")
+		}
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		return nil, s.st.Update(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			if err := e.modifiable(); err != nil {
+				return err
+			}
+			merged := append([]state.Tag(nil), (*e.tags)...)
+			for _, t := range in {
+				found := false
+				for i := range merged {
+					if strings.EqualFold(merged[i].Key, t.Key) {
+						merged[i].Value = t.Value
+						found = true
+					}
+				}
+				if !found {
+					merged = append(merged, t)
+				}
+			}
+			if len(merged) > maxTags {
+				return query.Errorf(409, "LimitExceeded", "The number of tags has reached the maximum limit of %d.", maxTags)
+			}
+			*e.tags = merged
+			return nil
+		})
+	}
+}
+
+func untagEntity(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 128)
+		keys := p.List("TagKeys")
+		if len(keys) == 0 {
+			if _, given := p["TagKeys"]; !given {
+				v.Required(p, "TagKeys", "tagKeys")
+			}
+		}
+		if len(keys) > 50 {
+			return nil, query.Errorf(400, "ValidationError", "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length less than or equal to 50")
+		}
+		for i, k := range keys {
+			field := "tagKeys." + strconv.Itoa(i+1) + ".member"
+			v.Length(k, field, 1, 128)
+			v.Pattern(k, field, tagKeyRe, tagKeyPat)
+		}
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		return nil, s.st.Update(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			if err := e.modifiable(); err != nil {
+				return err
+			}
+			var kept []state.Tag
+			for _, t := range *e.tags {
+				drop := false
+				for _, k := range keys {
+					if strings.EqualFold(k, t.Key) {
+						drop = true
+					}
+				}
+				if !drop {
+					kept = append(kept, t)
+				}
+			}
+			*e.tags = kept
+			return nil
+		})
+	}
+}
+
+type listTagsResult struct {
+	Tags        xmlList[xmlTag] `xml:"Tags"`
+	IsTruncated bool            `xml:"IsTruncated"`
+	Marker      string          `xml:"Marker,omitempty"`
+}
+
+func listEntityTags(kind string) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		n := entityName(&v, p, kind, 128)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		var res listTagsResult
+		err := s.st.Read(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			e, err := lookupEntity(d, kind, n)
+			if err != nil {
+				return err
+			}
+			byKey := map[string]state.Tag{}
+			for _, t := range *e.tags {
+				byKey[t.Key] = t
+			}
+			keys := sortedKeys(byKey)
+			pg, err := query.Paginate(p, keys)
+			if err != nil {
+				return err
+			}
+			res.Tags.Member = []xmlTag{}
+			for _, k := range keys[pg.Start:pg.End] {
+				res.Tags.Member = append(res.Tags.Member, xmlTag{Key: k, Value: byKey[k].Value})
+			}
+			res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+// --- users, groups, access keys, MFA devices ---------------------------------------------
+
+func (s *service) deleteUser(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	n := name(&v, p, "UserName", "userName", 128)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return nil, s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		key := strings.ToLower(n)
+		u, ok := d.Users[key]
+		if !ok {
+			return noSuchUser(n)
+		}
+		conflict := func(what string) error {
+			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must %s first.", what)
+		}
+		for _, k := range d.AccessKeys {
+			if strings.EqualFold(k.UserName, u.UserName) {
+				return conflict("delete access keys")
+			}
+		}
+		for _, m := range d.MFADevices {
+			if strings.EqualFold(m.UserName, u.UserName) {
+				return conflict("delete MFA device")
+			}
+		}
+		if len(u.InlinePolicies) > 0 || len(u.AttachedPolicies) > 0 {
+			return conflict("detach all policies")
+		}
+		for _, g := range d.Groups {
+			if member(g, u.UserName) {
+				return conflict("remove user from all groups")
+			}
+		}
+		if u.PermissionsBoundary != "" {
+			setBoundary(root, d, &u.PermissionsBoundary, "")
+		}
+		delete(d.Users, key)
+		return nil
+	})
+}
+
+func member(g *state.Group, user string) bool {
+	for _, m := range g.Members {
+		if strings.EqualFold(m, user) {
+			return true
+		}
+	}
+	return false
+}
+
+type createGroupResult struct {
+	Group xmlGroup `xml:"Group"`
+}
+
+func (s *service) createGroup(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	n := name(&v, p, "GroupName", "groupName", 128)
+	path := entityPath(&v, p)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var res createGroupResult
+	err := s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		key := strings.ToLower(n)
+		if _, exists := d.Groups[key]; exists {
+			return query.Errorf(409, "EntityAlreadyExists", "Group with name %s already exists.", n)
+		}
+		g := &state.Group{
+			Path: path, GroupName: n, Arn: arn(d, "group", path, n), CreateDate: s.now(), Members: []string{},
+			GroupID: uniqueID("AGPA", func(id string) bool { return idInUse(d, id) }),
+		}
+		if d.Groups == nil {
+			d.Groups = map[string]*state.Group{}
+		}
+		d.Groups[key] = g
+		d.Seq++
+		res.Group = toXMLGroup(g)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *service) deleteGroup(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	n := name(&v, p, "GroupName", "groupName", 128)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return nil, s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		key := strings.ToLower(n)
+		g, ok := d.Groups[key]
+		if !ok {
+			return query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", n)
+		}
+		if len(g.Members) > 0 {
+			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must remove users from group first.")
+		}
+		if len(g.InlinePolicies) > 0 || len(g.AttachedPolicies) > 0 {
+			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must delete policies first.")
+		}
+		delete(d.Groups, key)
+		return nil
+	})
+}
+
+func membership(add bool) func(*service, context.Context, query.Params) (any, error) {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		var v query.Validator
+		gn := name(&v, p, "GroupName", "groupName", 128)
+		un := name(&v, p, "UserName", "userName", 128)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		return nil, s.st.Update(func(root *state.Data) error {
+			d := state.AccountData(ctx, root)
+			g, ok := d.Groups[strings.ToLower(gn)]
+			if !ok {
+				return query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", gn)
+			}
+			u, ok := d.Users[strings.ToLower(un)]
+			if !ok {
+				return noSuchUser(un)
+			}
+			if !add {
+				kept := []string{}
+				for _, m := range g.Members {
+					if !strings.EqualFold(m, u.UserName) {
+						kept = append(kept, m)
+					}
+				}
+				if len(kept) == len(g.Members) {
+					return query.Errorf(404, "NoSuchEntity", "The user with name %s cannot be found in group %s.", un, g.GroupName)
+				}
+				g.Members = kept
+				return nil
+			}
+			if member(g, u.UserName) {
+				return nil // adding again changes nothing, as in IAM
+			}
+			n := 0
+			for _, other := range d.Groups {
+				if member(other, u.UserName) {
+					n++
+				}
+			}
+			if n >= maxGroupsPerUser {
+				return query.Errorf(409, "LimitExceeded", "Cannot exceed quota for GroupsPerUser: %d", maxGroupsPerUser)
+			}
+			g.Members = append(g.Members, u.UserName)
+			return nil
+		})
+	}
+}
+
+func (s *service) listGroupsForUser(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	un := name(&v, p, "UserName", "userName", 128)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var res listGroupsResult
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		u, ok := d.Users[strings.ToLower(un)]
+		if !ok {
+			return noSuchUser(un)
+		}
+		var keys []string
+		for _, k := range sortedKeys(d.Groups) {
+			if member(d.Groups[k], u.UserName) {
+				keys = append(keys, k)
+			}
+		}
+		pg, err := query.Paginate(p, keys)
+		if err != nil {
+			return err
+		}
+		res.Groups.Member = []xmlGroup{}
+		for _, k := range keys[pg.Start:pg.End] {
+			res.Groups.Member = append(res.Groups.Member, toXMLGroup(d.Groups[k]))
+		}
+		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+type xmlAccessKeyMetadata struct {
+	UserName    string `xml:"UserName"`
+	AccessKeyID string `xml:"AccessKeyId"`
+	Status      string `xml:"Status"`
+	CreateDate  string `xml:"CreateDate"`
+}
+
+type listAccessKeysResult struct {
+	AccessKeyMetadata xmlList[xmlAccessKeyMetadata] `xml:"AccessKeyMetadata"`
+	IsTruncated       bool                          `xml:"IsTruncated"`
+	Marker            string                        `xml:"Marker,omitempty"`
+}
+
+// userOrCaller validates an optional UserName, defaulting to the calling user.
+func userOrCaller(ctx context.Context, v *query.Validator, p query.Params) (string, error) {
+	un, given := optName(v, p, "UserName", "userName", 128)
+	if err := v.Err(); err != nil {
+		return "", err
+	}
+	if !given {
+		return callerUserName(ctx)
+	}
+	return un, nil
+}
+
+func (s *service) listAccessKeys(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	un, err := userOrCaller(ctx, &v, p)
+	if err != nil {
+		return nil, err
+	}
+	var res listAccessKeysResult
+	err = s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		u, ok := d.Users[strings.ToLower(un)]
+		if !ok {
+			return noSuchUser(un)
+		}
+		var keys []string
+		for id, k := range d.AccessKeys {
+			if strings.EqualFold(k.UserName, u.UserName) {
+				keys = append(keys, id)
+			}
+		}
+		sort.Strings(keys)
+		pg, err := query.Paginate(p, keys)
+		if err != nil {
+			return err
+		}
+		res.AccessKeyMetadata.Member = []xmlAccessKeyMetadata{}
+		for _, id := range keys[pg.Start:pg.End] {
+			k := d.AccessKeys[id]
+			res.AccessKeyMetadata.Member = append(res.AccessKeyMetadata.Member, xmlAccessKeyMetadata{UserName: u.UserName, AccessKeyID: id, Status: keyStatus(k), CreateDate: wire.ISO(k.CreateDate)})
+		}
+		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func keyStatus(k *state.AccessKey) string {
+	if k.Status == "" {
+		return "Active"
+	}
+	return k.Status
+}
+
+var accessKeyIDRe = regexp.MustCompile(`^[\w]+$`)
+
+func accessKeyParam(v *query.Validator, p query.Params) string {
+	id, ok := v.Required(p, "AccessKeyId", "accessKeyId")
+	if ok {
+		v.Length(id, "accessKeyId", 16, 128)
+		v.Pattern(id, "accessKeyId", accessKeyIDRe, `[\w]+`)
+	}
+	return id
+}
+
+// userKey finds access key id of user un (the key must be the user's).
+func userKey(d *state.Data, un, id string) (*state.AccessKey, error) {
+	if _, ok := d.Users[strings.ToLower(un)]; !ok {
+		return nil, noSuchUser(un)
+	}
+	k, ok := d.AccessKeys[id]
+	if !ok || !strings.EqualFold(k.UserName, un) {
+		return nil, query.Errorf(404, "NoSuchEntity", "The Access Key with id %s cannot be found.", id)
+	}
+	return k, nil
+}
+
+func (s *service) updateAccessKey(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	id := accessKeyParam(&v, p)
+	st, ok := v.Required(p, "Status", "status")
+	if ok {
+		v.Enum(st, "status", "Active", "Inactive", "Expired")
+	}
+	un, err := userOrCaller(ctx, &v, p)
+	if err != nil {
+		return nil, err
+	}
+	if st == "Expired" {
+		return nil, query.Errorf(400, "InvalidInput", "Status Expired is not valid: set an access key Active or Inactive.")
+	}
+	return nil, s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		k, err := userKey(d, un, id)
+		if err != nil {
+			return err
+		}
+		k.Status = st
+		return nil
+	})
+}
+
+func (s *service) deleteAccessKey(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	id := accessKeyParam(&v, p)
+	un, err := userOrCaller(ctx, &v, p)
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		if _, err := userKey(d, un, id); err != nil {
+			return err
+		}
+		delete(d.AccessKeys, id)
+		return nil
+	})
+}
+
+type xmlMFADevice struct {
+	UserName     string `xml:"UserName"`
+	SerialNumber string `xml:"SerialNumber"`
+	EnableDate   string `xml:"EnableDate"`
+}
+
+type listMFADevicesResult struct {
+	MFADevices  xmlList[xmlMFADevice] `xml:"MFADevices"`
+	IsTruncated bool                  `xml:"IsTruncated"`
+	Marker      string                `xml:"Marker,omitempty"`
+}
+
+func (s *service) listMFADevices(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	un, err := userOrCaller(ctx, &v, p)
+	if err != nil {
+		return nil, err
+	}
+	var res listMFADevicesResult
+	err = s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		u, ok := d.Users[strings.ToLower(un)]
+		if !ok {
+			return noSuchUser(un)
+		}
+		var keys []string
+		for serial, m := range d.MFADevices {
+			if strings.EqualFold(m.UserName, u.UserName) {
+				keys = append(keys, serial)
+			}
+		}
+		sort.Strings(keys)
+		pg, err := query.Paginate(p, keys)
+		if err != nil {
+			return err
+		}
+		res.MFADevices.Member = []xmlMFADevice{}
+		for _, k := range keys[pg.Start:pg.End] {
+			m := d.MFADevices[k]
+			enabled := m.EnableDate
+			if enabled.IsZero() {
+				enabled = u.CreateDate
+			}
+			res.MFADevices.Member = append(res.MFADevices.Member, xmlMFADevice{UserName: u.UserName, SerialNumber: m.SerialNumber, EnableDate: wire.ISO(enabled)})
+		}
+		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// --- managed policy lifecycle ------------------------------------------------------------
+
+func (s *service) ownPolicy(ctx context.Context, root, d *state.Data, pa, action string) (*state.ManagedPolicy, error) {
+	pol := managedPolicy(root, d, pa)
+	if pol == nil {
+		return nil, noSuchPolicy(pa)
+	}
+	if pol.AWSManaged {
+		who := "anonymous"
+		if c := state.CallerFrom(ctx); c != nil {
+			who = c.Arn
+		}
+		return nil, query.Errorf(403, "AccessDenied", "User: %s is not authorized to perform: iam:%s on resource: policy %s", who, action, pa)
+	}
+	return pol, nil
+}
+
+func (s *service) deletePolicy(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	pa := policyArn(&v, p)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkArn(pa); err != nil {
+		return nil, err
+	}
+	return nil, s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		pol, err := s.ownPolicy(ctx, root, d, pa, "DeletePolicy")
+		if err != nil {
+			return err
+		}
+		if pol.AttachmentCount > 0 || pol.BoundaryCount > 0 {
+			return query.Errorf(409, "DeleteConflict", "Cannot delete a policy attached to entities.")
+		}
+		if len(versions(pol)) > 1 {
+			return query.Errorf(409, "DeleteConflict", "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
+		}
+		delete(d.Policies, pa)
+		return nil
+	})
+}
+
+type listPolicyVersionsResult struct {
+	Versions    xmlList[xmlPolicyVersion] `xml:"Versions"`
+	IsTruncated bool                      `xml:"IsTruncated"`
+	Marker      string                    `xml:"Marker,omitempty"`
+}
+
+func (s *service) listPolicyVersions(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	pa := policyArn(&v, p)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkArn(pa); err != nil {
+		return nil, err
+	}
+	var res listPolicyVersionsResult
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		pol := managedPolicy(root, d, pa)
+		if pol == nil {
+			return noSuchPolicy(pa)
+		}
+		vs := versions(pol)
+		// Newest first, as IAM lists them; keys sort that way (zero-padded, inverted).
+		byKey := map[string]state.PolicyVersion{}
+		for _, pv := range vs {
+			num, _, _ := strings.Cut(strings.TrimPrefix(pv.VersionID, "v"), ".")
+			n, _ := strconv.Atoi(num)
+			byKey[strconv.Itoa(1_000_000_000-n)+pv.VersionID] = pv
+		}
+		keys := sortedKeys(byKey)
+		pg, err := query.Paginate(p, keys)
+		if err != nil {
+			return err
+		}
+		res.Versions.Member = []xmlPolicyVersion{}
+		for _, k := range keys[pg.Start:pg.End] {
+			pv := byKey[k]
+			res.Versions.Member = append(res.Versions.Member, xmlPolicyVersion{VersionID: pv.VersionID, IsDefaultVersion: pv.VersionID == defaultVersion(pol), CreateDate: wire.ISO(pv.CreateDate)})
+		}
+		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func versionParam(v *query.Validator, p query.Params) string {
+	vid, ok := v.Required(p, "VersionId", "versionId")
+	if ok {
+		v.Pattern(vid, "versionId", versionIDRe, versionIDPat)
+	}
+	return vid
+}
+
+func (s *service) deletePolicyVersion(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	pa := policyArn(&v, p)
+	vid := versionParam(&v, p)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkArn(pa); err != nil {
+		return nil, err
+	}
+	return nil, s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		pol, err := s.ownPolicy(ctx, root, d, pa, "DeletePolicyVersion")
+		if err != nil {
+			return err
+		}
+		vs := versions(pol)
+		for i, pv := range vs {
+			if pv.VersionID != vid {
+				continue
+			}
+			if vid == defaultVersion(pol) {
+				return query.Errorf(409, "DeleteConflict", "Cannot delete the default version of a policy.")
+			}
+			pol.Versions = append(append([]state.PolicyVersion{}, vs[:i]...), vs[i+1:]...)
+			pol.UpdateDate = s.now()
+			return nil
+		}
+		return query.Errorf(404, "NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", pa, vid)
+	})
+}
+
+func (s *service) setDefaultPolicyVersion(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	pa := policyArn(&v, p)
+	vid := versionParam(&v, p)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkArn(pa); err != nil {
+		return nil, err
+	}
+	return nil, s.st.Update(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		pol, err := s.ownPolicy(ctx, root, d, pa, "SetDefaultPolicyVersion")
+		if err != nil {
+			return err
+		}
+		vs := versions(pol)
+		for _, pv := range vs {
+			if pv.VersionID == vid {
+				pol.Versions = vs
+				pol.DefaultVersionID = vid
+				pol.Document = pv.Document
+				pol.UpdateDate = s.now()
+				return nil
+			}
+		}
+		return query.Errorf(404, "NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", pa, vid)
+	})
+}
+
+type xmlPolicyGroup struct {
+	GroupName string `xml:"GroupName"`
+	GroupID   string `xml:"GroupId"`
+}
+
+type xmlPolicyUser struct {
+	UserName string `xml:"UserName"`
+	UserID   string `xml:"UserId"`
+}
+
+type xmlPolicyRole struct {
+	RoleName string `xml:"RoleName"`
+	RoleID   string `xml:"RoleId"`
+}
+
+type listEntitiesForPolicyResult struct {
+	PolicyGroups xmlList[xmlPolicyGroup] `xml:"PolicyGroups"`
+	PolicyUsers  xmlList[xmlPolicyUser]  `xml:"PolicyUsers"`
+	PolicyRoles  xmlList[xmlPolicyRole]  `xml:"PolicyRoles"`
+	IsTruncated  bool                    `xml:"IsTruncated"`
+	Marker       string                  `xml:"Marker,omitempty"`
+}
+
+func (s *service) listEntitiesForPolicy(ctx context.Context, p query.Params) (any, error) {
+	var v query.Validator
+	pa := policyArn(&v, p)
+	filter, hasFilter := p.Get("EntityFilter")
+	if hasFilter {
+		v.Enum(filter, "entityFilter", "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
+	}
+	usage, hasUsage := p.Get("PolicyUsageFilter")
+	if hasUsage {
+		v.Enum(usage, "policyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")
+	}
+	prefix := "/"
+	if pp, ok := p.Get("PathPrefix"); ok {
+		v.Length(pp, "pathPrefix", 1, 512)
+		v.Pattern(pp, "pathPrefix", pathRe, pathPat)
+		prefix = pp
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkArn(pa); err != nil {
+		return nil, err
+	}
+	var res listEntitiesForPolicyResult
+	err := s.st.Read(func(root *state.Data) error {
+		d := state.AccountData(ctx, root)
+		if managedPolicy(root, d, pa) == nil {
+			return noSuchPolicy(pa)
+		}
+		uses := func(attached []string, boundary string) bool {
+			perm := usage != "PermissionsBoundary" && contains(attached, pa)
+			bound := usage != "PermissionsPolicy" && boundary == pa
+			return perm || bound
+		}
+		want := func(kind string) bool { return !hasFilter || filter == kind }
+		var keys []string
+		if want("Group") {
+			for k, g := range d.Groups {
+				if strings.HasPrefix(g.Path, prefix) && usage != "PermissionsBoundary" && contains(g.AttachedPolicies, pa) {
+					keys = append(keys, "g\x00"+k)
+				}
+			}
+		}
+		if want("User") {
+			for k, u := range d.Users {
+				if strings.HasPrefix(u.Path, prefix) && uses(u.AttachedPolicies, u.PermissionsBoundary) {
+					keys = append(keys, "u\x00"+k)
+				}
+			}
+		}
+		if want("Role") {
+			for k, r := range d.Roles {
+				if strings.HasPrefix(r.Path, prefix) && uses(r.AttachedPolicies, r.PermissionsBoundary) {
+					keys = append(keys, "r\x00"+k)
+				}
+			}
+		}
+		sort.Strings(keys)
+		pg, err := query.Paginate(p, keys)
+		if err != nil {
+			return err
+		}
+		res.PolicyGroups.Member, res.PolicyUsers.Member, res.PolicyRoles.Member = []xmlPolicyGroup{}, []xmlPolicyUser{}, []xmlPolicyRole{}
+		for _, k := range keys[pg.Start:pg.End] {
+			kind, key, _ := strings.Cut(k, "\x00")
+			switch kind {
+			case "g":
+				res.PolicyGroups.Member = append(res.PolicyGroups.Member, xmlPolicyGroup{GroupName: d.Groups[key].GroupName, GroupID: d.Groups[key].GroupID})
+			case "u":
+				res.PolicyUsers.Member = append(res.PolicyUsers.Member, xmlPolicyUser{UserName: d.Users[key].UserName, UserID: d.Users[key].UserID})
+			case "r":
+				res.PolicyRoles.Member = append(res.PolicyRoles.Member, xmlPolicyRole{RoleName: d.Roles[key].RoleName, RoleID: d.Roles[key].RoleID})
+			}
+		}
+		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
