@@ -146,16 +146,6 @@ func (m *Manager) Running() []string {
 	return names
 }
 
-// Cluster starts the cluster's API server if it is not running and returns the URL and the
-// admin TLS settings of the API server itself (tests and the benchmark use it).
-func (m *Manager) Cluster(ctx context.Context, name string) (base string, admin *tls.Config, err error) {
-	e, err := m.get(ctx, name)
-	if err != nil {
-		return "", nil, err
-	}
-	return e.c.base, &tls.Config{RootCAs: e.c.pki.caPool, Certificates: []tls.Certificate{e.c.pki.admin}, MinVersion: tls.VersionTLS12}, nil
-}
-
 // get returns the running cluster, starting it (once, however many requests wait) if need be.
 func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 	var s clusterSettings
