@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	yaml "github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
 	"eksaccess/internal/principal"
+	"eksaccess/internal/yamlpos"
 )
 
 // User is one principal read from a users file, with its 1-based line.
@@ -73,7 +73,7 @@ func Parse(name string, data []byte, opts Options) (*Config, error) {
 		opts.ReadFile = os.ReadFile
 	}
 	// A UTF-8 byte order mark (Windows editors write one) is not part of the YAML.
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	data = yamlpos.TrimBOM(data)
 	l := &loader{file: name, dir: filepath.Dir(name), opts: opts, anchors: map[string]ast.Node{}}
 	cfg := l.parse(data)
 	if len(l.probs) > 0 {
@@ -113,7 +113,7 @@ func (l *loader) parse(data []byte) *Config {
 		}
 	}
 	if len(docs) == 0 {
-		l.add(Pos{1, 1}, "the access file is empty; start it with apiVersion: eksaccess/v1, kind: AccessConfig and clusters:")
+		l.add(Pos{Line: 1, Col: 1}, "the access file is empty; start it with apiVersion: eksaccess/v1, kind: AccessConfig and clusters:")
 		return nil
 	}
 	if len(docs) > 1 {
@@ -130,41 +130,13 @@ func (l *loader) parse(data []byte) *Config {
 
 // syntaxError turns a YAML parser error into a problem with its position.
 func (l *loader) syntaxError(err error) {
-	var ye yaml.Error
-	if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
-		p := ye.GetToken().Position
-		msg := strings.NewReplacer("\t", `\t`, "\r", `\r`, "\n", " ").Replace(ye.GetMessage())
-		l.addf(Pos{max(p.Line, 1), max(p.Column, 1)}, "YAML syntax error: %s; fix the YAML (indent with spaces, quote values containing ': ' or '#')", msg)
-		return
-	}
-	l.addf(Pos{1, 1}, "YAML syntax error: %v; fix the YAML", err)
+	pos, msg := yamlpos.Syntax(err)
+	l.addf(pos, "YAML syntax error: %s; fix the YAML (indent with spaces, quote values containing ': ' or '#')", msg)
 }
 
-// nodePos is where a node starts.
-func nodePos(n ast.Node) Pos {
-	if n == nil {
-		return Pos{1, 1}
-	}
-	if m, ok := n.(*ast.MappingNode); ok && len(m.Values) > 0 && !m.IsFlowStyle {
-		return nodePos(m.Values[0].Key)
-	}
-	if mv, ok := n.(*ast.MappingValueNode); ok {
-		return nodePos(mv.Key)
-	}
-	tk := n.GetToken()
-	if tk == nil || tk.Position == nil {
-		return Pos{1, 1}
-	}
-	return Pos{max(tk.Position.Line, 1), max(tk.Position.Column, 1)}
-}
-
-// valuePos is where a field's value is, or its key when the value is empty.
-func valuePos(mv *ast.MappingValueNode) Pos {
-	if mv.Value == nil || mv.Value.Type() == ast.NullType {
-		return nodePos(mv.Key)
-	}
-	return nodePos(mv.Value)
-}
+// nodePos is where a node starts; valuePos where a field's value is (its key when empty).
+func nodePos(n ast.Node) Pos                { return yamlpos.Of(n) }
+func valuePos(mv *ast.MappingValueNode) Pos { return yamlpos.Value(mv) }
 
 // resolve follows anchors, aliases and tags to the node that holds the data.
 func (l *loader) resolve(n ast.Node) ast.Node {
@@ -804,7 +776,6 @@ func (l *loader) confine(path string) string {
 	return fmt.Sprintf("usersFile %s is outside the access file's directory %s%s: keep users files beside the access file, or pass --allow-outside-paths if this file is trusted",
 		path, l.dir, how)
 }
-
 
 // usersFile reads and checks the item's users file.
 func (l *loader) usersFile(a *AccessItem, at Pos, partition string) bool {

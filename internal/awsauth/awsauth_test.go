@@ -22,7 +22,7 @@ func TestConvertRealistic(t *testing.T) {
 	if len(cm.Roles) != 8 || len(cm.Users) != 3 || len(cm.Accounts) != 2 {
 		t.Fatalf("roles %d users %d accounts %d", len(cm.Roles), len(cm.Users), len(cm.Accounts))
 	}
-	if cm.Roles[0].Pos != (Position{9, 7}) || cm.Users[2].Pos != (Position{48, 7}) || cm.Accounts[1].Pos != (Position{52, 7}) {
+	if cm.Roles[0].Pos != (Position{Line: 9, Col: 7}) || cm.Users[2].Pos != (Position{Line: 48, Col: 7}) || cm.Accounts[1].Pos != (Position{Line: 52, Col: 7}) {
 		t.Errorf("positions: role0 %v user2 %v account1 %v", cm.Roles[0].Pos, cm.Users[2].Pos, cm.Accounts[1].Pos)
 	}
 	cl, warns := Convert(cm, Options{ClusterName: "ml-prod", Region: "us-west-2"})
