@@ -249,16 +249,8 @@ func contains(list []string, s string) bool {
 // type error.
 func (l *loader) str(mv *ast.MappingValueNode, field string) (string, bool) {
 	n := l.resolve(mv.Value)
-	switch t := n.(type) {
-	case nil, *ast.NullNode:
-		return "", true
-	case *ast.StringNode:
-		return t.Value, true
-	case *ast.LiteralNode:
-		if t.Value == nil {
-			return "", true
-		}
-		return t.Value.Value, true
+	if s, ok := yamlpos.String(n); ok {
+		return s, true
 	}
 	if isScalar(n) {
 		l.addf(valuePos(mv), "%s must be a string, not %s; quote it: %q", field, kindOf(n), clip(n.GetToken().Value))
@@ -271,17 +263,13 @@ func (l *loader) str(mv *ast.MappingValueNode, field string) (string, bool) {
 // strItem reads a string element of a list.
 func (l *loader) strItem(raw ast.Node, field string) (string, bool) {
 	n := l.resolve(raw)
-	switch t := n.(type) {
-	case *ast.StringNode:
-		return t.Value, true
-	case *ast.LiteralNode:
-		if t.Value != nil {
-			return t.Value.Value, true
-		}
-		return "", true
+	switch n.(type) {
 	case nil, *ast.NullNode:
 		l.addf(nodePos(raw), "%s has an empty item; remove it", field)
 		return "", false
+	}
+	if s, ok := yamlpos.String(n); ok {
+		return s, true
 	}
 	if isScalar(n) {
 		l.addf(nodePos(raw), "items of %s must be strings, not %s; quote it: %q", field, kindOf(n), clip(n.GetToken().Value))

@@ -101,20 +101,7 @@ func unwrap(n ast.Node) ast.Node {
 	return n
 }
 
-func scalarString(n ast.Node) (string, bool) {
-	switch t := unwrap(n).(type) {
-	case *ast.StringNode:
-		return t.Value, true
-	case *ast.LiteralNode:
-		if t.Value == nil {
-			return "", true
-		}
-		return t.Value.Value, true
-	case nil, *ast.NullNode:
-		return "", true
-	}
-	return "", false
-}
+func scalarString(n ast.Node) (string, bool) { return yamlpos.String(unwrap(n)) }
 
 func syntaxProblem(err error) (Position, string) { return yamlpos.Syntax(err) }
 

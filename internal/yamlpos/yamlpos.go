@@ -82,3 +82,20 @@ func Syntax(err error) (Pos, string) {
 // TrimBOM drops a UTF-8 byte order mark (Windows editors write one); it is not part of the
 // YAML, and positions stay as an editor shows them.
 func TrimBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) }
+
+// String is the text of a string node (plain, quoted or block); ok is false for anything
+// else but a null, which reads as "".
+func String(n ast.Node) (s string, ok bool) {
+	switch t := n.(type) {
+	case nil, *ast.NullNode:
+		return "", true
+	case *ast.StringNode:
+		return t.Value, true
+	case *ast.LiteralNode:
+		if t.Value == nil {
+			return "", true
+		}
+		return t.Value.Value, true
+	}
+	return "", false
+}
