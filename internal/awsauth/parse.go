@@ -12,6 +12,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"eksaccess/internal/accessfile"
+	"eksaccess/internal/principal"
 	"eksaccess/internal/yamlpos"
 )
 
@@ -161,7 +162,7 @@ func (p *cmParser) parse() *ConfigMap {
 		}
 	}
 	if kind != "ConfigMap" || apiVersion != "v1" {
-		p.errf(posOf(body), "the file is a %q %q, not a v1 ConfigMap; save the ConfigMap with kubectl get configmap aws-auth -n kube-system -o yaml", apiVersion, kind)
+		p.errf(posOf(body), "the file is a %q %q, not a v1 ConfigMap; save the ConfigMap with kubectl get configmap aws-auth -n kube-system -o yaml", clip(apiVersion), clip(kind))
 		return nil
 	}
 	if cm.Name != "aws-auth" || (cm.Namespace != "" && cm.Namespace != "kube-system") {
@@ -186,7 +187,7 @@ func (p *cmParser) parse() *ConfigMap {
 		case "mapRoles", "mapUsers", "mapAccounts":
 			p.embedded(cm, key, mv)
 		default:
-			p.warnf(posOf(mv.Key), "data key %q is not read by EKS (only mapRoles, mapUsers and mapAccounts are); not migrated", key)
+			p.warnf(posOf(mv.Key), "data key %q is not read by EKS (only mapRoles, mapUsers and mapAccounts are); not migrated", clip(key))
 		}
 	}
 	cm.Warnings = p.warns
@@ -282,7 +283,7 @@ func (p *cmParser) embedded(cm *ConfigMap, key string, mv *ast.MappingValueNode)
 					groups = append(groups, s)
 				}
 			default:
-				p.warnf(tr(posOf(f.Key)), "key %q in data.%s is ignored by EKS too; not migrated", k, key)
+				p.warnf(tr(posOf(f.Key)), "key %q in data.%s is ignored by EKS too; not migrated", clip(k), key)
 			}
 		}
 		if key == "mapRoles" {
@@ -319,3 +320,6 @@ func (p *cmParser) translator(val ast.Node, start Position) func(Position) Posit
 		return Position{Line: first + in.Line, Col: in.Col + indent}
 	}
 }
+
+// clip shortens a value from the ConfigMap for a message (principal.MaxEcho characters).
+func clip(s string) string { return principal.Clip(s) }
