@@ -18,7 +18,6 @@ var (
 	hyperPodARNRE  = regexp.MustCompile(`^arn:[a-z-]+:sagemaker:[a-z0-9-]+:[0-9]{12}:cluster/[a-z0-9]{12}$`)
 	// IAM user, role, group and permission-set names share this character set.
 	iamNameRE    = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	accountRE    = regexp.MustCompile(`^[0-9]{12}$`)
 	dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	nsPrefixRE   = regexp.MustCompile(`^[a-z0-9][-a-z0-9]*$`)
 	tagRE        = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
