@@ -1,0 +1,104 @@
+package awsapi
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+)
+
+func TestTimeoutsForAndParse(t *testing.T) {
+	t.Parallel()
+	if got := TimeoutsFor(DefaultTimeout); got != (Timeouts{Connect: 10 * time.Second, TLSHandshake: 10 * time.Second, Attempt: 20 * time.Second}) {
+		t.Errorf("TimeoutsFor(20s) = %+v", got)
+	}
+	if got := TimeoutsFor(time.Minute); got.Connect != 10*time.Second || got.Attempt != time.Minute {
+		t.Errorf("TimeoutsFor(1m) = %+v", got)
+	}
+	if got := TimeoutsFor(2 * time.Second); got.Connect != time.Second || got.TLSHandshake != time.Second {
+		t.Errorf("TimeoutsFor(2s) = %+v", got)
+	}
+	for in, want := range map[string]string{"": "is not a duration", "soon": `"soon" is not a duration`, "0s": "out of range", "-5s": "out of range", "2h": "out of range",
+		"aws_secret_access_key=wJalrXUtnFEMI": `"aws_secret_access_ke…"`} {
+		if _, err := ParseTimeout(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseTimeout(%q) = %v, want %q", in, err, want)
+		}
+	}
+	if d, err := ParseTimeout(" 45s "); err != nil || d != 45*time.Second {
+		t.Errorf("ParseTimeout(45s) = %v, %v", d, err)
+	}
+}
+
+// A stalled endpoint costs one attempt timeout: the attempt is not retried, and the error
+// names the endpoint, the flag and the environment variable.
+func TestStalledEndpointIsOneAttempt(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	to := TimeoutsFor(300 * time.Millisecond)
+	cfg, err := LoadConfig(context.Background(), Settings{Region: "us-west-2", Timeouts: to,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClients(cfg, "http://"+ln.Addr().String())
+	start := time.Now()
+	_, err = c.EKS.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String("ml-prod")})
+	took := time.Since(start)
+	var te *TimeoutError
+	if !errors.As(err, &te) || te.Phase != "answer" || te.Endpoint != "http://"+ln.Addr().String() {
+		t.Fatalf("err = %v, want a TimeoutError for the answer", err)
+	}
+	for _, want := range []string{"did not answer within 300ms", "--timeout", "EKSACCESS_TIMEOUT", "--endpoint-url"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if took > 3*time.Second {
+		t.Errorf("took %s: the stalled attempt was retried", took)
+	}
+	mu.Lock()
+	n := len(conns)
+	mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d connections, want 1 (one attempt, not retried)", n)
+	}
+
+	// The caller's own cancellation is not reported as a timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String("ml-prod")})
+	if err == nil || errors.As(err, &te) {
+		t.Errorf("cancelled call: err = %v, want the context's error, not a TimeoutError", err)
+	}
+}
