@@ -3,15 +3,15 @@ package awsapi
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+
+	"eksaccess/internal/stalltest"
 )
 
 func TestTimeoutsForAndParse(t *testing.T) {
@@ -40,43 +40,19 @@ func TestTimeoutsForAndParse(t *testing.T) {
 // names the endpoint, the flag and the environment variable.
 func TestStalledEndpointIsOneAttempt(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	stall := stalltest.Listen(t)
 	to := TimeoutsFor(300 * time.Millisecond)
 	cfg, err := LoadConfig(context.Background(), Settings{Region: "us-west-2", Timeouts: to,
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewClients(cfg, "http://"+ln.Addr().String())
+	c := NewClients(cfg, "http://"+stall.Addr())
 	start := time.Now()
 	_, err = c.EKS.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String("ml-prod")})
 	took := time.Since(start)
 	var te *TimeoutError
-	if !errors.As(err, &te) || te.Phase != "answer" || te.Endpoint != "http://"+ln.Addr().String() {
+	if !errors.As(err, &te) || te.Phase != "answer" || te.Endpoint != "http://"+stall.Addr() {
 		t.Fatalf("err = %v, want a TimeoutError for the answer", err)
 	}
 	for _, want := range []string{"did not answer within 300ms", "--timeout", "EKSACCESS_TIMEOUT", "--endpoint-url"} {
@@ -87,10 +63,7 @@ func TestStalledEndpointIsOneAttempt(t *testing.T) {
 	if took > 3*time.Second {
 		t.Errorf("took %s: the stalled attempt was retried", took)
 	}
-	mu.Lock()
-	n := len(conns)
-	mu.Unlock()
-	if n != 1 {
+	if n := stall.Accepted(); n != 1 {
 		t.Errorf("%d connections, want 1 (one attempt, not retried)", n)
 	}
 
