@@ -3,7 +3,11 @@ package awsapi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,5 +77,44 @@ func TestStalledEndpointIsOneAttempt(t *testing.T) {
 	_, err = c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String("ml-prod")})
 	if err == nil || errors.As(err, &te) {
 		t.Errorf("cancelled call: err = %v, want the context's error, not a TimeoutError", err)
+	}
+}
+
+// The wait for the client-side rate limiter is not part of an attempt: at --rate 1 with a
+// 300ms timeout, calls queued behind the limiter still succeed.
+func TestLimiterWaitIsNotATimeout(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"cluster":{"name":"ml-prod"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	cfg, err := LoadConfig(context.Background(), Settings{Region: "us-west-2", Timeouts: TimeoutsFor(300 * time.Millisecond),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.APIOptions = append(cfg.APIOptions, WithLimiter(NewLimiters(2)))
+	c := NewClients(cfg, srv.URL)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	start := time.Now()
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.EKS.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String("ml-prod")})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a call queued behind the limiter failed: %v", err)
+		}
+	}
+	if took := time.Since(start); took < 900*time.Millisecond {
+		t.Errorf("4 calls at 2/s took %s: the limiter did not hold them, so the test proves nothing", took)
 	}
 }
