@@ -58,6 +58,7 @@ Exit codes: 0 done (or nothing expired), 1 a deletion failed or a guardrail refu
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "report what has expired and change nothing")
 	cmd.Flags().StringArrayVar(&o.force, "force", nil, "let the deletion of this principal ARN through a guardrail; repeatable")
 	cmd.Flags().IntVar(&o.conc, "concurrency", 16, "entries read or deleted in parallel")
+	cmd.Flags().BoolVar(&f.AllowOutsidePaths, "allow-outside-paths", false, "with -f: let the file's usersFile entries point outside the access file's directory")
 	return cmd
 }
 
