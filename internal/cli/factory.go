@@ -16,6 +16,7 @@ import (
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/principal"
+	"eksaccess/internal/sandbox"
 	"eksaccess/internal/usecase"
 )
 
@@ -95,9 +96,12 @@ func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
 	s := awsapi.Settings{Profile: f.Profile, Region: f.Region, Timeouts: f.Timeouts()}
 	endpoint := f.EndpointURL
 	if f.UseSandbox {
-		sb, err := f.startSandbox(ctx)
+		sb, closeSandbox, err := sandbox.Connect(ctx, f.SandboxDir())
 		if err != nil {
 			return nil, err
+		}
+		if closeSandbox != nil {
+			f.closers = append(f.closers, closeSandbox)
 		}
 		endpoint = sb.Endpoint
 		s.Profile = ""

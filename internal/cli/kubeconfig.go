@@ -14,6 +14,7 @@ import (
 	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
+	"eksaccess/internal/sandbox"
 )
 
 // executablePath is the binary kubeconfig exec users run (a variable so tests can pin it).
@@ -177,7 +178,7 @@ func runKubeconfig(ctx context.Context, o *kubeconfigOptions) error {
 		fmt.Fprintf(f.IO.ErrOut, "kubectl will use role %s as session %s\n", res.RoleArn, res.SessionName)
 	}
 	if f.UseSandbox {
-		if _, running, _ := runningSandbox(f.SandboxDir()); !running {
+		if _, running, _ := sandbox.Running(f.SandboxDir()); !running {
 			fmt.Fprintf(f.IO.ErrOut, "note: the sandbox's Kubernetes endpoint lives only while a sandbox runs: start `eksaccess sandbox serve` before using kubectl\n")
 		}
 	}
