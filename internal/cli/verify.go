@@ -21,6 +21,7 @@ import (
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/policy"
+	"eksaccess/internal/usecase"
 )
 
 type verifyOptions struct {
@@ -104,17 +105,16 @@ func parseCheck(raw string) (verifyCheck, []string, error) {
 	if !ok || verb == "" || rest == "" {
 		return ch, nil, usageErrorf("--check %q: write VERB:RESOURCE[:NAMESPACE], e.g. list:pods:team-a (! in front to expect denial)", raw)
 	}
-	var rf requestFlags
-	resource := rest
+	kr := usecase.KubeRequest{Verb: verb, Resource: rest}
 	if !strings.HasPrefix(rest, "/") {
 		if r, ns, ok := strings.Cut(rest, ":"); ok {
 			if ns == "" || strings.Contains(ns, ":") {
 				return ch, nil, usageErrorf("--check %q: write VERB:RESOURCE[:NAMESPACE]", raw)
 			}
-			resource, rf.namespace = r, ns
+			kr.Resource, kr.Namespace = r, ns
 		}
 	}
-	req, notes, err := rf.request(verb, resource)
+	req, notes, err := kr.Parse()
 	if err != nil {
 		return ch, nil, usageErrorf("--check %q: %v", raw, err)
 	}
@@ -321,7 +321,7 @@ func verifyLive(ctx context.Context, o *verifyOptions, cluster string) (*VerifyR
 			reason = strings.TrimSpace(reason + " (evaluation error: " + st.EvaluationError + ")")
 		}
 		res.Checks = append(res.Checks, VerifyCheckResult{
-			Check: ch.Raw, Request: describeRequest(ch.Req), Expected: yesNo(ch.Expect),
+			Check: ch.Raw, Request: usecase.DescribeRequest(ch.Req), Expected: yesNo(ch.Expect),
 			Result: yesNo(st.Allowed), Reason: reason, OK: st.Allowed == ch.Expect,
 		})
 	}
@@ -346,24 +346,20 @@ func kubeAPIError(f *Factory, cluster, role string, err error) error {
 // verifyOffline evaluates the checks for another principal, as can-i does.
 func verifyOffline(ctx context.Context, o *verifyOptions, cluster string) (*VerifyResult, error) {
 	f := o.f
-	arn, err := resolveEntryPrincipal(ctx, f, o.asPrincipal)
+	reqs := make([]policy.Request, len(o.checks))
+	for i, ch := range o.checks {
+		reqs[i] = ch.Req
+	}
+	ev, err := f.Env().EvaluateOffline(ctx, usecase.ClusterRef{Name: cluster}, o.asPrincipal, reqs)
 	if err != nil {
 		return nil, err
 	}
-	c, err := f.Clients(ctx)
-	if err != nil {
-		return nil, err
-	}
-	live, err := plan.ReadCluster(ctx, c.EKS, cluster, plan.ReadOptions{Only: map[string]bool{arn: true}})
-	if err != nil {
-		return nil, err
-	}
+	arn := ev.PrincipalArn
 	res := &VerifyResult{Cluster: cluster, Offline: true, Principal: arn, Checks: []VerifyCheckResult{}}
 	// Who the cluster would see: the entry's username (templates such as {{SessionName}}
 	// are filled in per session) and groups.
-	probe, e := offlineDecision(live.LiveCluster, arn, policy.Request{Verb: "create", APIGroup: "authentication.k8s.io", Resource: "selfsubjectreviews"})
-	if e == nil {
-		res.User = VerifyUser{Username: "(none: " + probe.Reason + ")"}
+	if e := ev.Entry; e == nil {
+		res.User = VerifyUser{Username: "(none: " + ev.NoEntry + ")"}
 	} else {
 		username := e.Username
 		if username == "" {
@@ -371,11 +367,10 @@ func verifyOffline(ctx context.Context, o *verifyOptions, cluster string) (*Veri
 		}
 		res.User = VerifyUser{Username: username, Groups: append(append([]string(nil), e.KubernetesGroups...), "system:authenticated")}
 	}
-	for _, ch := range o.checks {
-		d, _ := offlineDecision(live.LiveCluster, arn, ch.Req)
-		reason := d.Reason
+	for i, ch := range o.checks {
+		d := ev.Decisions[i]
 		res.Checks = append(res.Checks, VerifyCheckResult{
-			Check: ch.Raw, Request: describeRequest(ch.Req), Expected: yesNo(ch.Expect), Result: d.Outcome.String(), Reason: reason,
+			Check: ch.Raw, Request: usecase.DescribeRequest(ch.Req), Expected: yesNo(ch.Expect), Result: d.Outcome.String(), Reason: d.Reason,
 			// Unknown and depends-on-rbac confirm neither expectation.
 			OK: (ch.Expect && d.Outcome == policy.Allowed) || (!ch.Expect && d.Outcome == policy.Denied),
 		})

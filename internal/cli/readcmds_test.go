@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"eksaccess/internal/iostreams"
+	"eksaccess/internal/usecase"
+)
+
+// execCmd runs one command built on a factory that has no server behind it: the injected
+// run function receives the options, so these tests check argv → request only.
+func execCmd(t *testing.T, build func(*Factory) *cobra.Command, args ...string) (stderr string, code int) {
+	t.Helper()
+	ios, _, _, errOut := iostreams.Test()
+	f := newFactory(ios)
+	f.Getenv = func(string) string { return "" }
+	cmd := build(f)
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	if err != nil {
+		var b bytes.Buffer
+		b.WriteString(errOut.String())
+		b.WriteString("error: " + err.Error())
+		return b.String(), exitCodeOf(err)
+	}
+	return errOut.String(), 0
+}
+
+func TestNewCmdCanI(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    usecase.CanIRequest
+		code    int
+		wantErr string
+	}{
+		{name: "all flags", args: []string{"-c", "demo", "alice", "create", "pods", "-n", "team-a", "--subresource", "exec", "--api-group", ""},
+			want: usecase.CanIRequest{Cluster: usecase.ClusterRef{Name: "demo"}, Principal: "alice", Request: usecase.KubeRequest{Verb: "create", Resource: "pods", Namespace: "team-a", Subresource: "exec"}}},
+		{name: "hyperpod", args: []string{"--hyperpod", "hp", "role/x", "get", "deployments.apps"},
+			want: usecase.CanIRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, Principal: "role/x", Request: usecase.KubeRequest{Verb: "get", Resource: "deployments.apps"}}},
+		{name: "no cluster", args: []string{"alice", "get", "pods"}, code: 2, wantErr: "name a cluster with -c CLUSTER"},
+		{name: "two clusters", args: []string{"-c", "a", "--hyperpod", "b", "alice", "get", "pods"}, code: 2, wantErr: "-c and --hyperpod both name a cluster"},
+		{name: "arguments", args: []string{"-c", "demo", "alice", "get"}, code: 2, wantErr: "takes 3 argument(s): PRINCIPAL VERB RESOURCE (got 2)"},
+		{name: "bad namespace", args: []string{"-c", "demo", "alice", "get", "pods", "-n", "Team_A"}, code: 2, wantErr: "-n: "},
+		{name: "bad verb", args: []string{"-c", "demo", "alice", "get:x", "pods"}, code: 2, wantErr: `verb "get:x" is not a Kubernetes verb`},
+		{name: "url with namespace", args: []string{"-c", "demo", "alice", "get", "/healthz", "-n", "x"}, code: 2, wantErr: "/healthz is a non-resource URL"},
+		{name: "empty principal", args: []string{"-c", "demo", " ", "get", "pods"}, code: 2, wantErr: "PRINCIPAL is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *canIOptions
+			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+				return newCanICmd(f, func(o *canIOptions) error { got = o; return nil })
+			}, tc.args...)
+			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
+			}
+			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
+				t.Fatalf("request %+v, want %+v", got, tc.want)
+			}
+			if tc.code != 0 && got != nil {
+				t.Fatalf("bad input reached the run function: %+v", got.Req)
+			}
+		})
+	}
+}
+
+func TestNewCmdCanINotes(t *testing.T) {
+	t.Parallel()
+	stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+		return newCanICmd(f, func(o *canIOptions) error { return nil })
+	}, "-c", "demo", "alice", "list", "widgets")
+	if code != 0 || !strings.HasPrefix(stderr, `note: eksaccess does not know resource "widgets"`) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestNewCmdWhoCan(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    usecase.WhoCanRequest
+		code    int
+		wantErr string
+	}{
+		{name: "namespaced", args: []string{"-c", "demo", "get", "secrets", "-n", "team-a"},
+			want: usecase.WhoCanRequest{Cluster: usecase.ClusterRef{Name: "demo"}, Request: usecase.KubeRequest{Verb: "get", Resource: "secrets", Namespace: "team-a"}}},
+		{name: "url", args: []string{"--hyperpod", "hp", "get", "/healthz"},
+			want: usecase.WhoCanRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, Request: usecase.KubeRequest{Verb: "get", Resource: "/healthz"}}},
+		{name: "arguments", args: []string{"-c", "demo", "get"}, code: 2, wantErr: "takes 2 argument(s): VERB RESOURCE (got 1)"},
+		{name: "bad cluster", args: []string{"-c", "-demo", "get", "pods"}, code: 2, wantErr: `cluster name "-demo" is not valid`},
+		{name: "two subresources", args: []string{"-c", "demo", "get", "pods/log", "--subresource", "exec"}, code: 2, wantErr: "names subresource log but --subresource says exec"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *whoCanOptions
+			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+				return newWhoCanCmd(f, func(o *whoCanOptions) error { got = o; return nil })
+			}, tc.args...)
+			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
+			}
+			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
+				t.Fatalf("request %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
