@@ -14,6 +14,7 @@ import (
 	"eksaccess/internal/apply"
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/iostreams"
+	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/output"
 	"eksaccess/internal/principal"
 	"eksaccess/internal/usecase"
@@ -220,6 +221,12 @@ func (f *Factory) Env() *usecase.Env {
 			Progress:    f.progress,
 			ReadAWSAuth: func(ctx context.Context, c *awsapi.Clients, cluster string) ([]byte, error) {
 				return usecase.FetchAWSAuth(ctx, c, cluster, f.Now, f.Timeouts())
+			},
+			ClusterToken: func(ctx context.Context, _ *awsapi.Clients, cluster string, as usecase.AsRole) (kubeauth.Token, error) {
+				return clusterToken(ctx, f, cluster, as.Role, as.SessionName)
+			},
+			Kube: func(server, token string, caPEM []byte) (usecase.KubeAPI, error) {
+				return usecase.ClientGoKube("eksaccess/"+version(), f.Timeouts())(server, token, caPEM)
 			},
 		}
 	})

@@ -14,18 +14,18 @@ import (
 	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
+	"eksaccess/internal/usecase"
 )
 
 // executablePath is the binary kubeconfig exec users run (a variable so tests can pin it).
 var executablePath = os.Executable
 
 type kubeconfigOptions struct {
-	f           *Factory
-	ref         clusterRef
-	role        string
-	sessionName string
-	alias       string
-	path        string
+	f     *Factory
+	ref   clusterRef
+	as    usecase.AsRole
+	alias string
+	path  string
 }
 
 func newKubeconfigCmd(f *Factory) *cobra.Command {
@@ -51,14 +51,14 @@ several roles for one cluster side by side (the context and user get that name).
 			if err := o.ref.validate(); err != nil {
 				return err
 			}
-			if err := validateRoleFlags(o.role, o.sessionName); err != nil {
-				return err
+			if err := o.as.Validate(); err != nil {
+				return asUsage(err)
 			}
 			return runKubeconfig(cmd.Context(), o)
 		},
 	}
 	o.ref.addFlags(cmd)
-	addRoleFlags(cmd, &o.role, &o.sessionName)
+	addRoleFlags(cmd, &o.as)
 	cmd.Flags().StringVar(&o.alias, "alias", "", "name of the context and user (default: the cluster ARN)")
 	cmd.Flags().StringVar(&o.path, "kubeconfig", "", "kubeconfig file to write (default: $KUBECONFIG or ~/.kube/config)")
 	return cmd
@@ -115,11 +115,11 @@ func runKubeconfig(ctx context.Context, o *kubeconfigOptions) error {
 
 	res := KubeconfigResult{Cluster: cluster, ClusterArn: info.Arn, Server: info.Endpoint, Region: info.Region}
 	args := []string{"token", "-c", cluster, "--region", info.Region}
-	if o.role != "" {
-		if res.RoleArn, err = resolveRoleArn(ctx, f, o.role); err != nil {
+	if o.as.Role != "" {
+		if res.RoleArn, err = resolveRoleArn(ctx, f, o.as.Role); err != nil {
 			return err
 		}
-		res.SessionName = o.sessionName
+		res.SessionName = o.as.SessionName
 		if res.SessionName == "" {
 			if res.SessionName, err = defaultSessionName(ctx, f); err != nil {
 				return err

@@ -117,3 +117,37 @@ func TestNewCmdWhoCan(t *testing.T) {
 		})
 	}
 }
+
+func TestNewCmdVerify(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    usecase.VerifyRequest
+		code    int
+		wantErr string
+	}{
+		{name: "live with role", args: []string{"-c", "demo", "--role", "EKSFullAccessRole", "--session-name", "alice", "--check", "list:pods:a", "--check", "!get:/metrics"},
+			want: usecase.VerifyRequest{Cluster: usecase.ClusterRef{Name: "demo"}, As: usecase.AsRole{Role: "EKSFullAccessRole", SessionName: "alice"}, Checks: []string{"list:pods:a", "!get:/metrics"}}},
+		{name: "offline", args: []string{"--hyperpod", "hp", "--as-principal", "alice"},
+			want: usecase.VerifyRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, AsPrincipal: "alice"}},
+		{name: "both", args: []string{"-c", "demo", "--role", "r", "--as-principal", "alice"}, code: 2, wantErr: "--as-principal and --role both say whom to check"},
+		{name: "session without role", args: []string{"-c", "demo", "--session-name", "s1"}, code: 2, wantErr: "add --role ROLE"},
+		{name: "bad check", args: []string{"-c", "demo", "--check", "list:pods:Team_A"}, code: 2, wantErr: `--check "list:pods:Team_A": -n: `},
+		{name: "arguments", args: []string{"-c", "demo", "extra"}, code: 2, wantErr: "takes no arguments"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *verifyOptions
+			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+				return newVerifyCmd(f, func(o *verifyOptions) error { got = o; return nil })
+			}, tc.args...)
+			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
+			}
+			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
+				t.Fatalf("request %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}

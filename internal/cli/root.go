@@ -177,7 +177,7 @@ instead: the way to try it without an AWS account.`,
 		newExpireCmd(f, nil),
 		newCanICmd(f, nil),
 		newWhoCanCmd(f, nil),
-		newVerifyCmd(f),
+		newVerifyCmd(f, nil),
 		newSandboxCmd(f),
 	)
 	return root

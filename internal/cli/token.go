@@ -17,13 +17,13 @@ import (
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/principal"
+	"eksaccess/internal/usecase"
 )
 
 type tokenOptions struct {
-	f           *Factory
-	ref         clusterRef
-	role        string
-	sessionName string
+	f   *Factory
+	ref clusterRef
+	as  usecase.AsRole
 }
 
 func newTokenCmd(f *Factory) *cobra.Command {
@@ -50,14 +50,14 @@ kubectl does not pay for an STS call (or an AssumeRole) on every command.
 			if err := o.ref.validate(); err != nil {
 				return err
 			}
-			if err := validateRoleFlags(o.role, o.sessionName); err != nil {
-				return err
+			if err := o.as.Validate(); err != nil {
+				return asUsage(err)
 			}
 			return runToken(cmd.Context(), o)
 		},
 	}
 	o.ref.addFlags(cmd)
-	addRoleFlags(cmd, &o.role, &o.sessionName)
+	addRoleFlags(cmd, &o.as)
 	return cmd
 }
 
@@ -66,7 +66,7 @@ func runToken(ctx context.Context, o *tokenOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := clusterToken(ctx, o.f, cluster, o.role, o.sessionName)
+	tok, err := clusterToken(ctx, o.f, cluster, o.as.Role, o.as.SessionName)
 	if err != nil {
 		return err
 	}
@@ -83,38 +83,9 @@ func runToken(ctx context.Context, o *tokenOptions) error {
 }
 
 // addRoleFlags adds --role and --session-name, shared by token, kubeconfig and verify.
-func addRoleFlags(cmd *cobra.Command, role, session *string) {
-	cmd.Flags().StringVar(role, "role", "", "assume this IAM role first (name, role/NAME, role/PATH/NAME or ARN)")
-	cmd.Flags().StringVar(session, "session-name", "", "role session name (default: your IAM user name, else \"eksaccess\")")
-}
-
-// validateRoleFlags checks --role and --session-name before any AWS call.
-func validateRoleFlags(role, session string) error {
-	if session != "" {
-		if role == "" {
-			return usageErrorf("--session-name names the session of an assumed role: add --role ROLE")
-		}
-		if err := principal.ValidateSessionName(session); err != nil {
-			return &UsageError{Err: fmt.Errorf("--session-name: %w", err)}
-		}
-	}
-	if role == "" {
-		return nil
-	}
-	if strings.HasPrefix(role, "arn:") {
-		p, err := principal.ParsePrincipalARN(role)
-		if err != nil {
-			return &UsageError{Err: fmt.Errorf("--role: %w", err)}
-		}
-		if p.Kind != principal.KindRole {
-			return usageErrorf("--role %s is a %s ARN: give a role name, role/NAME or a role ARN (arn:%s:iam::ACCOUNT:role/NAME)", role, p.Kind, p.Partition)
-		}
-		return nil
-	}
-	if _, err := principal.ParseRef("role/" + strings.TrimPrefix(role, "role/")); err != nil {
-		return &UsageError{Err: fmt.Errorf("--role: %w", err)}
-	}
-	return nil
+func addRoleFlags(cmd *cobra.Command, as *usecase.AsRole) {
+	cmd.Flags().StringVar(&as.Role, "role", "", "assume this IAM role first (name, role/NAME, role/PATH/NAME or ARN)")
+	cmd.Flags().StringVar(&as.SessionName, "session-name", "", "role session name (default: your IAM user name, else \"eksaccess\")")
 }
 
 // resolveRoleArn turns NAME, role/NAME or role/PATH/NAME into the role's ARN (path included)

@@ -18,6 +18,7 @@ import (
 
 	"eksaccess/internal/apply"
 	"eksaccess/internal/awsapi"
+	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/principal"
 )
 
@@ -40,6 +41,10 @@ type Env struct {
 	ReadAWSAuth func(ctx context.Context, clients *awsapi.Clients, cluster string) ([]byte, error)
 	// Sleep waits between polls (tests make it instant).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// ClusterToken returns an EKS bearer token for a cluster, as the caller or as a role.
+	ClusterToken func(ctx context.Context, c *awsapi.Clients, cluster string, as AsRole) (kubeauth.Token, error)
+	// Kube connects to a cluster's Kubernetes API (ClientGoKube).
+	Kube func(server, token string, caPEM []byte) (KubeAPI, error)
 }
 
 func (e *Env) logf(format string, args ...any) {

@@ -178,3 +178,39 @@ func DescribeRequest(r policy.Request) string {
 	}
 	return s
 }
+
+// Check is one expectation about a request: [!]VERB:RESOURCE[:NAMESPACE] (or [!]VERB:/URL).
+type Check struct {
+	Raw    string
+	Expect bool
+	Req    policy.Request
+}
+
+// ParseCheck reads [!]VERB:RESOURCE[:NAMESPACE] (or [!]VERB:/URL), with the notes of
+// KubeRequest.Parse. Errors are bad input.
+func ParseCheck(raw string) (Check, []string, error) {
+	ch := Check{Raw: raw, Expect: true}
+	s := raw
+	if rest, ok := strings.CutPrefix(s, "!"); ok {
+		ch.Expect, s = false, rest
+	}
+	verb, rest, ok := strings.Cut(s, ":")
+	if !ok || verb == "" || rest == "" {
+		return ch, nil, inputErrorf("--check %q: write VERB:RESOURCE[:NAMESPACE], e.g. list:pods:team-a (! in front to expect denial)", raw)
+	}
+	kr := KubeRequest{Verb: verb, Resource: rest}
+	if !strings.HasPrefix(rest, "/") {
+		if r, ns, ok := strings.Cut(rest, ":"); ok {
+			if ns == "" || strings.Contains(ns, ":") {
+				return ch, nil, inputErrorf("--check %q: write VERB:RESOURCE[:NAMESPACE]", raw)
+			}
+			kr.Resource, kr.Namespace = r, ns
+		}
+	}
+	req, notes, err := kr.Parse()
+	if err != nil {
+		return ch, nil, inputErrorf("--check %q: %v", raw, err)
+	}
+	ch.Req = req
+	return ch, notes, nil
+}
