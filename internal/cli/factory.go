@@ -14,7 +14,6 @@ import (
 	"eksaccess/internal/apply"
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/iostreams"
-	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/output"
 	"eksaccess/internal/principal"
 	"eksaccess/internal/usecase"
@@ -222,9 +221,9 @@ func (f *Factory) Env() *usecase.Env {
 			ReadAWSAuth: func(ctx context.Context, c *awsapi.Clients, cluster string) ([]byte, error) {
 				return usecase.FetchAWSAuth(ctx, c, cluster, f.Now, f.Timeouts())
 			},
-			ClusterToken: func(ctx context.Context, _ *awsapi.Clients, cluster string, as usecase.AsRole) (kubeauth.Token, error) {
-				return clusterToken(ctx, f, cluster, as.Role, as.SessionName)
-			},
+			CacheDir: f.CacheDir(),
+			Profile:  f.activeProfile,
+			Warnf:    func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, "warning: "+format+"\n", args...) },
 			Kube: func(server, token string, caPEM []byte) (usecase.KubeAPI, error) {
 				return usecase.ClientGoKube("eksaccess/"+version(), f.Timeouts())(server, token, caPEM)
 			},

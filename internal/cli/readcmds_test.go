@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/iostreams"
+	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/usecase"
 )
 
@@ -149,5 +150,60 @@ func TestNewCmdVerify(t *testing.T) {
 				t.Fatalf("request %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestNewCmdToken(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    usecase.TokenRequest
+		code    int
+		wantErr string
+	}{
+		{name: "plain", args: []string{"-c", "demo"}, want: usecase.TokenRequest{Cluster: usecase.ClusterRef{Name: "demo"}}},
+		{name: "role", args: []string{"--hyperpod", "hp", "--role", "role/teams/x", "--session-name", "alice"},
+			want: usecase.TokenRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, As: usecase.AsRole{Role: "role/teams/x", SessionName: "alice"}}},
+		{name: "user ARN", args: []string{"-c", "demo", "--role", "arn:aws:iam::111122223333:user/alice"}, code: 2, wantErr: "is a user ARN"},
+		{name: "short session", args: []string{"-c", "demo", "--role", "x", "--session-name", "b"}, code: 2, wantErr: `--session-name: session name "b" is too short`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *tokenOptions
+			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+				return newTokenCmd(f, func(o *tokenOptions) error { got = o; return nil })
+			}, tc.args...)
+			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
+			}
+			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
+				t.Fatalf("request %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewCmdKubeconfig(t *testing.T) {
+	t.Parallel()
+	var got *kubeconfigOptions
+	_, code := execCmd(t, func(f *Factory) *cobra.Command {
+		f.EndpointURL, f.Profile = "http://127.0.0.1:4566", "dev"
+		return newKubeconfigCmd(f, func(o *kubeconfigOptions) error { got = o; return nil })
+	}, "-c", "demo", "--role", "EKSFullAccessRole", "--alias", "team-a", "--kubeconfig", "/tmp/kc")
+	if code != 0 || got == nil {
+		t.Fatalf("exit %d", code)
+	}
+	want := usecase.KubeconfigRequest{Cluster: usecase.ClusterRef{Name: "demo"}, As: usecase.AsRole{Role: "EKSFullAccessRole"}, Alias: "team-a", Path: "/tmp/kc",
+		Plugin: usecase.Plugin{Command: got.Req.Plugin.Command, Args: []string{"--endpoint-url", "http://127.0.0.1:4566", "--profile", "dev"},
+			Env: []kubeauth.EnvVar{{Name: "AWS_PROFILE", Value: "dev"}}}}
+	if !reflect.DeepEqual(got.Req, want) || got.Req.Plugin.Command == "" || got.sandbox != nil {
+		t.Fatalf("request %+v\nwant %+v", got.Req, want)
+	}
+	stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+		return newKubeconfigCmd(f, func(o *kubeconfigOptions) error { t.Error("bad input ran"); return nil })
+	}, "-c", "demo", "--role", "role/x/")
+	if code != 2 || !strings.Contains(stderr, "--role: ") {
+		t.Fatalf("exit %d, %s", code, stderr)
 	}
 }

@@ -18,7 +18,6 @@ import (
 
 	"eksaccess/internal/apply"
 	"eksaccess/internal/awsapi"
-	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/principal"
 )
 
@@ -41,8 +40,12 @@ type Env struct {
 	ReadAWSAuth func(ctx context.Context, clients *awsapi.Clients, cluster string) ([]byte, error)
 	// Sleep waits between polls (tests make it instant).
 	Sleep func(ctx context.Context, d time.Duration) error
-	// ClusterToken returns an EKS bearer token for a cluster, as the caller or as a role.
-	ClusterToken func(ctx context.Context, c *awsapi.Clients, cluster string, as AsRole) (kubeauth.Token, error)
+	// CacheDir is where tokens are cached (a tokens directory below it).
+	CacheDir string
+	// Profile is the AWS profile in use ("" for none): tokens are cached per profile.
+	Profile func() string
+	// Warnf prints a warning whatever -v says (nil prints nothing).
+	Warnf func(format string, args ...any)
 	// Kube connects to a cluster's Kubernetes API (ClientGoKube).
 	Kube func(server, token string, caPEM []byte) (KubeAPI, error)
 }
@@ -50,6 +53,12 @@ type Env struct {
 func (e *Env) logf(format string, args ...any) {
 	if e.Logf != nil {
 		e.Logf(format, args...)
+	}
+}
+
+func (e *Env) warnf(format string, args ...any) {
+	if e.Warnf != nil {
+		e.Warnf(format, args...)
 	}
 }
 

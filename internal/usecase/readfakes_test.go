@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -17,6 +18,8 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+
+	smithy "github.com/aws/smithy-go"
 
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/principal"
@@ -193,6 +196,8 @@ type fakeIAM struct {
 	*fakeCalls
 	users map[string]string // lower-case name → path
 	roles map[string]iamtypes.Role
+	// denyGetRole answers GetRole with AccessDenied (callers who may not read IAM).
+	denyGetRole bool
 }
 
 func (f *fakeIAM) addRole(path, name, trust string) {
@@ -213,6 +218,9 @@ func (f *fakeIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*
 func (f *fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
 	name := aws.ToString(in.RoleName)
 	f.record("iam:GetRole %s", name)
+	if f.denyGetRole {
+		return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "User: " + fakeUser("carol") + " is not authorized to perform: iam:GetRole"}
+	}
 	r, ok := f.roles[strings.ToLower(name)]
 	if !ok {
 		return nil, &iamtypes.NoSuchEntityException{Message: aws.String("The role with name " + name + " cannot be found.")}
@@ -310,10 +318,11 @@ func newWorld() *world {
 	w.iam.addRole("/teams/", "eks-team-a", "")
 	w.iam.addRole("/", "NodeRole", "")
 	w.iam.addRole("/", "MFARole", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`)
-	clients := &awsapi.Clients{Config: aws.Config{Region: "us-west-2"}, EKS: w.eks, IAM: w.iam, STS: w.sts, SageMaker: w.sm}
+	clients := &awsapi.Clients{Config: aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "")}, EKS: w.eks, IAM: w.iam, STS: w.sts, SageMaker: w.sm}
 	w.env = &Env{
 		AWS: func(context.Context, string) (*awsapi.Clients, error) { return clients, nil },
 		Caller: func(context.Context) (principal.Caller, error) {
+			calls.record("caller")
 			return principal.Caller{Account: fakeAcct, Partition: "aws", Arn: fakeUser("admin"), PrincipalArn: fakeUser("admin"), Kind: principal.KindUser, Name: "admin", Path: "/", PathKnown: true}, nil
 		},
 		Now: func() time.Time { return now },

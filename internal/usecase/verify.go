@@ -196,7 +196,7 @@ func (e *Env) verifyLive(ctx context.Context, r VerifyRequest, checks []Check) (
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: certificate authority data is not base64: %w", cluster, err)
 	}
-	tok, err := e.ClusterToken(ctx, c, cluster, r.As)
+	tok, err := e.clusterToken(ctx, c, cluster, r.As)
 	if err != nil {
 		return nil, err
 	}

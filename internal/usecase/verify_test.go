@@ -2,17 +2,16 @@ package usecase
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	"eksaccess/internal/awsapi"
-	"eksaccess/internal/kubeauth"
 )
 
 // fakeKube allows what its rules say ("verb resource namespace" or "verb /url").
@@ -41,28 +40,27 @@ func (k *fakeKube) SelfSubjectAccessReview(_ context.Context, spec authorization
 	return authorizationv1.SubjectAccessReviewStatus{}, nil
 }
 
-// liveWorld is a world whose demo cluster answers through kube, tokens recorded.
-func liveWorld(kube *fakeKube) (*world, *[]string) {
+// liveWorld is a world whose demo cluster answers through kube; the servers it was asked
+// to connect to are recorded.
+func liveWorld(t *testing.T, kube *fakeKube) (*world, *[]string) {
 	w := newWorld()
-	var tokens []string
-	w.env.ClusterToken = func(_ context.Context, _ *awsapi.Clients, cluster string, as AsRole) (kubeauth.Token, error) {
-		tokens = append(tokens, cluster+" "+as.Role+" "+as.SessionName)
-		return kubeauth.Token{Token: "k8s-aws-v1.fake"}, nil
-	}
+	w.env.CacheDir = t.TempDir()
+	var servers []string
 	w.env.Kube = func(server, token string, ca []byte) (KubeAPI, error) {
-		if server != "https://demo.example" || token != "k8s-aws-v1.fake" || string(ca) != "CA" {
-			return nil, &InputError{Err: nil}
+		servers = append(servers, server)
+		if !strings.HasPrefix(token, "k8s-aws-v1.") || string(ca) != "CA" {
+			return nil, fmt.Errorf("token %q, CA %q", token, ca)
 		}
 		return kube, nil
 	}
-	return w, &tokens
+	return w, &servers
 }
 
 func TestVerifyLive(t *testing.T) {
 	t.Parallel()
 	kube := &fakeKube{user: authenticationv1.UserInfo{Username: fakeUser("alice"), Groups: []string{"system:authenticated"}, Extra: map[string]authenticationv1.ExtraValue{"arn": {fakeUser("alice")}}},
 		allow: map[string]bool{"list pods team-a": true, "get /healthz": true}}
-	w, tokens := liveWorld(kube)
+	w, servers := liveWorld(t, kube)
 	res, err := w.env.Verify(context.Background(), VerifyRequest{Cluster: ClusterRef{HyperPod: "hp-team"}, As: AsRole{Role: "role/eks-team-a", SessionName: "al"},
 		Checks: []string{"list:pods:team-a", "!create:pods:team-a", "create:pods/exec:team-a", "get:/healthz"}})
 	if err != nil {
@@ -82,8 +80,9 @@ func TestVerifyLive(t *testing.T) {
 		res.User.Username != fakeUser("alice") || !reflect.DeepEqual(res.User.Extra["arn"], []string{fakeUser("alice")}) {
 		t.Fatalf("got %+v\nchecks\n%s", res, strings.Join(got, "\n"))
 	}
-	if !reflect.DeepEqual(*tokens, []string{"demo role/eks-team-a al"}) {
-		t.Fatalf("tokens %v", *tokens)
+	if !reflect.DeepEqual(*servers, []string{"https://demo.example"}) || len(w.sts.assumed) != 1 ||
+		aws.ToString(w.sts.assumed[0].RoleArn) != teamRole || aws.ToString(w.sts.assumed[0].RoleSessionName) != "al" {
+		t.Fatalf("servers %v, assumed %v", *servers, w.calls.calls)
 	}
 	if a := kube.specs[2].ResourceAttributes; a == nil || a.Subresource != "exec" || a.Resource != "pods" || a.Namespace != "team-a" {
 		t.Fatalf("spec %+v", kube.specs[2])
@@ -96,12 +95,12 @@ func TestVerifyLiveRefused(t *testing.T) {
 		err  error
 		want string
 	}{
-		{apierrors.NewUnauthorized("no"), "cluster demo refused the token (Unauthorized): role EKSFullAccessRole may have no access entry on it"},
+		{apierrors.NewUnauthorized("no"), "cluster demo refused the token (Unauthorized): role eks-team-a may have no access entry on it"},
 		{apierrors.NewForbidden(schema.GroupResource{Resource: "selfsubjectreviews"}, "", nil), "cluster demo forbade the review: "},
 	} {
 		kube := &fakeKube{err: tc.err}
-		w, _ := liveWorld(kube)
-		_, err := w.env.Verify(context.Background(), VerifyRequest{Cluster: ClusterRef{Name: "demo"}, As: AsRole{Role: "EKSFullAccessRole"}})
+		w, _ := liveWorld(t, kube)
+		_, err := w.env.Verify(context.Background(), VerifyRequest{Cluster: ClusterRef{Name: "demo"}, As: AsRole{Role: "eks-team-a"}})
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Fatalf("err %v, want %q", err, tc.want)
 		}
