@@ -6,9 +6,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"eksaccess/internal/creds"
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/usecase"
@@ -205,5 +207,42 @@ func TestNewCmdKubeconfig(t *testing.T) {
 	}, "-c", "demo", "--role", "role/x/")
 	if code != 2 || !strings.Contains(stderr, "--role: ") {
 		t.Fatalf("exit %d, %s", code, stderr)
+	}
+}
+
+func TestNewCmdAssume(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    usecase.AssumeRequest
+		command []string
+		format  creds.Format
+		code    int
+		wantErr string
+	}{
+		{name: "env", args: []string{"EKSFullAccessRole"}, want: usecase.AssumeRequest{As: usecase.AsRole{Role: "EKSFullAccessRole"}}, format: creds.FormatEnv},
+		{name: "all flags", args: []string{"role/x", "--session-name", "ci-job.42", "--duration", "900", "--mfa-serial", "arn:aws:iam::111122223333:mfa/alice", "--token-code", "123456", "--format", "json"},
+			want:   usecase.AssumeRequest{As: usecase.AsRole{Role: "role/x", SessionName: "ci-job.42"}, Duration: 15 * time.Minute, MFASerial: "arn:aws:iam::111122223333:mfa/alice", TokenCode: "123456"},
+			format: creds.FormatJSON},
+		{name: "command", args: []string{"R", "--", "kubectl", "get", "pods"}, want: usecase.AssumeRequest{As: usecase.AsRole{Role: "R"}}, command: []string{"kubectl", "get", "pods"}, format: creds.FormatEnv},
+		{name: "two roles", args: []string{"R", "S"}, code: 2, wantErr: "takes one ROLE"},
+		{name: "format with command", args: []string{"R", "--format", "json", "--", "true"}, code: 2, wantErr: "--format and --shell choose how credentials are printed"},
+		{name: "code without serial", args: []string{"R", "--token-code", "123456"}, code: 2, wantErr: "--mfa-serial and --token-code go together"},
+		{name: "duration", args: []string{"R", "--duration", "5m"}, code: 2, wantErr: "--duration 5m0s is out of range"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *assumeOptions
+			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+				return newAssumeCmd(f, func(o *assumeOptions) error { got = o; return nil })
+			}, tc.args...)
+			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
+			}
+			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want) || !reflect.DeepEqual(got.command, tc.command) || got.format != tc.format) {
+				t.Fatalf("options %+v, want %+v %v %v", got, tc.want, tc.command, tc.format)
+			}
+		})
 	}
 }
