@@ -246,3 +246,51 @@ func TestNewCmdAssume(t *testing.T) {
 		})
 	}
 }
+
+func TestNewCmdEntriesClustersPolicies(t *testing.T) {
+	t.Parallel()
+	var list *entriesListOptions
+	if stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+		return newEntriesListCmd(f, func(o *entriesListOptions) error { list = o; return nil })
+	}, "--hyperpod", "hp"); code != 0 || list.Req != (usecase.ListEntriesRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}}) {
+		t.Fatalf("entries list: exit %d %s %+v", code, stderr, list)
+	}
+	var show *entriesShowOptions
+	if stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+		return newEntriesShowCmd(f, func(o *entriesShowOptions) error { show = o; return nil })
+	}, "-c", "demo", " alice "); code != 0 || show.Req != (usecase.ShowEntryRequest{Cluster: usecase.ClusterRef{Name: "demo"}, Principal: "alice"}) {
+		t.Fatalf("entries show: exit %d %s %+v", code, stderr, show)
+	}
+	for _, tc := range []struct {
+		build   func(*Factory) *cobra.Command
+		args    []string
+		wantErr string
+	}{
+		{func(f *Factory) *cobra.Command { return newEntriesShowCmd(f, nil) }, []string{"-c", "demo", ""}, "PRINCIPAL is empty"},
+		{func(f *Factory) *cobra.Command { return newEntriesShowCmd(f, nil) }, []string{"-c", "demo"}, "takes 1 argument(s): PRINCIPAL"},
+		{func(f *Factory) *cobra.Command { return newEntriesListCmd(f, nil) }, []string{}, "name a cluster with -c CLUSTER"},
+		{func(f *Factory) *cobra.Command { return newClustersCmd(f, nil) }, []string{"x"}, "takes no arguments"},
+		{func(f *Factory) *cobra.Command { return newPoliciesCmd(f, nil) }, []string{"x"}, "takes no arguments"},
+	} {
+		stderr, code := execCmd(t, tc.build, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.wantErr) {
+			t.Fatalf("%v: exit %d, %q; want %q", tc.args, code, stderr, tc.wantErr)
+		}
+	}
+	ran := 0
+	for _, build := range []func(*Factory) *cobra.Command{
+		func(f *Factory) *cobra.Command {
+			return newClustersCmd(f, func(*clustersOptions) error { ran++; return nil })
+		},
+		func(f *Factory) *cobra.Command {
+			return newPoliciesCmd(f, func(*policiesOptions) error { ran++; return nil })
+		},
+	} {
+		if _, code := execCmd(t, build); code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	}
+	if ran != 2 {
+		t.Fatalf("ran %d", ran)
+	}
+}

@@ -160,8 +160,8 @@ instead: the way to try it without an AWS account.`,
 		return nil
 	}
 	root.AddCommand(
-		newPoliciesCmd(f),
-		newClustersCmd(f),
+		newPoliciesCmd(f, nil),
+		newClustersCmd(f, nil),
 		newEntriesCmd(f),
 		newGrantCmd(f, nil),
 		newRevokeCmd(f, nil),

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -69,5 +68,3 @@ func (r *clusterRef) resolve(ctx context.Context, f *Factory) (string, error) {
 	f.Logf("HyperPod cluster %s is orchestrated by EKS cluster %s", r.HyperPod, ec.Name)
 	return ec.Name, nil
 }
-
-func joinComma(s []string) string { return strings.Join(s, ",") }
