@@ -56,7 +56,8 @@ for mode in off on; do
 		cp "$RUN/$who-$mode-$best.kv" "$RUN/$who-$mode.kv"
 	done
 done
-(cd "$ROOT" && go test -run '^$' -bench 'BenchmarkCheck' -benchtime 20000x ./internal/sandbox/iam/authz/) >"$RUN/check.txt" || die "go test -bench failed"
+(cd "$ROOT" && go test -run '^$' -bench 'BenchmarkCheck' -benchtime 20000x -count "$ROUNDS" ./internal/sandbox/iam/authz/) >"$RUN/check.txt" || die "go test -bench failed"
+(cd "$ROOT" && go test -run '^$' -bench 'BenchmarkServe' -benchtime 3000x -count "$ROUNDS" ./internal/sandbox/) >"$RUN/serve.txt" || die "go test -bench failed"
 
 row() { # row LABEL
 	local off=$(kv "$RUN/$1-off.kv" us_per_call) on=$(kv "$RUN/$1-on.kv" us_per_call)
@@ -75,7 +76,24 @@ body="$RUN/section.md"
 	row admin
 	row erin
 	echo
-	echo "The evaluation alone (\`go test -bench BenchmarkCheck ./internal/sandbox/iam/authz/\`):"
+	echo "Server side only, no network (\`go test -bench BenchmarkServe ./internal/sandbox/\`: a signed request replayed into the server's ServeHTTP — SigV4 verification, routing, the handler and, enforcing, the evaluation), median of $ROUNDS runs:"
+	echo
+	echo "| caller / call | ns/op off (baseline) | ns/op on | ratio on/off |"
+	echo "|---|---|---|---|"
+	awk '/^BenchmarkServe\// {
+			name = $1; sub(/^BenchmarkServe\//, "", name); sub(/-[0-9]+$/, "", name)
+			mode = name; sub(/.*\/enforce-/, "", mode); sub(/\/enforce-(on|off)$/, "", name)
+			v[name, mode, ++n[name, mode]] = $3; names[name] = 1
+		}
+		function median(name, mode,   i, j, t, c, a) {
+			c = n[name, mode]
+			for (i = 1; i <= c; i++) a[i] = v[name, mode, i] + 0
+			for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return a[int((c + 1) / 2)]
+		}
+		END { for (k in names) { off = median(k, "off"); on = median(k, "on"); printf "| %s | %d | %d | %.2f |\n", k, off, on, on / off } }' "$RUN/serve.txt" | sort
+	echo
+	echo "The evaluation alone (\`go test -bench BenchmarkCheck ./internal/sandbox/iam/authz/\`, one line per run):"
 	echo
 	echo '```'
 	grep '^Benchmark' "$RUN/check.txt"

@@ -1,24 +1,14 @@
 package accessfile
 
 import (
-	"fmt"
 	"sort"
 	"strings"
+
+	"eksaccess/internal/yamlpos"
 )
 
-// Problem is one thing wrong with a file, at a position.
-type Problem struct {
-	File string
-	Line int
-	Col  int
-	// Msg says what is wrong and, after "; ", what to do.
-	Msg string
-}
-
-// String formats the problem as FILE:LINE:COL: message.
-func (p Problem) String() string {
-	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
-}
+// Problem is one thing wrong with a file, at a position (FILE:LINE:COL: message).
+type Problem = yamlpos.Problem
 
 // Error is every problem found in a file. Loading returns it as the error
 // whenever the file is not valid, so callers can list all problems or count

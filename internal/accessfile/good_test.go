@@ -20,7 +20,7 @@ func TestLoadFull(t *testing.T) {
 		t.Fatalf("clusters = %d, want 2", len(cfg.Clusters))
 	}
 	c := cfg.Clusters[0]
-	if c.ID() != "ml-prod@us-west-2" || c.AuthenticationMode != AuthModeAPIAndConfigMap || !c.Prune || c.Pos != (Pos{5, 5}) {
+	if c.ID() != "ml-prod@us-west-2" || c.AuthenticationMode != AuthModeAPIAndConfigMap || !c.Prune || c.Pos != (Pos{Line: 5, Col: 5}) {
 		t.Errorf("cluster 0 = %s mode %s prune %v pos %v", c.ID(), c.AuthenticationMode, c.Prune, c.Pos)
 	}
 	if got := cfg.Clusters[1].ID(); got != "hyperpod:my-hp-cluster@us-east-1" {

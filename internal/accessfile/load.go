@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	yaml "github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
 	"eksaccess/internal/principal"
+	"eksaccess/internal/yamlpos"
 )
 
 // User is one principal read from a users file, with its 1-based line.
@@ -72,6 +72,8 @@ func Parse(name string, data []byte, opts Options) (*Config, error) {
 	if opts.ReadFile == nil {
 		opts.ReadFile = os.ReadFile
 	}
+	// A UTF-8 byte order mark (Windows editors write one) is not part of the YAML.
+	data = yamlpos.TrimBOM(data)
 	l := &loader{file: name, dir: filepath.Dir(name), opts: opts, anchors: map[string]ast.Node{}}
 	cfg := l.parse(data)
 	if len(l.probs) > 0 {
@@ -111,7 +113,7 @@ func (l *loader) parse(data []byte) *Config {
 		}
 	}
 	if len(docs) == 0 {
-		l.add(Pos{1, 1}, "the access file is empty; start it with apiVersion: eksaccess/v1, kind: AccessConfig and clusters:")
+		l.add(Pos{Line: 1, Col: 1}, "the access file is empty; start it with apiVersion: eksaccess/v1, kind: AccessConfig and clusters:")
 		return nil
 	}
 	if len(docs) > 1 {
@@ -128,41 +130,13 @@ func (l *loader) parse(data []byte) *Config {
 
 // syntaxError turns a YAML parser error into a problem with its position.
 func (l *loader) syntaxError(err error) {
-	var ye yaml.Error
-	if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
-		p := ye.GetToken().Position
-		msg := strings.NewReplacer("\t", `\t`, "\r", `\r`, "\n", " ").Replace(ye.GetMessage())
-		l.addf(Pos{max(p.Line, 1), max(p.Column, 1)}, "YAML syntax error: %s; fix the YAML (indent with spaces, quote values containing ': ' or '#')", msg)
-		return
-	}
-	l.addf(Pos{1, 1}, "YAML syntax error: %v; fix the YAML", err)
+	pos, msg := yamlpos.Syntax(err)
+	l.addf(pos, "YAML syntax error: %s; fix the YAML (indent with spaces, quote values containing ': ' or '#')", msg)
 }
 
-// nodePos is where a node starts.
-func nodePos(n ast.Node) Pos {
-	if n == nil {
-		return Pos{1, 1}
-	}
-	if m, ok := n.(*ast.MappingNode); ok && len(m.Values) > 0 && !m.IsFlowStyle {
-		return nodePos(m.Values[0].Key)
-	}
-	if mv, ok := n.(*ast.MappingValueNode); ok {
-		return nodePos(mv.Key)
-	}
-	tk := n.GetToken()
-	if tk == nil || tk.Position == nil {
-		return Pos{1, 1}
-	}
-	return Pos{max(tk.Position.Line, 1), max(tk.Position.Column, 1)}
-}
-
-// valuePos is where a field's value is, or its key when the value is empty.
-func valuePos(mv *ast.MappingValueNode) Pos {
-	if mv.Value == nil || mv.Value.Type() == ast.NullType {
-		return nodePos(mv.Key)
-	}
-	return nodePos(mv.Value)
-}
+// nodePos is where a node starts; valuePos where a field's value is (its key when empty).
+func nodePos(n ast.Node) Pos                { return yamlpos.Of(n) }
+func valuePos(mv *ast.MappingValueNode) Pos { return yamlpos.Value(mv) }
 
 // resolve follows anchors, aliases and tags to the node that holds the data.
 func (l *loader) resolve(n ast.Node) ast.Node {
@@ -275,19 +249,11 @@ func contains(list []string, s string) bool {
 // type error.
 func (l *loader) str(mv *ast.MappingValueNode, field string) (string, bool) {
 	n := l.resolve(mv.Value)
-	switch t := n.(type) {
-	case nil, *ast.NullNode:
-		return "", true
-	case *ast.StringNode:
-		return t.Value, true
-	case *ast.LiteralNode:
-		if t.Value == nil {
-			return "", true
-		}
-		return t.Value.Value, true
+	if s, ok := yamlpos.String(n); ok {
+		return s, true
 	}
 	if isScalar(n) {
-		l.addf(valuePos(mv), "%s must be a string, not %s; quote it: %q", field, kindOf(n), n.GetToken().Value)
+		l.addf(valuePos(mv), "%s must be a string, not %s; quote it: %q", field, kindOf(n), clip(n.GetToken().Value))
 	} else {
 		l.addf(valuePos(mv), "%s must be a string, not %s; write a single value", field, kindOf(n))
 	}
@@ -297,20 +263,16 @@ func (l *loader) str(mv *ast.MappingValueNode, field string) (string, bool) {
 // strItem reads a string element of a list.
 func (l *loader) strItem(raw ast.Node, field string) (string, bool) {
 	n := l.resolve(raw)
-	switch t := n.(type) {
-	case *ast.StringNode:
-		return t.Value, true
-	case *ast.LiteralNode:
-		if t.Value != nil {
-			return t.Value.Value, true
-		}
-		return "", true
+	switch n.(type) {
 	case nil, *ast.NullNode:
 		l.addf(nodePos(raw), "%s has an empty item; remove it", field)
 		return "", false
 	}
+	if s, ok := yamlpos.String(n); ok {
+		return s, true
+	}
 	if isScalar(n) {
-		l.addf(nodePos(raw), "items of %s must be strings, not %s; quote it: %q", field, kindOf(n), n.GetToken().Value)
+		l.addf(nodePos(raw), "items of %s must be strings, not %s; quote it: %q", field, kindOf(n), clip(n.GetToken().Value))
 	} else {
 		l.addf(nodePos(raw), "items of %s must be strings, not %s", field, kindOf(n))
 	}
@@ -352,7 +314,7 @@ func (l *loader) strList(mv *ast.MappingValueNode, field, example string, check 
 			continue
 		}
 		if first, dup := seen[s]; dup {
-			l.addf(p, "%q is listed twice in %s (first at line %d); remove one", s, field, first.Line)
+			l.addf(p, "%q is listed twice in %s (first at line %d); remove one", clip(s), field, first.Line)
 			good = false
 			continue
 		}
@@ -383,7 +345,7 @@ func (l *loader) config(body ast.Node) *Config {
 		l.addf(top, "missing apiVersion; add apiVersion: %s as the first line", APIVersion)
 	} else if v, ok := l.str(mv, "apiVersion"); ok {
 		if v != APIVersion {
-			l.addf(valuePos(mv), "unsupported apiVersion %q; write apiVersion: %s", v, APIVersion)
+			l.addf(valuePos(mv), "unsupported apiVersion %q; write apiVersion: %s", clip(v), APIVersion)
 		}
 		cfg.APIVersion = v
 	}
@@ -391,7 +353,7 @@ func (l *loader) config(body ast.Node) *Config {
 		l.addf(top, "missing kind; add kind: %s", Kind)
 	} else if v, ok := l.str(mv, "kind"); ok {
 		if v != Kind {
-			l.addf(valuePos(mv), "unsupported kind %q; write kind: %s", v, Kind)
+			l.addf(valuePos(mv), "unsupported kind %q; write kind: %s", clip(v), Kind)
 		}
 		cfg.Kind = v
 	}
@@ -438,7 +400,7 @@ func (l *loader) cluster(n ast.Node) (*Cluster, bool) {
 			if v == "" {
 				l.add(valuePos(mv), "name is empty; write the EKS cluster name")
 			} else if len(v) > 100 || !clusterNameRE.MatchString(v) {
-				l.addf(valuePos(mv), "cluster name %q is not a valid EKS cluster name; use up to 100 letters, digits, '-' and '_', starting with a letter or digit", v)
+				l.addf(valuePos(mv), "cluster name %q is not a valid EKS cluster name; use up to 100 letters, digits, '-' and '_', starting with a letter or digit", clip(v))
 			}
 		}
 	}
@@ -448,7 +410,7 @@ func (l *loader) cluster(n ast.Node) (*Cluster, bool) {
 			if v == "" {
 				l.add(valuePos(mv), "hyperpod is empty; write the HyperPod cluster name or ARN")
 			} else if !hyperPodNameRE.MatchString(v) && !hyperPodARNRE.MatchString(v) {
-				l.addf(valuePos(mv), "hyperpod %q is not a SageMaker HyperPod cluster name or ARN; names are up to 63 letters, digits and '-'", v)
+				l.addf(valuePos(mv), "hyperpod %q is not a SageMaker HyperPod cluster name or ARN; names are up to 63 letters, digits and '-'", clip(v))
 			}
 		}
 		if fs["name"] != nil {
@@ -466,7 +428,7 @@ func (l *loader) cluster(n ast.Node) (*Cluster, bool) {
 		case v == "":
 			l.add(valuePos(mv), "region is empty; write the cluster's AWS Region, e.g. us-west-2")
 		case !regionRE.MatchString(v):
-			l.addf(valuePos(mv), "region %q is not an AWS Region name; write it like us-west-2", v)
+			l.addf(valuePos(mv), "region %q is not an AWS Region name; write it like us-west-2", clip(v))
 		default:
 			c.Region = v
 			partition = PartitionOf(v)
@@ -475,7 +437,7 @@ func (l *loader) cluster(n ast.Node) (*Cluster, bool) {
 	if c.HyperPod != "" && hyperPodARNRE.MatchString(c.HyperPod) && c.Region != "" {
 		parts := strings.Split(c.HyperPod, ":")
 		if parts[3] != c.Region || parts[1] != partition {
-			l.addf(valuePos(fs["hyperpod"]), "hyperpod ARN %q is not in region %s; fix the ARN or the region", c.HyperPod, c.Region)
+			l.addf(valuePos(fs["hyperpod"]), "hyperpod ARN %q is not in region %s; fix the ARN or the region", clip(c.HyperPod), c.Region)
 		}
 	}
 	if mv := fs["authenticationMode"]; mv != nil {
@@ -484,7 +446,7 @@ func (l *loader) cluster(n ast.Node) (*Cluster, bool) {
 			case AuthModeConfigMap, AuthModeAPIAndConfigMap, AuthModeAPI:
 				c.AuthenticationMode = v
 			default:
-				msg := fmt.Sprintf("authenticationMode %q is not one of CONFIG_MAP, API_AND_CONFIG_MAP, API", v)
+				msg := fmt.Sprintf("authenticationMode %q is not one of CONFIG_MAP, API_AND_CONFIG_MAP, API", clip(v))
 				if s := suggest(v, []string{AuthModeConfigMap, AuthModeAPIAndConfigMap, AuthModeAPI}, nil); s != "" && len(v) < 200 {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				} else {
@@ -501,7 +463,7 @@ func (l *loader) cluster(n ast.Node) (*Cluster, bool) {
 		case nil, *ast.NullNode:
 			l.add(valuePos(mv), "prune is empty; write prune: true or prune: false")
 		default:
-			l.addf(valuePos(mv), "prune must be true or false, not %s %q; write true or false", kindOf(t), t.GetToken().Value)
+			l.addf(valuePos(mv), "prune must be true or false, not %s %q; write true or false", kindOf(t), clip(t.GetToken().Value))
 		}
 	}
 	if mv := fs["access"]; mv != nil {
@@ -553,12 +515,12 @@ func (l *loader) item(n ast.Node, partition string) (*AccessItem, bool) {
 		case "iamGroup":
 			a.IAMGroup = v
 			if !iamNameRE.MatchString(v) || len(v) > 128 {
-				msg = fmt.Sprintf("iamGroup %q is not a valid IAM group name; use up to 128 letters, digits and +=,.@_-", v)
+				msg = fmt.Sprintf("iamGroup %q is not a valid IAM group name; use up to 128 letters, digits and +=,.@_-", clip(v))
 			}
 		case "permissionSet":
 			a.PermissionSet = v
 			if !iamNameRE.MatchString(v) || len(v) > 32 {
-				msg = fmt.Sprintf("permissionSet %q is not a valid permission set name; use up to 32 letters, digits and +=,.@_-", v)
+				msg = fmt.Sprintf("permissionSet %q is not a valid permission set name; use up to 32 letters, digits and +=,.@_-", clip(v))
 			}
 		}
 		if msg != "" {
@@ -584,7 +546,7 @@ func (l *loader) item(n ast.Node, partition string) (*AccessItem, bool) {
 				l.add(valuePos(mv), "type HYPERPOD_LINUX entries are created by SageMaker HyperPod, not by users; remove this item")
 				good = false
 			default:
-				l.addf(valuePos(mv), "type %q is not an access entry type; use STANDARD (default), EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, HYBRID_LINUX or EC2", v)
+				l.addf(valuePos(mv), "type %q is not an access entry type; use STANDARD (default), EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, HYBRID_LINUX or EC2", clip(v))
 				good = false
 			}
 		} else {
@@ -603,7 +565,7 @@ func (l *loader) item(n ast.Node, partition string) (*AccessItem, bool) {
 			l.addf(nodePos(who[0].Key), "type %s needs a single role as principal, not %s; write principal: role/NAME", a.Type, keyName(who[0]))
 			good = false
 		} else if a.Principal != "" && !IsRolePrincipal(a.Principal) {
-			l.addf(valuePos(fs["principal"]), "type %s needs an IAM role, and %q is not one; write principal: role/NAME", a.Type, a.Principal)
+			l.addf(valuePos(fs["principal"]), "type %s needs an IAM role, and %q is not one; write principal: role/NAME", a.Type, clip(a.Principal))
 			good = false
 		}
 	}
@@ -745,7 +707,7 @@ func (l *loader) tags(mv *ast.MappingValueNode) (map[string]string, bool) {
 			continue
 		}
 		if _, dup := out[k.Value]; dup {
-			l.addf(nodePos(kv.Key), "tag %q is set twice; remove one", k.Value)
+			l.addf(nodePos(kv.Key), "tag %q is set twice; remove one", clip(k.Value))
 			good = false
 			continue
 		}
@@ -766,6 +728,43 @@ func (l *loader) tags(mv *ast.MappingValueNode) (map[string]string, bool) {
 	return out, good
 }
 
+// confine refuses a users file outside the access file's directory, symlinks resolved: an
+// access file under review (a pull request's, in CI) must not read ~/.aws/credentials or
+// /etc/shadow. A path that does not exist is judged as written, so that the read reports
+// it missing.
+func (l *loader) confine(path string) string {
+	dir, err := filepath.Abs(l.dir)
+	if err != nil {
+		return ""
+	}
+	target, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	resolved := target
+	if real, err := filepath.EvalSymlinks(target); err == nil {
+		resolved = real
+	} else if real, err := filepath.EvalSymlinks(filepath.Dir(target)); err == nil {
+		resolved = filepath.Join(real, filepath.Base(target))
+	}
+	if rel, err := filepath.Rel(dir, resolved); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return ""
+	}
+	how := ""
+	if resolved != target {
+		to := resolved
+		if rel, err := filepath.Rel(dir, resolved); err == nil {
+			to = rel
+		}
+		how = " (through a symbolic link, to " + to + " from there)"
+	}
+	return fmt.Sprintf("usersFile %s is outside the access file's directory %s%s: keep users files beside the access file, or pass --allow-outside-paths if this file is trusted",
+		path, l.dir, how)
+}
+
 // usersFile reads and checks the item's users file.
 func (l *loader) usersFile(a *AccessItem, at Pos, partition string) bool {
 	path := a.UsersFile
@@ -773,6 +772,12 @@ func (l *loader) usersFile(a *AccessItem, at Pos, partition string) bool {
 		path = filepath.Join(l.dir, path)
 	}
 	a.UsersFilePath = path
+	if !l.opts.AllowOutsidePaths {
+		if msg := l.confine(path); msg != "" {
+			l.add(at, msg)
+			return false
+		}
+	}
 	data, err := l.opts.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -813,7 +818,7 @@ func (l *loader) usersFile(a *AccessItem, at Pos, partition string) bool {
 			continue
 		}
 		if first, dup := seen[u.Principal]; dup {
-			p.Msg = fmt.Sprintf("principal %q is listed twice (first at line %d); remove one", u.Principal, first)
+			p.Msg = fmt.Sprintf("principal %q is listed twice (first at line %d); remove one", clip(u.Principal), first)
 			l.probs = append(l.probs, p)
 			good = false
 			continue

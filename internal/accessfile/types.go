@@ -10,6 +10,7 @@
 package accessfile
 
 import (
+	"eksaccess/internal/yamlpos"
 	"strings"
 	"time"
 )
@@ -207,7 +208,4 @@ func (p PolicyRef) ARN(partition string) string {
 func (p PolicyRef) ClusterScope() bool { return len(p.Namespaces) == 0 }
 
 // Pos is a 1-based line and column in a file.
-type Pos struct {
-	Line int
-	Col  int
-}
+type Pos = yamlpos.Pos

@@ -18,7 +18,6 @@ var (
 	hyperPodARNRE  = regexp.MustCompile(`^arn:[a-z-]+:sagemaker:[a-z0-9-]+:[0-9]{12}:cluster/[a-z0-9]{12}$`)
 	// IAM user, role, group and permission-set names share this character set.
 	iamNameRE    = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	accountRE    = regexp.MustCompile(`^[0-9]{12}$`)
 	dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	nsPrefixRE   = regexp.MustCompile(`^[a-z0-9][-a-z0-9]*$`)
 	tagRE        = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
@@ -126,13 +125,13 @@ func checkPolicy(s, partition string, known func(string) bool) string {
 	if strings.HasPrefix(s, "arn:") {
 		parts := strings.SplitN(s, ":", 6)
 		if len(parts) != 6 || parts[2] != "eks" || parts[3] != "" || parts[4] != "aws" || !strings.HasPrefix(parts[5], "cluster-access-policy/") {
-			return fmt.Sprintf("policy %q is not an access policy ARN; write arn:PARTITION:eks::aws:cluster-access-policy/NAME or just the policy name", s)
+			return fmt.Sprintf("policy %q is not an access policy ARN; write arn:PARTITION:eks::aws:cluster-access-policy/NAME or just the policy name", clip(s))
 		}
 		if !knownPartitions[parts[1]] {
-			return fmt.Sprintf("policy %q has unknown partition %q; write just the policy name", s, parts[1])
+			return fmt.Sprintf("policy %q has unknown partition %q; write just the policy name", clip(s), clip(parts[1]))
 		}
 		if partition != "" && parts[1] != partition {
-			return fmt.Sprintf("policy %q is in partition %s but the cluster's region is in %s; write just the policy name", s, parts[1], partition)
+			return fmt.Sprintf("policy %q is in partition %s but the cluster's region is in %s; write just the policy name", clip(s), parts[1], partition)
 		}
 		name = strings.TrimPrefix(parts[5], "cluster-access-policy/")
 	}
@@ -156,12 +155,12 @@ func checkNamespace(ns string) string {
 	}
 	if prefix, ok := strings.CutSuffix(ns, "*"); ok {
 		if len(ns) > 63 || !nsPrefixRE.MatchString(prefix) {
-			return fmt.Sprintf("namespace wildcard %q is invalid; a wildcard is a lower-case prefix followed by one *, like dev-*", ns)
+			return fmt.Sprintf("namespace wildcard %q is invalid; a wildcard is a lower-case prefix followed by one *, like dev-*", clip(ns))
 		}
 		return ""
 	}
 	if len(ns) > 63 || !dns1123Label.MatchString(ns) {
-		return fmt.Sprintf("namespace %q is not a valid Kubernetes namespace; use lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit", ns)
+		return fmt.Sprintf("namespace %q is not a valid Kubernetes namespace; use lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit", clip(ns))
 	}
 	return ""
 }
@@ -184,10 +183,10 @@ func checkGroup(g string) string {
 		if g == "system:masters" {
 			return `kubernetes group "system:masters" is refused by EKS (names cannot start with system:); associate AmazonEKSClusterAdminPolicy instead`
 		}
-		return fmt.Sprintf("kubernetes group %q is refused by EKS (names cannot start with system:); use another group name", g)
+		return fmt.Sprintf("kubernetes group %q is refused by EKS (names cannot start with system:); use another group name", clip(g))
 	}
 	if strings.TrimSpace(g) != g {
-		return fmt.Sprintf("kubernetes group %q has leading or trailing spaces; remove them", g)
+		return fmt.Sprintf("kubernetes group %q has leading or trailing spaces; remove them", clip(g))
 	}
 	return ""
 }
@@ -196,13 +195,13 @@ func checkGroup(g string) string {
 func checkTag(k, v string) string {
 	switch {
 	case strings.HasPrefix(k, reservedTagPrefix):
-		return fmt.Sprintf("tag key %q starts with %s, which eksaccess reserves for its own tags; use another key", k, reservedTagPrefix)
+		return fmt.Sprintf("tag key %q starts with %s, which eksaccess reserves for its own tags; use another key", clip(k), reservedTagPrefix)
 	case strings.HasPrefix(strings.ToLower(k), awsTagPrefix):
-		return fmt.Sprintf("tag key %q starts with aws:, which AWS reserves; use another key", k)
+		return fmt.Sprintf("tag key %q starts with aws:, which AWS reserves; use another key", clip(k))
 	case k == "" || len(k) > 128 || !tagRE.MatchString(k):
-		return fmt.Sprintf("tag key %q is invalid; keys are 1-128 letters, digits, spaces and _.:/=+-@", k)
+		return fmt.Sprintf("tag key %q is invalid; keys are 1-128 letters, digits, spaces and _.:/=+-@", clip(k))
 	case len(v) > 256 || !tagRE.MatchString(v):
-		return fmt.Sprintf("tag value %q for key %q is invalid; values are at most 256 letters, digits, spaces and _.:/=+-@", v, k)
+		return fmt.Sprintf("tag value %q for key %q is invalid; values are at most 256 letters, digits, spaces and _.:/=+-@", clip(v), clip(k))
 	}
 	return ""
 }
@@ -228,11 +227,11 @@ func ParseExpires(s string) (at time.Time, in time.Duration, err error) {
 		}
 	} else if d, derr := time.ParseDuration(s); derr == nil {
 		if d <= 0 {
-			return time.Time{}, 0, fmt.Errorf("expires %q is not a positive duration; write a time in the future like 2026-12-31T00:00:00Z or a duration like 720h or 30d", s)
+			return time.Time{}, 0, fmt.Errorf("expires %q is not a positive duration; write a time in the future like 2026-12-31T00:00:00Z or a duration like 720h or 30d", clip(s))
 		}
 		return time.Time{}, d, nil
 	}
-	return time.Time{}, 0, fmt.Errorf("expires %q is neither an RFC 3339 time nor a duration; write it like 2026-12-31T00:00:00Z, 2026-12-31, 720h or 30d", s)
+	return time.Time{}, 0, fmt.Errorf("expires %q is neither an RFC 3339 time nor a duration; write it like 2026-12-31T00:00:00Z, 2026-12-31, 720h or 30d", clip(s))
 }
 
 // suggest returns the closest name to s among candidates (and, when known
@@ -288,3 +287,7 @@ func CheckUsername(u string) string { return checkUsername(u) }
 // CheckGroup reports why EKS would refuse a Kubernetes group name ("" when
 // it would accept it).
 func CheckGroup(g string) string { return checkGroup(g) }
+
+// clip shortens a value from the file for a message: an error repeats at most
+// principal.MaxEcho characters of what it complains about, never a whole line.
+func clip(s string) string { return principal.Clip(s) }

@@ -188,7 +188,12 @@ func runPrincipal(ctx context.Context, p plan.PrincipalPlan, o *Options) Result 
 			return res
 		}
 		o.Journal.Write(rec)
-		res.Applied = append(res.Applied, c)
+		if !(already && c.Action == plan.ActCreate) {
+			// An entry that turned out to exist was not created by this run: another
+			// process (or an attempt whose answer was lost) made it, and only what this run
+			// changed on it counts.
+			res.Applied = append(res.Applied, c)
+		}
 		if len(extra) > 0 {
 			// Splice in follow-up changes (an entry found existing on create).
 			rest := append(append([]plan.Change{}, extra...), changes[i+1:]...)
@@ -200,6 +205,9 @@ func runPrincipal(ctx context.Context, p plan.PrincipalPlan, o *Options) Result 
 }
 
 func outcomeOf(p plan.PrincipalPlan, applied []plan.Change) Outcome {
+	if len(applied) == 0 {
+		return Unchanged
+	}
 	for _, c := range applied {
 		if c.Action == plan.ActDelete {
 			return Deleted

@@ -114,22 +114,22 @@ func (e *TimeoutError) RetryableError() bool { return false }
 func (e *TimeoutError) Timeout() bool { return true }
 
 // WithAttemptTimeout gives each attempt of every call (each retry separately) at most
-// t.Attempt, and turns a timeout of any phase into a TimeoutError.
+// t.Attempt, and turns a timeout of any phase into a TimeoutError. It sits in the
+// Deserialize step, around the HTTP round trip itself: the wait for the client-side rate
+// limiter (Finalize) does not count, so a low --rate never looks like a stalled endpoint.
 func WithAttemptTimeout(t Timeouts) func(*middleware.Stack) error {
 	return func(stack *middleware.Stack) error {
 		if _, ok := stack.Finalize.Get("Retry"); !ok {
 			return nil // a presigned request (EKS tokens): no call is made here
 		}
-		// Right after the retryer: each retry is an attempt of its own, and the rate limiter's
-		// wait, further in, counts towards it only as long as it takes.
-		return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("eksaccessAttemptTimeout",
-			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("eksaccessAttemptTimeout",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 				if t.Attempt <= 0 {
-					return next.HandleFinalize(ctx, in)
+					return next.HandleDeserialize(ctx, in)
 				}
 				actx, cancel := context.WithTimeoutCause(ctx, t.Attempt, errAttemptTimeout)
 				defer cancel()
-				out, md, err := next.HandleFinalize(actx, in)
+				out, md, err := next.HandleDeserialize(actx, in)
 				if err == nil || ctx.Err() != nil {
 					return out, md, err // the caller's own cancellation is not a timeout
 				}
@@ -145,7 +145,7 @@ func WithAttemptTimeout(t Timeouts) func(*middleware.Stack) error {
 					Service: awsmiddleware.GetServiceID(ctx), Operation: awsmiddleware.GetOperationName(ctx),
 					Endpoint: endpoint, Phase: phase, After: after, Err: err,
 				}
-			}), "Retry", middleware.After)
+			}), middleware.Before)
 	}
 }
 

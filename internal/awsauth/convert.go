@@ -92,7 +92,7 @@ func (c *converter) role(r RoleMapping) (accessfile.AccessItem, bool) {
 	}
 	if msg := accessfile.CheckPrincipal(r.RoleARN, ""); msg != "" || !accessfile.IsRolePrincipal(r.RoleARN) || !strings.HasPrefix(r.RoleARN, "arn:") {
 		if msg == "" {
-			msg = fmt.Sprintf("%q is not an IAM role ARN", r.RoleARN)
+			msg = fmt.Sprintf("%q is not an IAM role ARN", clip(r.RoleARN))
 		}
 		c.warnf(r.Pos, "mapRoles item not migrated: %s", msg)
 		return it, false
@@ -161,7 +161,7 @@ func (c *converter) role(r RoleMapping) (accessfile.AccessItem, bool) {
 		c.warnf(r.Pos, "role %s: groups %s not migrated: %s entries take no groups or policies; give that access through a separate STANDARD role", r.RoleARN, strings.Join(extra, ", "), it.Type)
 	}
 	if r.Username != "" && r.Username != want {
-		c.warnf(r.Pos, "role %s: username %q not migrated: EKS names %s nodes %s itself", r.RoleARN, r.Username, it.Type, want)
+		c.warnf(r.Pos, "role %s: username %q not migrated: EKS names %s nodes %s itself", r.RoleARN, clip(r.Username), it.Type, want)
 	}
 	return it, true
 }
@@ -174,7 +174,7 @@ func (c *converter) user(u UserMapping) (accessfile.AccessItem, bool) {
 	}
 	if msg := accessfile.CheckPrincipal(u.UserARN, ""); msg != "" || accessfile.IsRolePrincipal(u.UserARN) || !strings.HasPrefix(u.UserARN, "arn:") {
 		if msg == "" {
-			msg = fmt.Sprintf("%q is not an IAM user ARN", u.UserARN)
+			msg = fmt.Sprintf("%q is not an IAM user ARN", clip(u.UserARN))
 		}
 		c.warnf(u.Pos, "mapUsers item not migrated: %s", msg)
 		return it, false
@@ -200,11 +200,11 @@ func (c *converter) standard(it *accessfile.AccessItem, pos Position, username s
 				it.Policies = []accessfile.PolicyRef{{Policy: accessfile.ClusterAdminPolicy}}
 			}
 		case seen[g]:
-			c.warnf(pos, "%s: group %q is listed twice; migrated once", who, g)
+			c.warnf(pos, "%s: group %q is listed twice; migrated once", who, clip(g))
 		case strings.Contains(g, "{{"):
-			c.warnf(pos, "%s: templated group %q not migrated: access-entry groups are literal names; list the groups it expands to", who, g)
+			c.warnf(pos, "%s: templated group %q not migrated: access-entry groups are literal names; list the groups it expands to", who, clip(g))
 		case g == groupWinProxy || strings.HasPrefix(g, "system:"):
-			c.warnf(pos, "%s: group %q not migrated: EKS refuses system: groups (and node groups) on STANDARD entries; use an access policy or a group bound by RBAC", who, g)
+			c.warnf(pos, "%s: group %q not migrated: EKS refuses system: groups (and node groups) on STANDARD entries; use an access policy or a group bound by RBAC", who, clip(g))
 		default:
 			if msg := accessfile.CheckGroup(g); msg != "" {
 				c.warnf(pos, "%s: group not migrated: %s", who, msg)
@@ -220,7 +220,7 @@ func (c *converter) standard(it *accessfile.AccessItem, pos Position, username s
 	u := username
 	if strings.Contains(u, "{{AccountID}}") && account != "" {
 		u = strings.ReplaceAll(u, "{{AccountID}}", account)
-		c.warnf(pos, "%s: username %q uses {{AccountID}}, which access entries do not support; migrated as %q (the principal's account)", who, username, u)
+		c.warnf(pos, "%s: username %q uses {{AccountID}}, which access entries do not support; migrated as %q (the principal's account)", who, clip(username), clip(u))
 	}
 	if msg := accessfile.CheckUsername(u); msg != "" {
 		c.warnf(pos, "%s: username not migrated, EKS will generate one: %s", who, msg)

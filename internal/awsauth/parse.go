@@ -5,36 +5,23 @@
 package awsauth
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
-	yaml "github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
 	"eksaccess/internal/accessfile"
+	"eksaccess/internal/principal"
+	"eksaccess/internal/yamlpos"
 )
 
 // Position is a 1-based line and column in the ConfigMap file.
-type Position struct {
-	Line int
-	Col  int
-}
+type Position = yamlpos.Pos
 
-// Warning is something in the ConfigMap that could not be converted as is.
-type Warning struct {
-	File string
-	Line int
-	Col  int
-	// Msg says what was not converted and what to do about it.
-	Msg string
-}
-
-// String formats the warning as FILE:LINE:COL: message.
-func (w Warning) String() string {
-	return fmt.Sprintf("%s:%d:%d: %s", w.File, w.Line, w.Col, w.Msg)
-}
+// Warning is something in the ConfigMap that could not be converted as is; it prints as
+// FILE:LINE:COL: message.
+type Warning = yamlpos.Problem
 
 // RoleMapping is one mapRoles item.
 type RoleMapping struct {
@@ -99,19 +86,7 @@ func (p *cmParser) warnf(pos Position, format string, args ...any) {
 	p.warns = append(p.warns, Warning{File: p.file, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)})
 }
 
-func posOf(n ast.Node) Position {
-	if n == nil {
-		return Position{1, 1}
-	}
-	if m, ok := n.(*ast.MappingNode); ok && len(m.Values) > 0 && !m.IsFlowStyle {
-		return posOf(m.Values[0].Key)
-	}
-	tk := n.GetToken()
-	if tk == nil || tk.Position == nil {
-		return Position{1, 1}
-	}
-	return Position{max(tk.Position.Line, 1), max(tk.Position.Column, 1)}
-}
+func posOf(n ast.Node) Position { return yamlpos.Of(n) }
 
 func unwrap(n ast.Node) ast.Node {
 	for i := 0; i < 10; i++ {
@@ -127,30 +102,9 @@ func unwrap(n ast.Node) ast.Node {
 	return n
 }
 
-func scalarString(n ast.Node) (string, bool) {
-	switch t := unwrap(n).(type) {
-	case *ast.StringNode:
-		return t.Value, true
-	case *ast.LiteralNode:
-		if t.Value == nil {
-			return "", true
-		}
-		return t.Value.Value, true
-	case nil, *ast.NullNode:
-		return "", true
-	}
-	return "", false
-}
+func scalarString(n ast.Node) (string, bool) { return yamlpos.String(unwrap(n)) }
 
-func syntaxProblem(err error) (Position, string) {
-	var ye yaml.Error
-	if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
-		tp := ye.GetToken().Position
-		msg := strings.NewReplacer("\t", `\t`, "\r", `\r`, "\n", " ").Replace(ye.GetMessage())
-		return Position{max(tp.Line, 1), max(tp.Column, 1)}, msg
-	}
-	return Position{1, 1}, err.Error()
-}
+func syntaxProblem(err error) (Position, string) { return yamlpos.Syntax(err) }
 
 func mappingFields(n ast.Node) (*ast.MappingNode, bool) {
 	m, ok := unwrap(n).(*ast.MappingNode)
@@ -158,7 +112,7 @@ func mappingFields(n ast.Node) (*ast.MappingNode, bool) {
 }
 
 func (p *cmParser) parse() *ConfigMap {
-	f, err := parser.ParseBytes(p.src, 0)
+	f, err := parser.ParseBytes(yamlpos.TrimBOM(p.src), 0)
 	if err != nil {
 		pos, msg := syntaxProblem(err)
 		p.errf(pos, "YAML syntax error: %s; fix the YAML of the ConfigMap", msg)
@@ -175,7 +129,7 @@ func (p *cmParser) parse() *ConfigMap {
 		}
 	}
 	if body == nil {
-		p.errf(Position{1, 1}, "the file is empty; save the ConfigMap with kubectl get configmap aws-auth -n kube-system -o yaml")
+		p.errf(Position{Line: 1, Col: 1}, "the file is empty; save the ConfigMap with kubectl get configmap aws-auth -n kube-system -o yaml")
 		return nil
 	}
 	top, ok := mappingFields(body)
@@ -208,7 +162,7 @@ func (p *cmParser) parse() *ConfigMap {
 		}
 	}
 	if kind != "ConfigMap" || apiVersion != "v1" {
-		p.errf(posOf(body), "the file is a %q %q, not a v1 ConfigMap; save the ConfigMap with kubectl get configmap aws-auth -n kube-system -o yaml", apiVersion, kind)
+		p.errf(posOf(body), "the file is a %q %q, not a v1 ConfigMap; save the ConfigMap with kubectl get configmap aws-auth -n kube-system -o yaml", clip(apiVersion), clip(kind))
 		return nil
 	}
 	if cm.Name != "aws-auth" || (cm.Namespace != "" && cm.Namespace != "kube-system") {
@@ -233,7 +187,7 @@ func (p *cmParser) parse() *ConfigMap {
 		case "mapRoles", "mapUsers", "mapAccounts":
 			p.embedded(cm, key, mv)
 		default:
-			p.warnf(posOf(mv.Key), "data key %q is not read by EKS (only mapRoles, mapUsers and mapAccounts are); not migrated", key)
+			p.warnf(posOf(mv.Key), "data key %q is not read by EKS (only mapRoles, mapUsers and mapAccounts are); not migrated", clip(key))
 		}
 	}
 	cm.Warnings = p.warns
@@ -329,7 +283,7 @@ func (p *cmParser) embedded(cm *ConfigMap, key string, mv *ast.MappingValueNode)
 					groups = append(groups, s)
 				}
 			default:
-				p.warnf(tr(posOf(f.Key)), "key %q in data.%s is ignored by EKS too; not migrated", k, key)
+				p.warnf(tr(posOf(f.Key)), "key %q in data.%s is ignored by EKS too; not migrated", clip(k), key)
 			}
 		}
 		if key == "mapRoles" {
@@ -366,3 +320,6 @@ func (p *cmParser) translator(val ast.Node, start Position) func(Position) Posit
 		return Position{Line: first + in.Line, Col: in.Col + indent}
 	}
 }
+
+// clip shortens a value from the ConfigMap for a message (principal.MaxEcho characters).
+func clip(s string) string { return principal.Clip(s) }

@@ -93,6 +93,3 @@ func (o *policiesOptions) render(pols []usecase.AccessPolicy, err error) error {
 	}
 	return t.Flush()
 }
-
-// listAccessPolicies is kept for role create until it runs through the use-case layer.
-var listAccessPolicies = usecase.ListAccessPolicies

@@ -51,6 +51,7 @@ Exit codes: 0 done (or nothing expired), 1 a deletion failed or a guardrail refu
 	cmd.Flags().BoolVar(&o.out.dryRun, "dry-run", false, "report what has expired and change nothing")
 	addForceFlag(cmd, &o.Req.Force)
 	cmd.Flags().IntVar(&o.Req.Concurrency, "concurrency", 16, "entries read or changed in parallel")
+	cmd.Flags().BoolVar(&o.Req.AllowOutsidePaths, "allow-outside-paths", false, "with -f: let the file's usersFile entries point outside the access file's directory")
 	return cmd
 }
 

@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"net"
 	"os"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"eksaccess/internal/iostreams"
+	"eksaccess/internal/stalltest"
 )
 
 // Flag help names no backticked words as value types (pflag's UnquoteUsage turns
@@ -105,37 +104,6 @@ func TestUsageErrorsBeforeAnyCall(t *testing.T) {
 	}
 }
 
-// stalledListener accepts connections and never answers; it counts what it accepted.
-func stalledListener(t *testing.T) (addr string, accepted func() int) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return ln.Addr().String(), func() int { mu.Lock(); defer mu.Unlock(); return len(conns) }
-}
-
 func setStaticAWSEnv(t *testing.T) {
 	for k, v := range map[string]string{
 		"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE00", "AWS_SECRET_ACCESS_KEY": "c2VjcmV0LW5ldmVyLXByaW50ZWQ", "AWS_REGION": "us-west-2",
@@ -151,7 +119,8 @@ func setStaticAWSEnv(t *testing.T) {
 // the endpoint and the flag, attempts are not retried into minutes, and -v shows the attempt.
 func TestStalledEndpointTimesOut(t *testing.T) {
 	setStaticAWSEnv(t)
-	addr, accepted := stalledListener(t)
+	stall := stalltest.Listen(t)
+	addr := stall.Addr()
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -189,7 +158,7 @@ func TestStalledEndpointTimesOut(t *testing.T) {
 			if strings.Contains(msg, "c2VjcmV0LW5ldmVyLXByaW50ZWQ") {
 				t.Errorf("stderr shows the secret key:\n%s", msg)
 			}
-			if accepted() == 0 {
+			if stall.Accepted() == 0 {
 				t.Errorf("the stalled listener saw no connection: the test did not test a stall")
 			}
 		})

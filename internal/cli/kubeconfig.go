@@ -10,6 +10,7 @@ import (
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/output"
+	"eksaccess/internal/sandbox"
 	"eksaccess/internal/usecase"
 )
 
@@ -56,7 +57,7 @@ several roles for one cluster side by side (the context and user get that name).
 			}
 			if f.UseSandbox {
 				o.sandbox = func() (string, bool) {
-					_, running, _ := runningSandbox(f.SandboxDir())
+					_, running, _ := sandbox.Running(f.SandboxDir())
 					return f.SandboxDir(), running
 				}
 			}

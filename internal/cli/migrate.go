@@ -2,22 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/accessfile"
-	"eksaccess/internal/awsapi"
-	"eksaccess/internal/awsauth"
-	"eksaccess/internal/plan"
-	"eksaccess/internal/principal"
 	"eksaccess/internal/usecase"
 )
 
@@ -30,19 +19,19 @@ func newMigrateCmd(f *Factory) *cobra.Command {
 			return usageErrorf("name what to migrate: eksaccess migrate aws-auth -c CLUSTER")
 		},
 	}
-	cmd.AddCommand(newMigrateAwsAuthCmd(f))
+	cmd.AddCommand(newMigrateAwsAuthCmd(f, nil))
 	return cmd
 }
 
 type migrateOptions struct {
-	f    *Factory
-	ref  clusterRef
-	from string
-	out  string
+	IO  ioOut
+	Run func(context.Context, usecase.MigrateRequest) (*usecase.MigrateResult, error)
+	Req usecase.MigrateRequest
+	out string
 }
 
-func newMigrateAwsAuthCmd(f *Factory) *cobra.Command {
-	o := &migrateOptions{f: f}
+func newMigrateAwsAuthCmd(f *Factory, runF func(*migrateOptions) error) *cobra.Command {
+	o := &migrateOptions{IO: ioOut{f}, Run: f.Env().Migrate}
 	cmd := &cobra.Command{
 		Use:   "aws-auth -c CLUSTER [--from FILE] [--out FILE]",
 		Short: "Turn a cluster's aws-auth ConfigMap into an access file",
@@ -63,114 +52,38 @@ Exit codes: 0 written (warnings or not), 1 the ConfigMap could not be read, 2 ba
   eksaccess migrate aws-auth -c legacy-cm --from aws-auth.yaml --out access.yaml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.ref.validate(); err != nil {
-				return err
+			if err := o.Req.Cluster.Validate(); err != nil {
+				return &UsageError{Err: err}
+			}
+			if runF != nil {
+				return runF(o)
 			}
 			return runMigrate(cmd.Context(), o)
 		},
 	}
-	o.ref.addFlags(cmd)
-	cmd.Flags().StringVar(&o.from, "from", "", "read the aws-auth ConfigMap from this YAML or JSON file instead of the cluster")
+	addClusterFlags(cmd, &o.Req.Cluster)
+	cmd.Flags().StringVar(&o.Req.From, "from", "", "read the aws-auth ConfigMap from this YAML or JSON file instead of the cluster")
 	cmd.Flags().StringVar(&o.out, "out", "", "write the access file here (default: stdout)")
 	return cmd
 }
 
 func runMigrate(ctx context.Context, o *migrateOptions) error {
-	c, err := o.f.Clients(ctx)
+	f := o.IO.f
+	res, err := o.Run(ctx, o.Req)
 	if err != nil {
 		return err
 	}
-	cluster, err := o.ref.resolve(ctx, o.f)
-	if err != nil {
-		return err
+	for _, w := range res.Warnings {
+		fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", w)
 	}
-	dc, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
-	if err != nil {
-		return plan.ClusterError(cluster, err)
-	}
-	var data []byte
-	name := o.from
-	if o.from != "" {
-		data, err = os.ReadFile(o.from)
-		if err != nil {
-			return &InputError{Err: fmt.Errorf("read --from %s: %w; check the path", o.from, err)}
-		}
-	} else {
-		name = "aws-auth (cluster " + cluster + ")"
-		data, err = usecase.FetchAWSAuth(ctx, c, cluster, o.f.Now, o.f.Timeouts())
-		if err != nil {
-			return err
-		}
-	}
-	cm, err := awsauth.Parse(name, data)
-	if err != nil {
-		return &InputError{Err: err}
-	}
-	region := c.Config.Region
-	mode := ""
-	if dc.Cluster != nil {
-		if parts := strings.Split(aws.ToString(dc.Cluster.Arn), ":"); len(parts) > 3 && parts[3] != "" {
-			region = parts[3]
-		}
-		if dc.Cluster.AccessConfig != nil {
-			mode = string(dc.Cluster.AccessConfig.AuthenticationMode)
-		}
-	}
-	cl, warns := awsauth.Convert(cm, awsauth.Options{ClusterName: cluster, Region: region, ResolveRole: roleResolver(ctx, c.IAM)})
-	switch mode {
-	case "CONFIG_MAP", "":
-		cl.AuthenticationMode = accessfile.AuthModeAPIAndConfigMap
-	default:
-		cl.AuthenticationMode = mode
-	}
-	if o.ref.HyperPod != "" {
-		cl.Name, cl.HyperPod = "", o.ref.HyperPod
-	}
-	for _, w := range warns {
-		fmt.Fprintf(o.f.IO.ErrOut, "warning: %s\n", w)
-	}
-	b, err := accessfile.Marshal(&accessfile.Config{Clusters: []accessfile.Cluster{*cl}})
-	if err != nil {
-		return err
-	}
-	// The converter promises a file the loader accepts; check, so a bug cannot hand the
-	// admin a file that apply then refuses.
-	if _, err := accessfile.Parse("migrated access file", b, accessfile.Options{}); err != nil {
-		return fmt.Errorf("the converted access file does not load (%v): this is a bug in eksaccess, please report it", err)
-	}
-	fmt.Fprintf(o.f.IO.ErrOut, "migrated %d of %d mapping(s) (%d mapRoles, %d mapUsers, %d mapAccounts); %d warning(s)\n",
-		len(cl.Access), len(cm.Roles)+len(cm.Users)+len(cm.Accounts), len(cm.Roles), len(cm.Users), len(cm.Accounts), len(warns))
+	fmt.Fprintln(f.IO.ErrOut, res.Summary)
 	if o.out == "" {
-		_, err = o.f.IO.Out.Write(b)
+		_, err = f.IO.Out.Write(res.File)
 		return err
 	}
-	if err := os.WriteFile(o.out, b, 0o644); err != nil {
+	if err := os.WriteFile(o.out, res.File, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w; check the directory exists and is writable", o.out, err)
 	}
-	fmt.Fprintf(o.f.IO.ErrOut, "wrote %s: review it, then `eksaccess plan -f %s` and `eksaccess apply -f %s`\n", o.out, o.out, o.out)
+	fmt.Fprintf(f.IO.ErrOut, "wrote %s: review it, then `eksaccess plan -f %s` and `eksaccess apply -f %s`\n", o.out, o.out, o.out)
 	return nil
-}
-
-// roleResolver looks an aws-auth role ARN (never with a path) up in IAM to get the ARN an
-// access entry needs. Roles of other accounts are kept as written.
-func roleResolver(ctx context.Context, api awsapi.IAM) func(string) (string, error) {
-	return func(arn string) (string, error) {
-		p, err := principal.ParsePrincipalARN(arn)
-		if err != nil {
-			return "", err
-		}
-		out, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(p.Name)})
-		if err != nil {
-			var nse *iamtypes.NoSuchEntityException
-			if errors.As(err, &nse) {
-				return "", fmt.Errorf("no IAM role named %s in this account", p.Name)
-			}
-			return "", err
-		}
-		full := aws.ToString(out.Role.Arn)
-		if fp, err := principal.ParsePrincipalARN(full); err == nil && fp.Account != p.Account {
-			return "", nil // another account's role: IAM answered for ours
-		}
-		return full, nil
-	}
 }

@@ -200,8 +200,8 @@ func TestRoleCreateBadInput(t *testing.T) {
 		{[]string{"role", "create", "R", "--max-session", "30m"}, "error: --max-session 30m0s is out of range: IAM allows 1h to 12h\n"},
 		{[]string{"role", "create", "R", "-c", "hyperpod-demo"}, "error: -c, --hyperpod, --policy and --namespace go with --grant: add --grant to give the role an access entry\n"},
 		{[]string{"role", "create", "R", "--grant", "-c", "hyperpod-demo"}, "error: --grant needs --policy: name the EKS access policy, e.g. --policy AmazonEKSClusterAdminPolicy (list them with `eksaccess policies`)\n"},
-		{[]string{"role", "create", "R", "--grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSViewPolicy", "--namespace", "Team_A"}, `error: --namespace "Team_A" is not a Kubernetes namespace: use a DNS label (lower-case letters, digits, -; at most 63) or a prefix ending in *` + "\n"},
-		{[]string{"role", "create", "R", "--grant", "-c", "hyperpod-demo", "--policy", "NoSuchPolicy"}, "error: --policy \"NoSuchPolicy\" is not an EKS access policy: list them with `eksaccess policies`\n"},
+		{[]string{"role", "create", "R", "--grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSViewPolicy", "--namespace", "Team_A"}, `error: --namespace Team_A: namespace "Team_A" contains upper-case 'T': namespace names are lower-case; write "team_a"` + "\n"},
+		{[]string{"role", "create", "R", "--grant", "-c", "hyperpod-demo", "--policy", "NoSuchPolicy"}, "error: --policy NoSuchPolicy: no access policy of that name (list them with `eksaccess policies`)\n"},
 		{[]string{"role", "create", "R", "--trust", "arn:aws-cn:iam::111122223333:user/alice"}, "error: --trust arn:aws-cn:iam::111122223333:user/alice is in partition aws-cn, but you are in aws: a role can only trust principals of its own partition\n"},
 	}
 	for _, tt := range tests {

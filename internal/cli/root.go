@@ -27,10 +27,7 @@ var Version = "dev"
 // version is what --version prints: the -ldflags override, else the module version (go
 // install eksaccess@v1.2.3), else the VCS revision the binary was built from.
 func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		bi = nil
-	}
+	bi, _ := debug.ReadBuildInfo() // nil when the binary carries none
 	return versionFrom(Version, bi)
 }
 
@@ -171,7 +168,7 @@ instead: the way to try it without an AWS account.`,
 		newTokenCmd(f, nil),
 		newPlanCmd(f, nil),
 		newApplyCmd(f, nil),
-		newExportCmd(f),
+		newExportCmd(f, nil),
 		newMigrateCmd(f),
 		newAuthModeCmd(f, nil),
 		newExpireCmd(f, nil),

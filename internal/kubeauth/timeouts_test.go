@@ -2,9 +2,7 @@ package kubeauth
 
 import (
 	"context"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,38 +11,10 @@ import (
 	authnclient "k8s.io/client-go/kubernetes/typed/authentication/v1"
 
 	"eksaccess/internal/awsapi"
+	"eksaccess/internal/stalltest"
 )
 
-// stalled accepts connections and never answers (not even the TLS handshake).
-func stalled(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
+func stalled(t *testing.T) string { return stalltest.Listen(t).Addr() }
 
 func TestStalledKubernetesAPITimesOut(t *testing.T) {
 	t.Parallel()

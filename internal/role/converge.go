@@ -190,7 +190,7 @@ func Converge(ctx context.Context, api awsapi.IAM, spec Spec, o Options) (*Resul
 		return nil, err
 	}
 	if pol != nil && !hasManagedTag(pol.policy.Tags) {
-		if err := adopt(ctx, api, &pstep, o, func() error {
+		if err := adopt(&pstep, o, func() error {
 			_, err := api.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(res.PolicyArn), Tags: managedTags()})
 			return err
 		}); err != nil {
@@ -203,7 +203,7 @@ func Converge(ctx context.Context, api awsapi.IAM, spec Spec, o Options) (*Resul
 		return nil, err
 	}
 	if rol != nil && !hasManagedTag(rol.Tags) {
-		if err := adopt(ctx, api, &rstep, o, func() error {
+		if err := adopt(&rstep, o, func() error {
 			_, err := api.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(spec.RoleName), Tags: managedTags()})
 			return err
 		}); err != nil {
@@ -322,7 +322,7 @@ func adoptionsFor(spec *Spec, policyArn string, pol *livePolicy, rol *types.Role
 }
 
 // adopt tags a resource eksaccess takes over (after its other changes) and records it.
-func adopt(ctx context.Context, api awsapi.IAM, step *Step, o Options, tag func() error) error {
+func adopt(step *Step, o Options, tag func() error) error {
 	step.Changes = append(step.Changes, "adopted (tagged "+TagManaged+")")
 	if step.Status == Unchanged {
 		step.Status = Updated

@@ -696,6 +696,9 @@ func TestModelOracle(t *testing.T) {
 			iam("Delete"+k.kind+"PermissionsBoundary", "", k.param, k.name)
 		}
 	}
+	// A user's inline policies are at most 2,048 characters together.
+	big := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[` + strings.Repeat(`"eks:DescribeCluster",`, 100) + `"eks:ListClusters"],"Resource":"*"}]}`
+	iam("PutUserPolicy", "LimitExceeded", "UserName", "oracle", "PolicyName", "big", "PolicyDocument", big)
 	iam("RemoveUserFromGroup", "", "GroupName", "qa", "UserName", "oracle")
 	iam("RemoveUserFromGroup", "NoSuchEntity", "GroupName", "qa", "UserName", "oracle")
 	iam("DeleteGroup", "", "GroupName", "qa")

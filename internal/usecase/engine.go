@@ -127,6 +127,29 @@ type RunOptions struct {
 	Concurrency int
 	// Checked: the caller already ran Check (apply shows refusals in its plan).
 	Checked bool
+	// Journal: a run the job already began (role create journals its IAM steps in it);
+	// nil opens one.
+	Journal *apply.Journal
+}
+
+// beginRun opens the journal (before the first change) and records the run's start.
+func (e *Env) beginRun(caller principal.Caller, command string) (*apply.Journal, error) {
+	j, err := apply.OpenJournal(e.JournalPath, uuid.NewString(), caller.Arn, command)
+	if err != nil {
+		return nil, err
+	}
+	j.Write(apply.Record{Action: "run", Result: "started"})
+	return j, nil
+}
+
+// endRun records how the run ended and closes the journal.
+func endRun(ctx context.Context, j *apply.Journal, interrupted bool) {
+	result := "finished"
+	if interrupted || ctx.Err() != nil {
+		result = "interrupted"
+	}
+	j.Write(apply.Record{Action: "run", Result: result})
+	j.Close()
 }
 
 // Run is the one engine every change goes through: check the invariants on the resulting
@@ -160,18 +183,14 @@ func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Chang
 		}
 		return out, nil
 	}
-	j, err := apply.OpenJournal(e.JournalPath, uuid.NewString(), caller.Arn, o.Command)
-	if err != nil {
-		return nil, err
-	}
-	defer j.Close()
-	j.Write(apply.Record{Action: "run", Result: "started"})
-	finish := func(sum *apply.Summary) {
-		result := "finished"
-		if (sum != nil && sum.Interrupted) || ctx.Err() != nil {
-			result = "interrupted"
+	j := o.Journal
+	finish := func(*apply.Summary) {}
+	if j == nil {
+		var err error
+		if j, err = e.beginRun(caller, o.Command); err != nil {
+			return nil, err
 		}
-		j.Write(apply.Record{Action: "run", Result: result})
+		finish = func(sum *apply.Summary) { endRun(ctx, j, sum != nil && sum.Interrupted) }
 	}
 	for _, ch := range changes {
 		if ch.Mode == nil {

@@ -9,7 +9,7 @@ import (
 
 func TestListEntries(t *testing.T) {
 	t.Parallel()
-	w := newWorld()
+	w := newReadWorld()
 	res, err := w.env.ListEntries(context.Background(), ListEntriesRequest{Cluster: ClusterRef{HyperPod: "hp-team"}})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestShowEntry(t *testing.T) {
 	} {
 		t.Run(tc.principal, func(t *testing.T) {
 			t.Parallel()
-			w := newWorld()
+			w := newReadWorld()
 			e, err := w.env.ShowEntry(context.Background(), ShowEntryRequest{Cluster: ClusterRef{Name: "demo"}, Principal: tc.principal})
 			if tc.want != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.want) || IsInput(err) != tc.input {
@@ -73,7 +73,7 @@ func TestShowEntry(t *testing.T) {
 
 func TestClustersAndPolicies(t *testing.T) {
 	t.Parallel()
-	w := newWorld()
+	w := newReadWorld()
 	rows, err := w.env.Clusters(context.Background())
 	if err != nil {
 		t.Fatal(err)

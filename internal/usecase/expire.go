@@ -14,6 +14,8 @@ type ExpireRequest struct {
 	Force       []string   `json:"force,omitempty"`
 	DryRun      bool       `json:"dryRun,omitempty"`
 	Concurrency int        `json:"concurrency,omitempty"`
+	// AllowOutsidePaths: with File, usersFile entries may point outside its directory.
+	AllowOutsidePaths bool `json:"allowOutsidePaths,omitempty"`
 }
 
 // ExpireReport is what expired on one cluster, and the tags that could not be read.
@@ -54,7 +56,7 @@ func (e *Env) Expire(ctx context.Context, r ExpireRequest) (*ExpireResult, error
 	}
 	var clusters []string
 	if r.File != "" {
-		cfg, err := e.LoadFile(ctx, r.File, false)
+		cfg, err := e.LoadFile(ctx, r.File, r.AllowOutsidePaths)
 		if err != nil {
 			return nil, err
 		}

@@ -311,6 +311,21 @@ func TestRealModeRBAC(t *testing.T) {
 	tr.kubectl("carol", "", "", `users "bob" is forbidden: User "`+carolArn+`" cannot impersonate resource "users" in API group "" at the cluster scope`, 1,
 		"get", "pods", "-n", "team-rbac", "--as", "bob")
 
+	// Through an assumed role: the session's username, sessionName and canonicalArn come
+	// from the token webhook as from aws-iam-authenticator.
+	roleID := w.accountRole("eks-rbac-role")
+	w.eksaccess("admin", "grant", "-c", cluster, "--policy", "AmazonEKSViewPolicy", "--namespace", teamNS, "--group", "pod-readers", "role/eks-rbac-role")
+	roleKubeconfig := filepath.Join(w.home, "carol", "role.kubeconfig")
+	w.eksaccess("carol", "kubeconfig", "-c", cluster, "--role", "eks-rbac-role", "--kubeconfig", roleKubeconfig)
+	session := "arn:aws:sts::" + account + ":assumed-role/eks-rbac-role/carol"
+	out, errOut, code = w.kubectl("carol", roleKubeconfig, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.uid} {.status.userInfo.groups} {.status.userInfo.extra.sessionName} {.status.userInfo.extra.canonicalArn}")
+	if want := session + " aws-iam-authenticator:" + account + ":" + roleID + ` ["pod-readers","system:authenticated"] ["carol"] ["arn:aws:iam::` + account + `:role/eks-rbac-role"]`; code != 0 || out != want {
+		t.Errorf("whoami through the role: exit %d\n%s\n%s\nwant %s", code, out, errOut, want)
+	}
+	tr.kubectl("carol", roleKubeconfig, "yes\n", "", 0, "auth", "can-i", "list", "pods", "-n", teamNS)
+	tr.kubectl("carol", roleKubeconfig, "yes\n", "", 0, "auth", "can-i", "list", "pods", "-n", "team-rbac")
+	tr.kubectl("carol", roleKubeconfig, "no\n", "", 1, "auth", "can-i", "list", "secrets", "-n", "team-rbac")
+
 	// Removing the policy leaves RBAC; revoking the entry leaves nothing.
 	w.eksaccess("admin", "revoke", "-c", cluster, "--policy", "AmazonEKSViewPolicy", "carol")
 	tr.kubectl("carol", "", "no\n", "", 1, "auth", "can-i", "list", "pods", "-n", teamNS)

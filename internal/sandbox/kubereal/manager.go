@@ -3,6 +3,7 @@ package kubereal
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
 	"encoding/hex"
@@ -69,6 +70,10 @@ type Manager struct {
 	// access entry (uid and username → principal ARN): a SubjectAccessReview for anyone else
 	// (an impersonated user, an aws-auth mapping) gets no access policies, as in EKS.
 	issued map[string]string
+	// refused remembers why the token webhook refused a token (by the token's SHA-256), so
+	// the proxy can add kube.AuthErrorHeader to the API server's bare 401, as the builtin
+	// mode does.
+	refused map[[32]byte]string
 }
 
 // entry serialises the start of one cluster; ready closes once start finished.
@@ -99,7 +104,7 @@ func New(o Options) (*Manager, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
-	return &Manager{o: o, dir: dir, caFile: caFile, secret: hex.EncodeToString(b), clusters: map[string]*entry{}, issued: map[string]string{}}, nil
+	return &Manager{o: o, dir: dir, caFile: caFile, secret: hex.EncodeToString(b), clusters: map[string]*entry{}, issued: map[string]string{}, refused: map[[32]byte]string{}}, nil
 }
 
 // Close stops every cluster's API server and etcd.
@@ -139,16 +144,6 @@ func (m *Manager) Running() []string {
 		}
 	}
 	return names
-}
-
-// Cluster starts the cluster's API server if it is not running and returns the URL and the
-// admin TLS settings of the API server itself (tests and the benchmark use it).
-func (m *Manager) Cluster(ctx context.Context, name string) (base string, admin *tls.Config, err error) {
-	e, err := m.get(ctx, name)
-	if err != nil {
-		return "", nil, err
-	}
-	return e.c.base, &tls.Config{RootCAs: e.c.pki.caPool, Certificates: []tls.Certificate{e.c.pki.admin}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // get returns the running cluster, starting it (once, however many requests wait) if need be.
@@ -214,7 +209,7 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 		// The start outlives the request that caused it: others may be waiting for it.
 		e.c, e.err = startCluster(context.Background(), filepath.Join(m.dir, name), s, m.o.Now())
 		if e.err == nil {
-			e.proxy = newProxy(e.c)
+			e.proxy = m.newProxy(e.c)
 		}
 		close(e.ready)
 	}
@@ -241,7 +236,18 @@ func (m *Manager) forget(name string) {
 	os.RemoveAll(filepath.Join(m.dir, name))
 }
 
-func newProxy(c *cluster) *httputil.ReverseProxy {
+// whyRefused is the token webhook's reason for refusing the request's bearer token.
+func (m *Manager) whyRefused(r *http.Request) string {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return ""
+	}
+	m.issuedMu.Lock()
+	defer m.issuedMu.Unlock()
+	return m.refused[sha256.Sum256([]byte(strings.TrimSpace(tok)))]
+}
+
+func (m *Manager) newProxy(c *cluster) *httputil.ReverseProxy {
 	target, _ := url.Parse(c.base)
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -254,6 +260,14 @@ func newProxy(c *cluster) *httputil.ReverseProxy {
 			IdleConnTimeout:     time.Minute,
 		},
 		FlushInterval: -1, // watches stream
+		ModifyResponse: func(resp *http.Response) error {
+			if resp.StatusCode == http.StatusUnauthorized {
+				if why := m.whyRefused(resp.Request); why != "" {
+					resp.Header.Set(kube.AuthErrorHeader, why)
+				}
+			}
+			return nil
+		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			writeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the cluster's kube-apiserver did not answer: "+err.Error())
 		},
@@ -363,10 +377,17 @@ func (m *Manager) tokenReview(ctx context.Context, cluster string, tr *authentic
 	}
 	auds := tr.Spec.Audiences
 	tr.Status = authenticationv1.TokenReviewStatus{}
-	id, err := kube.Authenticate(m.o.Store, m.o.Now(), strings.TrimSpace(tr.Spec.Token), cluster, awsAuth)
+	tok := tr.Spec.Token
+	id, err := kube.Authenticate(m.o.Store, m.o.Now(), strings.TrimSpace(tok), cluster, awsAuth)
 	tr.Spec.Token = "" // never echoed
 	if err != nil {
 		tr.Status.Error = err.Error()
+		m.issuedMu.Lock()
+		if len(m.refused) > 1000 {
+			clear(m.refused)
+		}
+		m.refused[sha256.Sum256([]byte(strings.TrimSpace(tok)))] = err.Error()
+		m.issuedMu.Unlock()
 		return
 	}
 	extra := map[string]authenticationv1.ExtraValue{}

@@ -313,6 +313,25 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 		if hasExternalID {
 			req.Context["sts:externalid"] = externalID
 		}
+		// The caller's own tags (a user's, or the role's behind a session) are
+		// aws:PrincipalTag/… to the trust policy too; a session's source identity is
+		// aws:SourceIdentity.
+		var ptags []state.Tag
+		if c.Session {
+			if sess := own.Sessions[c.AccessKeyID]; sess != nil {
+				if r := own.Roles[strings.ToLower(sess.RoleName)]; r != nil {
+					ptags = r.Tags
+				}
+				if sess.SourceIdentity != "" {
+					req.Context["aws:sourceidentity"] = sess.SourceIdentity
+				}
+			}
+		} else if u := own.Users[strings.ToLower(c.UserName)]; u != nil {
+			ptags = u.Tags
+		}
+		for _, t := range ptags {
+			req.Context["aws:principaltag/"+strings.ToLower(t.Key)] = t.Value
+		}
 		if hasSourceIdentity {
 			req.Context["sts:sourceidentity"] = sourceIdentity
 		}

@@ -454,3 +454,26 @@ func cliAssumeRole(t *testing.T, env *iamtest.Env) {
 		t.Fatalf("session get-caller-identity = %s", out)
 	}
 }
+
+// The caller's tags are aws:PrincipalTag/… to the trust policy.
+func TestAssumeRolePrincipalTag(t *testing.T) {
+	env := start(t)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalTag/team":"ml"}}}]}`
+	err := env.Store.Update(func(d *state.Data) error {
+		d.Roles["tagged"] = &state.Role{Path: "/", RoleName: "tagged", RoleID: iamtest.RoleID("tagged"), Arn: roleArn("/", "tagged"), AssumeRolePolicyDocument: trust, MaxSessionDuration: 3600}
+		d.Users["alice"].Tags = []state.Tag{{Key: "Team", Value: "ml"}}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &awssts.AssumeRoleInput{RoleArn: aws.String(roleArn("/", "tagged")), RoleSessionName: aws.String("s1")}
+	if _, err := client(env, alice).AssumeRole(context.Background(), in); err != nil {
+		t.Fatalf("alice (team=ml): %v", err)
+	}
+	if _, err := client(env, bob).AssumeRole(context.Background(), in); err == nil {
+		t.Fatal("bob (untagged) assumed the role")
+	} else if code, msg := apiError(err); code != "AccessDenied" || msg != denied("arn:aws:iam::111122223333:user/bob", roleArn("/", "tagged")) {
+		t.Fatalf("bob: %s %s", code, msg)
+	}
+}

@@ -1,0 +1,120 @@
+package awsapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+
+	"eksaccess/internal/stalltest"
+)
+
+func TestTimeoutsForAndParse(t *testing.T) {
+	t.Parallel()
+	if got := TimeoutsFor(DefaultTimeout); got != (Timeouts{Connect: 10 * time.Second, TLSHandshake: 10 * time.Second, Attempt: 20 * time.Second}) {
+		t.Errorf("TimeoutsFor(20s) = %+v", got)
+	}
+	if got := TimeoutsFor(time.Minute); got.Connect != 10*time.Second || got.Attempt != time.Minute {
+		t.Errorf("TimeoutsFor(1m) = %+v", got)
+	}
+	if got := TimeoutsFor(2 * time.Second); got.Connect != time.Second || got.TLSHandshake != time.Second {
+		t.Errorf("TimeoutsFor(2s) = %+v", got)
+	}
+	for in, want := range map[string]string{"": "is not a duration", "soon": `"soon" is not a duration`, "0s": "out of range", "-5s": "out of range", "2h": "out of range",
+		"aws_secret_access_key=wJalrXUtnFEMI": `"aws_secret_access_ke…"`} {
+		if _, err := ParseTimeout(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseTimeout(%q) = %v, want %q", in, err, want)
+		}
+	}
+	if d, err := ParseTimeout(" 45s "); err != nil || d != 45*time.Second {
+		t.Errorf("ParseTimeout(45s) = %v, %v", d, err)
+	}
+}
+
+// A stalled endpoint costs one attempt timeout: the attempt is not retried, and the error
+// names the endpoint, the flag and the environment variable.
+func TestStalledEndpointIsOneAttempt(t *testing.T) {
+	t.Parallel()
+	stall := stalltest.Listen(t)
+	to := TimeoutsFor(300 * time.Millisecond)
+	cfg, err := LoadConfig(context.Background(), Settings{Region: "us-west-2", Timeouts: to,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClients(cfg, "http://"+stall.Addr())
+	start := time.Now()
+	_, err = c.EKS.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String("ml-prod")})
+	took := time.Since(start)
+	var te *TimeoutError
+	if !errors.As(err, &te) || te.Phase != "answer" || te.Endpoint != "http://"+stall.Addr() {
+		t.Fatalf("err = %v, want a TimeoutError for the answer", err)
+	}
+	for _, want := range []string{"did not answer within 300ms", "--timeout", "EKSACCESS_TIMEOUT", "--endpoint-url"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if took > 3*time.Second {
+		t.Errorf("took %s: the stalled attempt was retried", took)
+	}
+	if n := stall.Accepted(); n != 1 {
+		t.Errorf("%d connections, want 1 (one attempt, not retried)", n)
+	}
+
+	// The caller's own cancellation is not reported as a timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String("ml-prod")})
+	if err == nil || errors.As(err, &te) {
+		t.Errorf("cancelled call: err = %v, want the context's error, not a TimeoutError", err)
+	}
+}
+
+// The wait for the client-side rate limiter is not part of an attempt: at --rate 1 with a
+// 300ms timeout, calls queued behind the limiter still succeed.
+func TestLimiterWaitIsNotATimeout(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"cluster":{"name":"ml-prod"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	cfg, err := LoadConfig(context.Background(), Settings{Region: "us-west-2", Timeouts: TimeoutsFor(300 * time.Millisecond),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.APIOptions = append(cfg.APIOptions, WithLimiter(NewLimiters(2)))
+	c := NewClients(cfg, srv.URL)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	start := time.Now()
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.EKS.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String("ml-prod")})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a call queued behind the limiter failed: %v", err)
+		}
+	}
+	if took := time.Since(start); took < 900*time.Millisecond {
+		t.Errorf("4 calls at 2/s took %s: the limiter did not hold them, so the test proves nothing", took)
+	}
+}
