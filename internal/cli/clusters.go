@@ -16,21 +16,19 @@ type clustersOptions struct {
 }
 
 func newClustersCmd(f *Factory, runF func(*clustersOptions) error) *cobra.Command {
-	o := &clustersOptions{readOptions: readOptions{io: f.IO, now: f.Now}, Run: f.Env().Clusters}
+	o := &clustersOptions{readOptions: newReadOptions(f), Run: f.Env().Clusters}
 	return &cobra.Command{
 		Use:   "clusters",
 		Short: "List EKS clusters with their authentication mode, and the HyperPod clusters they orchestrate",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if o.format, err = f.Format(); err != nil {
+			if err := o.prepare(f, nil); err != nil {
 				return err
 			}
 			if runF != nil {
 				return runF(o)
 			}
-			rows, err := o.Run(cmd.Context())
-			return o.render(rows, err)
+			return o.render(o.Run(cmd.Context()))
 		},
 	}
 }
@@ -61,21 +59,19 @@ type policiesOptions struct {
 }
 
 func newPoliciesCmd(f *Factory, runF func(*policiesOptions) error) *cobra.Command {
-	o := &policiesOptions{readOptions: readOptions{io: f.IO, now: f.Now}, Run: f.Env().Policies}
+	o := &policiesOptions{readOptions: newReadOptions(f), Run: f.Env().Policies}
 	return &cobra.Command{
 		Use:   "policies",
 		Short: "List the EKS access policies (live ListAccessPolicies)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if o.format, err = f.Format(); err != nil {
+			if err := o.prepare(f, nil); err != nil {
 				return err
 			}
 			if runF != nil {
 				return runF(o)
 			}
-			pols, err := o.Run(cmd.Context())
-			return o.render(pols, err)
+			return o.render(o.Run(cmd.Context()))
 		},
 	}
 }

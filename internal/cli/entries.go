@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -31,6 +32,32 @@ type readOptions struct {
 	now    func() time.Time
 }
 
+func newReadOptions(f *Factory) readOptions { return readOptions{io: f.IO, now: f.Now} }
+
+// prepare checks -o and validates the request (nil: nothing to check) before any call: bad
+// input exits 2 and changes nothing.
+func (r *readOptions) prepare(f *Factory, validate func() error) error {
+	var err error
+	if r.format, err = f.Format(); err != nil {
+		return err
+	}
+	if validate == nil {
+		return nil
+	}
+	return asUsage(validate())
+}
+
+// noted validates a request whose parsing leaves notes, and prints them on stderr.
+func noted(w io.Writer, validate func() ([]string, error)) func() error {
+	return func() error {
+		notes, err := validate()
+		for _, n := range notes {
+			fmt.Fprintln(w, n)
+		}
+		return err
+	}
+}
+
 type entriesListOptions struct {
 	readOptions
 	Run func(context.Context, usecase.ListEntriesRequest) (*usecase.EntryList, error)
@@ -38,24 +65,19 @@ type entriesListOptions struct {
 }
 
 func newEntriesListCmd(f *Factory, runF func(*entriesListOptions) error) *cobra.Command {
-	o := &entriesListOptions{readOptions: readOptions{io: f.IO, now: f.Now}, Run: f.Env().ListEntries}
+	o := &entriesListOptions{readOptions: newReadOptions(f), Run: f.Env().ListEntries}
 	cmd := &cobra.Command{
 		Use:   "list -c CLUSTER",
 		Short: "List access entries with type, username, groups, policies, scopes and expiry",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if o.format, err = f.Format(); err != nil {
+			if err := o.prepare(f, o.Req.Validate); err != nil {
 				return err
-			}
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
 			}
 			if runF != nil {
 				return runF(o)
 			}
-			res, err := o.Run(cmd.Context(), o.Req)
-			return o.render(res, err)
+			return o.render(o.Run(cmd.Context(), o.Req))
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -121,25 +143,20 @@ type entriesShowOptions struct {
 }
 
 func newEntriesShowCmd(f *Factory, runF func(*entriesShowOptions) error) *cobra.Command {
-	o := &entriesShowOptions{readOptions: readOptions{io: f.IO, now: f.Now}, Run: f.Env().ShowEntry}
+	o := &entriesShowOptions{readOptions: newReadOptions(f), Run: f.Env().ShowEntry}
 	cmd := &cobra.Command{
 		Use:   "show -c CLUSTER PRINCIPAL",
 		Short: "Show one access entry (PRINCIPAL: IAM user name, role/NAME or ARN)",
 		Args:  exactArgs(1, "PRINCIPAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principal = args[0]
-			var err error
-			if o.format, err = f.Format(); err != nil {
+			if err := o.prepare(f, o.Req.Validate); err != nil {
 				return err
-			}
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
 			}
 			if runF != nil {
 				return runF(o)
 			}
-			e, err := o.Run(cmd.Context(), o.Req)
-			return o.render(e, err)
+			return o.render(o.Run(cmd.Context(), o.Req))
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

@@ -132,11 +132,7 @@ type Evaluation struct {
 // EvaluateOffline resolves the principal (the one resolver), reads its access entry and
 // evaluates each request with the access policies' published rules.
 func (e *Env) EvaluateOffline(ctx context.Context, ref ClusterRef, principal string, reqs []policy.Request) (*Evaluation, error) {
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, ref)
+	c, cluster, err := e.clientsFor(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -223,11 +219,7 @@ func (e *Env) WhoCan(ctx context.Context, r WhoCanRequest) (*WhoCanResult, error
 		return nil, err
 	}
 	req, _, _ := r.Request.Parse()
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
+	c, cluster, err := e.clientsFor(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}

@@ -79,11 +79,7 @@ func (e *Env) Token(ctx context.Context, r TokenRequest) (kubeauth.Token, error)
 	if err := r.Validate(); err != nil {
 		return kubeauth.Token{}, err
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return kubeauth.Token{}, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
+	c, cluster, err := e.clientsFor(ctx, r.Cluster)
 	if err != nil {
 		return kubeauth.Token{}, err
 	}
@@ -203,11 +199,7 @@ func (e *Env) Kubeconfig(ctx context.Context, r KubeconfigRequest) (*KubeconfigR
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
+	c, cluster, err := e.clientsFor(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}

@@ -170,11 +170,7 @@ func (e *Env) Verify(ctx context.Context, r VerifyRequest) (*VerifyResult, error
 
 // verifyLive asks the cluster itself, with a token for the caller (or the role).
 func (e *Env) verifyLive(ctx context.Context, r VerifyRequest, checks []Check) (*VerifyResult, error) {
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
+	c, cluster, err := e.clientsFor(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}
