@@ -219,25 +219,23 @@ func (e *Env) WhoCan(ctx context.Context, r WhoCanRequest) (*WhoCanResult, error
 		return nil, err
 	}
 	req, _, _ := r.Request.Parse()
-	c, cluster, err := e.clientsFor(ctx, r.Cluster)
+	list, err := e.ListEntries(ctx, ListEntriesRequest{Cluster: r.Cluster})
 	if err != nil {
 		return nil, err
 	}
-	live, err := plan.ReadCluster(ctx, c.EKS, cluster, plan.ReadOptions{})
-	if err != nil {
-		return nil, err
-	}
-	if live.AuthenticationMode == "CONFIG_MAP" {
+	cluster := list.Cluster
+	if list.AuthenticationMode == "CONFIG_MAP" {
 		return nil, fmt.Errorf("%s", configMapOnly(cluster))
 	}
-	sorted := live.SortedEntries()
-	entries := make([]policy.Entry, len(sorted))
-	for i, le := range sorted {
+	entries := make([]policy.Entry, len(list.Entries))
+	byArn := map[string]*plan.LiveEntry{}
+	for i, le := range list.Entries {
 		entries[i] = policyEntry(le)
+		byArn[le.PrincipalArn] = le
 	}
 	res := &WhoCanResult{Cluster: cluster, Request: DescribeRequest(req), Rows: []WhoCanRow{}}
 	for _, w := range policy.WhoCan(entries, req) {
-		le := live.Entries[w.PrincipalArn]
+		le := byArn[w.PrincipalArn]
 		d := w.Decision
 		row := WhoCanRow{
 			PrincipalArn: w.PrincipalArn, Type: le.Type, Username: le.Username, Answer: d.Outcome.String(),

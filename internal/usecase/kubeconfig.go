@@ -148,6 +148,34 @@ func (e *Env) clusterToken(ctx context.Context, c *awsapi.Clients, cluster strin
 	return tok, nil
 }
 
+// clusterEndpoint describes the cluster for a Kubernetes client: its ARN, the region it runs
+// in (from the ARN), its API endpoint and CA; a cluster without an endpoint yet is an error.
+func (e *Env) clusterEndpoint(ctx context.Context, ref ClusterRef) (*awsapi.Clients, kubeauth.ClusterInfo, error) {
+	c, cluster, err := e.clientsFor(ctx, ref)
+	if err != nil {
+		return nil, kubeauth.ClusterInfo{}, err
+	}
+	dc, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
+	if err != nil {
+		return nil, kubeauth.ClusterInfo{}, plan.ClusterError(cluster, err)
+	}
+	info := kubeauth.ClusterInfo{Name: cluster, Region: c.Config.Region}
+	if cl := dc.Cluster; cl != nil {
+		info.Arn, info.Endpoint = aws.ToString(cl.Arn), aws.ToString(cl.Endpoint)
+		if cl.CertificateAuthority != nil {
+			info.CAData = aws.ToString(cl.CertificateAuthority.Data)
+		}
+		if info.Endpoint == "" {
+			return nil, kubeauth.ClusterInfo{}, fmt.Errorf("cluster %s has no API endpoint yet (status %s): wait until it is ACTIVE and retry", cluster, cl.Status)
+		}
+	}
+	// Like update-kubeconfig, tokens are signed in the cluster's own region.
+	if parts := strings.Split(info.Arn, ":"); len(parts) > 3 && parts[3] != "" {
+		info.Region = parts[3]
+	}
+	return c, info, nil
+}
+
 // KubeconfigRequest adds a cluster to a kubeconfig, with eksaccess as its exec plugin.
 type KubeconfigRequest struct {
 	Cluster ClusterRef `json:"cluster"`
@@ -199,28 +227,11 @@ func (e *Env) Kubeconfig(ctx context.Context, r KubeconfigRequest) (*KubeconfigR
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	c, cluster, err := e.clientsFor(ctx, r.Cluster)
+	c, info, err := e.clusterEndpoint(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	dc, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
-	if err != nil {
-		return nil, plan.ClusterError(cluster, err)
-	}
-	info := kubeauth.ClusterInfo{Name: cluster, Region: c.Config.Region}
-	if cl := dc.Cluster; cl != nil {
-		info.Arn, info.Endpoint = aws.ToString(cl.Arn), aws.ToString(cl.Endpoint)
-		if cl.CertificateAuthority != nil {
-			info.CAData = aws.ToString(cl.CertificateAuthority.Data)
-		}
-		if info.Endpoint == "" {
-			return nil, fmt.Errorf("cluster %s has no API endpoint yet (status %s): wait until it is ACTIVE and retry", cluster, cl.Status)
-		}
-	}
-	// Like update-kubeconfig, the plugin signs in the cluster's own region.
-	if parts := strings.Split(info.Arn, ":"); len(parts) > 3 && parts[3] != "" {
-		info.Region = parts[3]
-	}
+	cluster := info.Name
 	res := &KubeconfigResult{Cluster: cluster, ClusterArn: info.Arn, Server: info.Endpoint, Region: info.Region, Command: r.Plugin.Command}
 	args := []string{"token", "-c", cluster, "--region", info.Region}
 	if r.As.Role != "" {
