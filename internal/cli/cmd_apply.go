@@ -8,6 +8,7 @@ import (
 
 	"eksaccess/internal/apply"
 	"eksaccess/internal/output"
+	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
 )
 
@@ -76,7 +77,7 @@ func runApply(ctx context.Context, o *applyOptions) error {
 		planOut = f.IO.ErrOut
 	}
 	printUnreadableExpiry(f.IO.ErrOut, fp.Clusters)
-	printClusterPlans(planOut, fp.Clusters, f.Verbose)
+	plan.WriteClusterPlans(planOut, fp.Clusters, f.Verbose)
 	emit := func() error {
 		if format == output.Table {
 			return nil
@@ -115,7 +116,7 @@ func runApply(ctx context.Context, o *applyOptions) error {
 		if ar.Outcome.Summary != nil {
 			res.Applied, res.Summary = true, ar.Outcome.Summary
 			if format == output.Table {
-				printSummary(f.IO.Out, ar.Outcome.Summary, f.Verbose)
+				ar.Outcome.Summary.Write(f.IO.Out, f.Verbose)
 			}
 			if ar.Outcome.Failed() {
 				emit()
@@ -132,7 +133,7 @@ func runApply(ctx context.Context, o *applyOptions) error {
 	res.Remaining = ar.Remaining
 	if ar.Remaining > 0 {
 		fmt.Fprintln(planOut, "re-plan after apply still shows changes:")
-		printClusterPlans(planOut, ar.After.Clusters, f.Verbose)
+		plan.WriteClusterPlans(planOut, ar.After.Clusters, f.Verbose)
 		emit()
 		return fmt.Errorf("%d change(s) remain after apply (something else changed the clusters meanwhile, or EKS did not keep a change): run apply again, and report it if the same changes stay", ar.Remaining)
 	}

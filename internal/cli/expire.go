@@ -99,7 +99,7 @@ func runExpire(ctx context.Context, o *expireOptions) error {
 	} else if o.out.dryRun {
 		fmt.Fprintf(o.out.io.Out, "dry run: %d change(s) would be made (nothing was changed)\n", res.Outcome.Pending)
 	} else if res.Outcome.Pending > 0 {
-		printSummary(o.out.io.Out, res.Outcome.Summary, o.out.verbose())
+		res.Outcome.Summary.Write(o.out.io.Out, o.out.verbose())
 	}
 	switch {
 	case res.Outcome.Interrupted():
