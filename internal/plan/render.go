@@ -58,9 +58,7 @@ func WriteClusterPlans(w io.Writer, plans []*ClusterPlan, verbose bool) Totals {
 			}
 			fmt.Fprintf(w, "      %s\n", r.Override)
 		}
-		for _, n := range cp.Notes {
-			fmt.Fprintf(w, "  note: %s\n", n)
-		}
+		writeNotes(w, cp.Notes, verbose)
 		if cp.Changes() == 0 {
 			fmt.Fprintf(w, "  no changes (%d listed entries up to date)\n", cp.Unchanged)
 		} else {
@@ -151,4 +149,31 @@ func WritePlans(w io.Writer, plans []PrincipalPlan, verbose bool) (changes int) 
 		}
 	}
 	return changes
+}
+
+// writeNotes prints a plan's notes; notes that say the same of many entries (more than
+// three differing only in the principal) are summed up in one line unless verbose.
+func writeNotes(w io.Writer, notes []string, verbose bool) {
+	same := map[string][]string{}
+	var order []string
+	for _, n := range notes {
+		arn, rest, ok := strings.Cut(n, " ")
+		if !ok || !strings.HasPrefix(arn, "arn:") {
+			arn, rest = "", n
+		}
+		if _, seen := same[rest]; !seen {
+			order = append(order, rest)
+		}
+		same[rest] = append(same[rest], arn)
+	}
+	for _, rest := range order {
+		arns := same[rest]
+		if verbose || len(arns) <= 3 || arns[0] == "" {
+			for _, a := range arns {
+				fmt.Fprintf(w, "  note: %s\n", strings.TrimSpace(a+" "+rest))
+			}
+			continue
+		}
+		fmt.Fprintf(w, "  note: %d entries (%s, %s, … — all listed with -v) %s\n", len(arns), arns[0], arns[1], rest)
+	}
 }
