@@ -69,6 +69,11 @@ func unwrapPathError(err error) error {
 	return err
 }
 
+// resolverFor is the one principal resolver, in the caller's account and partition.
+func resolverFor(c *awsapi.Clients, caller principal.Caller) *principal.Resolver {
+	return &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
+}
+
 // resolvePrincipals is the one way from what a user typed to principal ARNs: files and
 // arguments parsed first (a typo costs no AWS call), then IAM groups expanded, then every
 // reference checked against IAM in the caller's account. Every problem is collected and
@@ -79,7 +84,7 @@ func resolvePrincipals(ctx context.Context, c *awsapi.Clients, caller principal.
 	if err != nil && !ie.Merge(err) {
 		return nil, err
 	}
-	res := &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
+	res := resolverFor(c, caller)
 	for _, g := range src.IAMGroups {
 		members, err := res.ExpandGroup(ctx, g, principal.GroupSource(g))
 		if err != nil {
