@@ -89,6 +89,21 @@ func TestCanI(t *testing.T) {
 	}
 }
 
+func TestCanINameMeansTheCallersAccount(t *testing.T) {
+	t.Parallel()
+	w := newReadWorld()
+	other := "arn:aws:iam::444455556666:role/eks-team-a"
+	w.eks.clusters["demo"].entries[other] = &rdEntry{assocs: []rdAssoc{{policy: "AmazonEKSClusterAdminPolicy"}}}
+	res, err := w.env.CanI(context.Background(), CanIRequest{Cluster: ClusterRef{Name: "demo"}, Principal: "role/eks-team-a", Request: KubeRequest{Verb: "list", Resource: "nodes"}})
+	if err != nil || res.Principal != teamRole || res.Answer != "no" {
+		t.Fatalf("got %+v, %v", res, err)
+	}
+	res, err = w.env.CanI(context.Background(), CanIRequest{Cluster: ClusterRef{Name: "demo"}, Principal: other, Request: KubeRequest{Verb: "list", Resource: "nodes"}})
+	if err != nil || res.Principal != other || res.Answer != "yes" {
+		t.Fatalf("by ARN: %+v, %v", res, err)
+	}
+}
+
 func TestCanIResultAttributes(t *testing.T) {
 	t.Parallel()
 	w := newReadWorld()
