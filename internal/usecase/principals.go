@@ -179,7 +179,9 @@ func (e *Env) readPrincipalEntry(ctx context.Context, c *awsapi.Clients, cluster
 	}
 	switch len(found) {
 	case 0:
-		ps, err := resolvePrincipals(ctx, c, caller, Principals{Args: []string{ref}})
+		// One principal, named by an argument or a flag: its problem needs no "argument N".
+		res := &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
+		ps, err := res.Resolve(ctx, []principal.Ref{{Raw: ref}})
 		if err != nil {
 			return nil, "", err
 		}
