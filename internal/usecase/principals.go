@@ -167,13 +167,26 @@ func (e *Env) readPrincipalEntry(ctx context.Context, c *awsapi.Clients, cluster
 	if err != nil {
 		return nil, "", err
 	}
-	found, err := matchEntry(ref, read.Listed)
+	listed := read.Listed
+	if !strings.HasPrefix(ref, "arn:") && caller.Account != "" {
+		// A name means a principal of the caller's account, as IAM reads it; an entry for
+		// another account's role of the same name is not it.
+		listed = nil
+		for _, a := range read.Listed {
+			if p, err := principal.ParsePrincipalARN(a); err == nil && p.Account == caller.Account {
+				listed = append(listed, a)
+			}
+		}
+	}
+	found, err := matchEntry(ref, listed)
 	if err != nil {
 		return nil, "", &InputError{Err: err}
 	}
 	switch len(found) {
 	case 0:
-		ps, err := resolvePrincipals(ctx, c, caller, Principals{Args: []string{ref}})
+		// One principal, named by an argument or a flag: its problem needs no "argument N".
+		res := &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
+		ps, err := res.Resolve(ctx, []principal.Ref{{Raw: ref}})
 		if err != nil {
 			return nil, "", err
 		}
