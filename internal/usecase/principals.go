@@ -74,6 +74,23 @@ func resolverFor(c *awsapi.Clients, caller principal.Caller) *principal.Resolver
 	return &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
 }
 
+// expandGroups lists the members of IAM groups; a group that does not resolve is an input
+// problem collected in ie, other failures are returned.
+func expandGroups(ctx context.Context, res *principal.Resolver, groups []string, ie *principal.InputError) ([]principal.Ref, error) {
+	var refs []principal.Ref
+	for _, g := range groups {
+		members, err := res.ExpandGroup(ctx, g, principal.GroupSource(g))
+		if err != nil {
+			if !ie.Merge(err) {
+				return nil, err
+			}
+			continue
+		}
+		refs = append(refs, members...)
+	}
+	return refs, nil
+}
+
 // resolvePrincipals is the one way from what a user typed to principal ARNs: files and
 // arguments parsed first (a typo costs no AWS call), then IAM groups expanded, then every
 // reference checked against IAM in the caller's account. Every problem is collected and
@@ -85,16 +102,11 @@ func resolvePrincipals(ctx context.Context, c *awsapi.Clients, caller principal.
 		return nil, err
 	}
 	res := resolverFor(c, caller)
-	for _, g := range src.IAMGroups {
-		members, err := res.ExpandGroup(ctx, g, principal.GroupSource(g))
-		if err != nil {
-			if !ie.Merge(err) {
-				return nil, err
-			}
-			continue
-		}
-		refs = append(refs, members...)
+	members, err := expandGroups(ctx, res, src.IAMGroups, &ie)
+	if err != nil {
+		return nil, err
 	}
+	refs = append(refs, members...)
 	ps, err := res.Resolve(ctx, refs)
 	if err != nil && !ie.Merge(err) {
 		return nil, err
