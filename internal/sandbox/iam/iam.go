@@ -51,9 +51,9 @@ var operations = map[string]operation{
 	"GetPolicyVersion":         {(*service).getPolicyVersion, false},
 	"CreatePolicyVersion":      {(*service).createPolicyVersion, true},
 	"ListPolicies":             {(*service).listPolicies, false},
-	"AttachRolePolicy":         {(*service).attachRolePolicy, true},
-	"DetachRolePolicy":         {(*service).detachRolePolicy, true},
-	"ListAttachedRolePolicies": {(*service).listAttachedRolePolicies, false},
+	"AttachRolePolicy":         {attachPolicy("role"), true},
+	"DetachRolePolicy":         {detachPolicy("role"), true},
+	"ListAttachedRolePolicies": {listAttached("role"), false},
 	"CreateAccessKey":          {(*service).createAccessKey, true},
 
 	"ListAccessKeys":      {(*service).listAccessKeys, false},

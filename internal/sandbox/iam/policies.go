@@ -68,13 +68,11 @@ func (s *service) createPolicy(ctx context.Context, p query.Params) (any, error)
 	if err := validateIdentity(doc); err != nil {
 		return nil, err
 	}
-	var res createPolicyResult
-	err = s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return write(s, ctx, func(root, d *state.Data) (res createPolicyResult, err error) {
 		// Customer managed policy names are unique in the account whatever their path.
 		for _, pol := range d.Policies {
 			if !pol.AWSManaged && strings.EqualFold(pol.PolicyName, policyName) {
-				return query.Errorf(409, "EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", policyName)
+				return res, query.Errorf(409, "EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", policyName)
 			}
 		}
 		now := s.now()
@@ -97,12 +95,8 @@ func (s *service) createPolicy(ctx context.Context, p query.Params) (any, error)
 		d.Policies[pol.Arn] = pol
 		d.Seq++
 		res.Policy = toXMLPolicy(pol, true)
-		return nil
+		return res, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 type getPolicyResult struct {
@@ -112,27 +106,18 @@ type getPolicyResult struct {
 func (s *service) getPolicy(ctx context.Context, p query.Params) (any, error) {
 	var v query.Validator
 	pa := policyArn(&v, p)
-	if err := v.Err(); err != nil {
+	if err := valid(&v, pa); err != nil {
 		return nil, err
 	}
-	if err := checkArn(pa); err != nil {
-		return nil, err
-	}
-	var res getPolicyResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return read(s, ctx, func(root, d *state.Data) (res getPolicyResult, err error) {
 		pol := managedPolicy(root, d, pa)
 		ok := pol != nil
 		if !ok {
-			return noSuchPolicy(pa)
+			return res, noSuchPolicy(pa)
 		}
 		res.Policy = toXMLPolicy(pol, true)
-		return nil
+		return res, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 type xmlPolicyVersion struct {
@@ -153,10 +138,7 @@ func (s *service) getPolicyVersion(ctx context.Context, p query.Params) (any, er
 	if ok {
 		v.Pattern(vid, "versionId", versionIDRe, versionIDPat)
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkArn(pa); err != nil {
+	if err := valid(&v, pa); err != nil {
 		return nil, err
 	}
 	var res getPolicyVersionResult
@@ -195,22 +177,17 @@ func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any,
 	pa := policyArn(&v, p)
 	doc := policyDocument(&v, p, "PolicyDocument", "policyDocument")
 	setDefault := v.Bool(p, "SetAsDefault", "setAsDefault")
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkArn(pa); err != nil {
+	if err := valid(&v, pa); err != nil {
 		return nil, err
 	}
 	if err := validateIdentity(doc); err != nil {
 		return nil, err
 	}
-	var res createPolicyVersionResult
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return write(s, ctx, func(root, d *state.Data) (res createPolicyVersionResult, err error) {
 		pol := managedPolicy(root, d, pa)
 		ok := pol != nil
 		if !ok {
-			return noSuchPolicy(pa)
+			return res, noSuchPolicy(pa)
 		}
 		if pol.AWSManaged {
 			c := state.CallerFrom(ctx)
@@ -218,11 +195,11 @@ func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any,
 			if c != nil {
 				who = c.Arn
 			}
-			return query.Errorf(403, "AccessDenied", "User: %s is not authorized to perform: iam:CreatePolicyVersion on resource: policy %s", who, pa)
+			return res, query.Errorf(403, "AccessDenied", "User: %s is not authorized to perform: iam:CreatePolicyVersion on resource: policy %s", who, pa)
 		}
 		vs := versions(pol)
 		if len(vs) >= maxPolicyVersions {
-			return query.Errorf(409, "LimitExceeded", "A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
+			return res, query.Errorf(409, "LimitExceeded", "A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
 		}
 		// Version ids only grow (v1, v2, …), even after versions are deleted.
 		next := 0
@@ -241,18 +218,13 @@ func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any,
 		}
 		pol.UpdateDate = now
 		res.PolicyVersion = xmlPolicyVersion{VersionID: pv.VersionID, IsDefaultVersion: setDefault, CreateDate: wire.ISO(now)}
-		return nil
+		return res, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 type listPoliciesResult struct {
 	Policies    xmlList[xmlPolicy] `xml:"Policies"`
-	IsTruncated bool               `xml:"IsTruncated"`
-	Marker      string             `xml:"Marker,omitempty"`
+	page
 }
 
 func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error) {
@@ -271,9 +243,7 @@ func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var res listPoliciesResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return read(s, ctx, func(root, d *state.Data) (res listPoliciesResult, err error) {
 		byKey := map[string]*state.ManagedPolicy{}
 		all := d.Policies
 		if d != root {
@@ -301,20 +271,7 @@ func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error)
 			}
 			byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
 		}
-		keys := sortedKeys(byKey)
-		pg, err := query.Paginate(p, keys)
-		if err != nil {
-			return err
-		}
-		res.Policies.Member = []xmlPolicy{}
-		for _, k := range keys[pg.Start:pg.End] {
-			res.Policies.Member = append(res.Policies.Member, toXMLPolicy(byKey[k], false))
-		}
-		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
+		res.Policies, res.page, err = paginate(p, sortedKeys(byKey), func(k string) xmlPolicy { return toXMLPolicy(byKey[k], false) })
+		return res, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
