@@ -890,7 +890,7 @@ func (s *service) deletePolicy(ctx context.Context, p query.Params) (any, error)
 }
 
 type listPolicyVersionsResult struct {
-	Versions    xmlList[xmlPolicyVersion] `xml:"Versions"`
+	Versions xmlList[xmlPolicyVersion] `xml:"Versions"`
 	page
 }
 

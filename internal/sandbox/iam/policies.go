@@ -223,7 +223,7 @@ func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any,
 }
 
 type listPoliciesResult struct {
-	Policies    xmlList[xmlPolicy] `xml:"Policies"`
+	Policies xmlList[xmlPolicy] `xml:"Policies"`
 	page
 }
 
