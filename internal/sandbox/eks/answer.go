@@ -38,19 +38,19 @@ func (s *service) answer(ctx context.Context, w http.ResponseWriter, write bool,
 
 // onCluster is answer for the cluster named name; find is cluster, or accessCluster for the
 // operations that need access entries.
-func (s *service) onCluster(ctx context.Context, w http.ResponseWriter, write bool, find func(*state.Data, string, time.Time) (*state.Cluster, error), name string, fn func(d *state.Data, c *state.Cluster) (any, error)) error {
-	return s.answer(ctx, w, write, func(_, d *state.Data) (any, error) {
+func (s *service) onCluster(ctx context.Context, w http.ResponseWriter, write bool, find func(*state.Data, string, time.Time) (*state.Cluster, error), name string, fn func(root, d *state.Data, c *state.Cluster) (any, error)) error {
+	return s.answer(ctx, w, write, func(root, d *state.Data) (any, error) {
 		c, err := find(d, name, s.now())
 		if err != nil {
 			return nil, err
 		}
-		return fn(d, c)
+		return fn(root, d, c)
 	})
 }
 
 // onEntry is answer for the access entry of principal labels[1] on cluster labels[0].
 func (s *service) onEntry(ctx context.Context, w http.ResponseWriter, write bool, labels []string, fn func(c *state.Cluster, e *state.AccessEntry) (any, error)) error {
-	return s.onCluster(ctx, w, write, accessCluster, labels[0], func(_ *state.Data, c *state.Cluster) (any, error) {
+	return s.onCluster(ctx, w, write, accessCluster, labels[0], func(_, _ *state.Data, c *state.Cluster) (any, error) {
 		e, err := entry(c, labels[1])
 		if err != nil {
 			return nil, err

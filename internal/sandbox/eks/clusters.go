@@ -39,7 +39,9 @@ type clusterJSON struct {
 	AccessConfig         accessConfigJSON  `json:"accessConfig"`
 }
 
-func (s *service) clusterJSON(c *state.Cluster) clusterJSON {
+// clusterJSON renders cluster c of account d (root: the sandbox's primary account, which
+// decides the endpoint's path).
+func (s *service) clusterJSON(root, d *state.Data, c *state.Cluster) clusterJSON {
 	tags := map[string]string{}
 	for k, v := range c.Tags {
 		tags[k] = v
@@ -50,7 +52,7 @@ func (s *service) clusterJSON(c *state.Cluster) clusterJSON {
 		Arn:                  c.Arn,
 		CreatedAt:            wire.Epoch(c.CreatedAt),
 		Version:              c.Version,
-		Endpoint:             s.cfg.KubeEndpoint(c.Name),
+		Endpoint:             s.cfg.KubeEndpoint(root.ClusterRef(d.Account, c.Name)),
 		RoleArn:              c.RoleArn,
 		Status:               statusAt(c, s.now()),
 		CertificateAuthority: map[string]string{"data": s.cfg.CAData()},
@@ -151,8 +153,8 @@ func Due(root *state.Data, now time.Time) bool {
 }
 
 func (s *service) describeCluster(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	return s.onCluster(ctx, w, false, cluster, labels[0], func(_ *state.Data, c *state.Cluster) (any, error) {
-		return map[string]any{"cluster": s.clusterJSON(c)}, nil
+	return s.onCluster(ctx, w, false, cluster, labels[0], func(root, d *state.Data, c *state.Cluster) (any, error) {
+		return map[string]any{"cluster": s.clusterJSON(root, d, c)}, nil
 	})
 }
 
@@ -201,7 +203,7 @@ func (s *service) updateClusterConfig(ctx context.Context, w http.ResponseWriter
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	return s.onCluster(ctx, w, true, cluster, labels[0], func(_ *state.Data, c *state.Cluster) (any, error) {
+	return s.onCluster(ctx, w, true, cluster, labels[0], func(_, _ *state.Data, c *state.Cluster) (any, error) {
 		if in.AccessConfig == nil || in.AccessConfig.AuthenticationMode == "" {
 			return nil, invalidParam("The sandbox's UpdateClusterConfig changes only accessConfig.authenticationMode; give one.").withCluster(c.Name)
 		}
@@ -241,7 +243,7 @@ func toUpdateJSON(u *state.Update, now time.Time) updateJSON {
 }
 
 func (s *service) describeUpdate(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	return s.onCluster(ctx, w, false, cluster, labels[0], func(_ *state.Data, c *state.Cluster) (any, error) {
+	return s.onCluster(ctx, w, false, cluster, labels[0], func(_, _ *state.Data, c *state.Cluster) (any, error) {
 		u, ok := c.Updates[labels[1]]
 		if !ok {
 			return nil, notFound("No update found for ID: %s", labels[1]).withCluster(c.Name)
@@ -255,7 +257,7 @@ func (s *service) listUpdates(ctx context.Context, w http.ResponseWriter, r *htt
 	if err != nil {
 		return err
 	}
-	return s.onCluster(ctx, w, false, cluster, labels[0], func(_ *state.Data, c *state.Cluster) (any, error) {
+	return s.onCluster(ctx, w, false, cluster, labels[0], func(_, _ *state.Data, c *state.Cluster) (any, error) {
 		// Oldest first, ids breaking ties: keys sort that way.
 		byKey := map[string]string{}
 		for id, u := range c.Updates {
@@ -267,7 +269,7 @@ func (s *service) listUpdates(ctx context.Context, w http.ResponseWriter, r *htt
 
 func (s *service) deleteCluster(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
 	now := s.now()
-	return s.onCluster(ctx, w, true, cluster, labels[0], func(d *state.Data, c *state.Cluster) (any, error) {
+	return s.onCluster(ctx, w, true, cluster, labels[0], func(root, d *state.Data, c *state.Cluster) (any, error) {
 		if c.Status == "DELETING" {
 			return nil, errf(http.StatusConflict, "ResourceInUseException", "Cluster %s is already being deleted.", c.Name).withCluster(c.Name)
 		}
@@ -278,7 +280,7 @@ func (s *service) deleteCluster(ctx context.Context, w http.ResponseWriter, r *h
 		}
 		c.Status = "DELETING"
 		c.DeletedAt = now.Add(s.cfg.ClusterCreateDelay)
-		out := s.clusterJSON(c)
+		out := s.clusterJSON(root, d, c)
 		if s.cfg.ClusterCreateDelay == 0 {
 			delete(d.Clusters, c.Name)
 		}
@@ -390,7 +392,7 @@ func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *h
 		if delay := s.cfg.ClusterCreateDelay; delay > 0 {
 			c.Status, c.ActiveAt = "CREATING", now.Add(delay)
 		}
-		out = s.clusterJSON(c)
+		out = s.clusterJSON(root, d, c)
 		return nil
 	})
 	if err != nil {

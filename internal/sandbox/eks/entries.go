@@ -236,7 +236,7 @@ func (s *service) listAccessEntries(ctx context.Context, w http.ResponseWriter, 
 		return err
 	}
 	filter := q.Get("associatedPolicyArn")
-	return s.onCluster(ctx, w, false, accessCluster, labels[0], func(_ *state.Data, c *state.Cluster) (any, error) {
+	return s.onCluster(ctx, w, false, accessCluster, labels[0], func(_, _ *state.Data, c *state.Cluster) (any, error) {
 		var keys []string
 		for _, k := range sortedKeys(c.Entries) {
 			if _, ok := c.Entries[k].Policies[filter]; ok || filter == "" {

@@ -62,7 +62,7 @@ type Manager struct {
 	secret string // the API servers' password for the webhooks
 
 	mu       sync.Mutex
-	clusters map[string]*entry
+	clusters map[string]*entry // by the cluster's reference (state.Data.ClusterRef)
 	closed   bool
 
 	issuedMu sync.Mutex
@@ -78,6 +78,7 @@ type Manager struct {
 
 // entry serialises the start of one cluster; ready closes once start finished.
 type entry struct {
+	id    string // the EKS cluster's id: one created again under its name is another
 	ready chan struct{}
 	c     *cluster
 	err   error
@@ -146,16 +147,20 @@ func (m *Manager) Running() []string {
 	return names
 }
 
-// get returns the running cluster, starting it (once, however many requests wait) if need be.
-func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
+// get returns the running cluster that ref names (a cluster of any account, see
+// kube.PathPrefix), starting it (once, however many requests wait) if need be.
+func (m *Manager) get(ctx context.Context, ref string) (*entry, error) {
 	var s clusterSettings
 	found := false
+	name := ref
 	m.o.Store.Read(func(d *state.Data) error {
-		c, ok := d.Clusters[name]
-		if !ok {
+		acct, c := d.FindCluster(ref)
+		if c == nil {
 			return nil
 		}
 		found = true
+		// One API server per cluster, whichever reference reached it.
+		name = d.ClusterRef(acct.Account, c.Name)
 		s = clusterSettings{name: name, id: c.ID, issuer: "https://kubernetes.default.svc", awsAuth: map[string]string{}}
 		for k, v := range c.AwsAuth {
 			s.awsAuth[k] = v
@@ -163,7 +168,7 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 		return nil
 	})
 	if !found {
-		m.forget(name)
+		m.forget(name, "")
 		return nil, errNoCluster
 	}
 	for {
@@ -199,7 +204,7 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 			}
 			continue
 		}
-		e = &entry{ready: make(chan struct{})}
+		e = &entry{id: s.id, ready: make(chan struct{})}
 		m.clusters[name] = e
 		m.mu.Unlock()
 
@@ -218,12 +223,15 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 var errNoCluster = errors.New("no such cluster")
 
 // forget stops the components of a cluster that was deleted and removes its data, so a
-// cluster created later under the same name starts empty, as in EKS.
-func (m *Manager) forget(name string) {
+// cluster created later under the same name starts empty, as in EKS. id "" forgets
+// whatever runs under ref; otherwise only the cluster of that id.
+func (m *Manager) forget(ref, id string) {
 	m.mu.Lock()
-	e, ok := m.clusters[name]
-	if ok {
-		delete(m.clusters, name)
+	e, ok := m.clusters[ref]
+	if ok && (id == "" || e.id == id) {
+		delete(m.clusters, ref)
+	} else {
+		ok = false
 	}
 	m.mu.Unlock()
 	if !ok {
@@ -233,7 +241,34 @@ func (m *Manager) forget(name string) {
 	if e.c != nil {
 		e.c.stop()
 	}
-	os.RemoveAll(filepath.Join(m.dir, name))
+	os.RemoveAll(filepath.Join(m.dir, ref))
+}
+
+// Sweep stops the API server and etcd of every running cluster the state no longer holds
+// (DeleteCluster removed it, or it was created again under its name) and removes their
+// data. The sandbox server calls it on every settle tick.
+func (m *Manager) Sweep() {
+	m.mu.Lock()
+	running := make(map[string]string, len(m.clusters))
+	for ref, e := range m.clusters {
+		running[ref] = e.id
+	}
+	m.mu.Unlock()
+	if len(running) == 0 {
+		return
+	}
+	var gone []string
+	m.o.Store.Read(func(d *state.Data) error {
+		for ref, id := range running {
+			if _, c := d.FindCluster(ref); c == nil || c.ID != id {
+				gone = append(gone, ref)
+			}
+		}
+		return nil
+	})
+	for _, ref := range gone {
+		m.forget(ref, running[ref])
+	}
 }
 
 // whyRefused is the token webhook's reason for refusing the request's bearer token.
