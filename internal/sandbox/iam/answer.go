@@ -35,22 +35,17 @@ func paginate[T any](p query.Params, keys []string, item func(string) T) (xmlLis
 // read answers what fn computes from the caller's account (d) under the read lock; root is
 // the primary account, which holds the AWS managed policies.
 func read[T any](s *service, ctx context.Context, fn func(root, d *state.Data) (T, error)) (any, error) {
-	var res T
-	err := s.st.Read(func(root *state.Data) error {
-		var err error
-		res, err = fn(root, state.AccountData(ctx, root))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return locked(ctx, s.st.Read, fn)
 }
 
 // write answers what fn computes while it changes the caller's account under the write lock.
 func write[T any](s *service, ctx context.Context, fn func(root, d *state.Data) (T, error)) (any, error) {
+	return locked(ctx, s.st.Update, fn)
+}
+
+func locked[T any](ctx context.Context, lock func(func(*state.Data) error) error, fn func(root, d *state.Data) (T, error)) (any, error) {
 	var res T
-	err := s.st.Update(func(root *state.Data) error {
+	err := lock(func(root *state.Data) error {
 		var err error
 		res, err = fn(root, state.AccountData(ctx, root))
 		return err

@@ -852,6 +852,8 @@ func (s *service) listMFADevices(ctx context.Context, p query.Params) (any, erro
 
 // --- managed policy lifecycle ------------------------------------------------------------
 
+// ownPolicy finds managed policy pa for a change: an AWS managed one is refused as IAM
+// refuses it, AccessDenied for action.
 func (s *service) ownPolicy(ctx context.Context, root, d *state.Data, pa, action string) (*state.ManagedPolicy, error) {
 	pol := managedPolicy(root, d, pa)
 	if pol == nil {
@@ -867,17 +869,24 @@ func (s *service) ownPolicy(ctx context.Context, root, d *state.Data, pa, action
 	return pol, nil
 }
 
-func (s *service) deletePolicy(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	if err := valid(&v, pa); err != nil {
+// changePolicy validates PolicyArn (and what more adds) and runs fn on the caller's own
+// managed policy under the write lock; the answer is empty.
+func (s *service) changePolicy(ctx context.Context, p query.Params, action string, more func(*query.Validator), fn func(d *state.Data, pa string, pol *state.ManagedPolicy) error) (any, error) {
+	pa, err := policyParams(p, more)
+	if err != nil {
 		return nil, err
 	}
 	return s.change(ctx, func(root, d *state.Data) error {
-		pol, err := s.ownPolicy(ctx, root, d, pa, "DeletePolicy")
+		pol, err := s.ownPolicy(ctx, root, d, pa, action)
 		if err != nil {
 			return err
 		}
+		return fn(d, pa, pol)
+	})
+}
+
+func (s *service) deletePolicy(ctx context.Context, p query.Params) (any, error) {
+	return s.changePolicy(ctx, p, "DeletePolicy", nil, func(d *state.Data, pa string, pol *state.ManagedPolicy) error {
 		if pol.AttachmentCount > 0 || pol.BoundaryCount > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete a policy attached to entities.")
 		}
@@ -895,26 +904,19 @@ type listPolicyVersionsResult struct {
 }
 
 func (s *service) listPolicyVersions(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	if err := valid(&v, pa); err != nil {
+	pa, err := policyParams(p, nil)
+	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(root, d *state.Data) (res listPolicyVersionsResult, err error) {
-		pol := managedPolicy(root, d, pa)
-		if pol == nil {
-			return res, noSuchPolicy(pa)
-		}
-		vs := versions(pol)
+	return readPolicy(s, ctx, pa, func(pol *state.ManagedPolicy) (res listPolicyVersionsResult, err error) {
 		// Newest first, as IAM lists them; keys sort that way (zero-padded, inverted).
 		byKey := map[string]state.PolicyVersion{}
-		for _, pv := range vs {
+		for _, pv := range versions(pol) {
 			num, _, _ := strings.Cut(strings.TrimPrefix(pv.VersionID, "v"), ".")
 			n, _ := strconv.Atoi(num)
 			byKey[strconv.Itoa(1_000_000_000-n)+pv.VersionID] = pv
 		}
-		keys := sortedKeys(byKey)
-		res.Versions, res.page, err = paginate(p, keys, func(k string) xmlPolicyVersion {
+		res.Versions, res.page, err = paginate(p, sortedKeys(byKey), func(k string) xmlPolicyVersion {
 			pv := byKey[k]
 			return xmlPolicyVersion{VersionID: pv.VersionID, IsDefaultVersion: pv.VersionID == defaultVersion(pol), CreateDate: wire.ISO(pv.CreateDate)}
 		})
@@ -931,56 +933,35 @@ func versionParam(v *query.Validator, p query.Params) string {
 }
 
 func (s *service) deletePolicyVersion(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	vid := versionParam(&v, p)
-	if err := valid(&v, pa); err != nil {
-		return nil, err
-	}
-	return s.change(ctx, func(root, d *state.Data) error {
-		pol, err := s.ownPolicy(ctx, root, d, pa, "DeletePolicyVersion")
+	var vid string
+	return s.changePolicy(ctx, p, "DeletePolicyVersion", func(v *query.Validator) { vid = versionParam(v, p) }, func(_ *state.Data, pa string, pol *state.ManagedPolicy) error {
+		vs := versions(pol)
+		i, err := findVersion(pa, vs, vid)
 		if err != nil {
 			return err
 		}
-		vs := versions(pol)
-		for i, pv := range vs {
-			if pv.VersionID != vid {
-				continue
-			}
-			if vid == defaultVersion(pol) {
-				return query.Errorf(409, "DeleteConflict", "Cannot delete the default version of a policy.")
-			}
-			pol.Versions = append(append([]state.PolicyVersion{}, vs[:i]...), vs[i+1:]...)
-			pol.UpdateDate = s.now()
-			return nil
+		if vid == defaultVersion(pol) {
+			return query.Errorf(409, "DeleteConflict", "Cannot delete the default version of a policy.")
 		}
-		return query.Errorf(404, "NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", pa, vid)
+		pol.Versions = append(append([]state.PolicyVersion{}, vs[:i]...), vs[i+1:]...)
+		pol.UpdateDate = s.now()
+		return nil
 	})
 }
 
 func (s *service) setDefaultPolicyVersion(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	vid := versionParam(&v, p)
-	if err := valid(&v, pa); err != nil {
-		return nil, err
-	}
-	return s.change(ctx, func(root, d *state.Data) error {
-		pol, err := s.ownPolicy(ctx, root, d, pa, "SetDefaultPolicyVersion")
+	var vid string
+	return s.changePolicy(ctx, p, "SetDefaultPolicyVersion", func(v *query.Validator) { vid = versionParam(v, p) }, func(_ *state.Data, pa string, pol *state.ManagedPolicy) error {
+		vs := versions(pol)
+		i, err := findVersion(pa, vs, vid)
 		if err != nil {
 			return err
 		}
-		vs := versions(pol)
-		for _, pv := range vs {
-			if pv.VersionID == vid {
-				pol.Versions = vs
-				pol.DefaultVersionID = vid
-				pol.Document = pv.Document
-				pol.UpdateDate = s.now()
-				return nil
-			}
-		}
-		return query.Errorf(404, "NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", pa, vid)
+		pol.Versions = vs
+		pol.DefaultVersionID = vid
+		pol.Document = vs[i].Document
+		pol.UpdateDate = s.now()
+		return nil
 	})
 }
 

@@ -104,20 +104,46 @@ type getPolicyResult struct {
 }
 
 func (s *service) getPolicy(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	if err := valid(&v, pa); err != nil {
+	pa, err := policyParams(p, nil)
+	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(root, d *state.Data) (res getPolicyResult, err error) {
-		pol := managedPolicy(root, d, pa)
-		ok := pol != nil
-		if !ok {
-			return res, noSuchPolicy(pa)
-		}
-		res.Policy = toXMLPolicy(pol, true)
-		return res, nil
+	return readPolicy(s, ctx, pa, func(pol *state.ManagedPolicy) (getPolicyResult, error) {
+		return getPolicyResult{Policy: toXMLPolicy(pol, true)}, nil
 	})
+}
+
+// policyParams validates PolicyArn and what more adds.
+func policyParams(p query.Params, more func(*query.Validator)) (string, error) {
+	var v query.Validator
+	pa := policyArn(&v, p)
+	if more != nil {
+		more(&v)
+	}
+	return pa, valid(&v, pa)
+}
+
+// readPolicy answers what fn computes from managed policy pa (the account's own or an AWS
+// managed one).
+func readPolicy[T any](s *service, ctx context.Context, pa string, fn func(*state.ManagedPolicy) (T, error)) (any, error) {
+	return read(s, ctx, func(root, d *state.Data) (T, error) {
+		pol := managedPolicy(root, d, pa)
+		if pol == nil {
+			var zero T
+			return zero, noSuchPolicy(pa)
+		}
+		return fn(pol)
+	})
+}
+
+// findVersion returns the index of version vid of pol's versions vs.
+func findVersion(pa string, vs []state.PolicyVersion, vid string) (int, error) {
+	for i, pv := range vs {
+		if pv.VersionID == vid {
+			return i, nil
+		}
+	}
+	return -1, query.Errorf(404, "NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", pa, vid)
 }
 
 type xmlPolicyVersion struct {
@@ -132,40 +158,25 @@ type getPolicyVersionResult struct {
 }
 
 func (s *service) getPolicyVersion(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	vid, ok := v.Required(p, "VersionId", "versionId")
-	if ok {
-		v.Pattern(vid, "versionId", versionIDRe, versionIDPat)
-	}
-	if err := valid(&v, pa); err != nil {
-		return nil, err
-	}
-	var res getPolicyVersionResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		pol := managedPolicy(root, d, pa)
-		ok := pol != nil
-		if !ok {
-			return noSuchPolicy(pa)
-		}
-		for _, pv := range versions(pol) {
-			if pv.VersionID == vid {
-				res.PolicyVersion = xmlPolicyVersion{
-					Document:         query.EncodePolicy(pv.Document),
-					VersionID:        pv.VersionID,
-					IsDefaultVersion: pv.VersionID == defaultVersion(pol),
-					CreateDate:       wire.ISO(pv.CreateDate),
-				}
-				return nil
-			}
-		}
-		return query.Errorf(404, "NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", pa, vid)
-	})
+	var vid string
+	pa, err := policyParams(p, func(v *query.Validator) { vid = versionParam(v, p) })
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return readPolicy(s, ctx, pa, func(pol *state.ManagedPolicy) (getPolicyVersionResult, error) {
+		vs := versions(pol)
+		i, err := findVersion(pa, vs, vid)
+		if err != nil {
+			return getPolicyVersionResult{}, err
+		}
+		pv := vs[i]
+		return getPolicyVersionResult{PolicyVersion: xmlPolicyVersion{
+			Document:         query.EncodePolicy(pv.Document),
+			VersionID:        pv.VersionID,
+			IsDefaultVersion: pv.VersionID == defaultVersion(pol),
+			CreateDate:       wire.ISO(pv.CreateDate),
+		}}, nil
+	})
 }
 
 type createPolicyVersionResult struct {
@@ -173,29 +184,24 @@ type createPolicyVersionResult struct {
 }
 
 func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	doc := policyDocument(&v, p, "PolicyDocument", "policyDocument")
-	setDefault := v.Bool(p, "SetAsDefault", "setAsDefault")
-	if err := valid(&v, pa); err != nil {
+	var (
+		doc        string
+		setDefault bool
+	)
+	pa, err := policyParams(p, func(v *query.Validator) {
+		doc = policyDocument(v, p, "PolicyDocument", "policyDocument")
+		setDefault = v.Bool(p, "SetAsDefault", "setAsDefault")
+	})
+	if err != nil {
 		return nil, err
 	}
 	if err := validateIdentity(doc); err != nil {
 		return nil, err
 	}
 	return write(s, ctx, func(root, d *state.Data) (res createPolicyVersionResult, err error) {
-		pol := managedPolicy(root, d, pa)
-		ok := pol != nil
-		if !ok {
-			return res, noSuchPolicy(pa)
-		}
-		if pol.AWSManaged {
-			c := state.CallerFrom(ctx)
-			who := "anonymous"
-			if c != nil {
-				who = c.Arn
-			}
-			return res, query.Errorf(403, "AccessDenied", "User: %s is not authorized to perform: iam:CreatePolicyVersion on resource: policy %s", who, pa)
+		pol, err := s.ownPolicy(ctx, root, d, pa, "CreatePolicyVersion")
+		if err != nil {
+			return res, err
 		}
 		vs := versions(pol)
 		if len(vs) >= maxPolicyVersions {

@@ -143,72 +143,56 @@ func unmodifiable(r *state.Role) error {
 type updateRoleResult struct{}
 
 func (s *service) updateRole(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	desc, descGiven := description(&v, p, 1000)
-	maxDur, durGiven, _ := v.Int(p, "MaxSessionDuration", "maxSessionDuration", 3600, 43200)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	_, err := s.change(ctx, func(root, d *state.Data) error {
-		r, err := modifiableRole(d, roleName)
-		if err != nil {
-			return err
-		}
-		if descGiven {
-			r.Description = desc
-		}
-		if durGiven {
-			r.MaxSessionDuration = maxDur
-		}
-		return nil
+	var (
+		desc                string
+		maxDur              int
+		descGiven, durGiven bool
+	)
+	n, err := entityAnd(p, "role", 64, func(v *query.Validator) {
+		desc, descGiven = description(v, p, 1000)
+		maxDur, durGiven, _ = v.Int(p, "MaxSessionDuration", "maxSessionDuration", 3600, 43200)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if _, err := s.changeEntity(ctx, "role", n, func(_, _ *state.Data, e *entity) error {
+		if descGiven {
+			e.role.Description = desc
+		}
+		if durGiven {
+			e.role.MaxSessionDuration = maxDur
+		}
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	return updateRoleResult{}, nil
 }
 
 func (s *service) updateAssumeRolePolicy(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	doc := policyDocument(&v, p, "PolicyDocument", "policyDocument")
-	if err := v.Err(); err != nil {
+	var doc string
+	n, err := entityAnd(p, "role", 64, func(v *query.Validator) {
+		doc = policyDocument(v, p, "PolicyDocument", "policyDocument")
+	})
+	if err != nil {
 		return nil, err
 	}
-	return s.change(ctx, func(root, d *state.Data) error {
-		r, err := modifiableRole(d, roleName)
-		if err != nil {
-			return err
-		}
+	return s.changeEntity(ctx, "role", n, func(_, d *state.Data, e *entity) error {
 		if err := validateTrust(d, doc); err != nil {
 			return err
 		}
-		r.AssumeRolePolicyDocument = doc
+		e.role.AssumeRolePolicyDocument = doc
 		return nil
 	})
 }
 
-// modifiableRole finds role name and refuses a service-linked one.
-func modifiableRole(d *state.Data, name string) (*state.Role, error) {
-	r, err := find(d.Roles, name, noSuchRole)
+func (s *service) deleteRole(ctx context.Context, p query.Params) (any, error) {
+	n, err := entityAnd(p, "role", 64, nil)
 	if err != nil {
 		return nil, err
 	}
-	return r, unmodifiable(r)
-}
-
-func (s *service) deleteRole(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	return s.change(ctx, func(root, d *state.Data) error {
-		r, err := modifiableRole(d, roleName)
-		if err != nil {
-			return err
-		}
+	return s.changeEntity(ctx, "role", n, func(root, d *state.Data, e *entity) error {
+		r := e.role
 		if len(r.AttachedPolicies) > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
 		}
@@ -218,7 +202,7 @@ func (s *service) deleteRole(ctx context.Context, p query.Params) (any, error) {
 		if r.PermissionsBoundary != "" {
 			setBoundary(root, d, &r.PermissionsBoundary, "")
 		}
-		delete(d.Roles, strings.ToLower(roleName))
+		delete(d.Roles, strings.ToLower(n))
 		return nil
 	})
 }
