@@ -1,13 +1,7 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,43 +11,14 @@ import (
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
 	"eksaccess/internal/kubeauth"
+	"eksaccess/internal/sandbox/kube/kubectltest"
 )
 
-// kubectlAs runs kubectl 1.32 against server with a static token and returns stdout, stderr
-// and the exit code.
+// kubectlAs runs kubectl against server with a static token.
 func kubectlAs(t *testing.T, s *Server, server, token string, args ...string) (string, string, int) {
 	t.Helper()
-	home := t.TempDir()
-	cfg := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: " + server +
-		"\n    certificate-authority-data: " + base64.StdEncoding.EncodeToString(s.CAPEM()) +
-		"\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\nusers:\n- name: u\n  user:\n    token: " + token + "\n"
-	path := filepath.Join(home, "kubeconfig")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("/usr/bin/kubectl", append([]string{"--kubeconfig", path}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		return out.String(), errb.String(), ee.ExitCode()
-	case err != nil:
-		t.Fatalf("kubectl: %v", err)
-	}
-	return out.String(), errb.String(), 0
-}
-
-// whoamiUser is the Username row of `kubectl auth whoami`.
-func whoamiUser(out string) string {
-	for _, line := range strings.Split(out, "\n") {
-		if rest, ok := strings.CutPrefix(line, "Username"); ok {
-			return strings.TrimSpace(rest)
-		}
-	}
-	return ""
+	k := kubectltest.New(t, server, s.CAPEM())
+	return k.Run(k.StaticKubeconfig("u", token), nil, args...)
 }
 
 func eksToken(t *testing.T, s *Server, c aws.Credentials, cluster string) string {
@@ -91,14 +56,14 @@ func TestOtherAccountKubernetes(t *testing.T) {
 
 	partnerTok := eksToken(t, s, partner, PartnerCluster)
 	out, errOut, code := kubectlAs(t, s, endpoint, partnerTok, "auth", "whoami")
-	if code != 0 || whoamiUser(out) != partnerAdmin {
+	if code != 0 || kubectltest.Row(out, "Username") != partnerAdmin {
 		t.Fatalf("whoami as the partner admin: rc %d\n%s%s", code, out, errOut)
 	}
 	if out, errOut, code := kubectlAs(t, s, endpoint, partnerTok, "auth", "can-i", "delete", "nodes"); code != 0 || out != "yes\n" {
 		t.Errorf("partner admin can-i delete nodes: rc %d %q %s", code, out, errOut)
 	}
 	// The bare name is found across accounts (no other account has a partner-prod).
-	if out, errOut, code := kubectlAs(t, s, s.KubeEndpoint(PartnerCluster), partnerTok, "auth", "whoami"); code != 0 || whoamiUser(out) != partnerAdmin {
+	if out, errOut, code := kubectlAs(t, s, s.KubeEndpoint(PartnerCluster), partnerTok, "auth", "whoami"); code != 0 || kubectltest.Row(out, "Username") != partnerAdmin {
 		t.Errorf("whoami through /k8s/%s: rc %d\n%s%s", PartnerCluster, code, out, errOut)
 	}
 	// The partner's token is not good on the primary account's clusters.
@@ -124,7 +89,7 @@ func TestOtherAccountKubernetes(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, errOut, code = kubectlAs(t, s, endpoint, primaryTok, "auth", "whoami")
-	if code != 0 || whoamiUser(out) != primaryAdmin {
+	if code != 0 || kubectltest.Row(out, "Username") != primaryAdmin {
 		t.Fatalf("first-account admin with an entry: rc %d\n%s%s", code, out, errOut)
 	}
 	if out, _, code := kubectlAs(t, s, endpoint, primaryTok, "auth", "can-i", "delete", "nodes"); code != 1 || out != "no\n" {
