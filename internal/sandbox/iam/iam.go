@@ -177,34 +177,24 @@ func name(v *query.Validator, p query.Params, param, field string, max int) stri
 
 // optName validates an optional IAM name parameter.
 func optName(v *query.Validator, p query.Params, param, field string, max int) (string, bool) {
-	s, ok := p.Get(param)
-	if ok {
-		v.Length(s, field, 1, max)
-		v.Pattern(s, field, nameRe, namePat)
-	}
-	return s, ok
+	return v.Optional(p, param, field, 1, max, nameRe, namePat)
 }
 
 // entityPath validates an optional user/role/group Path (default "/").
 func entityPath(v *query.Validator, p query.Params) string {
-	s, ok := p.Get("Path")
-	if !ok {
+	return orRoot(v.Optional(p, "Path", "path", 1, 512, pathRe, pathPat))
+}
+
+func orRoot(s string, given bool) string {
+	if !given {
 		return "/"
 	}
-	v.Length(s, "path", 1, 512)
-	v.Pattern(s, "path", pathRe, pathPat)
 	return s
 }
 
 // pathPrefix validates an optional PathPrefix (default "/").
 func pathPrefix(v *query.Validator, p query.Params, re *regexp.Regexp, pat string) string {
-	s, ok := p.Get("PathPrefix")
-	if !ok {
-		return "/"
-	}
-	v.Length(s, "pathPrefix", 1, 512)
-	v.Pattern(s, "pathPrefix", re, pat)
-	return s
+	return orRoot(v.Optional(p, "PathPrefix", "pathPrefix", 1, 512, re, pat))
 }
 
 func policyDocument(v *query.Validator, p query.Params, param, field string) string {
@@ -217,12 +207,7 @@ func policyDocument(v *query.Validator, p query.Params, param, field string) str
 }
 
 func description(v *query.Validator, p query.Params, max int) (string, bool) {
-	s, ok := p.Get("Description")
-	if ok {
-		v.Length(s, "description", 0, max)
-		v.Pattern(s, "description", descriptionRe, descriptionPat)
-	}
-	return s, ok
+	return v.Optional(p, "Description", "description", 0, max, descriptionRe, descriptionPat)
 }
 
 // tags validates Tags.member.N (at most 50, keys unique case-insensitively).

@@ -721,7 +721,8 @@ func userOrCaller(ctx context.Context, v *query.Validator, p query.Params) (stri
 	return un, nil
 }
 
-// userItems validates the user of a listing of the user's items (default: the caller).
+// userItems validates the optional UserName of an operation on a user or the user's items
+// (default: the caller).
 func userItems(ctx context.Context, p query.Params) (string, error) {
 	var v query.Validator
 	return userOrCaller(ctx, &v, p)
@@ -998,12 +999,7 @@ func (s *service) listEntitiesForPolicy(ctx context.Context, p query.Params) (an
 	if hasUsage {
 		v.Enum(usage, "policyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")
 	}
-	prefix := "/"
-	if pp, ok := p.Get("PathPrefix"); ok {
-		v.Length(pp, "pathPrefix", 1, 512)
-		v.Pattern(pp, "pathPrefix", pathRe, pathPat)
-		prefix = pp
-	}
+	prefix := pathPrefix(&v, p, pathRe, pathPat)
 	if err := valid(&v, pa); err != nil {
 		return nil, err
 	}

@@ -50,12 +50,7 @@ type createPolicyResult struct {
 func (s *service) createPolicy(ctx context.Context, p query.Params) (any, error) {
 	var v query.Validator
 	policyName := name(&v, p, "PolicyName", "policyName", 128)
-	path := "/"
-	if pp, ok := p.Get("Path"); ok {
-		v.Length(pp, "path", 1, 512)
-		v.Pattern(pp, "path", policyPathRe, policyPathPat)
-		path = pp
-	}
+	path := orRoot(v.Optional(p, "Path", "path", 1, 512, policyPathRe, policyPathPat))
 	doc := policyDocument(&v, p, "PolicyDocument", "policyDocument")
 	desc, _ := description(&v, p, 1000)
 	tags, err := tags(&v, p)

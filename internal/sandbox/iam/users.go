@@ -18,20 +18,9 @@ type getUserResult struct {
 }
 
 func (s *service) getUser(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	userName, given := p.Get("UserName")
-	if given {
-		v.Length(userName, "userName", 1, 128)
-		v.Pattern(userName, "userName", nameRe, namePat)
-	}
-	if err := v.Err(); err != nil {
+	userName, err := userItems(ctx, p)
+	if err != nil {
 		return nil, err
-	}
-	if !given {
-		var err error
-		if userName, err = callerUserName(ctx); err != nil {
-			return nil, err
-		}
 	}
 	return read(s, ctx, func(_, d *state.Data) (getUserResult, error) {
 		u, err := find(d.Users, userName, noSuchUser)

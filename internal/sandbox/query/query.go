@@ -165,6 +165,19 @@ func (v *Validator) Required(p Params, param, field string) (string, bool) {
 	return s, ok
 }
 
+// Optional checks an optional parameter, when given, has min to max characters (max 0: no
+// limit) and matches re (nil: any); it returns the value and whether it was given.
+func (v *Validator) Optional(p Params, param, field string, min, max int, re *regexp.Regexp, pattern string) (string, bool) {
+	s, ok := p.Get(param)
+	if ok {
+		v.Length(s, field, min, max)
+		if re != nil {
+			v.Pattern(s, field, re, pattern)
+		}
+	}
+	return s, ok
+}
+
 // Length checks min ≤ len(s) ≤ max (in characters).
 func (v *Validator) Length(s, field string, min, max int) {
 	n := len([]rune(s))

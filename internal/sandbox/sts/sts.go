@@ -205,31 +205,11 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 	if !durGiven {
 		duration = DefaultDuration
 	}
-	serial, hasSerial := p.Get("SerialNumber")
-	if hasSerial {
-		v.Length(serial, "serialNumber", 9, 256)
-		v.Pattern(serial, "serialNumber", serialRe, serialPat)
-	}
-	token, hasToken := p.Get("TokenCode")
-	if hasToken {
-		v.Length(token, "tokenCode", 6, 6)
-		v.Pattern(token, "tokenCode", tokenCodeRe, tokenCodePat)
-	}
-	externalID, hasExternalID := p.Get("ExternalId")
-	if hasExternalID {
-		v.Length(externalID, "externalId", 2, 1224)
-		v.Pattern(externalID, "externalId", externalIDRe, externalIDPat)
-	}
-	sourceIdentity, hasSourceIdentity := p.Get("SourceIdentity")
-	if hasSourceIdentity {
-		v.Length(sourceIdentity, "sourceIdentity", 2, 64)
-		v.Pattern(sourceIdentity, "sourceIdentity", sessionNameRe, sessionNamePat)
-	}
-	policy, hasPolicy := p.Get("Policy")
-	if hasPolicy {
-		v.Length(policy, "policy", 1, 0)
-		v.Pattern(policy, "policy", policyRe, policyPat)
-	}
+	serial, hasSerial := v.Optional(p, "SerialNumber", "serialNumber", 9, 256, serialRe, serialPat)
+	token, hasToken := v.Optional(p, "TokenCode", "tokenCode", 6, 6, tokenCodeRe, tokenCodePat)
+	externalID, hasExternalID := v.Optional(p, "ExternalId", "externalId", 2, 1224, externalIDRe, externalIDPat)
+	sourceIdentity, hasSourceIdentity := v.Optional(p, "SourceIdentity", "sourceIdentity", 2, 64, sessionNameRe, sessionNamePat)
+	policy, hasPolicy := v.Optional(p, "Policy", "policy", 1, 0, policyRe, policyPat)
 	policyArns := p.List("PolicyArns")
 	if n := len(policyArns); n == 0 {
 		// botocore and Go send PolicyArns.member.N.arn (a structure per member).
