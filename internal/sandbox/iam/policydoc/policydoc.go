@@ -149,33 +149,13 @@ func parseStatement(m map[string]any) (Statement, error) {
 			}
 			st.Effect = s
 		case "Action", "NotAction":
-			if _, dup := m["Action"]; dup && k == "NotAction" {
-				return st, malformed("Syntax errors in policy.")
+			if err := setList(m, k, "Action", &st.Action, &st.NotAction, &st.HasAction); err != nil {
+				return st, err
 			}
-			list, ok := stringList(v)
-			if !ok || len(list) == 0 {
-				return st, malformed("Syntax errors in policy.")
-			}
-			if k == "Action" {
-				st.Action = list
-			} else {
-				st.NotAction = list
-			}
-			st.HasAction = true
 		case "Resource", "NotResource":
-			if _, dup := m["Resource"]; dup && k == "NotResource" {
-				return st, malformed("Syntax errors in policy.")
+			if err := setList(m, k, "Resource", &st.Resource, &st.NotResource, &st.HasResource); err != nil {
+				return st, err
 			}
-			list, ok := stringList(v)
-			if !ok || len(list) == 0 {
-				return st, malformed("Syntax errors in policy.")
-			}
-			if k == "Resource" {
-				st.Resource = list
-			} else {
-				st.NotResource = list
-			}
-			st.HasResource = true
 		case "Principal", "NotPrincipal":
 			p, err := parsePrincipal(v)
 			if err != nil {
@@ -199,6 +179,25 @@ func parseStatement(m map[string]any) (Statement, error) {
 		return st, malformed("Missing required field Effect")
 	}
 	return st, nil
+}
+
+// setList reads statement member k of m, element pos or its negation ("Not"+pos), a
+// non-empty string list, into *list or *not; a statement may not hold both.
+func setList(m map[string]any, k, pos string, list, not *[]string, has *bool) error {
+	if _, dup := m[pos]; dup && k != pos {
+		return malformed("Syntax errors in policy.")
+	}
+	l, ok := stringList(m[k])
+	if !ok || len(l) == 0 {
+		return malformed("Syntax errors in policy.")
+	}
+	if k == pos {
+		*list = l
+	} else {
+		*not = l
+	}
+	*has = true
+	return nil
 }
 
 // stringList accepts a string or a list of strings.
