@@ -25,16 +25,7 @@ import (
 // already verified the signature and put the caller (state.CallerFrom) and the request id
 // (wire.RequestID) in the request's context.
 func New(st *state.Store, cfg state.Config) http.Handler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.KubeEndpoint == nil {
-		cfg.KubeEndpoint = func(string) string { return "" }
-	}
-	if cfg.CAData == nil {
-		cfg.CAData = func() string { return "" }
-	}
-	return &service{st: st, cfg: cfg}
+	return &service{st: st, cfg: cfg.WithDefaults()}
 }
 
 type service struct {

@@ -96,33 +96,20 @@ var operations = map[string]operation{
 // with the verified caller in the context (state.CallerFrom) and a request id
 // (wire.RequestID).
 func New(st *state.Store, cfg state.Config) http.Handler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &service{st: st, cfg: cfg}
+	return &service{st: st, cfg: cfg.WithDefaults()}
 }
 
 func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	p, err := query.Parse(r)
+	p, action, err := query.ParseAction(r, APIVersion, func(a string) bool { _, ok := operations[a]; return ok })
+	op := operations[action]
+	if p != nil { // a request that does not parse keeps the server's guess
+		state.SetOperation(ctx, action, err == nil && op.mutating)
+	}
 	if err != nil {
 		s.fail(ctx, w, err)
 		return
 	}
-	action, ok := p.Get("Action")
-	if !ok || action == "" {
-		state.SetOperation(ctx, "", false)
-		s.fail(ctx, w, query.Errorf(400, "MissingAction", "The request must contain the parameter Action."))
-		return
-	}
-	op, known := operations[action]
-	if v, given := p.Get("Version"); !known || (given && v != APIVersion) {
-		state.SetOperation(ctx, action, false)
-		ver := p.Str("Version")
-		s.fail(ctx, w, query.Errorf(400, "InvalidAction", "Could not find operation %s for version %s", action, ver))
-		return
-	}
-	state.SetOperation(ctx, action, op.mutating)
 	if err := s.authorize(ctx, action, p); err != nil {
 		s.fail(ctx, w, err)
 		return

@@ -43,10 +43,7 @@ type handler struct {
 // New returns the handler for every cluster's Kubernetes endpoint; a cluster's
 // endpoint is https://HOST:PORT/k8s/{cluster}. It also answers GET /version at the root.
 func New(st *state.Store, cfg state.Config) http.Handler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &handler{st: st, cfg: cfg}
+	return &handler{st: st, cfg: cfg.WithDefaults()}
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -41,10 +41,7 @@ type service struct {
 // New returns the STS handler. The server calls it for requests signed for service "sts"
 // (POST forms and presigned GETs), with the verified caller in the context.
 func New(st *state.Store, cfg state.Config) http.Handler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &service{st: st, cfg: cfg}
+	return &service{st: st, cfg: cfg.WithDefaults()}
 }
 
 func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -57,21 +54,12 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		query.WriteError(ctx, w, wire.STSNamespace, "InternalFailure", err)
 	}
-	p, err := query.Parse(r)
+	p, action, err := query.ParseAction(r, APIVersion, func(a string) bool { return a == "GetCallerIdentity" || a == "AssumeRole" })
 	if err != nil {
+		if p != nil { // a request that does not parse keeps the server's guess
+			state.SetOperation(ctx, action, false)
+		}
 		fail(err)
-		return
-	}
-	action, ok := p.Get("Action")
-	if !ok || action == "" {
-		state.SetOperation(ctx, "", false)
-		fail(query.Errorf(400, "MissingAction", "The request must contain the parameter Action."))
-		return
-	}
-	known := action == "GetCallerIdentity" || action == "AssumeRole"
-	if v, given := p.Get("Version"); !known || (given && v != APIVersion) {
-		state.SetOperation(ctx, action, false)
-		fail(query.Errorf(400, "InvalidAction", "Could not find operation %s for version %s", action, p.Str("Version")))
 		return
 	}
 	switch action {
