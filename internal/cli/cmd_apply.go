@@ -41,13 +41,7 @@ refused, or the re-plan still shows changes, 2 bad input or no confirmation.`,
   eksaccess apply -f access.yaml --prune --force arn:aws:iam::111122223333:user/old-admin`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return runApply(cmd.Context(), o)
+			return dispatch(o, o.Req.Validate(), runF, func() error { return runApply(cmd.Context(), o) })
 		},
 	}
 	addFileFlags(cmd, &o.Req)

@@ -23,6 +23,22 @@ func asUsage(err error) error {
 	return err
 }
 
+// dispatch is the end of every command's RunE: a request that does not validate is a usage
+// error; then the test's runF (argv → request, no server) or the command itself runs.
+func dispatch[O any](o O, invalid error, runF func(O) error, run func() error) error {
+	if invalid != nil {
+		var ue *UsageError
+		if errors.As(invalid, &ue) || usecase.IsInput(invalid) {
+			return asUsage(invalid)
+		}
+		return &UsageError{Err: invalid}
+	}
+	if runF != nil {
+		return runF(o)
+	}
+	return run()
+}
+
 // changeOutput renders the outcome of any job that changes access, the same way for all.
 type changeOutput struct {
 	io      *iostreams.IOStreams

@@ -37,13 +37,7 @@ Exit codes: 0 done (or nothing expired), 1 a deletion failed or a guardrail refu
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.DryRun = o.out.dryRun
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return runExpire(cmd.Context(), o)
+			return dispatch(o, o.Req.Validate(), runF, func() error { return runExpire(cmd.Context(), o) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

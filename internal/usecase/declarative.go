@@ -125,11 +125,7 @@ func (e *Env) PlanFile(ctx context.Context, r FileRequest) (*FilePlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	caller, err := e.Caller(ctx)
+	c, caller, err := e.session(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -50,11 +50,7 @@ func (e *Env) Revoke(ctx context.Context, r RevokeRequest) (*Outcome, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	caller, err := e.Caller(ctx)
+	c, caller, err := e.session(ctx)
 	if err != nil {
 		return nil, err
 	}
