@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/state/statetest"
 	"eksaccess/internal/sandbox/wire"
 )
 
@@ -110,24 +111,7 @@ func Seed() *state.Data {
 }
 
 // Clock is a settable sandbox clock.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type Clock = statetest.Clock
 
 // Env is a running test server.
 type Env struct {
@@ -161,12 +145,8 @@ var credRe = regexp.MustCompile(`Credential=([A-Z0-9]+)/`)
 // "sts") and stops it when the test ends.
 func Serve(t testing.TB, service string, newHandler func(*state.Store, state.Config) http.Handler) *Env {
 	t.Helper()
-	st, err := state.Open(t.TempDir(), Seed, false)
-	if err != nil {
-		t.Fatalf("open state: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	clock := &Clock{t: Start}
+	st := statetest.Open(t, Seed)
+	clock := statetest.NewClock(Start)
 	env := &Env{Store: st, Clock: clock}
 	h := newHandler(st, state.Config{Now: clock.Now})
 	ns := wire.IAMNamespace
