@@ -165,7 +165,7 @@ func (s *service) listClusters(ctx context.Context, w http.ResponseWriter, r *ht
 	}
 	return s.answer(ctx, w, false, func(_, d *state.Data) (any, error) {
 		var keys []string
-		for _, k := range sortedKeys(d.Clusters) {
+		for _, k := range state.SortedKeys(d.Clusters) {
 			if !gone(d.Clusters[k], s.now()) {
 				keys = append(keys, k)
 			}
@@ -263,7 +263,7 @@ func (s *service) listUpdates(ctx context.Context, w http.ResponseWriter, r *htt
 		for id, u := range c.Updates {
 			byKey[u.CreatedAt.UTC().Format("20060102T150405.000000000")+"/"+id] = id
 		}
-		return paged(map[string]any{}, pg, "updateIds", sortedKeys(byKey), func(k string) string { return byKey[k] }), nil
+		return paged(map[string]any{}, pg, "updateIds", state.SortedKeys(byKey), func(k string) string { return byKey[k] }), nil
 	})
 }
 

@@ -260,15 +260,6 @@ func (p page) apply(keys []string) ([]string, *string) {
 	return keys[start:end], &tok
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // cluster finds a cluster by name (one that finished deleting at now is gone) or answers
 // EKS's 404.
 func cluster(d *state.Data, name string, now time.Time) (*state.Cluster, error) {

@@ -238,7 +238,7 @@ func (s *service) listAccessEntries(ctx context.Context, w http.ResponseWriter, 
 	filter := q.Get("associatedPolicyArn")
 	return s.onCluster(ctx, w, false, accessCluster, labels[0], func(_, _ *state.Data, c *state.Cluster) (any, error) {
 		var keys []string
-		for _, k := range sortedKeys(c.Entries) {
+		for _, k := range state.SortedKeys(c.Entries) {
 			if _, ok := c.Entries[k].Policies[filter]; ok || filter == "" {
 				keys = append(keys, k)
 			}

@@ -195,6 +195,6 @@ func (s *service) listAssociatedAccessPolicies(ctx context.Context, w http.Respo
 			return nil, errNotStandard().withCluster(c.Name)
 		}
 		resp := map[string]any{"clusterName": labels[0], "principalArn": labels[1]}
-		return paged(resp, pg, "associatedAccessPolicies", sortedKeys(e.Policies), func(k string) associatedPolicyJSON { return associatedJSON(e.Policies[k]) }), nil
+		return paged(resp, pg, "associatedAccessPolicies", state.SortedKeys(e.Policies), func(k string) associatedPolicyJSON { return associatedJSON(e.Policies[k]) }), nil
 	})
 }

@@ -91,7 +91,7 @@ func noSuchGroup(name string) error {
 // underPath returns the keys of m, sorted, whose entity's path starts with prefix.
 func underPath[T any](m map[string]*T, prefix string, path func(*T) string) []string {
 	var keys []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range state.SortedKeys(m) {
 		if strings.HasPrefix(path(m[k]), prefix) {
 			keys = append(keys, k)
 		}
@@ -103,7 +103,7 @@ func underPath[T any](m map[string]*T, prefix string, path func(*T) string) []st
 // case-insensitively).
 func ownedBy[T any](m map[string]*T, user string, owner func(*T) string) []string {
 	var keys []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range state.SortedKeys(m) {
 		if strings.EqualFold(owner(m[k]), user) {
 			keys = append(keys, k)
 		}

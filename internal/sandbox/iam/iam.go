@@ -11,7 +11,6 @@ import (
 	"context"
 	"net/http"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -236,16 +235,6 @@ func arn(d *state.Data, kind, path, name string) string {
 	return "arn:" + partition(d) + ":iam::" + d.Account + ":" + kind + path + name
 }
 
-// sortedKeys returns the keys of m sorted, for stable listing and Marker pagination.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // uniqueID returns a fresh id with prefix that no entity in used has.
 func uniqueID(prefix string, used func(id string) bool) string {
 	for {
@@ -432,4 +421,4 @@ func toXMLPolicy(p *state.ManagedPolicy, full bool) xmlPolicy {
 }
 
 // Operations lists the IAM operations the sandbox implements, sorted.
-func Operations() []string { return sortedKeys(operations) }
+func Operations() []string { return state.SortedKeys(operations) }

@@ -263,7 +263,7 @@ func listInline(kind string) handler {
 			return nil, err
 		}
 		return readEntity(s, ctx, kind, n, func(_, _ *state.Data, e *entity) (res policyNamesResult, err error) {
-			res.PolicyNames, res.page, err = paginate(p, sortedKeys(*e.inline), func(k string) string { return k })
+			res.PolicyNames, res.page, err = paginate(p, state.SortedKeys(*e.inline), func(k string) string { return k })
 			return res, err
 		})
 	}
@@ -357,7 +357,7 @@ func listAttached(kind string) handler {
 				}
 				byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
 			}
-			res.AttachedPolicies, res.page, err = paginate(p, sortedKeys(byKey), func(k string) xmlAttachedPolicy {
+			res.AttachedPolicies, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlAttachedPolicy {
 				return xmlAttachedPolicy{PolicyName: byKey[k].PolicyName, PolicyArn: byKey[k].Arn}
 			})
 			return res, err
@@ -528,7 +528,7 @@ func listEntityTags(kind string) handler {
 			for _, t := range *e.tags {
 				byKey[t.Key] = t
 			}
-			res.Tags, res.page, err = paginate(p, sortedKeys(byKey), func(k string) xmlTag { return xmlTag{Key: k, Value: byKey[k].Value} })
+			res.Tags, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlTag { return xmlTag{Key: k, Value: byKey[k].Value} })
 			return res, err
 		})
 	}
@@ -588,7 +588,7 @@ func member(g *state.Group, user string) bool {
 // groupsOf returns the keys of the groups user is in, sorted.
 func groupsOf(d *state.Data, user string) []string {
 	var keys []string
-	for _, k := range sortedKeys(d.Groups) {
+	for _, k := range state.SortedKeys(d.Groups) {
 		if member(d.Groups[k], user) {
 			keys = append(keys, k)
 		}
@@ -917,7 +917,7 @@ func (s *service) listPolicyVersions(ctx context.Context, p query.Params) (any, 
 			n, _ := strconv.Atoi(num)
 			byKey[strconv.Itoa(1_000_000_000-n)+pv.VersionID] = pv
 		}
-		res.Versions, res.page, err = paginate(p, sortedKeys(byKey), func(k string) xmlPolicyVersion {
+		res.Versions, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlPolicyVersion {
 			pv := byKey[k]
 			return xmlPolicyVersion{VersionID: pv.VersionID, IsDefaultVersion: pv.VersionID == defaultVersion(pol), CreateDate: wire.ISO(pv.CreateDate)}
 		})

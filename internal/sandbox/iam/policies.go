@@ -272,7 +272,7 @@ func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error)
 			}
 			byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
 		}
-		res.Policies, res.page, err = paginate(p, sortedKeys(byKey), func(k string) xmlPolicy { return toXMLPolicy(byKey[k], false) })
+		res.Policies, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlPolicy { return toXMLPolicy(byKey[k], false) })
 		return res, err
 	})
 }

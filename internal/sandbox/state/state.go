@@ -291,3 +291,13 @@ func (d *Data) FindCluster(ref string) (*Data, *Cluster) {
 	}
 	return nil, nil
 }
+
+// SortedKeys returns the keys of m sorted, for stable listings and pagination.
+func SortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -5,6 +5,7 @@
 package iamtest
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -215,4 +216,20 @@ func AWS(t testing.TB, env *Env, key, secret, token string, args ...string) []by
 		t.Fatalf("aws %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.String())
 	}
 	return out
+}
+
+// PostForm sends a raw awsQuery form as the admin, signed-looking for service (the test
+// middleware only reads the key id), and returns the status and the body.
+func (e *Env) PostForm(t testing.TB, service, form string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.URL+"/", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+AdminKey+"/20261127/us-west-2/"+service+"/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

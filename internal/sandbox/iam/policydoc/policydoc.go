@@ -417,26 +417,7 @@ func (d Decision) String() string {
 // Evaluate decides a request against a trust policy: an applicable Deny wins, else an
 // applicable Allow allows, else the request is not allowed.
 func (d *Document) Evaluate(req Request) Decision {
-	allowed := false
-	for _, st := range d.Statements {
-		if !st.matchesAction(req.Action) || !st.matchesPrincipal(req) {
-			continue
-		}
-		cond := evalConditions(st.Condition, &req)
-		if st.Effect == "Deny" {
-			if cond != condFalse { // unknown conditions fail closed
-				return Denied
-			}
-			continue
-		}
-		if cond == condTrue {
-			allowed = true
-		}
-	}
-	if allowed {
-		return Allowed
-	}
-	return NotAllowed
+	return d.decide(&req, func(st *Statement) bool { return st.matchesAction(req.Action) && st.matchesPrincipal(req) })
 }
 
 // EvaluateIdentity decides a request for Action on Resource against an identity-based
@@ -444,15 +425,22 @@ func (d *Document) Evaluate(req Request) Decision {
 // Deny wins, else an applicable Allow allows, else the request is not allowed. Principals of
 // req are not used (identity policies have none).
 func (d *Document) EvaluateIdentity(req Request, resource string) Decision {
+	return d.decide(&req, func(st *Statement) bool {
+		return st.matchesAction(req.Action) && st.matchesResource(resource, &req)
+	})
+}
+
+// decide is the evaluation both kinds of policy share, over the statements applies accepts.
+func (d *Document) decide(req *Request, applies func(*Statement) bool) Decision {
 	allowed := false
 	for i := range d.Statements {
 		st := &d.Statements[i]
-		if !st.matchesAction(req.Action) || !st.matchesResource(resource, &req) {
+		if !applies(st) {
 			continue
 		}
-		cond := evalConditions(st.Condition, &req)
+		cond := evalConditions(st.Condition, req)
 		if st.Effect == "Deny" {
-			if cond != condFalse {
+			if cond != condFalse { // unknown conditions fail closed
 				return Denied
 			}
 			continue
