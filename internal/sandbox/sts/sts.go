@@ -433,15 +433,8 @@ func findRole(d *state.Data, arn string) *state.Role {
 // {"Bool": {"aws:MultiFactorAuthPresent": "false"}} does not match them, as in AWS), and
 // "false" for role sessions created without MFA.
 func conditionContext(c *state.Caller, sessionName string, now time.Time, mfa bool, mfaAt time.Time) map[string]string {
-	ctx := map[string]string{
-		"aws:principalarn":     c.PrincipalArn,
-		"aws:principalaccount": c.Account,
-		"aws:userid":           c.UserID,
-		"aws:currenttime":      wire.ISO(now),
-		"aws:epochtime":        strconv.FormatInt(now.Unix(), 10),
-		"aws:securetransport":  "true",
-		"sts:rolesessionname":  sessionName,
-	}
+	ctx := authz.GlobalContext(c, now)
+	ctx["sts:rolesessionname"] = sessionName
 	if c.Session {
 		ctx["aws:principaltype"] = "AssumedRole"
 	} else {
