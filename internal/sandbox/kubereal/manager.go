@@ -63,6 +63,8 @@ type Manager struct {
 
 	mu       sync.Mutex
 	clusters map[string]*entry // by the cluster's reference (state.Data.ClusterRef)
+	// stopping holds the clusters forget is tearing down, closed when their data is gone.
+	stopping map[string]chan struct{}
 	closed   bool
 
 	issuedMu sync.Mutex
@@ -105,7 +107,7 @@ func New(o Options) (*Manager, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
-	return &Manager{o: o, dir: dir, caFile: caFile, secret: hex.EncodeToString(b), clusters: map[string]*entry{}, issued: map[string]string{}, refused: map[[32]byte]string{}}, nil
+	return &Manager{o: o, dir: dir, caFile: caFile, secret: hex.EncodeToString(b), clusters: map[string]*entry{}, stopping: map[string]chan struct{}{}, issued: map[string]string{}, refused: map[[32]byte]string{}}, nil
 }
 
 // Close stops every cluster's API server and etcd.
@@ -177,6 +179,16 @@ func (m *Manager) get(ctx context.Context, ref string) (*entry, error) {
 			m.mu.Unlock()
 			return nil, errors.New("the sandbox is stopping")
 		}
+		if done, ok := m.stopping[name]; ok {
+			// A deleted cluster of this name is going: start afresh once it is gone.
+			m.mu.Unlock()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			continue
+		}
 		e, ok := m.clusters[name]
 		if ok {
 			m.mu.Unlock()
@@ -225,23 +237,32 @@ var errNoCluster = errors.New("no such cluster")
 // forget stops the components of a cluster that was deleted and removes its data, so a
 // cluster created later under the same name starts empty, as in EKS. id "" forgets
 // whatever runs under ref; otherwise only the cluster of that id.
+// It returns once the components are stopped and the data is gone, also when another
+// forget of the same cluster is under way.
 func (m *Manager) forget(ref, id string) {
 	m.mu.Lock()
 	e, ok := m.clusters[ref]
-	if ok && (id == "" || e.id == id) {
-		delete(m.clusters, ref)
-	} else {
-		ok = false
-	}
-	m.mu.Unlock()
-	if !ok {
+	if !ok || (id != "" && e.id != id) {
+		done, going := m.stopping[ref]
+		m.mu.Unlock()
+		if going && !ok {
+			<-done
+		}
 		return
 	}
+	delete(m.clusters, ref)
+	done := make(chan struct{})
+	m.stopping[ref] = done
+	m.mu.Unlock()
 	<-e.ready
 	if e.c != nil {
 		e.c.stop()
 	}
 	os.RemoveAll(filepath.Join(m.dir, ref))
+	m.mu.Lock()
+	delete(m.stopping, ref)
+	m.mu.Unlock()
+	close(done)
 }
 
 // Sweep stops the API server and etcd of every running cluster the state no longer holds
