@@ -11,6 +11,7 @@ import (
 
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
+	"eksaccess/internal/usecase"
 )
 
 func newEntriesCmd(f *Factory) *cobra.Command {
@@ -142,24 +143,9 @@ func runEntriesShow(ctx context.Context, o *entriesShowOptions) error {
 	if err != nil {
 		return err
 	}
-	cluster, err := o.ref.resolve(ctx, o.f)
+	e, err := o.f.Env().ShowEntry(ctx, usecase.ShowEntryRequest{Cluster: usecase.ClusterRef{Name: o.ref.Cluster, HyperPod: o.ref.HyperPod}, Principal: o.principal})
 	if err != nil {
 		return err
-	}
-	c, err := o.f.Clients(ctx)
-	if err != nil {
-		return err
-	}
-	arn, err := resolveOnePrincipal(ctx, o.f, o.principal)
-	if err != nil {
-		return err
-	}
-	e, err := plan.ReadEntry(ctx, c.EKS, cluster, arn)
-	if err != nil {
-		return plan.ClusterError(cluster, err)
-	}
-	if e == nil {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s has no access entry on cluster %s: grant one with `eksaccess grant -c %s --policy POLICY %s`", arn, cluster, cluster, o.principal)}
 	}
 	if format != output.Table {
 		return output.Data(o.f.IO.Out, format, e)

@@ -221,6 +221,12 @@ func (f *Factory) Env() *usecase.Env {
 			ReadAWSAuth: func(ctx context.Context, c *awsapi.Clients, cluster string) ([]byte, error) {
 				return usecase.FetchAWSAuth(ctx, c, cluster, f.Now, f.Timeouts())
 			},
+			CacheDir: f.CacheDir(),
+			Profile:  f.activeProfile,
+			Warnf:    func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, "warning: "+format+"\n", args...) },
+			Kube: func(server, token string, caPEM []byte) (usecase.KubeAPI, error) {
+				return usecase.ClientGoKube("eksaccess/"+version(), f.Timeouts())(server, token, caPEM)
+			},
 		}
 	})
 	return f.env
