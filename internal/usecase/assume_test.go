@@ -12,7 +12,7 @@ import (
 
 func TestAssume(t *testing.T) {
 	t.Parallel()
-	w := newWorld()
+	w := newReadWorld()
 	res, err := w.env.Assume(context.Background(), AssumeRequest{As: AsRole{Role: "eks-team-a"}, Duration: 15 * time.Minute,
 		MFASerial: "arn:aws:iam::111122223333:mfa/admin", TokenCode: "123456"})
 	if err != nil {
@@ -35,7 +35,7 @@ func TestAssume(t *testing.T) {
 
 func TestAssumeCannotReadIAM(t *testing.T) {
 	t.Parallel()
-	w := newWorld()
+	w := newReadWorld()
 	w.iam.denyGetRole = true
 	res, err := w.env.Assume(context.Background(), AssumeRequest{As: AsRole{Role: "Shared"}})
 	if err != nil || res.RoleArn != "arn:aws:iam::111122223333:role/Shared" {
@@ -66,7 +66,7 @@ func TestAssumeRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := newWorld()
+			w := newReadWorld()
 			w.sts.err = tc.err
 			_, err := w.env.Assume(context.Background(), tc.req)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || IsInput(err) {
@@ -90,7 +90,7 @@ func TestAssumeValidate(t *testing.T) {
 		{AssumeRequest{As: AsRole{Role: "arn:aws:iam::111122223333:user/alice"}}, "ROLE arn:aws:iam::111122223333:user/alice is a user ARN"},
 		{AssumeRequest{As: AsRole{Role: "bad name!"}}, "ROLE: "},
 	} {
-		w := newWorld()
+		w := newReadWorld()
 		_, err := w.env.Assume(context.Background(), tc.req)
 		if !IsInput(err) || !strings.Contains(err.Error(), tc.want) || len(w.calls.calls) != 0 {
 			t.Fatalf("%+v: err %v, want %q; calls %v", tc.req, err, tc.want, w.calls.calls)

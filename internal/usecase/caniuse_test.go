@@ -58,7 +58,7 @@ func TestCanI(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w := newWorld()
+			w := newReadWorld()
 			res, err := w.env.CanI(context.Background(), tc.req)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || IsInput(err) != tc.input {
@@ -91,7 +91,7 @@ func TestCanI(t *testing.T) {
 
 func TestCanIResultAttributes(t *testing.T) {
 	t.Parallel()
-	w := newWorld()
+	w := newReadWorld()
 	res, err := w.env.CanI(context.Background(), CanIRequest{Cluster: ClusterRef{Name: "demo"}, Principal: "bob", Request: KubeRequest{Verb: "patch", Resource: "deployments.apps/scale", Namespace: "x"}})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func TestCanIResultAttributes(t *testing.T) {
 
 func TestWhoCan(t *testing.T) {
 	t.Parallel()
-	w := newWorld()
+	w := newReadWorld()
 	res, err := w.env.WhoCan(context.Background(), WhoCanRequest{Cluster: ClusterRef{Name: "demo"}, Request: KubeRequest{Verb: "list", Resource: "pods", Namespace: "team-x"}})
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 
 func TestTokenCachedPerIdentity(t *testing.T) {
 	t.Parallel()
-	w := newWorld()
+	w := newReadWorld()
 	w.env.CacheDir = t.TempDir()
 	ctx := context.Background()
 	tok, err := w.env.Token(ctx, TokenRequest{Cluster: ClusterRef{Name: "demo"}})
@@ -70,7 +70,7 @@ func TestTokenErrors(t *testing.T) {
 		{TokenRequest{Cluster: ClusterRef{Name: "demo"}, As: AsRole{Role: "role/x/"}}, "--role: ", true},
 		{TokenRequest{Cluster: ClusterRef{HyperPod: "nope"}}, "nope", false},
 	} {
-		w := newWorld()
+		w := newReadWorld()
 		w.env.CacheDir = t.TempDir()
 		_, err := w.env.Token(context.Background(), tc.req)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || IsInput(err) != tc.input {
@@ -81,7 +81,7 @@ func TestTokenErrors(t *testing.T) {
 
 func TestKubeconfig(t *testing.T) {
 	t.Parallel()
-	w := newWorld()
+	w := newReadWorld()
 	path := filepath.Join(t.TempDir(), "config")
 	plugin := Plugin{Command: "/opt/bin/eksaccess", Args: []string{"--endpoint-url", "http://127.0.0.1:4566"}, Env: []kubeauth.EnvVar{{Name: "AWS_PROFILE", Value: "dev"}}}
 	res, err := w.env.Kubeconfig(context.Background(), KubeconfigRequest{Cluster: ClusterRef{HyperPod: "hp-team"}, As: AsRole{Role: "role/eks-team-a"}, Alias: "team-a", Path: path, Plugin: plugin})

@@ -61,7 +61,7 @@ type fakeAssoc struct {
 	namespaces []string
 }
 
-type fakeEntry struct {
+type readFakeEntry struct {
 	typ      string
 	username string
 	groups   []string
@@ -69,20 +69,20 @@ type fakeEntry struct {
 	assocs   []fakeAssoc
 }
 
-type fakeCluster struct {
+type readFakeCluster struct {
 	mode, endpoint, ca, status string
-	entries                    map[string]*fakeEntry
+	entries                    map[string]*readFakeEntry
 }
 
-type fakeEKS struct {
+type readFakeEKS struct {
 	awsapi.EKS
 	*fakeCalls
-	clusters map[string]*fakeCluster
+	clusters map[string]*readFakeCluster
 }
 
 const policyPrefix = "arn:aws:eks::aws:cluster-access-policy/"
 
-func (f *fakeEKS) cluster(name string) (*fakeCluster, error) {
+func (f *readFakeEKS) cluster(name string) (*readFakeCluster, error) {
 	c := f.clusters[name]
 	if c == nil {
 		return nil, &ekstypes.ResourceNotFoundException{Message: aws.String("No cluster found for name: " + name + ".")}
@@ -90,7 +90,7 @@ func (f *fakeEKS) cluster(name string) (*fakeCluster, error) {
 	return c, nil
 }
 
-func (f *fakeEKS) ListClusters(ctx context.Context, in *eks.ListClustersInput, _ ...func(*eks.Options)) (*eks.ListClustersOutput, error) {
+func (f *readFakeEKS) ListClusters(ctx context.Context, in *eks.ListClustersInput, _ ...func(*eks.Options)) (*eks.ListClustersOutput, error) {
 	f.record("eks:ListClusters")
 	var names []string
 	for n := range f.clusters {
@@ -100,7 +100,7 @@ func (f *fakeEKS) ListClusters(ctx context.Context, in *eks.ListClustersInput, _
 	return &eks.ListClustersOutput{Clusters: names}, nil
 }
 
-func (f *fakeEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, _ ...func(*eks.Options)) (*eks.DescribeClusterOutput, error) {
+func (f *readFakeEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, _ ...func(*eks.Options)) (*eks.DescribeClusterOutput, error) {
 	f.record("eks:DescribeCluster %s", aws.ToString(in.Name))
 	c, err := f.cluster(aws.ToString(in.Name))
 	if err != nil {
@@ -119,7 +119,7 @@ func (f *fakeEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterIn
 	return &eks.DescribeClusterOutput{Cluster: out}, nil
 }
 
-func (f *fakeEKS) ListAccessPolicies(ctx context.Context, in *eks.ListAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAccessPoliciesOutput, error) {
+func (f *readFakeEKS) ListAccessPolicies(ctx context.Context, in *eks.ListAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAccessPoliciesOutput, error) {
 	f.record("eks:ListAccessPolicies")
 	var out []ekstypes.AccessPolicy
 	for _, n := range []string{"AmazonEKSAdminPolicy", "AmazonEKSClusterAdminPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy"} {
@@ -128,7 +128,7 @@ func (f *fakeEKS) ListAccessPolicies(ctx context.Context, in *eks.ListAccessPoli
 	return &eks.ListAccessPoliciesOutput{AccessPolicies: out}, nil
 }
 
-func (f *fakeEKS) ListAccessEntries(ctx context.Context, in *eks.ListAccessEntriesInput, _ ...func(*eks.Options)) (*eks.ListAccessEntriesOutput, error) {
+func (f *readFakeEKS) ListAccessEntries(ctx context.Context, in *eks.ListAccessEntriesInput, _ ...func(*eks.Options)) (*eks.ListAccessEntriesOutput, error) {
 	f.record("eks:ListAccessEntries %s", aws.ToString(in.ClusterName))
 	c, err := f.cluster(aws.ToString(in.ClusterName))
 	if err != nil {
@@ -142,7 +142,7 @@ func (f *fakeEKS) ListAccessEntries(ctx context.Context, in *eks.ListAccessEntri
 	return &eks.ListAccessEntriesOutput{AccessEntries: arns}, nil
 }
 
-func (f *fakeEKS) entry(cluster, arn string) (*fakeEntry, error) {
+func (f *readFakeEKS) entry(cluster, arn string) (*readFakeEntry, error) {
 	c, err := f.cluster(cluster)
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func (f *fakeEKS) entry(cluster, arn string) (*fakeEntry, error) {
 	return e, nil
 }
 
-func (f *fakeEKS) DescribeAccessEntry(ctx context.Context, in *eks.DescribeAccessEntryInput, _ ...func(*eks.Options)) (*eks.DescribeAccessEntryOutput, error) {
+func (f *readFakeEKS) DescribeAccessEntry(ctx context.Context, in *eks.DescribeAccessEntryInput, _ ...func(*eks.Options)) (*eks.DescribeAccessEntryOutput, error) {
 	f.record("eks:DescribeAccessEntry %s", aws.ToString(in.PrincipalArn))
 	e, err := f.entry(aws.ToString(in.ClusterName), aws.ToString(in.PrincipalArn))
 	if err != nil {
@@ -174,7 +174,7 @@ func (f *fakeEKS) DescribeAccessEntry(ctx context.Context, in *eks.DescribeAcces
 	}}, nil
 }
 
-func (f *fakeEKS) ListAssociatedAccessPolicies(ctx context.Context, in *eks.ListAssociatedAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAssociatedAccessPoliciesOutput, error) {
+func (f *readFakeEKS) ListAssociatedAccessPolicies(ctx context.Context, in *eks.ListAssociatedAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAssociatedAccessPoliciesOutput, error) {
 	f.record("eks:ListAssociatedAccessPolicies %s", aws.ToString(in.PrincipalArn))
 	e, err := f.entry(aws.ToString(in.ClusterName), aws.ToString(in.PrincipalArn))
 	if err != nil {
@@ -191,7 +191,7 @@ func (f *fakeEKS) ListAssociatedAccessPolicies(ctx context.Context, in *eks.List
 	return out, nil
 }
 
-type fakeIAM struct {
+type readFakeIAM struct {
 	awsapi.IAM
 	*fakeCalls
 	users map[string]string // lower-case name → path
@@ -200,12 +200,12 @@ type fakeIAM struct {
 	denyGetRole bool
 }
 
-func (f *fakeIAM) addRole(path, name, trust string) {
+func (f *readFakeIAM) addRole(path, name, trust string) {
 	f.roles[strings.ToLower(name)] = iamtypes.Role{RoleName: aws.String(name), Path: aws.String(path),
 		Arn: aws.String(principal.RoleARN("aws", fakeAcct, path, name)), AssumeRolePolicyDocument: aws.String(trust)}
 }
 
-func (f *fakeIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
+func (f *readFakeIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
 	name := aws.ToString(in.UserName)
 	f.record("iam:GetUser %s", name)
 	path, ok := f.users[strings.ToLower(name)]
@@ -215,7 +215,7 @@ func (f *fakeIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*
 	return &iam.GetUserOutput{User: &iamtypes.User{UserName: aws.String(name), Path: aws.String(path), Arn: aws.String(principal.UserARN("aws", fakeAcct, path, name))}}, nil
 }
 
-func (f *fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+func (f *readFakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
 	name := aws.ToString(in.RoleName)
 	f.record("iam:GetRole %s", name)
 	if f.denyGetRole {
@@ -284,10 +284,10 @@ func (f *fakeSageMaker) DescribeCluster(ctx context.Context, in *sagemaker.Descr
 
 // world is a small account: a demo cluster with entries of every kind, a CONFIG_MAP
 // cluster, a HyperPod cluster on the demo cluster.
-type world struct {
+type readWorld struct {
 	calls *fakeCalls
-	eks   *fakeEKS
-	iam   *fakeIAM
+	eks   *readFakeEKS
+	iam   *readFakeIAM
 	sts   *fakeSTS
 	sm    *fakeSageMaker
 	env   *Env
@@ -296,12 +296,12 @@ type world struct {
 
 const teamRole = "arn:aws:iam::111122223333:role/teams/eks-team-a"
 
-func newWorld() *world {
+func newReadWorld() *readWorld {
 	calls := &fakeCalls{}
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	w := &world{calls: calls, now: now,
-		eks: &fakeEKS{fakeCalls: calls, clusters: map[string]*fakeCluster{
-			"demo": {mode: "API_AND_CONFIG_MAP", status: "ACTIVE", endpoint: "https://demo.example", ca: "Q0E=", entries: map[string]*fakeEntry{
+	w := &readWorld{calls: calls, now: now,
+		eks: &readFakeEKS{fakeCalls: calls, clusters: map[string]*readFakeCluster{
+			"demo": {mode: "API_AND_CONFIG_MAP", status: "ACTIVE", endpoint: "https://demo.example", ca: "Q0E=", entries: map[string]*readFakeEntry{
 				fakeUser("admin"): {assocs: []fakeAssoc{{policy: "AmazonEKSClusterAdminPolicy"}}},
 				fakeUser("alice"): {assocs: []fakeAssoc{{policy: "AmazonEKSViewPolicy", namespaces: []string{"team-a"}}}},
 				fakeUser("bob"):   {groups: []string{"team-b-devs"}},
@@ -311,7 +311,7 @@ func newWorld() *world {
 			}},
 			"legacy": {mode: "CONFIG_MAP", status: "ACTIVE"},
 		}},
-		iam: &fakeIAM{fakeCalls: calls, users: map[string]string{"admin": "/", "alice": "/", "bob": "/", "dave": "/"}, roles: map[string]iamtypes.Role{}},
+		iam: &readFakeIAM{fakeCalls: calls, users: map[string]string{"admin": "/", "alice": "/", "bob": "/", "dave": "/"}, roles: map[string]iamtypes.Role{}},
 		sts: &fakeSTS{fakeCalls: calls, now: now},
 		sm:  &fakeSageMaker{fakeCalls: calls, clusters: map[string]string{"hp-team": "demo"}},
 	}

@@ -42,8 +42,8 @@ func (k *fakeKube) SelfSubjectAccessReview(_ context.Context, spec authorization
 
 // liveWorld is a world whose demo cluster answers through kube; the servers it was asked
 // to connect to are recorded.
-func liveWorld(t *testing.T, kube *fakeKube) (*world, *[]string) {
-	w := newWorld()
+func liveWorld(t *testing.T, kube *fakeKube) (*readWorld, *[]string) {
+	w := newReadWorld()
 	w.env.CacheDir = t.TempDir()
 	var servers []string
 	w.env.Kube = func(server, token string, ca []byte) (KubeAPI, error) {
@@ -109,7 +109,7 @@ func TestVerifyLiveRefused(t *testing.T) {
 
 func TestVerifyOffline(t *testing.T) {
 	t.Parallel()
-	w := newWorld() // no Kube, no ClusterToken: offline must not need them
+	w := newReadWorld() // no Kube, no ClusterToken: offline must not need them
 	res, err := w.env.Verify(context.Background(), VerifyRequest{Cluster: ClusterRef{Name: "demo"}, AsPrincipal: "role/eks-team-a",
 		Checks: []string{"create:deployments:team-ml", "!create:deployments:default", "list:nodes"}})
 	if err != nil {
@@ -140,7 +140,7 @@ func TestVerifyValidate(t *testing.T) {
 		{VerifyRequest{Cluster: ClusterRef{Name: "demo"}, Checks: []string{"list"}}, `--check "list": write VERB:RESOURCE[:NAMESPACE]`},
 		{VerifyRequest{}, "name a cluster"},
 	} {
-		w := newWorld()
+		w := newReadWorld()
 		_, err := w.env.Verify(context.Background(), tc.req)
 		if !IsInput(err) || !strings.Contains(err.Error(), tc.want) {
 			t.Fatalf("%+v: err %v, want %q", tc.req, err, tc.want)
