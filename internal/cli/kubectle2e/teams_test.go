@@ -65,7 +65,7 @@ func TestTeams(t *testing.T) {
 	tr.kubectl("erin", "", "yes\n", "", 0, "auth", "can-i", "create", "pods", "-n", "hyperpod-ns-nlp")
 	tr.kubectl("erin", "", "yes\n", "", 0, "auth", "can-i", "create", "jobs.batch", "-n", "hyperpod-ns-nlp")
 	tr.kubectl("erin", "", "no\n", "", 1, "auth", "can-i", "create", "pods", "-n", "default")
-	tr.kubectl("erin", "", "no\n", "", 1, "auth", "can-i", "list", "nodes") // the chart's nodes rule sits in a namespaced Role
+	tr.kubectl("erin", "", "no\n", "", 1, "auth", "can-i", "list", "nodes")       // the chart's nodes rule sits in a namespaced Role
 	tr.kubectl("erin", "", "yes\n", "", 0, "auth", "can-i", "list", "namespaces") // the chart's ClusterRole
 	tr.kubectl("erin", "", "no\n", "", 1, "auth", "can-i", "delete", "namespaces")
 
