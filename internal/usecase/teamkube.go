@@ -46,12 +46,7 @@ type ClusterKube interface {
 }
 
 // RBACObjects are a cluster's RBAC objects.
-type RBACObjects struct {
-	ClusterRoles        []rbacv1.ClusterRole
-	ClusterRoleBindings []rbacv1.ClusterRoleBinding
-	Roles               []rbacv1.Role
-	RoleBindings        []rbacv1.RoleBinding
-}
+type RBACObjects = rbac.Objects
 
 // ClientGoClusterKube connects with client-go, every request bounded by t.
 func ClientGoClusterKube(userAgent string, t awsapi.Timeouts) func(server, token string, caPEM []byte) (ClusterKube, error) {
