@@ -30,9 +30,9 @@ type Subject struct {
 // Grant is one RBAC rule that applies to a subject, with the path to it: binding → role →
 // rule (and, for an aggregated ClusterRole, the ClusterRole the rule was aggregated from).
 type Grant struct {
-	Binding        string            `json:"binding"`           // ClusterRoleBinding/NAME or RoleBinding/NS/NAME
-	Subject        string            `json:"subject"`           // the binding's subject that matched: Group g, User u
-	Role           string            `json:"role"`              // ClusterRole/NAME or Role/NS/NAME
+	Binding        string            `json:"binding"` // ClusterRoleBinding/NAME or RoleBinding/NS/NAME
+	Subject        string            `json:"subject"` // the binding's subject that matched: Group g, User u
+	Role           string            `json:"role"`    // ClusterRole/NAME or Role/NS/NAME
 	AggregatedFrom string            `json:"aggregatedFrom,omitempty"`
 	Namespace      string            `json:"namespace,omitempty"` // where it applies ("" everywhere)
 	Rule           rbacv1.PolicyRule `json:"rule"`
