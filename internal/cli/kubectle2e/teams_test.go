@@ -1,11 +1,28 @@
 package kubectle2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"eksaccess/internal/rbac"
+	"eksaccess/internal/usecase"
 )
+
+// eksaccessOut runs eksaccess as user and returns its stdout alone (it must succeed or exit
+// 1 with an answer, as can-i does for no).
+func (w *world) eksaccessOut(user string, args ...string) string {
+	w.t.Helper()
+	out, errOut, code := w.run(user, nil, binary, append([]string{"--endpoint-url", w.srv.Endpoint()}, args...)...)
+	if code > 1 || (code == 1 && out == "") {
+		w.t.Fatalf("eksaccess %s as %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), user, code, out, errOut)
+	}
+	return out
+}
 
 // mutatingAWS counts the mutating AWS calls in the sandbox's request log.
 func (w *world) mutatingAWS() int {
@@ -169,5 +186,215 @@ func TestTeams(t *testing.T) {
 	out = w.eksaccess("admin", "team", "list", "-c", cluster)
 	if strings.Contains(out, "nlp") || strings.Contains(out, "vision") {
 		t.Errorf("team list after remove:\n%s", out)
+	}
+}
+
+// effectiveManifest sets up RBAC the agreement test asks about: an aggregated ClusterRole
+// (its rules written as the aggregation controller would: the sandbox runs none) bound in
+// eff-a, a Role in eff-b, a ClusterRole bound to a user by name, an impersonation grant.
+const effectiveManifest = `apiVersion: v1
+kind: Namespace
+metadata: {name: eff-a}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: eff-b}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: eff-agg-pods, labels: {eff/aggregate-to: eff-agg}}
+rules:
+- {apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: eff-agg-logs, labels: {eff/aggregate-to: eff-agg}}
+rules:
+- {apiGroups: [""], resources: ["pods/log"], verbs: ["get"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: eff-agg}
+aggregationRule:
+  clusterRoleSelectors:
+  - matchLabels: {eff/aggregate-to: eff-agg}
+rules:
+- {apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"]}
+- {apiGroups: [""], resources: ["pods/log"], verbs: ["get"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: devs-agg, namespace: eff-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: eff-agg}
+subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: eff-devs}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cm-writer, namespace: eff-b}
+rules:
+- {apiGroups: [""], resources: ["configmaps"], verbs: ["create", "update"]}
+- {apiGroups: ["batch"], resources: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: devs-cm, namespace: eff-b}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-writer}
+subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: eff-devs}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: eff-node-reader}
+rules:
+- {apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: eff-dave-nodes}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: eff-node-reader}
+subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: "arn:aws:iam::111122223333:user/dave"}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: eff-impersonator}
+rules:
+- {apiGroups: [""], resources: ["users", "groups"], verbs: ["impersonate"]}
+- {apiGroups: [""], resources: ["*/log"], verbs: ["get"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: eff-imp}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: eff-impersonator}
+subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: eff-imp}]
+`
+
+// TestEffectiveAccessAgreesWithTheCluster asks the cluster's own SelfSubjectAccessReview
+// (kubectl auth can-i as each principal) and eksaccess can-i and eksaccess access the same
+// questions: access policies with namespace scopes, group RBAC, a user binding, an
+// aggregated ClusterRole and impersonation; every answer must agree.
+func TestEffectiveAccessAgreesWithTheCluster(t *testing.T) {
+	w := newRealWorld(t)
+	tr := &transcript{w: w}
+	for _, u := range []string{"dave", "erin"} {
+		w.accessKey(u)
+	}
+	w.eksaccess("admin", "kubeconfig", "-c", cluster)
+	manifest := filepath.Join(w.home, "effective.yaml")
+	if err := os.WriteFile(manifest, []byte(effectiveManifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := w.kubectl("admin", "", "apply", "-f", manifest); code != 0 {
+		t.Fatalf("kubectl apply: %s %s", out, errOut)
+	}
+	w.eksaccess("admin", "grant", "-c", cluster, "--group", "eff-devs", "--policy", "AmazonEKSViewPolicy", "--namespace", "eff-b", "dave")
+	w.eksaccess("admin", "grant", "-c", cluster, "--group", "eff-imp", "--policy", "AmazonEKSEditPolicy", "--namespace", "eff-a", "erin")
+	w.eksaccess("dave", "kubeconfig", "-c", cluster)
+	w.eksaccess("erin", "kubeconfig", "-c", cluster)
+
+	type req struct{ verb, resource, ns string }
+	reqs := []req{
+		{"get", "pods", "eff-a"}, {"list", "pods", "eff-a"}, {"watch", "pods", "eff-a"}, {"delete", "pods", "eff-a"},
+		{"get", "pods/log", "eff-a"}, {"create", "pods/exec", "eff-a"}, {"get", "pods", "eff-b"}, {"list", "configmaps", "eff-b"},
+		{"create", "configmaps", "eff-b"}, {"delete", "configmaps", "eff-b"}, {"update", "configmaps", "eff-a"}, {"get", "secrets", "eff-a"},
+		{"list", "secrets", "eff-b"}, {"create", "jobs.batch", "eff-b"}, {"delete", "cronjobs.batch", "eff-b"}, {"create", "jobs.batch", "eff-a"},
+		{"create", "deployments.apps", "eff-a"}, {"list", "deployments.apps", "eff-b"}, {"get", "pods", "default"}, {"list", "pods", ""},
+		{"get", "serviceaccounts", "eff-b"}, {"list", "nodes", ""}, {"get", "nodes", ""}, {"delete", "nodes", ""},
+		{"list", "namespaces", ""}, {"impersonate", "users", ""}, {"impersonate", "groups", ""}, {"impersonate", "serviceaccounts", "eff-a"},
+		{"get", "services/log", "eff-b"}, {"create", "selfsubjectaccessreviews.authorization.k8s.io", ""},
+	}
+	clusterScoped := map[string]bool{"nodes": true, "namespaces": true, "users": true, "groups": true, "selfsubjectaccessreviews.authorization.k8s.io": true}
+	type accessRule struct {
+		Namespace string            `json:"namespace"`
+		Rule      rbacv1.PolicyRule `json:"rule"`
+		Source    string            `json:"source"`
+	}
+	accessOf := map[string][]accessRule{}
+	access := func(user, ns string) []accessRule {
+		key := user + "/" + ns
+		if rs, ok := accessOf[key]; ok {
+			return rs
+		}
+		args := []string{"access", "-c", cluster, user, "-o", "json"}
+		if ns != "" {
+			args = append(args, "-n", ns)
+		}
+		var res struct {
+			RBACRead bool         `json:"rbacRead"`
+			Rules    []accessRule `json:"rules"`
+		}
+		if err := json.Unmarshal([]byte(w.eksaccessOut("admin", args...)), &res); err != nil || !res.RBACRead {
+			t.Fatalf("eksaccess access %s: %v (rbacRead %v)", key, err, res.RBACRead)
+		}
+		accessOf[key] = res.Rules
+		return res.Rules
+	}
+	cases, yes := 0, 0
+	for _, user := range []string{"dave", "erin"} {
+		for _, rq := range reqs {
+			// kubectl reads TYPE/NAME: a subresource goes in --subresource.
+			kargs := []string{"auth", "can-i", rq.verb, rq.resource}
+			if res, sub, ok := strings.Cut(rq.resource, "/"); ok {
+				kargs = []string{"auth", "can-i", rq.verb, res, "--subresource", sub}
+			}
+			eargs := []string{"can-i", "-c", cluster, user, rq.verb, rq.resource, "-o", "json"}
+			switch {
+			case rq.ns != "":
+				kargs = append(kargs, "-n", rq.ns)
+				eargs = append(eargs, "-n", rq.ns)
+			case !clusterScoped[rq.resource]:
+				kargs = append(kargs, "-A")
+			}
+			kout, kerr, _ := w.kubectl(user, "", kargs...)
+			want := strings.TrimSpace(kout)
+			if want != "yes" && want != "no" {
+				t.Fatalf("kubectl %v as %s: %q %s", kargs, user, kout, kerr)
+			}
+			eout, eerr, _ := w.run("admin", nil, binary, append([]string{"--endpoint-url", w.srv.Endpoint()}, eargs...)...)
+			var ans struct {
+				Answer   string `json:"answer"`
+				RBACRead bool   `json:"rbacRead"`
+				Reason   string `json:"reason"`
+			}
+			if err := json.Unmarshal([]byte(eout), &ans); err != nil {
+				t.Fatalf("eksaccess %v: %v\n%s%s", eargs, err, eout, eerr)
+			}
+			if ans.Answer != want || !ans.RBACRead {
+				t.Errorf("%s %s %s -n %q: cluster says %s, eksaccess can-i says %s (rbacRead %v): %s", user, rq.verb, rq.resource, rq.ns, want, ans.Answer, ans.RBACRead, ans.Reason)
+			}
+			// eksaccess access: some listed rule allows it iff the cluster says yes.
+			pr, _, err := (usecase.KubeRequest{Verb: rq.verb, Resource: rq.resource, Namespace: rq.ns}).Parse()
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed := false
+			for _, r := range access(user, rq.ns) {
+				if rbac.RuleAllows(r.Rule, pr) && (r.Namespace == "" || r.Namespace == rq.ns) {
+					listed = true
+				}
+			}
+			if listed != (want == "yes") {
+				t.Errorf("%s %s %s -n %q: cluster says %s, but eksaccess access lists a rule allowing it: %v", user, rq.verb, rq.resource, rq.ns, want, listed)
+			}
+			cases++
+			if want == "yes" {
+				yes++
+			}
+		}
+	}
+	if cases < 50 || yes < 10 || cases-yes < 10 {
+		t.Errorf("%d cases (%d yes): the table must hold at least 50, with both answers well represented", cases, yes)
+	}
+	// Offline keeps today's answer: RBAC is not read.
+	out := w.eksaccessOut("admin", "can-i", "-c", cluster, "dave", "list", "nodes", "--offline", "-o", "json")
+	if !strings.Contains(out, `"answer": "depends-on-rbac"`) {
+		t.Errorf("can-i --offline: %s", out)
+	}
+	// The path is named.
+	out = w.eksaccessOut("admin", "can-i", "-c", cluster, "dave", "get", "pods/log", "-n", "eff-a")
+	if !strings.Contains(out, "RoleBinding/eff-a/devs-agg (Group eff-devs) → ClusterRole/eff-agg (aggregated from ClusterRole/eff-agg-logs)") {
+		t.Errorf("can-i does not name the RBAC path:\n%s", out)
+	}
+	_ = tr
+	for _, u := range []string{"dave", "erin"} {
+		w.eksaccess("admin", "revoke", "-c", cluster, u)
 	}
 }
