@@ -40,7 +40,9 @@ func TestRuleAllows(t *testing.T) {
 
 func TestAllowsFollowsBindings(t *testing.T) {
 	t.Parallel()
-	group := func(g string) []rbacv1.Subject { return []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: g}} }
+	group := func(g string) []rbacv1.Subject {
+		return []rbacv1.Subject{{Kind: "Group", APIGroup: rbacv1.GroupName, Name: g}}
+	}
 	podsRule := rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}}
 	logRule := rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}}
 	objs := &Objects{
