@@ -39,6 +39,15 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// The test binary itself (not a command testscript runs through it) makes sure the real
+	// Kubernetes mode's components are built, so `go test ./...` alone covers the scripts that
+	// use them on a fresh machine.
+	if strings.HasSuffix(os.Args[0], ".test") {
+		if _, err := kubereal.EnsureBuilt(os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	testscript.Main(m, map[string]func(){
 		"eksaccess": func() { os.Exit(cli.Main()) },
 	})

@@ -3,12 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
 )
@@ -20,21 +18,14 @@ func addKubeRequestFlags(cmd *cobra.Command, r *usecase.KubeRequest) {
 	cmd.Flags().StringVar(&r.APIGroup, "api-group", "", "API group of the resource (or write RESOURCE as deployments.apps)")
 }
 
-func printNotes(w io.Writer, notes []string) {
-	for _, n := range notes {
-		fmt.Fprintln(w, n)
-	}
-}
-
 type canIOptions struct {
-	io     *iostreams.IOStreams
-	format output.Format
-	Run    func(context.Context, usecase.CanIRequest) (*usecase.CanIResult, error)
-	Req    usecase.CanIRequest
+	readOptions
+	Run func(context.Context, usecase.CanIRequest) (*usecase.CanIResult, error)
+	Req usecase.CanIRequest
 }
 
 func newCanICmd(f *Factory, runF func(*canIOptions) error) *cobra.Command {
-	o := &canIOptions{io: f.IO, Run: f.Env().CanI}
+	o := &canIOptions{readOptions: newReadOptions(f), Run: f.Env().CanI}
 	cmd := &cobra.Command{
 		Use:   "can-i -c CLUSTER PRINCIPAL VERB RESOURCE [-n NS] [--subresource S] [--api-group G]",
 		Short: "Say whether a principal may do something: access policies and the cluster's RBAC together",
@@ -59,19 +50,7 @@ Exit status: 0 yes; 1 no, unknown or depends-on-rbac; 2 bad input.`,
 		Args: exactArgs(3, "PRINCIPAL VERB RESOURCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principal, o.Req.Request.Verb, o.Req.Request.Resource = args[0], args[1], args[2]
-			var err error
-			if o.format, err = f.Format(); err != nil {
-				return err
-			}
-			notes, err := o.Req.Validate()
-			if err != nil {
-				return asUsage(err)
-			}
-			printNotes(f.IO.ErrOut, notes)
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context(), o.Req))
+			return dispatch(o, o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -120,14 +99,13 @@ func orDash(s string) string {
 }
 
 type whoCanOptions struct {
-	io     *iostreams.IOStreams
-	format output.Format
-	Run    func(context.Context, usecase.WhoCanRequest) (*usecase.WhoCanResult, error)
-	Req    usecase.WhoCanRequest
+	readOptions
+	Run func(context.Context, usecase.WhoCanRequest) (*usecase.WhoCanResult, error)
+	Req usecase.WhoCanRequest
 }
 
 func newWhoCanCmd(f *Factory, runF func(*whoCanOptions) error) *cobra.Command {
-	o := &whoCanOptions{io: f.IO, Run: f.Env().WhoCan}
+	o := &whoCanOptions{readOptions: newReadOptions(f), Run: f.Env().WhoCan}
 	cmd := &cobra.Command{
 		Use:   "who-can -c CLUSTER VERB RESOURCE [-n NS] [--subresource S] [--api-group G]",
 		Short: "List which access entries may do something, through which policy or RBAC binding",
@@ -142,19 +120,7 @@ RESOURCE is written as for kubectl: pods, pods/exec, deployments.apps or /health
 		Args: exactArgs(2, "VERB RESOURCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Request.Verb, o.Req.Request.Resource = args[0], args[1]
-			var err error
-			if o.format, err = f.Format(); err != nil {
-				return err
-			}
-			notes, err := o.Req.Validate()
-			if err != nil {
-				return asUsage(err)
-			}
-			printNotes(f.IO.ErrOut, notes)
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context(), o.Req))
+			return dispatch(o, o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

@@ -16,6 +16,7 @@ import (
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/principal"
+	"eksaccess/internal/sandbox"
 	"eksaccess/internal/usecase"
 )
 
@@ -50,17 +51,8 @@ type Factory struct {
 
 	// identity cache
 	idOnce sync.Once
-	id     *Identity
 	caller principal.Caller
 	idErr  error
-}
-
-// Identity is who eksaccess runs as.
-type Identity struct {
-	Account   string
-	Arn       string
-	UserID    string
-	Partition string
 }
 
 func newFactory(io *iostreams.IOStreams) *Factory {
@@ -95,9 +87,12 @@ func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
 	s := awsapi.Settings{Profile: f.Profile, Region: f.Region, Timeouts: f.Timeouts()}
 	endpoint := f.EndpointURL
 	if f.UseSandbox {
-		sb, err := f.startSandbox(ctx)
+		sb, closeSandbox, err := sandbox.Connect(ctx, f.SandboxDir())
 		if err != nil {
 			return nil, err
+		}
+		if closeSandbox != nil {
+			f.closers = append(f.closers, closeSandbox)
 		}
 		endpoint = sb.Endpoint
 		s.Profile = ""
@@ -140,17 +135,8 @@ func (f *Factory) Caller(ctx context.Context) (principal.Caller, error) {
 			return
 		}
 		f.caller = caller
-		f.id = &Identity{Account: caller.Account, Arn: caller.Arn, UserID: caller.UserID, Partition: caller.Partition}
 	})
 	return f.caller, f.idErr
-}
-
-// CallerIdentity is who we are, as STS says (once per run).
-func (f *Factory) CallerIdentity(ctx context.Context) (*Identity, error) {
-	if _, err := f.Caller(ctx); err != nil {
-		return nil, err
-	}
-	return f.id, nil
 }
 
 // Close stops what the run started (the embedded sandbox).

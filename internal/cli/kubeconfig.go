@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/iostreams"
 	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/output"
+	"eksaccess/internal/sandbox"
 	"eksaccess/internal/usecase"
 )
 
@@ -17,15 +17,14 @@ import (
 var executablePath = os.Executable
 
 type kubeconfigOptions struct {
-	io      *iostreams.IOStreams
-	format  output.Format
+	readOptions
 	sandbox func() (dir string, running bool) // --sandbox: the sandbox kubectl will need
 	Run     func(context.Context, usecase.KubeconfigRequest) (*usecase.KubeconfigResult, error)
 	Req     usecase.KubeconfigRequest
 }
 
 func newKubeconfigCmd(f *Factory, runF func(*kubeconfigOptions) error) *cobra.Command {
-	o := &kubeconfigOptions{io: f.IO, Run: f.Env().Kubeconfig}
+	o := &kubeconfigOptions{readOptions: newReadOptions(f), Run: f.Env().Kubeconfig}
 	cmd := &cobra.Command{
 		Use:   "kubeconfig -c CLUSTER [--role ROLE] [--session-name S] [--alias A] [--kubeconfig PATH]",
 		Short: "Add a cluster to your kubeconfig, with `eksaccess token` as its credential plugin",
@@ -44,26 +43,20 @@ kubeconfig and show up under their own session name in the cluster. Use --alias 
 several roles for one cluster side by side (the context and user get that name).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if o.format, err = f.Format(); err != nil {
+			if err := o.prepare(f, o.Req.Validate); err != nil {
 				return err
 			}
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
-			}
+			var err error
 			if o.Req.Plugin, err = f.plugin(); err != nil {
 				return err
 			}
 			if f.UseSandbox {
 				o.sandbox = func() (string, bool) {
-					_, running, _ := runningSandbox(f.SandboxDir())
+					_, running, _ := sandbox.Running(f.SandboxDir())
 					return f.SandboxDir(), running
 				}
 			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context(), o.Req))
+			return dispatch(o, nil, runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

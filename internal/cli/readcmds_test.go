@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"reflect"
 	"strings"
@@ -244,5 +245,74 @@ func TestNewCmdAssume(t *testing.T) {
 				t.Fatalf("options %+v, want %+v %v %v", got, tc.want, tc.command, tc.format)
 			}
 		})
+	}
+}
+
+func TestNewCmdEntriesClustersPolicies(t *testing.T) {
+	t.Parallel()
+	var list *entriesListOptions
+	if stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+		return newEntriesListCmd(f, func(o *entriesListOptions) error { list = o; return nil })
+	}, "--hyperpod", "hp"); code != 0 || list.Req != (usecase.ListEntriesRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}}) {
+		t.Fatalf("entries list: exit %d %s %+v", code, stderr, list)
+	}
+	var show *entriesShowOptions
+	if stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+		return newEntriesShowCmd(f, func(o *entriesShowOptions) error { show = o; return nil })
+	}, "-c", "demo", " alice "); code != 0 || show.Req != (usecase.ShowEntryRequest{Cluster: usecase.ClusterRef{Name: "demo"}, Principal: "alice"}) {
+		t.Fatalf("entries show: exit %d %s %+v", code, stderr, show)
+	}
+	for _, tc := range []struct {
+		build   func(*Factory) *cobra.Command
+		args    []string
+		wantErr string
+	}{
+		{func(f *Factory) *cobra.Command { return newEntriesShowCmd(f, nil) }, []string{"-c", "demo", ""}, "PRINCIPAL is empty"},
+		{func(f *Factory) *cobra.Command { return newEntriesShowCmd(f, nil) }, []string{"-c", "demo"}, "takes 1 argument(s): PRINCIPAL"},
+		{func(f *Factory) *cobra.Command { return newEntriesListCmd(f, nil) }, []string{}, "name a cluster with -c CLUSTER"},
+		{func(f *Factory) *cobra.Command { return newClustersCmd(f, nil) }, []string{"x"}, "takes no arguments"},
+		{func(f *Factory) *cobra.Command { return newPoliciesCmd(f, nil) }, []string{"x"}, "takes no arguments"},
+	} {
+		stderr, code := execCmd(t, tc.build, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.wantErr) {
+			t.Fatalf("%v: exit %d, %q; want %q", tc.args, code, stderr, tc.wantErr)
+		}
+	}
+	ran := 0
+	for _, build := range []func(*Factory) *cobra.Command{
+		func(f *Factory) *cobra.Command {
+			return newClustersCmd(f, func(*clustersOptions) error { ran++; return nil })
+		},
+		func(f *Factory) *cobra.Command {
+			return newPoliciesCmd(f, func(*policiesOptions) error { ran++; return nil })
+		},
+	} {
+		if _, code := execCmd(t, build); code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	}
+	if ran != 2 {
+		t.Fatalf("ran %d", ran)
+	}
+}
+
+func TestAssumeRenderNotesAnInProcessSandbox(t *testing.T) {
+	t.Parallel()
+	for _, inProcess := range []bool{false, true} {
+		ios, _, out, errOut := iostreams.Test()
+		o := &assumeOptions{io: ios, format: creds.FormatEnv, shell: creds.Bash, now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) },
+			endpoint:         func(region string) []creds.Var { return []creds.Var{{Name: "AWS_REGION", Value: region}} },
+			inProcessSandbox: func() bool { return inProcess }}
+		res := &usecase.AssumeResult{Region: "us-west-2", Credentials: creds.Credentials{AccessKeyID: "ASIAX", SecretAccessKey: "s", SessionToken: "t",
+			Expiration: time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC)}}
+		if err := o.render(context.Background(), res, nil); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out.String(), "export AWS_ACCESS_KEY_ID=ASIAX\n") || !strings.Contains(out.String(), "export AWS_REGION=us-west-2\n") {
+			t.Fatalf("stdout %q", out)
+		}
+		if got := strings.Contains(errOut.String(), "the sandbox ran inside this command and stops with it"); got != inProcess {
+			t.Fatalf("in-process %v: stderr %q", inProcess, errOut)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -157,72 +156,4 @@ func newSandboxResetCmd(f *Factory) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&o.state, "state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
 	return cmd
-}
-
-// sandboxConn is how the factory reaches the sandbox.
-type sandboxConn struct {
-	Endpoint        string
-	Region          string
-	AccessKeyID     string
-	SecretAccessKey string
-}
-
-// startSandbox connects to a sandbox serving the sandbox directory, or starts one inside
-// this process (seeded on first use) that stops when the command ends.
-func (f *Factory) startSandbox(ctx context.Context) (*sandboxConn, error) {
-	dir := f.SandboxDir()
-	if c, ok, err := runningSandbox(dir); ok || err != nil {
-		return c, err
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		srv, err := sandbox.Start(ctx, sandbox.Options{StateDir: dir, Embedded: true})
-		if err == nil {
-			f.closers = append(f.closers, srv.Close)
-			var conn *sandboxConn
-			err = srv.Store().Read(func(d *state.Data) error {
-				var err error
-				conn, err = connFromData(srv.Endpoint(), d)
-				return err
-			})
-			return conn, err
-		}
-		if !errors.Is(err, state.ErrLocked) {
-			return nil, err
-		}
-		// Another process holds the directory: a server (use it) or another embedded run (wait).
-		if c, ok, err := runningSandbox(dir); ok || err != nil {
-			return c, err
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("the sandbox in %s stayed busy for 2 minutes: another eksaccess --sandbox command is running", dir)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// runningSandbox connects to a `sandbox serve` process on dir, if there is one.
-func runningSandbox(dir string) (*sandboxConn, bool, error) {
-	info, ok, err := sandbox.ReadRunInfo(dir)
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	d, err := state.Load(dir)
-	if err != nil {
-		return nil, false, err
-	}
-	c, err := connFromData(info.Endpoint, d)
-	return c, err == nil, err
-}
-
-func connFromData(endpoint string, d *state.Data) (*sandboxConn, error) {
-	id, secret, ok := sandbox.AdminKey(d)
-	if !ok {
-		return nil, fmt.Errorf("the sandbox has no access key for its admin user: run `eksaccess sandbox reset`")
-	}
-	return &sandboxConn{Endpoint: endpoint, Region: d.Region, AccessKeyID: id, SecretAccessKey: secret}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/output"
+	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
 )
 
@@ -144,7 +145,7 @@ func runTeam(ctx context.Context, o *teamOptions) error {
 		}
 		var re *usecase.RefusedError
 		if errors.As(err, &re) {
-			printRefusals(o.f.IO.ErrOut, re.Refusals)
+			plan.WriteRefusals(o.f.IO.ErrOut, re.Refusals)
 			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("team %s refused: nothing was changed", o.Command)}
 		}
 		if res == nil {
@@ -205,9 +206,9 @@ func printTeamResult(w io.Writer, command string, r *usecase.TeamResult, verbose
 	t.Flush()
 	if r.Entries != nil {
 		if r.Entries.Summary == nil {
-			printPlan(w, r.Entries.Plans, verbose)
+			plan.WritePlans(w, r.Entries.Plans, verbose)
 		} else {
-			printSummary(w, r.Entries.Summary, verbose)
+			r.Entries.Summary.Write(w, verbose)
 		}
 	}
 	if r.Unchanged() {

@@ -9,20 +9,18 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
 )
 
 type verifyOptions struct {
-	io     *iostreams.IOStreams
-	format output.Format
-	Run    func(context.Context, usecase.VerifyRequest) (*usecase.VerifyResult, error)
-	Req    usecase.VerifyRequest
+	readOptions
+	Run func(context.Context, usecase.VerifyRequest) (*usecase.VerifyResult, error)
+	Req usecase.VerifyRequest
 }
 
 func newVerifyCmd(f *Factory, runF func(*verifyOptions) error) *cobra.Command {
-	o := &verifyOptions{io: f.IO, Run: f.Env().Verify}
+	o := &verifyOptions{readOptions: newReadOptions(f), Run: f.Env().Verify}
 	cmd := &cobra.Command{
 		Use:   "verify -c CLUSTER [--role ROLE] [--as-principal ARN] [--check VERB:RESOURCE[:NAMESPACE]]...",
 		Short: "Check live, through the cluster's own API, who you are and what you may do",
@@ -45,19 +43,7 @@ principal's access entry and policies; the output says so.`,
   eksaccess verify -c hyperpod-demo --as-principal arn:aws:iam::111122223333:user/alice --check get:secrets:team-a`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var err error
-			if o.format, err = f.Format(); err != nil {
-				return err
-			}
-			notes, err := o.Req.Validate()
-			if err != nil {
-				return asUsage(err)
-			}
-			printNotes(f.IO.ErrOut, notes)
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context(), o.Req))
+			return dispatch(o, o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

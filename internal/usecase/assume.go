@@ -154,7 +154,7 @@ func (e *Env) roleArn(ctx context.Context, c *awsapi.Clients, caller principal.C
 		return ref, nil
 	}
 	ref = "role/" + strings.TrimPrefix(ref, "role/")
-	res := &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
+	res := resolverFor(c, caller)
 	ps, err := res.Resolve(ctx, []principal.Ref{{Raw: ref}})
 	if err == nil {
 		return ps[0].Arn, nil

@@ -140,11 +140,7 @@ type Evaluation struct {
 // EvaluateOffline resolves the principal (the one resolver), reads its access entry and
 // evaluates each request with the access policies' published rules.
 func (e *Env) EvaluateOffline(ctx context.Context, ref ClusterRef, principal string, reqs []policy.Request) (*Evaluation, error) {
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, ref)
+	c, cluster, err := e.clientsFor(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -265,30 +261,24 @@ func (e *Env) WhoCan(ctx context.Context, r WhoCanRequest) (*WhoCanResult, error
 		return nil, err
 	}
 	req, _, _ := r.Request.Parse()
-	c, err := e.AWS(ctx, "")
+	list, err := e.ListEntries(ctx, ListEntriesRequest{Cluster: r.Cluster})
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	live, err := plan.ReadCluster(ctx, c.EKS, cluster, plan.ReadOptions{})
-	if err != nil {
-		return nil, err
-	}
-	if live.AuthenticationMode == "CONFIG_MAP" {
+	cluster := list.Cluster
+	if list.AuthenticationMode == "CONFIG_MAP" {
 		return nil, fmt.Errorf("%s", configMapOnly(cluster))
 	}
-	sorted := live.SortedEntries()
-	entries := make([]policy.Entry, len(sorted))
-	for i, le := range sorted {
+	entries := make([]policy.Entry, len(list.Entries))
+	byArn := map[string]*plan.LiveEntry{}
+	for i, le := range list.Entries {
 		entries[i] = policyEntry(le)
+		byArn[le.PrincipalArn] = le
 	}
 	res := &WhoCanResult{Cluster: cluster, Request: DescribeRequest(req), Rows: []WhoCanRow{}}
 	var objs *rbac.Objects
 	if !r.Offline && e.ClusterKube != nil {
-		if objs, err = e.clusterRBAC(ctx, c, cluster); err != nil {
+		if objs, err = e.readRBACFor(ctx, r.Cluster, cluster); err != nil {
 			e.logf("who-can: the cluster's RBAC is not read (%v); answering from access policies alone", err)
 			objs = nil
 		}
@@ -305,7 +295,7 @@ func (e *Env) WhoCan(ctx context.Context, r WhoCanRequest) (*WhoCanResult, error
 		}
 	} else {
 		res.RBACRead = true
-		for i, le := range sorted {
+		for i, le := range list.Entries {
 			d, grants := withClusterRBAC(policy.Evaluate(entries[i], req), objs, le, req)
 			if d.Outcome != policy.Denied {
 				rows = append(rows, row{arn: le.PrincipalArn, d: d, grants: grants})
@@ -313,7 +303,7 @@ func (e *Env) WhoCan(ctx context.Context, r WhoCanRequest) (*WhoCanResult, error
 		}
 	}
 	for _, w := range rows {
-		le := live.Entries[w.arn]
+		le := byArn[w.arn]
 		d := w.d
 		row := WhoCanRow{
 			PrincipalArn: w.arn, Type: le.Type, Username: le.Username, Answer: d.Outcome.String(),

@@ -53,6 +53,16 @@ type Env struct {
 	ClusterKube func(server, token string, caPEM []byte) (ClusterKube, error)
 }
 
+// session is the default region's clients and the caller: what nearly every job starts with.
+func (e *Env) session(ctx context.Context) (*awsapi.Clients, principal.Caller, error) {
+	c, err := e.AWS(ctx, "")
+	if err != nil {
+		return nil, principal.Caller{}, err
+	}
+	caller, err := e.Caller(ctx)
+	return c, caller, err
+}
+
 func (e *Env) logf(format string, args ...any) {
 	if e.Logf != nil {
 		e.Logf(format, args...)

@@ -79,11 +79,7 @@ func (e *Env) Token(ctx context.Context, r TokenRequest) (kubeauth.Token, error)
 	if err := r.Validate(); err != nil {
 		return kubeauth.Token{}, err
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return kubeauth.Token{}, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
+	c, cluster, err := e.clientsFor(ctx, r.Cluster)
 	if err != nil {
 		return kubeauth.Token{}, err
 	}
@@ -97,6 +93,15 @@ func stsEndpoint(c *awsapi.Clients) string {
 		return aws.ToString(sc.Options().BaseEndpoint)
 	}
 	return ""
+}
+
+// atEndpoint presigns at the STS endpoint the clients use ("" leaves AWS's own).
+func atEndpoint(endpoint string) func(*sts.Options) {
+	return func(o *sts.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}
 }
 
 // signerIdentity names the base credentials in the token cache key: the profile when one
@@ -137,11 +142,7 @@ func (e *Env) clusterToken(ctx context.Context, c *awsapi.Clients, cluster strin
 		cr := res.Credentials
 		cfg.Credentials = credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken)
 	}
-	tok, err := kubeauth.GetToken(ctx, cfg, cluster, e.now, func(o *sts.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	})
+	tok, err := kubeauth.GetToken(ctx, cfg, cluster, e.now, atEndpoint(endpoint))
 	if err != nil {
 		return kubeauth.Token{}, err
 	}
@@ -150,6 +151,34 @@ func (e *Env) clusterToken(ctx context.Context, c *awsapi.Clients, cluster strin
 		e.warnf("%v", err)
 	}
 	return tok, nil
+}
+
+// clusterEndpoint describes the cluster for a Kubernetes client: its ARN, the region it runs
+// in (from the ARN), its API endpoint and CA; a cluster without an endpoint yet is an error.
+func (e *Env) clusterEndpoint(ctx context.Context, ref ClusterRef) (*awsapi.Clients, kubeauth.ClusterInfo, error) {
+	c, cluster, err := e.clientsFor(ctx, ref)
+	if err != nil {
+		return nil, kubeauth.ClusterInfo{}, err
+	}
+	dc, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
+	if err != nil {
+		return nil, kubeauth.ClusterInfo{}, plan.ClusterError(cluster, err)
+	}
+	info := kubeauth.ClusterInfo{Name: cluster, Region: c.Config.Region}
+	if cl := dc.Cluster; cl != nil {
+		info.Arn, info.Endpoint = aws.ToString(cl.Arn), aws.ToString(cl.Endpoint)
+		if cl.CertificateAuthority != nil {
+			info.CAData = aws.ToString(cl.CertificateAuthority.Data)
+		}
+		if info.Endpoint == "" {
+			return nil, kubeauth.ClusterInfo{}, fmt.Errorf("cluster %s has no API endpoint yet (status %s): wait until it is ACTIVE and retry", cluster, cl.Status)
+		}
+	}
+	// Like update-kubeconfig, tokens are signed in the cluster's own region.
+	if parts := strings.Split(info.Arn, ":"); len(parts) > 3 && parts[3] != "" {
+		info.Region = parts[3]
+	}
+	return c, info, nil
 }
 
 // KubeconfigRequest adds a cluster to a kubeconfig, with eksaccess as its exec plugin.
@@ -203,32 +232,11 @@ func (e *Env) Kubeconfig(ctx context.Context, r KubeconfigRequest) (*KubeconfigR
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := e.AWS(ctx, "")
+	c, info, err := e.clusterEndpoint(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	dc, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
-	if err != nil {
-		return nil, plan.ClusterError(cluster, err)
-	}
-	info := kubeauth.ClusterInfo{Name: cluster, Region: c.Config.Region}
-	if cl := dc.Cluster; cl != nil {
-		info.Arn, info.Endpoint = aws.ToString(cl.Arn), aws.ToString(cl.Endpoint)
-		if cl.CertificateAuthority != nil {
-			info.CAData = aws.ToString(cl.CertificateAuthority.Data)
-		}
-		if info.Endpoint == "" {
-			return nil, fmt.Errorf("cluster %s has no API endpoint yet (status %s): wait until it is ACTIVE and retry", cluster, cl.Status)
-		}
-	}
-	// Like update-kubeconfig, the plugin signs in the cluster's own region.
-	if parts := strings.Split(info.Arn, ":"); len(parts) > 3 && parts[3] != "" {
-		info.Region = parts[3]
-	}
+	cluster := info.Name
 	res := &KubeconfigResult{Cluster: cluster, ClusterArn: info.Arn, Server: info.Endpoint, Region: info.Region, Command: r.Plugin.Command}
 	args := []string{"token", "-c", cluster, "--region", info.Region}
 	if r.As.Role != "" {

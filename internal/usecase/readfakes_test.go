@@ -33,18 +33,18 @@ const fakeAcct = "111122223333"
 
 func fakeUser(name string) string { return principal.UserARN("aws", fakeAcct, "/", name) }
 
-type fakeCalls struct {
+type rdCalls struct {
 	mu    sync.Mutex
 	calls []string
 }
 
-func (f *fakeCalls) record(format string, args ...any) {
+func (f *rdCalls) record(format string, args ...any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf(format, args...))
 }
 
-func (f *fakeCalls) count(prefix string) int {
+func (f *rdCalls) count(prefix string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
@@ -56,33 +56,33 @@ func (f *fakeCalls) count(prefix string) int {
 	return n
 }
 
-type fakeAssoc struct {
+type rdAssoc struct {
 	policy     string // name
 	namespaces []string
 }
 
-type readFakeEntry struct {
+type rdEntry struct {
 	typ      string
 	username string
 	groups   []string
 	tags     map[string]string
-	assocs   []fakeAssoc
+	assocs   []rdAssoc
 }
 
-type readFakeCluster struct {
+type rdCluster struct {
 	mode, endpoint, ca, status string
-	entries                    map[string]*readFakeEntry
+	entries                    map[string]*rdEntry
 }
 
-type readFakeEKS struct {
+type rdEKS struct {
 	awsapi.EKS
-	*fakeCalls
-	clusters map[string]*readFakeCluster
+	*rdCalls
+	clusters map[string]*rdCluster
 }
 
 const policyPrefix = "arn:aws:eks::aws:cluster-access-policy/"
 
-func (f *readFakeEKS) cluster(name string) (*readFakeCluster, error) {
+func (f *rdEKS) cluster(name string) (*rdCluster, error) {
 	c := f.clusters[name]
 	if c == nil {
 		return nil, &ekstypes.ResourceNotFoundException{Message: aws.String("No cluster found for name: " + name + ".")}
@@ -90,7 +90,7 @@ func (f *readFakeEKS) cluster(name string) (*readFakeCluster, error) {
 	return c, nil
 }
 
-func (f *readFakeEKS) ListClusters(ctx context.Context, in *eks.ListClustersInput, _ ...func(*eks.Options)) (*eks.ListClustersOutput, error) {
+func (f *rdEKS) ListClusters(ctx context.Context, in *eks.ListClustersInput, _ ...func(*eks.Options)) (*eks.ListClustersOutput, error) {
 	f.record("eks:ListClusters")
 	var names []string
 	for n := range f.clusters {
@@ -100,7 +100,7 @@ func (f *readFakeEKS) ListClusters(ctx context.Context, in *eks.ListClustersInpu
 	return &eks.ListClustersOutput{Clusters: names}, nil
 }
 
-func (f *readFakeEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, _ ...func(*eks.Options)) (*eks.DescribeClusterOutput, error) {
+func (f *rdEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, _ ...func(*eks.Options)) (*eks.DescribeClusterOutput, error) {
 	f.record("eks:DescribeCluster %s", aws.ToString(in.Name))
 	c, err := f.cluster(aws.ToString(in.Name))
 	if err != nil {
@@ -119,7 +119,7 @@ func (f *readFakeEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClust
 	return &eks.DescribeClusterOutput{Cluster: out}, nil
 }
 
-func (f *readFakeEKS) ListAccessPolicies(ctx context.Context, in *eks.ListAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAccessPoliciesOutput, error) {
+func (f *rdEKS) ListAccessPolicies(ctx context.Context, in *eks.ListAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAccessPoliciesOutput, error) {
 	f.record("eks:ListAccessPolicies")
 	var out []ekstypes.AccessPolicy
 	for _, n := range []string{"AmazonEKSAdminPolicy", "AmazonEKSClusterAdminPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy"} {
@@ -128,7 +128,7 @@ func (f *readFakeEKS) ListAccessPolicies(ctx context.Context, in *eks.ListAccess
 	return &eks.ListAccessPoliciesOutput{AccessPolicies: out}, nil
 }
 
-func (f *readFakeEKS) ListAccessEntries(ctx context.Context, in *eks.ListAccessEntriesInput, _ ...func(*eks.Options)) (*eks.ListAccessEntriesOutput, error) {
+func (f *rdEKS) ListAccessEntries(ctx context.Context, in *eks.ListAccessEntriesInput, _ ...func(*eks.Options)) (*eks.ListAccessEntriesOutput, error) {
 	f.record("eks:ListAccessEntries %s", aws.ToString(in.ClusterName))
 	c, err := f.cluster(aws.ToString(in.ClusterName))
 	if err != nil {
@@ -142,7 +142,7 @@ func (f *readFakeEKS) ListAccessEntries(ctx context.Context, in *eks.ListAccessE
 	return &eks.ListAccessEntriesOutput{AccessEntries: arns}, nil
 }
 
-func (f *readFakeEKS) entry(cluster, arn string) (*readFakeEntry, error) {
+func (f *rdEKS) entry(cluster, arn string) (*rdEntry, error) {
 	c, err := f.cluster(cluster)
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func (f *readFakeEKS) entry(cluster, arn string) (*readFakeEntry, error) {
 	return e, nil
 }
 
-func (f *readFakeEKS) DescribeAccessEntry(ctx context.Context, in *eks.DescribeAccessEntryInput, _ ...func(*eks.Options)) (*eks.DescribeAccessEntryOutput, error) {
+func (f *rdEKS) DescribeAccessEntry(ctx context.Context, in *eks.DescribeAccessEntryInput, _ ...func(*eks.Options)) (*eks.DescribeAccessEntryOutput, error) {
 	f.record("eks:DescribeAccessEntry %s", aws.ToString(in.PrincipalArn))
 	e, err := f.entry(aws.ToString(in.ClusterName), aws.ToString(in.PrincipalArn))
 	if err != nil {
@@ -174,7 +174,7 @@ func (f *readFakeEKS) DescribeAccessEntry(ctx context.Context, in *eks.DescribeA
 	}}, nil
 }
 
-func (f *readFakeEKS) ListAssociatedAccessPolicies(ctx context.Context, in *eks.ListAssociatedAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAssociatedAccessPoliciesOutput, error) {
+func (f *rdEKS) ListAssociatedAccessPolicies(ctx context.Context, in *eks.ListAssociatedAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAssociatedAccessPoliciesOutput, error) {
 	f.record("eks:ListAssociatedAccessPolicies %s", aws.ToString(in.PrincipalArn))
 	e, err := f.entry(aws.ToString(in.ClusterName), aws.ToString(in.PrincipalArn))
 	if err != nil {
@@ -191,21 +191,21 @@ func (f *readFakeEKS) ListAssociatedAccessPolicies(ctx context.Context, in *eks.
 	return out, nil
 }
 
-type readFakeIAM struct {
+type rdIAM struct {
 	awsapi.IAM
-	*fakeCalls
+	*rdCalls
 	users map[string]string // lower-case name → path
 	roles map[string]iamtypes.Role
 	// denyGetRole answers GetRole with AccessDenied (callers who may not read IAM).
 	denyGetRole bool
 }
 
-func (f *readFakeIAM) addRole(path, name, trust string) {
+func (f *rdIAM) addRole(path, name, trust string) {
 	f.roles[strings.ToLower(name)] = iamtypes.Role{RoleName: aws.String(name), Path: aws.String(path),
 		Arn: aws.String(principal.RoleARN("aws", fakeAcct, path, name)), AssumeRolePolicyDocument: aws.String(trust)}
 }
 
-func (f *readFakeIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
+func (f *rdIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
 	name := aws.ToString(in.UserName)
 	f.record("iam:GetUser %s", name)
 	path, ok := f.users[strings.ToLower(name)]
@@ -215,7 +215,7 @@ func (f *readFakeIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...fu
 	return &iam.GetUserOutput{User: &iamtypes.User{UserName: aws.String(name), Path: aws.String(path), Arn: aws.String(principal.UserARN("aws", fakeAcct, path, name))}}, nil
 }
 
-func (f *readFakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+func (f *rdIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
 	name := aws.ToString(in.RoleName)
 	f.record("iam:GetRole %s", name)
 	if f.denyGetRole {
@@ -228,15 +228,15 @@ func (f *readFakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...fu
 	return &iam.GetRoleOutput{Role: &r}, nil
 }
 
-type fakeSTS struct {
+type rdSTS struct {
 	awsapi.STS
-	*fakeCalls
+	*rdCalls
 	now     time.Time
 	assumed []*sts.AssumeRoleInput
 	err     error
 }
 
-func (f *fakeSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, _ ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+func (f *rdSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, _ ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
 	f.record("sts:AssumeRole %s %s", aws.ToString(in.RoleArn), aws.ToString(in.RoleSessionName))
 	f.mu.Lock()
 	f.assumed = append(f.assumed, in)
@@ -253,13 +253,13 @@ func (f *fakeSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, _ ...
 	}, nil
 }
 
-type fakeSageMaker struct {
+type rdSageMaker struct {
 	awsapi.SageMaker
-	*fakeCalls
+	*rdCalls
 	clusters map[string]string // HyperPod name → EKS cluster name
 }
 
-func (f *fakeSageMaker) ListClusters(ctx context.Context, in *sagemaker.ListClustersInput, _ ...func(*sagemaker.Options)) (*sagemaker.ListClustersOutput, error) {
+func (f *rdSageMaker) ListClusters(ctx context.Context, in *sagemaker.ListClustersInput, _ ...func(*sagemaker.Options)) (*sagemaker.ListClustersOutput, error) {
 	f.record("sagemaker:ListClusters")
 	var out []smtypes.ClusterSummary
 	for n := range f.clusters {
@@ -268,7 +268,7 @@ func (f *fakeSageMaker) ListClusters(ctx context.Context, in *sagemaker.ListClus
 	return &sagemaker.ListClustersOutput{ClusterSummaries: out}, nil
 }
 
-func (f *fakeSageMaker) DescribeCluster(ctx context.Context, in *sagemaker.DescribeClusterInput, _ ...func(*sagemaker.Options)) (*sagemaker.DescribeClusterOutput, error) {
+func (f *rdSageMaker) DescribeCluster(ctx context.Context, in *sagemaker.DescribeClusterInput, _ ...func(*sagemaker.Options)) (*sagemaker.DescribeClusterOutput, error) {
 	name := aws.ToString(in.ClusterName)
 	f.record("sagemaker:DescribeCluster %s", name)
 	ec, ok := f.clusters[name]
@@ -282,14 +282,14 @@ func (f *fakeSageMaker) DescribeCluster(ctx context.Context, in *sagemaker.Descr
 	}, nil
 }
 
-// world is a small account: a demo cluster with entries of every kind, a CONFIG_MAP
+// readWorld is a small account: a demo cluster with entries of every kind, a CONFIG_MAP
 // cluster, a HyperPod cluster on the demo cluster.
 type readWorld struct {
-	calls *fakeCalls
-	eks   *readFakeEKS
-	iam   *readFakeIAM
-	sts   *fakeSTS
-	sm    *fakeSageMaker
+	calls *rdCalls
+	eks   *rdEKS
+	iam   *rdIAM
+	sts   *rdSTS
+	sm    *rdSageMaker
 	env   *Env
 	now   time.Time
 }
@@ -297,23 +297,23 @@ type readWorld struct {
 const teamRole = "arn:aws:iam::111122223333:role/teams/eks-team-a"
 
 func newReadWorld() *readWorld {
-	calls := &fakeCalls{}
+	calls := &rdCalls{}
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	w := &readWorld{calls: calls, now: now,
-		eks: &readFakeEKS{fakeCalls: calls, clusters: map[string]*readFakeCluster{
-			"demo": {mode: "API_AND_CONFIG_MAP", status: "ACTIVE", endpoint: "https://demo.example", ca: "Q0E=", entries: map[string]*readFakeEntry{
-				fakeUser("admin"): {assocs: []fakeAssoc{{policy: "AmazonEKSClusterAdminPolicy"}}},
-				fakeUser("alice"): {assocs: []fakeAssoc{{policy: "AmazonEKSViewPolicy", namespaces: []string{"team-a"}}}},
+		eks: &rdEKS{rdCalls: calls, clusters: map[string]*rdCluster{
+			"demo": {mode: "API_AND_CONFIG_MAP", status: "ACTIVE", endpoint: "https://demo.example", ca: "Q0E=", entries: map[string]*rdEntry{
+				fakeUser("admin"): {assocs: []rdAssoc{{policy: "AmazonEKSClusterAdminPolicy"}}},
+				fakeUser("alice"): {assocs: []rdAssoc{{policy: "AmazonEKSViewPolicy", namespaces: []string{"team-a"}}}},
 				fakeUser("bob"):   {groups: []string{"team-b-devs"}},
-				teamRole:          {username: "arn:aws:sts::111122223333:assumed-role/eks-team-a/{{SessionName}}", assocs: []fakeAssoc{{policy: "AmazonEKSEditPolicy", namespaces: []string{"team-*"}}}},
+				teamRole:          {username: "arn:aws:sts::111122223333:assumed-role/eks-team-a/{{SessionName}}", assocs: []rdAssoc{{policy: "AmazonEKSEditPolicy", namespaces: []string{"team-*"}}}},
 				"arn:aws:iam::111122223333:role/NodeRole": {typ: "EC2_LINUX", username: "system:node:{{EC2PrivateDNSName}}", groups: []string{"system:nodes"}},
-				fakeUser("gone"): {assocs: []fakeAssoc{{policy: "AmazonEKSViewPolicy"}}}, // deleted from IAM
+				fakeUser("gone"): {assocs: []rdAssoc{{policy: "AmazonEKSViewPolicy"}}}, // deleted from IAM
 			}},
 			"legacy": {mode: "CONFIG_MAP", status: "ACTIVE"},
 		}},
-		iam: &readFakeIAM{fakeCalls: calls, users: map[string]string{"admin": "/", "alice": "/", "bob": "/", "dave": "/"}, roles: map[string]iamtypes.Role{}},
-		sts: &fakeSTS{fakeCalls: calls, now: now},
-		sm:  &fakeSageMaker{fakeCalls: calls, clusters: map[string]string{"hp-team": "demo"}},
+		iam: &rdIAM{rdCalls: calls, users: map[string]string{"admin": "/", "alice": "/", "bob": "/", "dave": "/"}, roles: map[string]iamtypes.Role{}},
+		sts: &rdSTS{rdCalls: calls, now: now},
+		sm:  &rdSageMaker{rdCalls: calls, clusters: map[string]string{"hp-team": "demo"}},
 	}
 	w.iam.addRole("/teams/", "eks-team-a", "")
 	w.iam.addRole("/", "NodeRole", "")

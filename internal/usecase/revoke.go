@@ -50,11 +50,7 @@ func (e *Env) Revoke(ctx context.Context, r RevokeRequest) (*Outcome, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	caller, err := e.Caller(ctx)
+	c, caller, err := e.session(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -72,18 +68,13 @@ func (e *Env) Revoke(ctx context.Context, r RevokeRequest) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
+	res := resolverFor(c, caller)
 	var ie principal.InputError
-	for _, g := range r.Principals.IAMGroups {
-		members, err := res.ExpandGroup(ctx, g, principal.GroupSource(g))
-		if err != nil {
-			if !ie.Merge(err) {
-				return nil, err
-			}
-			continue
-		}
-		refs = append(refs, members...)
+	members, err := expandGroups(ctx, res, r.Principals.IAMGroups, &ie)
+	if err != nil {
+		return nil, err
 	}
+	refs = append(refs, members...)
 	if err := ie.Err(); err != nil {
 		return nil, err
 	}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,7 +15,6 @@ import (
 
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/kubeauth"
-	"eksaccess/internal/plan"
 	"eksaccess/internal/policy"
 )
 
@@ -176,29 +173,12 @@ func (e *Env) Verify(ctx context.Context, r VerifyRequest) (*VerifyResult, error
 
 // verifyLive asks the cluster itself, with a token for the caller (or the role).
 func (e *Env) verifyLive(ctx context.Context, r VerifyRequest, checks []Check) (*VerifyResult, error) {
-	c, err := e.AWS(ctx, "")
+	c, info, err := e.clusterEndpoint(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	dc, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
-	if err != nil {
-		return nil, plan.ClusterError(cluster, err)
-	}
-	server, caData := "", ""
-	if cl := dc.Cluster; cl != nil {
-		server = aws.ToString(cl.Endpoint)
-		if cl.CertificateAuthority != nil {
-			caData = aws.ToString(cl.CertificateAuthority.Data)
-		}
-	}
-	if server == "" {
-		return nil, fmt.Errorf("cluster %s has no API endpoint yet: wait until it is ACTIVE and retry", cluster)
-	}
-	ca, err := base64.StdEncoding.DecodeString(strings.TrimSpace(caData))
+	cluster, server := info.Name, info.Endpoint
+	ca, err := base64.StdEncoding.DecodeString(strings.TrimSpace(info.CAData))
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: certificate authority data is not base64: %w", cluster, err)
 	}

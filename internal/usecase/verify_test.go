@@ -40,7 +40,7 @@ func (k *fakeKube) SelfSubjectAccessReview(_ context.Context, spec authorization
 	return authorizationv1.SubjectAccessReviewStatus{}, nil
 }
 
-// liveWorld is a world whose demo cluster answers through kube; the servers it was asked
+// liveWorld is a readWorld whose demo cluster answers through kube; the servers it was asked
 // to connect to are recorded.
 func liveWorld(t *testing.T, kube *fakeKube) (*readWorld, *[]string) {
 	w := newReadWorld()

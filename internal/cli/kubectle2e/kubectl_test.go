@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"eksaccess/internal/sandbox"
+	"eksaccess/internal/sandbox/kubereal"
 )
 
 const (
@@ -44,6 +45,13 @@ func TestMain(m *testing.M) {
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintf(os.Stderr, "build eksaccess: %v\n", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	// The real mode's components: built here when missing, so `go test ./...` alone runs
+	// these tests on a fresh machine (the first time takes minutes).
+	if _, err := kubereal.EnsureBuilt(os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}

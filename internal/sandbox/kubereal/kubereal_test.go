@@ -415,3 +415,21 @@ func countProcesses(t *testing.T, name string) int {
 	}
 	return n
 }
+
+func TestEnsureBuiltFindsOrRefuses(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"kube-apiserver", "etcd"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv(kubereal.DirEnv, dir)
+	b, err := kubereal.EnsureBuilt(io.Discard)
+	if err != nil || b.APIServer != filepath.Join(dir, "kube-apiserver") {
+		t.Fatalf("built components not found: %+v %v", b, err)
+	}
+	t.Setenv(kubereal.DirEnv, t.TempDir())
+	if _, err := kubereal.EnsureBuilt(io.Discard); err == nil || !strings.Contains(err.Error(), "holds no components") {
+		t.Fatalf("an empty EKSACCESS_KUBE_DIR must be refused, not built into: %v", err)
+	}
+}
