@@ -28,11 +28,13 @@ func newCanICmd(f *Factory, runF func(*canIOptions) error) *cobra.Command {
 	o := &canIOptions{readOptions: newReadOptions(f), Run: f.Env().CanI}
 	cmd := &cobra.Command{
 		Use:   "can-i -c CLUSTER PRINCIPAL VERB RESOURCE [-n NS] [--subresource S] [--api-group G]",
-		Short: "Say offline whether a principal may do something, from the cluster's access entries and policies",
-		Long: `Answer, without a token and without touching the cluster's API, whether PRINCIPAL
-(an IAM user name, role/NAME or an ARN) may make a Kubernetes request, from its access
-entry and the Kubernetes rules AWS publishes for each access policy; and name the entry
-and policy that grant it. RESOURCE is written as for kubectl: pods, pods/exec,
+		Short: "Say whether a principal may do something: access policies and the cluster's RBAC together",
+		Long: `Answer whether PRINCIPAL (an IAM user name, role/NAME or an ARN) may make a Kubernetes
+request, from its access entry, the Kubernetes rules AWS publishes for each access policy,
+and — when the cluster's API answers — the cluster's RBAC (ClusterRoles, Roles and their
+bindings to the entry's username or groups, read with your own token); and name what
+grants it: the policy and scope, or binding → role → rule. With --offline, or when the
+cluster cannot be reached (-v says why), the answer comes from access policies alone. RESOURCE is written as for kubectl: pods, pods/exec,
 deployments.apps, or a non-resource URL such as /healthz.
 
 The answer is one of:
@@ -53,6 +55,7 @@ Exit status: 0 yes; 1 no, unknown or depends-on-rbac; 2 bad input.`,
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
 	addKubeRequestFlags(cmd, &o.Req.Request)
+	cmd.Flags().BoolVar(&o.Req.Offline, "offline", false, "answer from access entries and policies alone; do not read the cluster's RBAC")
 	return cmd
 }
 
@@ -105,11 +108,12 @@ func newWhoCanCmd(f *Factory, runF func(*whoCanOptions) error) *cobra.Command {
 	o := &whoCanOptions{readOptions: newReadOptions(f), Run: f.Env().WhoCan}
 	cmd := &cobra.Command{
 		Use:   "who-can -c CLUSTER VERB RESOURCE [-n NS] [--subresource S] [--api-group G]",
-		Short: "List offline which access entries may do something, and through which policy",
-		Long: `List, from the cluster's access entries and the Kubernetes rules AWS publishes for
-each access policy, every principal that may make a request (yes), might through a
-policy whose rules are not published (unknown), or might through RBAC bound to its
-Kubernetes groups (depends-on-rbac). Principals that may not are left out.
+		Short: "List which access entries may do something, through which policy or RBAC binding",
+		Long: `List, from the cluster's access entries, the Kubernetes rules AWS publishes for each
+access policy and — when the cluster's API answers — its RBAC, every principal that may
+make a request (yes, naming the policy or binding → role → rule), or might through a
+policy whose rules are not published (unknown). With --offline, RBAC is not read and
+entries with Kubernetes groups show depends-on-rbac. Principals that may not are left out.
 RESOURCE is written as for kubectl: pods, pods/exec, deployments.apps or /healthz.`,
 		Example: `  eksaccess who-can -c hyperpod-demo get secrets -n hyperpod-ns-team-a
   eksaccess who-can -c hyperpod-demo create pods/exec -n team-a -o json`,
@@ -121,6 +125,7 @@ RESOURCE is written as for kubectl: pods, pods/exec, deployments.apps or /health
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
 	addKubeRequestFlags(cmd, &o.Req.Request)
+	cmd.Flags().BoolVar(&o.Req.Offline, "offline", false, "answer from access entries and policies alone; do not read the cluster's RBAC")
 	return cmd
 }
 

@@ -213,6 +213,7 @@ func (f *Factory) Env() *usecase.Env {
 			Kube: func(server, token string, caPEM []byte) (usecase.KubeAPI, error) {
 				return usecase.ClientGoKube("eksaccess/"+version(), f.Timeouts())(server, token, caPEM)
 			},
+			ClusterKube: usecase.ClientGoClusterKube("eksaccess/"+version(), f.Timeouts()),
 		}
 	})
 	return f.env

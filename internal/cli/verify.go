@@ -109,13 +109,33 @@ func printVerify(w io.Writer, res *usecase.VerifyResult) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	ct := output.NewTable(w, "CHECK", "EXPECTED", "RESULT", "REASON")
+	// The offline answer is shown beside the live one where the two disagree.
+	offline := !res.Offline && res.Disagreements > 0
+	headers := []string{"CHECK", "EXPECTED", "RESULT", "REASON"}
+	if offline {
+		headers = []string{"CHECK", "EXPECTED", "RESULT", "OFFLINE", "REASON"}
+	}
+	ct := output.NewTable(w, headers...)
 	for _, c := range res.Checks {
 		result := c.Result
 		if !c.OK {
 			result += " (FAIL)"
 		}
+		if offline {
+			off := c.Offline
+			if c.Disagrees {
+				off += " (DISAGREES)"
+			}
+			ct.Row(c.Check, c.Expected, result, off, c.Reason)
+			continue
+		}
 		ct.Row(c.Check, c.Expected, result, c.Reason)
 	}
-	return ct.Flush()
+	if err := ct.Flush(); err != nil {
+		return err
+	}
+	if res.Disagreements > 0 {
+		fmt.Fprintf(w, "%d checks: the cluster's answer differs from the offline one (access policies alone; RBAC or aws-auth decides)\n", res.Disagreements)
+	}
+	return nil
 }

@@ -46,9 +46,9 @@ func TestVerifyLiveAsUser(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	wantChecks := []usecase.VerifyCheckResult{
-		{Check: "create:pods:hyperpod-ns-team-a", Request: "create pods in namespace hyperpod-ns-team-a", Expected: "yes", Result: "no", OK: false},
+		{Check: "create:pods:hyperpod-ns-team-a", Request: "create pods in namespace hyperpod-ns-team-a", Expected: "yes", Result: "no", OK: false, Offline: "no"},
 		{Check: "list:pods:hyperpod-ns-team-a", Request: "list pods in namespace hyperpod-ns-team-a", Expected: "yes", Result: "yes",
-			Reason: "allowed by AmazonEKSViewPolicy (namespaces hyperpod-ns-team-a)", OK: true},
+			Reason: "allowed by AmazonEKSViewPolicy (namespaces hyperpod-ns-team-a)", OK: true, Offline: "yes"},
 	}
 	if code != 1 || errOut != "" || res.Failed != 1 || res.Offline || res.User.Username != kaUser("alice") || !reflect.DeepEqual(res.Checks, wantChecks) {
 		t.Fatalf("exit %d, stderr %q, result %+v", code, errOut, res)

@@ -418,3 +418,10 @@ func IsClusterScoped(apiGroup, resource string) bool {
 	}
 	return false
 }
+
+// NamespaceMatches reports whether ns matches one of an association's namespace patterns
+// (exact, or with '*' such as dev-*).
+func NamespaceMatches(patterns []string, ns string) bool { return namespaceMatches(patterns, ns) }
+
+// ScopeCovers reports whether association a's scope reaches request r; when not, why.
+func ScopeCovers(a Association, r Request) (bool, string) { return scopeCovers(a, r) }

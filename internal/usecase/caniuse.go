@@ -7,6 +7,7 @@ import (
 
 	"eksaccess/internal/plan"
 	"eksaccess/internal/policy"
+	"eksaccess/internal/rbac"
 )
 
 // CanIRequest asks offline whether a principal may make a Kubernetes request.
@@ -14,6 +15,9 @@ type CanIRequest struct {
 	Cluster   ClusterRef  `json:"cluster"`
 	Principal string      `json:"principal"`
 	Request   KubeRequest `json:"request"`
+	// Offline answers from the access entry and policies alone; otherwise the cluster's
+	// RBAC is read too when its API answers.
+	Offline bool `json:"offline,omitempty"`
 }
 
 // Validate checks the request offline and returns the notes of KubeRequest.Parse.
@@ -39,6 +43,10 @@ type CanIResult struct {
 	UnknownPolicies []string          `json:"unknownPolicies,omitempty"`
 	Reason          string            `json:"reason"`
 	Attributes      RequestAttributes `json:"attributes"`
+	// RBACRead: the cluster's RBAC was read and is part of the answer; RBACGrants are the
+	// RBAC rules that allow the request (binding → role → rule).
+	RBACRead   bool        `json:"rbacRead,omitempty"`
+	RBACGrants []RBACGrant `json:"rbacGrants,omitempty"`
 	// Via names what grants it, in words (for a table).
 	Via string `json:"-"`
 }
@@ -166,6 +174,16 @@ func (e *Env) CanI(ctx context.Context, r CanIRequest) (*CanIResult, error) {
 		return nil, err
 	}
 	d := ev.Decisions[0]
+	var grants []rbac.Grant
+	rbacRead := false
+	if !r.Offline && e.ClusterKube != nil && ev.Entry != nil {
+		if objs, err := e.readRBACFor(ctx, r.Cluster, ev.Cluster); err != nil {
+			e.logf("can-i: the cluster's RBAC is not read (%v); answering from access policies alone", err)
+		} else {
+			rbacRead = true
+			d, grants = withClusterRBAC(d, objs, ev.Entry, req)
+		}
+	}
 	res := &CanIResult{
 		Cluster: ev.Cluster, Principal: ev.PrincipalArn, Request: DescribeRequest(req), Answer: d.Outcome.String(),
 		GrantedBy: grantsOf(d), UnknownPolicies: d.UnknownPolicies, Reason: d.Reason, Via: grantsText(d),
@@ -174,13 +192,35 @@ func (e *Env) CanI(ctx context.Context, r CanIRequest) (*CanIResult, error) {
 	if le := ev.Entry; le != nil {
 		res.Entry = &CanIEntry{PrincipalArn: le.PrincipalArn, Type: le.Type, Username: le.Username, Groups: le.KubernetesGroups}
 	}
+	res.RBACRead = rbacRead
+	if len(grants) > 0 {
+		res.RBACGrants = rbacGrants(grants)
+		if res.Via != "" {
+			res.Via += "; "
+		}
+		res.Via += "RBAC " + res.RBACGrants[0].Path
+		for _, g := range res.RBACGrants[1:] {
+			res.Via += "; RBAC " + g.Path
+		}
+	}
 	return res, nil
+}
+
+// readRBACFor reads the cluster's RBAC (the cluster already resolved).
+func (e *Env) readRBACFor(ctx context.Context, _ ClusterRef, cluster string) (*rbac.Objects, error) {
+	c, err := e.AWS(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return e.clusterRBAC(ctx, c, cluster)
 }
 
 // WhoCanRequest asks offline which access entries may make a Kubernetes request.
 type WhoCanRequest struct {
 	Cluster ClusterRef  `json:"cluster"`
 	Request KubeRequest `json:"request"`
+	// Offline: access policies alone (see CanIRequest.Offline).
+	Offline bool `json:"offline,omitempty"`
 }
 
 // Validate checks the request offline and returns the notes of KubeRequest.Parse.
@@ -195,9 +235,10 @@ func (r *WhoCanRequest) Validate() ([]string, error) {
 // WhoCanResult lists the entries that may (yes), might (unknown, depends-on-rbac) make the
 // request; those that may not are left out.
 type WhoCanResult struct {
-	Cluster string      `json:"cluster"`
-	Request string      `json:"request"`
-	Rows    []WhoCanRow `json:"rows"`
+	Cluster  string      `json:"cluster"`
+	Request  string      `json:"request"`
+	RBACRead bool        `json:"rbacRead,omitempty"`
+	Rows     []WhoCanRow `json:"rows"`
 }
 
 // WhoCanRow is one entry's answer (a row of `eksaccess who-can -o json`).
@@ -208,6 +249,7 @@ type WhoCanRow struct {
 	Answer          string      `json:"answer"`
 	GrantedBy       []CanIGrant `json:"grantedBy,omitempty"`
 	UnknownPolicies []string    `json:"unknownPolicies,omitempty"`
+	RBACGrants      []RBACGrant `json:"rbacGrants,omitempty"`
 	Reason          string      `json:"reason"`
 	// Via is what grants it in words (a yes), else the reason.
 	Via string `json:"-"`
@@ -234,15 +276,50 @@ func (e *Env) WhoCan(ctx context.Context, r WhoCanRequest) (*WhoCanResult, error
 		byArn[le.PrincipalArn] = le
 	}
 	res := &WhoCanResult{Cluster: cluster, Request: DescribeRequest(req), Rows: []WhoCanRow{}}
-	for _, w := range policy.WhoCan(entries, req) {
-		le := byArn[w.PrincipalArn]
-		d := w.Decision
+	var objs *rbac.Objects
+	if !r.Offline && e.ClusterKube != nil {
+		if objs, err = e.readRBACFor(ctx, r.Cluster, cluster); err != nil {
+			e.logf("who-can: the cluster's RBAC is not read (%v); answering from access policies alone", err)
+			objs = nil
+		}
+	}
+	type row struct {
+		arn    string
+		d      policy.Decision
+		grants []rbac.Grant
+	}
+	var rows []row
+	if objs == nil {
+		for _, w := range policy.WhoCan(entries, req) {
+			rows = append(rows, row{arn: w.PrincipalArn, d: w.Decision})
+		}
+	} else {
+		res.RBACRead = true
+		for i, le := range list.Entries {
+			d, grants := withClusterRBAC(policy.Evaluate(entries[i], req), objs, le, req)
+			if d.Outcome != policy.Denied {
+				rows = append(rows, row{arn: le.PrincipalArn, d: d, grants: grants})
+			}
+		}
+	}
+	for _, w := range rows {
+		le := byArn[w.arn]
+		d := w.d
 		row := WhoCanRow{
-			PrincipalArn: w.PrincipalArn, Type: le.Type, Username: le.Username, Answer: d.Outcome.String(),
+			PrincipalArn: w.arn, Type: le.Type, Username: le.Username, Answer: d.Outcome.String(),
 			GrantedBy: grantsOf(d), UnknownPolicies: d.UnknownPolicies, Reason: d.Reason, Via: d.Reason,
 		}
 		if d.Outcome == policy.Allowed {
 			row.Via = grantsText(d)
+			if len(w.grants) > 0 {
+				row.RBACGrants = rbacGrants(w.grants)
+				for _, g := range row.RBACGrants {
+					if row.Via != "" {
+						row.Via += "; "
+					}
+					row.Via += "RBAC " + g.Path
+				}
+			}
 		}
 		res.Rows = append(res.Rows, row)
 	}

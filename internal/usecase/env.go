@@ -48,6 +48,9 @@ type Env struct {
 	Warnf func(format string, args ...any)
 	// Kube connects to a cluster's Kubernetes API (ClientGoKube).
 	Kube func(server, token string, caPEM []byte) (KubeAPI, error)
+	// ClusterKube connects to a cluster's Kubernetes API for the team commands and the RBAC
+	// readers (ClientGoClusterKube).
+	ClusterKube func(server, token string, caPEM []byte) (ClusterKube, error)
 }
 
 // session is the default region's clients and the caller: what nearly every job starts with.

@@ -110,6 +110,8 @@ type VerifyResult struct {
 	User      VerifyUser          `json:"user"`
 	Checks    []VerifyCheckResult `json:"checks"`
 	Failed    int                 `json:"failed"`
+	// Disagreements counts live checks whose offline answer the cluster contradicts.
+	Disagreements int `json:"disagreements,omitempty"`
 }
 
 // VerifyUser is who the cluster thinks the caller is.
@@ -128,6 +130,10 @@ type VerifyCheckResult struct {
 	Result   string `json:"result"`   // yes | no (live); can-i answers (offline)
 	Reason   string `json:"reason,omitempty"`
 	OK       bool   `json:"ok"`
+	// Offline is can-i's offline answer (access policies alone) for the same principal, on
+	// a live check; Disagrees marks a yes or no that the cluster contradicts.
+	Offline   string `json:"offline,omitempty"`
+	Disagrees bool   `json:"disagrees,omitempty"`
 }
 
 func yesNo(b bool) string {
@@ -219,7 +225,42 @@ func (e *Env) verifyLive(ctx context.Context, r VerifyRequest, checks []Check) (
 			Result: yesNo(st.Allowed), Reason: reason, OK: st.Allowed == ch.Expect,
 		})
 	}
+	e.compareOffline(ctx, r, checks, res)
 	return res, nil
+}
+
+// compareOffline puts can-i's offline answer beside each live one and marks where they
+// disagree: what access policies alone would say against what the cluster decided.
+func (e *Env) compareOffline(ctx context.Context, r VerifyRequest, checks []Check, res *VerifyResult) {
+	if len(checks) == 0 {
+		return
+	}
+	who := ""
+	if r.As.Role != "" {
+		who = "role/" + r.As.Role
+	} else if caller, err := e.Caller(ctx); err == nil {
+		who = caller.PrincipalArn
+	}
+	if who == "" {
+		return
+	}
+	reqs := make([]policy.Request, len(checks))
+	for i, ch := range checks {
+		reqs[i] = ch.Req
+	}
+	ev, err := e.EvaluateOffline(ctx, r.Cluster, who, reqs)
+	if err != nil {
+		e.logf("verify: no offline answer to compare (%v)", err)
+		return
+	}
+	for i := range res.Checks {
+		off := ev.Decisions[i].Outcome
+		res.Checks[i].Offline = off.String()
+		if (off == policy.Allowed || off == policy.Denied) && (off == policy.Allowed) != (res.Checks[i].Result == "yes") {
+			res.Checks[i].Disagrees = true
+			res.Disagreements++
+		}
+	}
 }
 
 // kubeAPIError explains a failed call to the cluster's API.

@@ -76,6 +76,35 @@ type Manager struct {
 	// the proxy can add kube.AuthErrorHeader to the API server's bare 401, as the builtin
 	// mode does.
 	refused map[[32]byte]string
+
+	writesMu sync.Mutex
+	// writes are the Kubernetes writes proxied, per cluster ("METHOD PATH"): what a test
+	// counts to show a run changed nothing. Reviews (TokenReview, SubjectAccessReview and
+	// their self- forms) persist nothing and are left out.
+	writes map[string][]string
+}
+
+// Writes returns the Kubernetes writes proxied to the cluster's API server so far.
+func (m *Manager) Writes(cluster string) []string {
+	m.writesMu.Lock()
+	defer m.writesMu.Unlock()
+	return append([]string(nil), m.writes[cluster]...)
+}
+
+func (m *Manager) recordWrite(cluster string, r *http.Request, path string) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return
+	}
+	if strings.HasPrefix(path, "/apis/authorization.k8s.io/") || strings.HasPrefix(path, "/apis/authentication.k8s.io/") {
+		return
+	}
+	m.writesMu.Lock()
+	defer m.writesMu.Unlock()
+	if m.writes == nil {
+		m.writes = map[string][]string{}
+	}
+	m.writes[cluster] = append(m.writes[cluster], r.Method+" "+path)
 }
 
 // entry serialises the start of one cluster; ready closes once start finished.
@@ -364,6 +393,7 @@ func (m *Manager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r2.URL.RawPath = raw[len(kube.PathPrefix)+i:]
 		}
 	}
+	m.recordWrite(name, r, r2.URL.Path)
 	e.proxy.ServeHTTP(w, r2)
 }
 
