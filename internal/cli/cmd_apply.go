@@ -65,7 +65,18 @@ type applyResult struct {
 	Remaining int            `json:"remainingChanges"`
 }
 
+// runApply applies what it could plan; accounts it could not reach are reported and make it
+// exit 1, after the others were applied.
 func runApply(ctx context.Context, o *applyOptions) error {
+	var fp *usecase.FilePlan
+	err := runApplyPlan(ctx, o, &fp)
+	if err == nil && fp != nil && len(fp.Failures) > 0 {
+		return silentExit(ExitFailure)
+	}
+	return err
+}
+
+func runApplyPlan(ctx context.Context, o *applyOptions, planned **usecase.FilePlan) error {
 	f := o.IO.f
 	format, err := o.IO.format()
 	if err != nil {
@@ -75,6 +86,8 @@ func runApply(ctx context.Context, o *applyOptions) error {
 	if err != nil {
 		return err
 	}
+	*planned = fp
+	printFailures(f.IO.ErrOut, fp.Failures)
 	res := applyResult{Plan: fp.Clusters, Totals: fp.Totals}
 	// The plan goes to stdout in table mode, to stderr when stdout carries JSON.
 	planOut := f.IO.Out

@@ -225,7 +225,7 @@ func (f *Factory) buildAccount(ctx context.Context, r usecase.Reach) (*awsapi.Cl
 		return nil, principal.Caller{}, fmt.Errorf("%s: %w", r, err)
 	}
 	if r.Account != "" && caller.Account != r.Account {
-		return nil, principal.Caller{}, &usecase.InputError{Err: fmt.Errorf("%s: the credentials are in account %s (%s), not %s: fix account, profile or assumeRole", r, caller.Account, caller.Arn, r.Account)}
+		return nil, principal.Caller{}, &usecase.InputError{Err: fmt.Errorf("%s: the credentials are in account %s (%s), not %s: fix account:, or reach account %s with profile: or assumeRole:", r, caller.Account, caller.Arn, r.Account, r.Account)}
 	}
 	return c, caller, nil
 }

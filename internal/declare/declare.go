@@ -37,6 +37,11 @@ type Cluster struct {
 	Prune              bool
 	AuthenticationMode string
 	Desired            []plan.DesiredEntry
+	// Account, Profile and AssumeRole say which account the cluster is in and how to reach
+	// it, as the file wrote them (empty: the run's credentials).
+	Account    string
+	Profile    string
+	AssumeRole *accessfile.AssumeRole
 }
 
 // Options give Resolve its clients and context.
@@ -66,7 +71,8 @@ func Resolve(ctx context.Context, cfg *accessfile.Config, o Options) ([]Cluster,
 	for i := range cfg.Clusters {
 		c := &cfg.Clusters[i]
 		src := principal.FileSource(file, c.Pos.Line)
-		rc := Cluster{Name: c.Name, Region: c.Region, Source: src.String(), HyperPod: c.HyperPod, Prune: c.Prune, AuthenticationMode: c.AuthenticationMode}
+		rc := Cluster{Name: c.Name, Region: c.Region, Source: src.String(), HyperPod: c.HyperPod, Prune: c.Prune, AuthenticationMode: c.AuthenticationMode,
+			Account: c.AccountOf(), Profile: c.Profile, AssumeRole: c.AssumeRole}
 		if part := accessfile.PartitionOf(c.Region); o.Caller.Partition != "" && part != o.Caller.Partition {
 			ie.Add(src, "cluster region %s is in partition %s, but your credentials are in %s: use credentials for that partition, or split the file by partition", c.Region, part, o.Caller.Partition)
 			continue
@@ -86,7 +92,7 @@ func Resolve(ctx context.Context, cfg *accessfile.Config, o Options) ([]Cluster,
 			}
 			rc.Name = ec.Name
 		}
-		key := rc.Name + "@" + rc.Region
+		key := rc.Account + "/" + rc.Name + "@" + rc.Region
 		if first, dup := seen[key]; dup {
 			ie.Add(src, "EKS cluster %s in %s is already managed by the section at %s (a HyperPod cluster and its EKS cluster are the same cluster): merge the two sections", rc.Name, rc.Region, first)
 			continue
