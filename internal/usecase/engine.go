@@ -26,9 +26,9 @@ type Change struct {
 	Region string
 	// Reach is how to reach the cluster's account (zero: the run's credentials).
 	Reach Reach
-	Live   *plan.LiveCluster
-	Mode   *plan.ModeSwitch
-	Plans  []plan.PrincipalPlan
+	Live  *plan.LiveCluster
+	Mode  *plan.ModeSwitch
+	Plans []plan.PrincipalPlan
 }
 
 // pending counts the API calls the change makes.
