@@ -321,11 +321,18 @@ func (r *resolver) arnOf(key string) []string {
 // account: AWSReservedSSO_NAME_SUFFIX under /aws-reserved/sso.amazonaws.com/ (the path may
 // carry a region).
 func (r *resolver) permissionSet(ctx context.Context, name string, src principal.Source) (string, error) {
+	return PermissionSetRole(ctx, r.o.IAM, r.o.Caller.Account, name, src)
+}
+
+// PermissionSetRole finds the role IAM Identity Center made for permission set name in the
+// account api reaches (account names it in messages): the one AWSReservedSSO_NAME_SUFFIX
+// role under /aws-reserved/sso.amazonaws.com/. None, or several, is bad input.
+func PermissionSetRole(ctx context.Context, api awsapi.IAM, account, name string, src principal.Source) (string, error) {
 	prefix := "AWSReservedSSO_" + name + "_"
 	var found []string
 	var marker *string
 	for {
-		out, err := r.o.IAM.ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String(SSOPath), Marker: marker})
+		out, err := api.ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String(SSOPath), Marker: marker})
 		if err != nil {
 			return "", fmt.Errorf("%s: list IAM Identity Center roles (iam ListRoles): %w: allow iam:ListRoles for your credentials, or name the role with principal: ARN", src, err)
 		}
@@ -342,7 +349,7 @@ func (r *resolver) permissionSet(ctx context.Context, name string, src principal
 	}
 	switch len(found) {
 	case 0:
-		return "", &principal.InputError{Problems: []principal.Problem{{Source: src, Msg: fmt.Sprintf("no IAM Identity Center role for permission set %s in account %s (no role %s* under %s): check the name, and that the permission set is provisioned to this account", name, r.o.Caller.Account, prefix, SSOPath)}}}
+		return "", &principal.InputError{Problems: []principal.Problem{{Source: src, Msg: fmt.Sprintf("no IAM Identity Center role for permission set %s in account %s (no role %s* under %s): check the name, and that the permission set is provisioned to this account", name, account, prefix, SSOPath)}}}
 	case 1:
 		return found[0], nil
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"eksaccess/internal/plan"
+	"eksaccess/internal/declare"
 	"eksaccess/internal/principal"
 )
 
@@ -83,6 +84,19 @@ func (e *Env) Revoke(ctx context.Context, r RevokeRequest) (*Outcome, error) {
 			continue
 		}
 		refs = append(refs, members...)
+	}
+	for _, name := range r.Principals.PermissionSets {
+		if !permissionSetRE.MatchString(name) {
+			continue // reported by readRefs
+		}
+		arn, err := declare.PermissionSetRole(ctx, c.IAM, caller.Account, name, permissionSetSource(name))
+		if err != nil {
+			if !ie.Merge(err) {
+				return nil, err
+			}
+			continue
+		}
+		refs = append(refs, principal.Ref{Raw: arn, Source: permissionSetSource(name)})
 	}
 	if err := ie.Err(); err != nil {
 		return nil, err
