@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"eksaccess/internal/plan"
 	"eksaccess/internal/declare"
+	"eksaccess/internal/plan"
 	"eksaccess/internal/principal"
 )
 
