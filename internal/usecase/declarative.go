@@ -39,31 +39,10 @@ func (r *FileRequest) Validate() error {
 }
 
 // Totals sum the plans of every cluster.
-type Totals struct {
-	Changes  int            `json:"changes"`
-	Clusters int            `json:"clustersChanging"`
-	Refused  int            `json:"refused"`
-	ByAction map[string]int `json:"byAction"`
-}
+type Totals = plan.Totals
 
 // TotalsOf sums cluster plans.
-func TotalsOf(plans []*plan.ClusterPlan) Totals {
-	t := Totals{ByAction: map[string]int{}}
-	for _, cp := range plans {
-		if n := cp.Changes(); n > 0 {
-			t.Changes += n
-			t.Clusters++
-		}
-		if cp.ModeSwitch != nil {
-			t.ByAction["authenticationMode"]++
-		}
-		for a, n := range cp.Counts() {
-			t.ByAction[string(a)] += n
-		}
-		t.Refused += len(cp.Refusals)
-	}
-	return t
-}
+func TotalsOf(plans []*plan.ClusterPlan) Totals { return plan.TotalsOf(plans) }
 
 // FilePlan is an access file resolved and planned against the live clusters.
 type FilePlan struct {
@@ -160,7 +139,7 @@ func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
 		dc := rc.Cluster
 		reach := reachOfResolved(dc)
 		g.Go(func() error {
-			c, err := e.clientsFor(gctx, reach, dc.Region)
+			c, err := e.accountClients(gctx, reach, dc.Region)
 			if err != nil {
 				failed[i] = err
 				return nil

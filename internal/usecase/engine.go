@@ -79,7 +79,7 @@ func (e *Env) awsAuthReader(ctx context.Context, ch *Change) func() ([]plan.Mapp
 		return nil
 	}
 	return func() ([]plan.Mapping, error) {
-		c, err := e.clientsFor(ctx, ch.Reach, ch.Region)
+		c, err := e.accountClients(ctx, ch.Reach, ch.Region)
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +199,7 @@ func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Chang
 		if ch.Mode == nil {
 			continue
 		}
-		c, err := e.clientsFor(ctx, ch.Reach, ch.Region)
+		c, err := e.accountClients(ctx, ch.Reach, ch.Region)
 		if err != nil {
 			finish(nil)
 			return nil, err
@@ -245,7 +245,7 @@ func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Chang
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := e.clientsFor(ctx, g.reach, g.region)
+			c, err := e.accountClients(ctx, g.reach, g.region)
 			if err != nil {
 				for _, pp := range g.plans {
 					g.sum.Results = append(g.sum.Results, apply.Result{Cluster: clusterOf(pp), Principal: pp.Principal, Source: pp.Source, Outcome: apply.Failed, Remaining: pp.Changes, Error: err.Error()})

@@ -87,7 +87,7 @@ func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config) ([]resol
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := e.clientsFor(ctx, g.reach, "")
+			c, err := e.accountClients(ctx, g.reach, "")
 			if err != nil {
 				errs[gi] = err
 				return
@@ -110,7 +110,7 @@ func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config) ([]resol
 				Caller: caller,
 				Now:    e.now(),
 				HyperPod: func(ctx context.Context, name, region string) (awsapi.EKSCluster, error) {
-					rc, err := e.clientsFor(ctx, g.reach, region)
+					rc, err := e.accountClients(ctx, g.reach, region)
 					if err != nil {
 						return awsapi.EKSCluster{}, err
 					}

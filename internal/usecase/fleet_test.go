@@ -33,7 +33,7 @@ func fleetWorld(t *testing.T) (*world, *fakeEKS) {
 	session := "arn:aws:sts::" + partnerAcct + ":assumed-role/CrossAccountEKSAdmin/platform"
 	pc.add(partnerRole, "STANDARD", clusterCreated, nil, "AmazonEKSClusterAdminPolicy")
 	piam := &fakeIAM{users: map[string]string{"frank": partnerPrefix + "user/frank"}, groups: map[string][]string{}, roles: map[string]string{
-		"crossaccounteksadmin":                         partnerRole,
+		"crossaccounteksadmin":                          partnerRole,
 		"awsreservedsso_datascientist_fedcba9876543210": partnerPrefix + "role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_DataScientist_fedcba9876543210",
 	}}
 	partner := &awsapi.Clients{EKS: peks, IAM: piam, Config: aws.Config{Region: "us-west-2"}}

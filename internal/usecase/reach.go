@@ -53,8 +53,8 @@ func ValidateRoleArn(arn string) error {
 	return nil
 }
 
-// clientsFor returns the clients of a region in the account r reaches.
-func (e *Env) clientsFor(ctx context.Context, r Reach, region string) (*awsapi.Clients, error) {
+// accountClients returns the clients of a region in the account r reaches.
+func (e *Env) accountClients(ctx context.Context, r Reach, region string) (*awsapi.Clients, error) {
 	if r.IsDefault() || e.AWSFor == nil {
 		if !r.IsDefault() {
 			return nil, fmt.Errorf("%s: this command cannot reach other accounts: this is a bug in eksaccess, please report it", r)
