@@ -141,7 +141,7 @@ body="$RUN/section.md"
 	echo "## apply-2000 (issue 5): $principals principals across ${#CLUSTERS[@]} clusters under --throttle-rps $RPS"
 	echo
 	machine_block
-	echo "- parameters: N=$N IAM users, MODE=$MODE ($principals principal grants in the file), clusters ${CLUSTERS[*]} (two made with CreateCluster, API_AND_CONFIG_MAP); one usersFile item per cluster (EditPolicy at cluster scope on the first, ViewPolicy scoped to 2 namespaces on the others); sandbox --throttle-rps $RPS per service; eksaccess defaults (--concurrency 16, --rate 50)"
+	echo "- parameters: N=$N IAM users, MODE=$MODE ($principals principal grants in the file), clusters ${CLUSTERS[*]} (two made with CreateCluster, API_AND_CONFIG_MAP); one usersFile item per cluster (EditPolicy at cluster scope on the first, ViewPolicy scoped to 2 namespaces on the others); sandbox --throttle-rps $RPS per service; eksaccess defaults (--concurrency 16, adaptive rate: no client-side cap until throttled)"
 	echo "- command: \`bash bench/apply-2000.sh\`; baseline: successful mutating calls of the apply ÷ $RPS (from the request log)"
 	echo "- entries on the clusters after apply: $entries (includes the seed's and creators' entries)"
 	echo
