@@ -109,7 +109,7 @@ func (e *Env) PlanFile(ctx context.Context, r FileRequest) (*FilePlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	cls, failures, err := e.resolveFleet(ctx, cfg)
+	cls, failures, err := e.resolveFleet(ctx, cfg, caller)
 	if err != nil {
 		return nil, err
 	}
@@ -136,8 +136,7 @@ func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
 	g.SetLimit(4)
 	failed := make([]error, len(fp.resolved))
 	for i, rc := range fp.resolved {
-		dc := rc.Cluster
-		reach := reachOfResolved(dc)
+		dc, reach := rc.Cluster, rc.reach
 		g.Go(func() error {
 			c, err := e.accountClients(gctx, reach, dc.Region)
 			if err != nil {
@@ -225,7 +224,7 @@ func (e *Env) ApplyFile(ctx context.Context, fp *FilePlan) (*ApplyResult, error)
 	var changes []*Change
 	for i, cp := range fp.Clusters {
 		rc := fp.resolved[i]
-		changes = append(changes, &Change{Region: rc.Region, Reach: reachOfResolved(rc.Cluster), Live: fp.live[i], Mode: cp.ModeSwitch, Plans: cp.Plans})
+		changes = append(changes, &Change{Region: rc.Region, Reach: rc.reach, Live: fp.live[i], Mode: cp.ModeSwitch, Plans: cp.Plans})
 	}
 	out, err := e.Run(ctx, fp.caller, changes, RunOptions{Command: "apply", Concurrency: fp.req.Concurrency, Checked: true})
 	res := &ApplyResult{Outcome: out}
@@ -244,7 +243,7 @@ func (fp *FilePlan) dropFailed(failed []error) {
 	keep := 0
 	for i := range fp.resolved {
 		if err := failed[i]; err != nil {
-			r := reachOfResolved(fp.resolved[i].Cluster)
+			r := fp.resolved[i].reach
 			fp.Failures = append(fp.Failures, AccountFailure{Account: r.Account, Reach: r.String(), Clusters: []string{fp.resolved[i].Source}, Error: err.Error()})
 			continue
 		}

@@ -36,13 +36,6 @@ func ReachOf(c *accessfile.Cluster) Reach {
 	return r
 }
 
-func reachOfResolved(c declare.Cluster) Reach {
-	r := Reach{Account: c.Account, Profile: c.Profile}
-	if c.AssumeRole != nil {
-		r.RoleArn, r.ExternalID, r.SessionName = c.AssumeRole.RoleArn, c.AssumeRole.ExternalID, c.AssumeRole.SessionName
-	}
-	return r
-}
 
 // accountGroup is the clusters of a file that one set of credentials reaches.
 type accountGroup struct {
@@ -50,11 +43,16 @@ type accountGroup struct {
 	indexes []int // into the file's clusters
 }
 
-func groupByAccount(cfg *accessfile.Config) []*accountGroup {
+// groupByAccount groups the clusters by reach; a cluster that names the run's own account and
+// no other way to reach it is reached with the run's credentials (one rate state per account).
+func groupByAccount(cfg *accessfile.Config, own principal.Caller) []*accountGroup {
 	var out []*accountGroup
 	by := map[string]*accountGroup{}
 	for i := range cfg.Clusters {
 		r := ReachOf(&cfg.Clusters[i])
+		if r.Profile == "" && r.RoleArn == "" && r.Account == own.Account {
+			r = Reach{}
+		}
 		g, ok := by[r.Key()]
 		if !ok {
 			g = &accountGroup{reach: r}
@@ -70,6 +68,7 @@ func groupByAccount(cfg *accessfile.Config) []*accountGroup {
 // there.
 type resolvedCluster struct {
 	declare.Cluster
+	reach  Reach
 	caller principal.Caller
 }
 
@@ -77,8 +76,8 @@ type resolvedCluster struct {
 // concurrently: principals resolve through the IAM of their cluster's account, the guardrails
 // use the caller there. Input problems of every account are returned together (bad input,
 // nothing changes); an account that cannot be reached is a failure of its clusters only.
-func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config) ([]resolvedCluster, []AccountFailure, error) {
-	groups := groupByAccount(cfg)
+func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config, own principal.Caller) ([]resolvedCluster, []AccountFailure, error) {
+	groups := groupByAccount(cfg, own)
 	results := make([][]declare.Cluster, len(groups))
 	callers := make([]principal.Caller, len(groups))
 	errs := make([]error, len(groups))
@@ -145,7 +144,7 @@ func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config) ([]resol
 			continue
 		}
 		for k, i := range g.indexes {
-			out[i], ok[i] = resolvedCluster{Cluster: results[gi][k], caller: callers[gi]}, true
+			out[i], ok[i] = resolvedCluster{Cluster: results[gi][k], reach: g.reach, caller: callers[gi]}, true
 		}
 	}
 	if err := ie.Err(); err != nil && len(inputs) == 0 {

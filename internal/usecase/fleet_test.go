@@ -173,3 +173,26 @@ clusters:
 		t.Fatalf("frank on the first account's cluster: %v, want bad input", err)
 	}
 }
+
+func TestOwnAccountNamedIsTheRunsCredentials(t *testing.T) {
+	t.Parallel()
+	w, _ := fleetWorld(t)
+	w.env.AWSFor = func(context.Context, Reach, string) (*awsapi.Clients, error) {
+		t.Error("the run's own account was reached as another account (a second rate state)")
+		return nil, errors.New("unexpected")
+	}
+	file := `apiVersion: eksaccess/v1
+kind: AccessConfig
+clusters:
+  - name: c
+    region: us-west-2
+    account: "111122223333"
+    access:
+      - principal: viewer
+        policies: [{policy: AmazonEKSViewPolicy}]
+`
+	fp, err := w.env.PlanFile(context.Background(), FileRequest{File: writeFile(t, file), Concurrency: 4})
+	if err != nil || len(fp.Clusters) != 1 || len(fp.Failures) != 0 {
+		t.Fatalf("plan: %v, %+v", err, fp)
+	}
+}
