@@ -36,7 +36,6 @@ func ReachOf(c *accessfile.Cluster) Reach {
 	return r
 }
 
-
 // accountGroup is the clusters of a file that one set of credentials reaches.
 type accountGroup struct {
 	reach   Reach
