@@ -161,8 +161,8 @@ type accountClients struct {
 	regional map[string]*awsapi.Clients
 }
 
-// account builds, once per Reach, the clients of the account it names and checks who the
-// credentials are there (and that they are in the account the file says).
+// account builds, once per Reach, the clients of the account it names and looks up who the
+// credentials are there (the use cases check that it is the account the file says).
 func (f *Factory) account(ctx context.Context, r usecase.Reach) *accountClients {
 	f.mu.Lock()
 	if f.accounts == nil {
@@ -214,9 +214,6 @@ func (f *Factory) buildAccount(ctx context.Context, r usecase.Reach) (*awsapi.Cl
 	caller, err := principal.LookupCaller(ctx, c.STS, c.IAM)
 	if err != nil {
 		return nil, principal.Caller{}, fmt.Errorf("%s: %w", r, err)
-	}
-	if r.Account != "" && caller.Account != r.Account {
-		return nil, principal.Caller{}, &usecase.InputError{Err: fmt.Errorf("%s: the credentials are in account %s (%s), not %s: fix account:, or reach account %s with profile: or assumeRole:", r, caller.Account, caller.Arn, r.Account, r.Account)}
 	}
 	return c, caller, nil
 }

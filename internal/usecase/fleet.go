@@ -85,18 +85,18 @@ func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config, own prin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := e.accountClients(ctx, g.reach, "")
-			if err != nil {
-				errs[gi] = err
-				return
-			}
 			caller, err := e.callerFor(ctx, g.reach)
 			if err != nil {
 				errs[gi] = err
 				return
 			}
-			if g.reach.Account != "" && caller.Account != "" && caller.Account != g.reach.Account {
-				errs[gi] = &InputError{Err: fmt.Errorf("%s: your credentials are in account %s (%s): add profile: or assumeRole: to reach account %s", g.reach, caller.Account, caller.Arn, g.reach.Account)}
+			if g.reach.Account != "" && caller.Account != g.reach.Account {
+				errs[gi] = &InputError{Err: fmt.Errorf("%s: the credentials are in account %s (%s), not %s: fix account:, or reach account %s with profile: or assumeRole:", g.reach, caller.Account, caller.Arn, g.reach.Account, g.reach.Account)}
+				return
+			}
+			c, err := e.accountClients(ctx, g.reach, "")
+			if err != nil {
+				errs[gi] = err
 				return
 			}
 			sub := &accessfile.Config{APIVersion: cfg.APIVersion, Kind: cfg.Kind, File: cfg.File}

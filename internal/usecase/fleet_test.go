@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -194,5 +195,28 @@ clusters:
 	fp, err := w.env.PlanFile(context.Background(), FileRequest{File: writeFile(t, file), Concurrency: 4})
 	if err != nil || len(fp.Clusters) != 1 || len(fp.Failures) != 0 {
 		t.Fatalf("plan: %v, %+v", err, fp)
+	}
+}
+
+func TestAccountTheCredentialsAreNotInIsBadInput(t *testing.T) {
+	t.Parallel()
+	w, _ := fleetWorld(t)
+	// The partner role is assumed, but the file says the cluster is in a third account.
+	file := `apiVersion: eksaccess/v1
+kind: AccessConfig
+clusters:
+  - name: prod
+    region: us-west-2
+    account: "777788889999"
+    access:
+      - principal: frank
+        policies: [{policy: AmazonEKSViewPolicy}]
+`
+	w.env.CallerFor = func(context.Context, Reach) (principal.Caller, error) {
+		return principal.Caller{Account: partnerAcct, Partition: "aws", Arn: partnerRole, PrincipalArn: partnerRole}, nil
+	}
+	_, err := w.env.PlanFile(context.Background(), FileRequest{File: writeFile(t, file), Concurrency: 4})
+	if !IsInput(err) || !strings.Contains(err.Error(), "the credentials are in account 444455556666") {
+		t.Fatalf("got %v, want bad input naming the account the credentials are in", err)
 	}
 }
