@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"eksaccess/internal/declare"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/principal"
 )
@@ -71,29 +70,16 @@ func (e *Env) Revoke(ctx context.Context, r RevokeRequest) (*Outcome, error) {
 	}
 	res := resolverFor(c, caller)
 	var ie principal.InputError
-	for _, g := range r.Principals.IAMGroups {
-		members, err := res.ExpandGroup(ctx, g, principal.GroupSource(g))
-		if err != nil {
-			if !ie.Merge(err) {
-				return nil, err
-			}
-			continue
-		}
-		refs = append(refs, members...)
+	members, err := expandGroups(ctx, res, r.Principals.IAMGroups, &ie)
+	if err != nil {
+		return nil, err
 	}
-	for _, name := range r.Principals.PermissionSets {
-		if !permissionSetRE.MatchString(name) {
-			continue // reported by readRefs
-		}
-		arn, err := declare.PermissionSetRole(ctx, c.IAM, caller.Account, name, permissionSetSource(name))
-		if err != nil {
-			if !ie.Merge(err) {
-				return nil, err
-			}
-			continue
-		}
-		refs = append(refs, principal.Ref{Raw: arn, Source: permissionSetSource(name)})
+	refs = append(refs, members...)
+	sets, err := permissionSetRoles(ctx, c, caller, r.Principals.PermissionSets, &ie)
+	if err != nil {
+		return nil, err
 	}
+	refs = append(refs, sets...)
 	if err := ie.Err(); err != nil {
 		return nil, err
 	}
