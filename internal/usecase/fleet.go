@@ -131,7 +131,8 @@ func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config, own prin
 			case ie.Merge(err):
 			case IsInput(err):
 				inputs = append(inputs, err.Error())
-			case ctx.Err() != nil:
+			case ctx.Err() != nil, g.reach.IsDefault():
+				// The run's own account failing is the run failing, as with one account.
 				return nil, nil, err
 			default:
 				f := AccountFailure{Account: g.reach.Account, Reach: g.reach.String(), Error: err.Error()}
