@@ -58,6 +58,8 @@ type applyResult struct {
 	Applied   bool           `json:"applied"`
 	Summary   *apply.Summary `json:"summary,omitempty"`
 	Remaining int            `json:"remainingChanges"`
+	// Failures are the accounts (or clusters) that could not be reached: not applied.
+	Failures []usecase.AccountFailure `json:"failures,omitempty"`
 }
 
 // runApply applies what it could plan; accounts it could not reach are reported and make it
@@ -83,7 +85,7 @@ func runApplyPlan(ctx context.Context, o *applyOptions, planned **usecase.FilePl
 	}
 	*planned = fp
 	printFailures(f.IO.ErrOut, fp.Failures)
-	res := applyResult{Plan: fp.Clusters, Totals: fp.Totals}
+	res := applyResult{Plan: fp.Clusters, Totals: fp.Totals, Failures: fp.Failures}
 	// The plan goes to stdout in table mode, to stderr when stdout carries JSON.
 	planOut := f.IO.Out
 	if format != output.Table {
