@@ -121,7 +121,11 @@ p2_desc=$(kv "$RUN/plan2-stats.txt" ok_DescribeAccessEntry)
 p2_listpol=$(kv "$RUN/plan2-stats.txt" ok_ListAssociatedAccessPolicies)
 read_once=no
 [ "$p2_desc" = "$entries" ] && [ "$p2_listpol" -le "$entries" ] && read_once=yes
-verdict=$(awk -v r="$ratio" 'BEGIN { print (r != "n/a" && r <= 1.15) ? "met" : "MISSED" }')
+# The target (issue 13): apply within 1.15x of the time its calls need at the throttle's rate;
+# every EKS call, reads of its plan and confirming re-plan included, goes through the EKS bucket.
+eks_bound=$(calc "$eks_apply / $RPS" 2)
+eks_ratio=$(calc "$apply_s / $eks_bound" 3)
+verdict=$(awk -v r="$eks_ratio" 'BEGIN { print (r <= 1.15) ? "met" : "MISSED" }')
 
 reads_row() { # LABEL
 	local f="$RUN/$1-stats.txt"
@@ -137,7 +141,7 @@ body="$RUN/section.md"
 	echo "## apply-2000 (issue 5): $principals principals across ${#CLUSTERS[@]} clusters under --throttle-rps $RPS"
 	echo
 	machine_block
-	echo "- parameters: N=$N IAM users, MODE=$MODE ($principals principal grants in the file), clusters ${CLUSTERS[*]} (two made with CreateCluster, API_AND_CONFIG_MAP); one usersFile item per cluster (EditPolicy at cluster scope on the first, ViewPolicy scoped to 2 namespaces on the others); sandbox --throttle-rps $RPS per service; eksaccess defaults (--concurrency 16, --rate 50)"
+	echo "- parameters: N=$N IAM users, MODE=$MODE ($principals principal grants in the file), clusters ${CLUSTERS[*]} (two made with CreateCluster, API_AND_CONFIG_MAP); one usersFile item per cluster (EditPolicy at cluster scope on the first, ViewPolicy scoped to 2 namespaces on the others); sandbox --throttle-rps $RPS per service; eksaccess defaults (--concurrency 16, adaptive rate: no client-side cap until throttled)"
 	echo "- command: \`bash bench/apply-2000.sh\`; baseline: successful mutating calls of the apply ÷ $RPS (from the request log)"
 	echo "- entries on the clusters after apply: $entries (includes the seed's and creators' entries)"
 	echo
@@ -148,9 +152,9 @@ body="$RUN/section.md"
 	reads_row plan2
 	echo
 	echo "- plan 1: $plan1_changes changes; apply: $apply_outcomes, remaining after its re-plan: $apply_remaining; plan 2: **$plan2_changes changes** (exit $plan2_rc with --detailed-exitcode; 0 = no changes)"
-	echo "- apply: $apply_s s vs bound $mut mutating ÷ $RPS = $bound s: **ratio $ratio** (target: bounded by the throttle, read as ≤ 1.15 like grant's: $verdict)."
-	echo "- what the apply's time is made of (calls answered): $mut mutating, $apply_eks_reads EKS reads (its own plan, then the confirming re-plan, which reads every entry again), $(kv "$RUN/apply-stats.txt" answered_iam) IAM calls (principal resolution), $(kv "$RUN/apply-stats.txt" answered_sts) STS. At eksaccess's default client-side rate (50 calls/s, one budget for all services) the $(kv "$RUN/apply-stats.txt" calls) calls take at least $(calc "$(kv "$RUN/apply-stats.txt" calls) / 50" 1) s; through the sandbox's EKS bucket alone ($eks_apply EKS calls ÷ $RPS) at least $(calc "$eks_apply / $RPS" 1) s."
-	echo "- plans: plan 1 $plan1_s s for $(kv "$RUN/plan1-stats.txt" calls) calls, plan 2 $plan2_s s for $(kv "$RUN/plan2-stats.txt" calls) calls (at 50 calls/s: $(calc "$(kv "$RUN/plan1-stats.txt" calls) / 50" 1) s and $(calc "$(kv "$RUN/plan2-stats.txt" calls) / 50" 1) s)."
+	echo "- apply: $apply_s s vs the time its EKS calls need at the throttle ($eks_apply answered EKS calls ÷ $RPS = $eks_bound s): **ratio $eks_ratio** (target ≤ 1.15, issue 13: $verdict); against the mutating calls alone ($mut ÷ $RPS = $bound s): $ratio."
+	echo "- what the apply's time is made of (calls answered): $mut mutating, $apply_eks_reads EKS reads (its own plan, then the confirming re-plan, which reads every entry again), $(kv "$RUN/apply-stats.txt" answered_iam) IAM calls (principal resolution), $(kv "$RUN/apply-stats.txt" answered_sts) STS. With default flags eksaccess has no client-side cap until throttled; through the sandbox's EKS bucket alone ($eks_apply EKS calls ÷ $RPS) at least $(calc "$eks_apply / $RPS" 1) s."
+	echo "- plans: plan 1 $plan1_s s for $(kv "$RUN/plan1-stats.txt" calls) calls, plan 2 $plan2_s s for $(kv "$RUN/plan2-stats.txt" calls) calls."
 	echo "- reads per entry in plan 2 (every entry exists): DescribeAccessEntry $p2_desc and ListAssociatedAccessPolicies $p2_listpol for $entries entries, $(calc "($p2_desc + $p2_listpol) / ($entries > 0 ? $entries : 1)" 3) reads per entry: each entry read once: **$read_once** (DescribeAccessEntry = entries, ListAssociatedAccessPolicies ≤ entries as non-STANDARD entries need none)"
 	echo
 	echo "Calls per operation during apply:"

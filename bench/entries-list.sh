@@ -65,11 +65,11 @@ list() {
 	listpol=$(kv "$RUN/$label-stats.txt" ok_ListAssociatedAccessPolicies)
 	calls=$(kv "$RUN/$label-stats.txt" calls)
 	required=$(((entries + 99) / 100 + entries + standard))
-	min_s=$(calc "$required / ${RATE_OF_LABEL:-50}" 2)
+	if [ -n "${RATE_OF_LABEL:-}" ]; then min_s=$(calc "$required / $RATE_OF_LABEL" 2); else min_s="no cap"; fi
 	echo "| $label | $entries ($standard STANDARD) | $wall | $min_s | $rss | $pages / $(((entries + 99) / 100)) | $describes / $entries | $listpol / $standard | $calls / $required | **$(calc "$calls / $required" 3)** | $(calc "$calls / $entries" 3) |" >>"$rows"
 	echo "$wall $required $calls $pages $describes $listpol $entries $standard" >"$RUN/$label-summary.txt"
 }
-RATE_OF_LABEL=50 list defaults
+RATE_OF_LABEL= list defaults
 if [ "$ALT_RATE" != 0 ]; then
 	RATE_OF_LABEL=$ALT_RATE list "rate$ALT_RATE" --rate "$ALT_RATE"
 fi
@@ -77,7 +77,8 @@ stop_last_sandbox
 
 read -r def_wall def_required def_calls def_pages def_desc def_listpol def_entries def_standard <"$RUN/defaults-summary.txt"
 verdict=MISSED
-if [ "$def_pages" -le $(((def_entries + 99) / 100)) ] && [ "$def_desc" -le "$def_entries" ] && [ "$def_listpol" -le "$def_standard" ]; then
+time_ok=$(awk -v w="$def_wall" 'BEGIN { print (w <= 10) ? 1 : 0 }')
+if [ "$time_ok" = 1 ] && [ "$def_pages" -le $(((def_entries + 99) / 100)) ] && [ "$def_desc" -le "$def_entries" ] && [ "$def_listpol" -le "$def_standard" ]; then
 	verdict=met
 fi
 overhead=$((def_calls - def_pages - def_desc - def_listpol))
@@ -87,7 +88,7 @@ body="$RUN/section.md"
 	echo "## entries-list (issue 3): \`entries list -o json\` on a cluster with $N entries"
 	echo
 	machine_block
-	echo "- parameters: $N STANDARD entries made by grant (AmazonEKSViewPolicy) plus the seed's entries, cluster $CLUSTER, sandbox latency ${LATENCY}; rows: eksaccess defaults (--rate 50)$([ "$ALT_RATE" != 0 ] && echo ", and --rate $ALT_RATE")"
+	echo "- parameters: $N STANDARD entries made by grant (AmazonEKSViewPolicy) plus the seed's entries, cluster $CLUSTER, sandbox latency ${LATENCY}; rows: eksaccess defaults (adaptive rate: no client-side cap until AWS throttles)$([ "$ALT_RATE" != 0 ] && echo ", and --rate $ALT_RATE")"
 	echo "- command: \`bash bench/entries-list.sh\`; wall time and peak RSS from \`/usr/bin/time -v\`; calls from the sandbox's request log during the listing"
 	echo "- baseline: the calls the API requires (pages of 100 + 1 DescribeAccessEntry per entry + 1 ListAssociatedAccessPolicies per STANDARD entry), and the least time those take at the run's client-side rate"
 	echo
@@ -95,7 +96,7 @@ body="$RUN/section.md"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	cat "$rows"
 	echo
-	echo "Verdict (per-entry calls no more than the API requires: pages, DescribeAccessEntry and ListAssociatedAccessPolicies each within the required count; defaults run): **$verdict**. Besides those, the listing makes $overhead call(s) per run that do not grow with the entries (e.g. DescribeCluster). With defaults the wall time is set by eksaccess's own client-side rate (--rate 50 calls/s): the required calls alone take at least $(calc "$def_required / 50" 1) s at that rate."
+	echo "Verdict (defaults run: wall time ≤ 10 s — ${def_wall} s — and per-entry calls no more than the API requires: pages, DescribeAccessEntry and ListAssociatedAccessPolicies each within the required count): **$verdict**. Besides those, the listing makes $overhead call(s) per run that do not grow with the entries (e.g. DescribeCluster). With defaults there is no client-side cap (the sandbox does not throttle here), so the wall time is the calls at --concurrency, the sandbox and process start."
 	echo
 	grep '^|' "$RUN/defaults-stats.txt"
 	echo

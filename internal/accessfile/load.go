@@ -329,7 +329,7 @@ func (l *loader) strList(mv *ast.MappingValueNode, field, example string, check 
 
 var (
 	topFields     = []string{"apiVersion", "kind", "clusters"}
-	clusterFields = []string{"name", "hyperpod", "region", "authenticationMode", "prune", "access"}
+	clusterFields = []string{"name", "hyperpod", "region", "account", "profile", "assumeRole", "authenticationMode", "prune", "access"}
 	itemFields    = []string{"principal", "usersFile", "iamGroup", "permissionSet", "policies", "kubernetesGroups", "username", "type", "expires", "tags"}
 	policyFields  = []string{"policy", "namespaces"}
 )
@@ -377,6 +377,9 @@ func (l *loader) config(body ast.Node) *Config {
 				what := "cluster " + c.Name
 				if c.HyperPod != "" {
 					what = "hyperpod cluster " + c.HyperPod
+				}
+				if a := c.AccountOf(); a != "" {
+					what += " of account " + a
 				}
 				l.addf(c.Pos, "%s in %s is listed twice (first at line %d); merge the two into one", what, c.Region, first.Line)
 			} else {
@@ -440,6 +443,7 @@ func (l *loader) cluster(n ast.Node) (*Cluster, bool) {
 			l.addf(valuePos(fs["hyperpod"]), "hyperpod ARN %q is not in region %s; fix the ARN or the region", clip(c.HyperPod), c.Region)
 		}
 	}
+	l.clusterAccount(c, fs, partition)
 	if mv := fs["authenticationMode"]; mv != nil {
 		if v, ok := l.str(mv, "authenticationMode"); ok {
 			switch v {

@@ -73,6 +73,14 @@ type Cluster struct {
 	HyperPod string `json:"hyperpod,omitempty" yaml:"hyperpod,omitempty" jsonschema:"minLength=1" jsonschema_description:"SageMaker HyperPod cluster name or ARN, resolved to its EKS orchestrator. Exactly one of name and hyperpod."`
 	// Region is the AWS Region of the cluster (required).
 	Region string `json:"region" yaml:"region" jsonschema:"required,pattern=^[a-z]{2}(-[a-z]+)+-[0-9]+$" jsonschema_description:"AWS Region of the cluster, e.g. us-west-2."`
+	// Account is the AWS account id of the cluster; the credentials that reach it must be
+	// in that account (checked before any change). Empty: the run's account.
+	Account string `json:"account,omitempty" yaml:"account,omitempty" jsonschema:"pattern=^[0-9]{12}$" jsonschema_description:"AWS account id of the cluster (12 digits, quoted). Default: the account of your credentials."`
+	// Profile is the AWS profile (~/.aws/config) whose credentials reach the account.
+	Profile string `json:"profile,omitempty" yaml:"profile,omitempty" jsonschema:"minLength=1" jsonschema_description:"AWS profile whose credentials reach the cluster's account."`
+	// AssumeRole is a role to assume to reach the account (with the profile's credentials
+	// when profile is set, else the run's).
+	AssumeRole *AssumeRole `json:"assumeRole,omitempty" yaml:"assumeRole,omitempty" jsonschema_description:"Role to assume to reach the cluster's account."`
 	// AuthenticationMode, when set, is the mode the cluster must be in.
 	// Plan shows a switch; EKS only switches forward
 	// (CONFIG_MAP → API_AND_CONFIG_MAP → API) and never back.
@@ -88,12 +96,12 @@ type Cluster struct {
 }
 
 // ID returns the cluster's key in the file: "name@region" or
-// "hyperpod:name@region".
+// "hyperpod:name@region", prefixed with "ACCOUNT/" when the cluster names its account.
 func (c *Cluster) ID() string {
 	if c.HyperPod != "" {
-		return "hyperpod:" + c.HyperPod + "@" + c.Region
+		return c.accountPrefix() + "hyperpod:" + c.HyperPod + "@" + c.Region
 	}
-	return c.Name + "@" + c.Region
+	return c.accountPrefix() + c.Name + "@" + c.Region
 }
 
 // AccessItem grants the same access to one or more IAM principals. Exactly

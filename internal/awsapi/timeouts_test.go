@@ -94,7 +94,7 @@ func TestLimiterWaitIsNotATimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.APIOptions = append(cfg.APIOptions, WithLimiter(NewLimiters(2)))
+	cfg.APIOptions = append(cfg.APIOptions, WithLimiter(NewLimiters(2), ""))
 	c := NewClients(cfg, srv.URL)
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)

@@ -58,9 +58,22 @@ type applyResult struct {
 	Applied   bool           `json:"applied"`
 	Summary   *apply.Summary `json:"summary,omitempty"`
 	Remaining int            `json:"remainingChanges"`
+	// Failures are the accounts (or clusters) that could not be reached: not applied.
+	Failures []usecase.AccountFailure `json:"failures,omitempty"`
 }
 
+// runApply applies what it could plan; accounts it could not reach are reported and make it
+// exit 1, after the others were applied.
 func runApply(ctx context.Context, o *applyOptions) error {
+	var fp *usecase.FilePlan
+	err := runApplyPlan(ctx, o, &fp)
+	if err == nil && fp != nil && len(fp.Failures) > 0 {
+		return silentExit(ExitFailure)
+	}
+	return err
+}
+
+func runApplyPlan(ctx context.Context, o *applyOptions, planned **usecase.FilePlan) error {
 	f := o.IO.f
 	format, err := o.IO.format()
 	if err != nil {
@@ -70,7 +83,9 @@ func runApply(ctx context.Context, o *applyOptions) error {
 	if err != nil {
 		return err
 	}
-	res := applyResult{Plan: fp.Clusters, Totals: fp.Totals}
+	*planned = fp
+	printFailures(f.IO.ErrOut, fp.Failures)
+	res := applyResult{Plan: fp.Clusters, Totals: fp.Totals, Failures: fp.Failures}
 	// The plan goes to stdout in table mode, to stderr when stdout carries JSON.
 	planOut := f.IO.Out
 	if format != output.Table {

@@ -92,6 +92,7 @@ func runPlan(ctx context.Context, o *planOptions) error {
 		return err
 	}
 	printUnreadableExpiry(o.IO.f.IO.ErrOut, fp.Clusters)
+	printFailures(o.IO.f.IO.ErrOut, fp.Failures)
 	t := fp.Totals
 	if format != output.Table {
 		if err := output.Data(o.IO.f.IO.Out, format, fp); err != nil {
@@ -101,7 +102,7 @@ func runPlan(ctx context.Context, o *planOptions) error {
 		plan.WriteClusterPlans(o.IO.f.IO.Out, fp.Clusters, o.IO.f.Verbose)
 	}
 	switch {
-	case t.Refused > 0:
+	case t.Refused > 0, len(fp.Failures) > 0:
 		return silentExit(ExitFailure)
 	case o.detailed && t.Changes > 0:
 		return silentExit(ExitDrift)
@@ -115,5 +116,12 @@ func printUnreadableExpiry(w io.Writer, cps []*plan.ClusterPlan) {
 		for _, p := range cp.Unreadable {
 			fmt.Fprintf(w, "warning: %s: %s\n", cp.Cluster, p)
 		}
+	}
+}
+
+// printFailures reports the accounts (or clusters) a run could not reach or read.
+func printFailures(w io.Writer, fs []usecase.AccountFailure) {
+	for _, f := range fs {
+		fmt.Fprintf(w, "error: %s\n", f)
 	}
 }

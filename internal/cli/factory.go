@@ -5,10 +5,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/schollz/progressbar/v3"
 
 	"eksaccess/internal/apply"
@@ -28,6 +33,7 @@ type Factory struct {
 
 	// Global flags.
 	Profile     string
+	AssumeRole  string // --assume-role: the run's credentials assume this role first
 	Region      string
 	EndpointURL string
 	UseSandbox  bool
@@ -48,6 +54,10 @@ type Factory struct {
 	mu       sync.Mutex
 	regional map[string]*awsapi.Clients
 	endpoint string
+
+	// other accounts (access files with account: and profile: or assumeRole:)
+	accounts       map[string]*accountClients
+	baseAPIOptions []func(*middleware.Stack) error
 
 	// identity cache
 	idOnce sync.Once
@@ -75,7 +85,7 @@ func (f *Factory) Clients(ctx context.Context) (*awsapi.Clients, error) {
 	return f.clients, f.err
 }
 
-// Limiters are the run's client-side rate limits, one per AWS service.
+// Limiters are the run's client-side rate state, one per (account, region, service).
 func (f *Factory) Limiters() *awsapi.Limiters {
 	if f.limiters == nil {
 		f.limiters = awsapi.NewLimiters(f.Rate)
@@ -105,12 +115,134 @@ func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.APIOptions = append(cfg.APIOptions, awsapi.WithLimiter(f.Limiters()))
+	f.endpoint = endpoint
+	if f.AssumeRole != "" {
+		cfg.Credentials = assumeRoleCredentials(cfg, endpoint, usecase.Reach{RoleArn: f.AssumeRole})
+	}
+	f.baseAPIOptions = slices.Clone(cfg.APIOptions)
+	f.instrument(&cfg, "")
+	return awsapi.NewClients(cfg, endpoint), nil
+}
+
+// instrument adds the rate state of the account (labelled by account) and the -v trace.
+func (f *Factory) instrument(cfg *aws.Config, account string) {
+	cfg.APIOptions = append(cfg.APIOptions, awsapi.WithLimiter(f.Limiters(), account))
 	if f.Verbose {
 		cfg.APIOptions = append(cfg.APIOptions, awsapi.WithTrace(f.IO.ErrOut))
 	}
-	f.endpoint = endpoint
-	return awsapi.NewClients(cfg, endpoint), nil
+}
+
+// assumeRoleCredentials assumes r's role with cfg's credentials (refreshed before expiry).
+func assumeRoleCredentials(cfg aws.Config, endpoint string, r usecase.Reach) aws.CredentialsProvider {
+	stsc := sts.NewFromConfig(cfg, func(o *sts.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+	session := r.SessionName
+	if session == "" {
+		session = "eksaccess"
+	}
+	return aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsc, r.RoleArn, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = session
+		if r.ExternalID != "" {
+			o.ExternalID = aws.String(r.ExternalID)
+		}
+	}))
+}
+
+// accountClients are the clients (per region) and the caller of one other account.
+type accountClients struct {
+	once     sync.Once
+	base     *awsapi.Clients
+	caller   principal.Caller
+	err      error
+	mu       sync.Mutex
+	regional map[string]*awsapi.Clients
+}
+
+// account builds, once per Reach, the clients of the account it names and looks up who the
+// credentials are there (the use cases check that it is the account the file says).
+func (f *Factory) account(ctx context.Context, r usecase.Reach) *accountClients {
+	f.mu.Lock()
+	if f.accounts == nil {
+		f.accounts = map[string]*accountClients{}
+	}
+	ac, ok := f.accounts[r.Key()]
+	if !ok {
+		ac = &accountClients{regional: map[string]*awsapi.Clients{}}
+		f.accounts[r.Key()] = ac
+	}
+	f.mu.Unlock()
+	ac.once.Do(func() { ac.base, ac.caller, ac.err = f.buildAccount(ctx, r) })
+	return ac
+}
+
+func (f *Factory) buildAccount(ctx context.Context, r usecase.Reach) (*awsapi.Clients, principal.Caller, error) {
+	base, err := f.Clients(ctx)
+	if err != nil {
+		return nil, principal.Caller{}, err
+	}
+	var cfg aws.Config
+	switch {
+	case r.Profile != "":
+		if f.UseSandbox {
+			return nil, principal.Caller{}, fmt.Errorf("%s: profiles cannot reach the embedded sandbox: use assumeRole, or run `eksaccess sandbox serve` and point a profile at it", r)
+		}
+		cfg, err = awsapi.LoadConfig(ctx, awsapi.Settings{Profile: r.Profile, Region: base.Config.Region, Timeouts: f.Timeouts()})
+		if err != nil {
+			return nil, principal.Caller{}, fmt.Errorf("%s: %w", r, err)
+		}
+		if r.RoleArn != "" {
+			cfg.Credentials = assumeRoleCredentials(cfg, f.endpoint, r)
+		}
+	default:
+		// The run's credentials (with --assume-role: that role's), without the run's own rate
+		// state and trace, which instrument adds for this account.
+		cfg = base.Config.Copy()
+		cfg.APIOptions = slices.Clone(f.baseAPIOptions)
+		if r.RoleArn != "" {
+			cfg.Credentials = assumeRoleCredentials(cfg, f.endpoint, r)
+		}
+	}
+	label := r.Account
+	if label == "" {
+		label = r.Key()
+	}
+	f.instrument(&cfg, label)
+	c := awsapi.NewClients(cfg, f.endpoint)
+	caller, err := principal.LookupCaller(ctx, c.STS, c.IAM)
+	if err != nil {
+		return nil, principal.Caller{}, fmt.Errorf("%s: %w", r, err)
+	}
+	return c, caller, nil
+}
+
+// accountClientsFor hands out the clients of one region of another account.
+func (f *Factory) accountClientsFor(ctx context.Context, r usecase.Reach, region string) (*awsapi.Clients, error) {
+	ac := f.account(ctx, r)
+	if ac.err != nil {
+		return nil, ac.err
+	}
+	if region == "" || region == ac.base.Config.Region {
+		return ac.base, nil
+	}
+	ac.mu.Lock()
+	defer ac.mu.Unlock()
+	if c, ok := ac.regional[region]; ok {
+		return c, nil
+	}
+	cfg := ac.base.Config.Copy()
+	cfg.Region = region
+	c := awsapi.NewClients(cfg, f.endpoint)
+	ac.regional[region] = c
+	return c, nil
+}
+
+// accountCaller is who eksaccess is in another account.
+func (f *Factory) accountCaller(ctx context.Context, r usecase.Reach) (principal.Caller, error) {
+	ac := f.account(ctx, r)
+	return ac.caller, ac.err
 }
 
 // Timeouts are the run's network timeouts (--timeout, EKSACCESS_TIMEOUT).
@@ -200,6 +332,8 @@ func (f *Factory) Env() *usecase.Env {
 		f.env = &usecase.Env{
 			AWS:         f.regionalClients,
 			Caller:      f.Caller,
+			AWSFor:      f.accountClientsFor,
+			CallerFor:   f.accountCaller,
 			JournalPath: f.JournalPath(),
 			Now:         f.Now,
 			Logf:        f.Logf,

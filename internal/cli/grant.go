@@ -15,10 +15,11 @@ func addClusterFlags(cmd *cobra.Command, r *usecase.ClusterRef) {
 	cmd.Flags().StringVar(&r.HyperPod, "hyperpod", "", "SageMaker HyperPod cluster name (resolved to the EKS cluster that orchestrates it)")
 }
 
-// addPrincipalFlags binds --users-file and --iam-group.
+// addPrincipalFlags binds --users-file, --iam-group and --permission-set.
 func addPrincipalFlags(cmd *cobra.Command, s *usecase.Principals) {
 	cmd.Flags().StringArrayVar(&s.UsersFiles, "users-file", nil, "file with one principal per line (user name, role/NAME or ARN; # comments); repeatable")
 	cmd.Flags().StringArrayVar(&s.IAMGroups, "iam-group", nil, "every member of this IAM group; repeatable")
+	cmd.Flags().StringArrayVar(&s.PermissionSets, "permission-set", nil, "the IAM Identity Center role (AWSReservedSSO_NAME_…, path included) of this permission set in the cluster's account; repeatable")
 }
 
 type grantOptions struct {

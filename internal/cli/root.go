@@ -18,6 +18,7 @@ import (
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/buildinfo"
 	"eksaccess/internal/iostreams"
+	"eksaccess/internal/usecase"
 )
 
 // Version is set at build time (-ldflags "-X eksaccess/internal/cli.Version=…"). Left at
@@ -92,13 +93,14 @@ instead: the way to try it without an AWS account.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &UsageError{Err: err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.Profile, "profile", "", "AWS profile to use (default: AWS_PROFILE or the default profile)")
+	pf.StringVar(&f.AssumeRole, "assume-role", "", "assume this IAM role (ARN) with your credentials first, e.g. to reach another account")
 	pf.StringVar(&f.Region, "region", "", "AWS region (default: AWS_REGION or the profile's region)")
 	pf.StringVar(&f.EndpointURL, "endpoint-url", "", "send every AWS call to this endpoint (overrides AWS_ENDPOINT_URL*)")
 	pf.BoolVar(&f.UseSandbox, "sandbox", false, "run against the embedded local sandbox (state in EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
 	pf.StringVarP(&f.Output, "output", "o", "", "output format: table, json or yaml")
 	pf.BoolVarP(&f.Verbose, "verbose", "v", false, "print each AWS call (operation, status, duration) on stderr")
 	pf.BoolVar(&f.NoProgress, "no-progress", false, "never show a progress bar")
-	pf.Float64Var(&f.Rate, "rate", 50, "client-side limit on calls per second to each AWS service (lowered automatically when AWS throttles)")
+	pf.Float64Var(&f.Rate, "rate", 0, "fixed client-side cap on calls per second to each AWS service, per account and region (default: no cap until AWS throttles, then back off and recover)")
 	pf.DurationVar(&f.Timeout, "timeout", awsapi.DefaultTimeout, "give up on an AWS or Kubernetes call after this long per attempt (connect and TLS handshake get half, at most 10s); env EKSACCESS_TIMEOUT")
 	root.PersistentPreRunE = func(c *cobra.Command, args []string) error {
 		f.IO.NoProgress = f.NoProgress
@@ -110,7 +112,12 @@ instead: the way to try it without an AWS account.`,
 		}
 		// !(> 0) also refuses NaN, which compares false with everything and would slip past
 		// "<= 0" into an unlimited rate; +Inf is no limit either (reliability corpus flag-rate-nan).
-		if !(f.Rate > 0) || math.IsInf(f.Rate, 1) {
+		if f.AssumeRole != "" {
+			if err := usecase.ValidateRoleArn(f.AssumeRole); err != nil {
+				return usageErrorf("--assume-role: %v", err)
+			}
+		}
+		if c.Flags().Changed("rate") && (!(f.Rate > 0) || math.IsInf(f.Rate, 1)) {
 			return usageErrorf("--rate must be positive, got %v", f.Rate)
 		}
 		return nil

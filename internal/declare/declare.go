@@ -37,6 +37,11 @@ type Cluster struct {
 	Prune              bool
 	AuthenticationMode string
 	Desired            []plan.DesiredEntry
+	// Account, Profile and AssumeRole say which account the cluster is in and how to reach
+	// it, as the file wrote them (empty: the run's credentials).
+	Account    string
+	Profile    string
+	AssumeRole *accessfile.AssumeRole
 }
 
 // Options give Resolve its clients and context.
@@ -66,7 +71,8 @@ func Resolve(ctx context.Context, cfg *accessfile.Config, o Options) ([]Cluster,
 	for i := range cfg.Clusters {
 		c := &cfg.Clusters[i]
 		src := principal.FileSource(file, c.Pos.Line)
-		rc := Cluster{Name: c.Name, Region: c.Region, Source: src.String(), HyperPod: c.HyperPod, Prune: c.Prune, AuthenticationMode: c.AuthenticationMode}
+		rc := Cluster{Name: c.Name, Region: c.Region, Source: src.String(), HyperPod: c.HyperPod, Prune: c.Prune, AuthenticationMode: c.AuthenticationMode,
+			Account: c.AccountOf(), Profile: c.Profile, AssumeRole: c.AssumeRole}
 		if part := accessfile.PartitionOf(c.Region); o.Caller.Partition != "" && part != o.Caller.Partition {
 			ie.Add(src, "cluster region %s is in partition %s, but your credentials are in %s: use credentials for that partition, or split the file by partition", c.Region, part, o.Caller.Partition)
 			continue
@@ -86,7 +92,7 @@ func Resolve(ctx context.Context, cfg *accessfile.Config, o Options) ([]Cluster,
 			}
 			rc.Name = ec.Name
 		}
-		key := rc.Name + "@" + rc.Region
+		key := rc.Account + "/" + rc.Name + "@" + rc.Region
 		if first, dup := seen[key]; dup {
 			ie.Add(src, "EKS cluster %s in %s is already managed by the section at %s (a HyperPod cluster and its EKS cluster are the same cluster): merge the two sections", rc.Name, rc.Region, first)
 			continue
@@ -315,11 +321,18 @@ func (r *resolver) arnOf(key string) []string {
 // account: AWSReservedSSO_NAME_SUFFIX under /aws-reserved/sso.amazonaws.com/ (the path may
 // carry a region).
 func (r *resolver) permissionSet(ctx context.Context, name string, src principal.Source) (string, error) {
+	return PermissionSetRole(ctx, r.o.IAM, r.o.Caller.Account, name, src)
+}
+
+// PermissionSetRole finds the role IAM Identity Center made for permission set name in the
+// account api reaches (account names it in messages): the one AWSReservedSSO_NAME_SUFFIX
+// role under /aws-reserved/sso.amazonaws.com/. None, or several, is bad input.
+func PermissionSetRole(ctx context.Context, api awsapi.IAM, account, name string, src principal.Source) (string, error) {
 	prefix := "AWSReservedSSO_" + name + "_"
 	var found []string
 	var marker *string
 	for {
-		out, err := r.o.IAM.ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String(SSOPath), Marker: marker})
+		out, err := api.ListRoles(ctx, &iam.ListRolesInput{PathPrefix: aws.String(SSOPath), Marker: marker})
 		if err != nil {
 			return "", fmt.Errorf("%s: list IAM Identity Center roles (iam ListRoles): %w: allow iam:ListRoles for your credentials, or name the role with principal: ARN", src, err)
 		}
@@ -336,7 +349,7 @@ func (r *resolver) permissionSet(ctx context.Context, name string, src principal
 	}
 	switch len(found) {
 	case 0:
-		return "", &principal.InputError{Problems: []principal.Problem{{Source: src, Msg: fmt.Sprintf("no IAM Identity Center role for permission set %s in account %s (no role %s* under %s): check the name, and that the permission set is provisioned to this account", name, r.o.Caller.Account, prefix, SSOPath)}}}
+		return "", &principal.InputError{Problems: []principal.Problem{{Source: src, Msg: fmt.Sprintf("no IAM Identity Center role for permission set %s in account %s (no role %s* under %s): check the name, and that the permission set is provisioned to this account", name, account, prefix, SSOPath)}}}
 	case 1:
 		return found[0], nil
 	}

@@ -48,6 +48,11 @@ const (
 	PartnerAccount = "444455556666"
 	PartnerCluster = "partner-prod"
 	PartnerRole    = "CrossAccountEKSAdmin"
+	// PartnerSSORole is the role IAM Identity Center made for the DataScientist permission
+	// set in PartnerAccount: the same permission set as DemoSSORole, another random suffix
+	// and a path in another region (as each account's provisioning makes its own).
+	PartnerSSORole     = "AWSReservedSSO_DataScientist_fedcba9876543210"
+	PartnerSSORolePath = "/aws-reserved/sso.amazonaws.com/eu-west-1/"
 )
 
 // PartnerUsers are the IAM users of PartnerAccount.
@@ -284,6 +289,7 @@ func seedPartner(primary *state.Data) *state.Data {
 		AttachedPolicies:         []string{},
 		InlinePolicies:           map[string]string{"EKSAdministration": crossAccountEKSPolicy},
 	}
+	d.Roles[strings.ToLower(PartnerSSORole)] = partnerSSORole(at)
 	adminArn := d.Users["admin"].Arn
 	adminPolicy := "arn:" + part + ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 	clusterArn := "arn:" + part + ":eks:" + region + ":" + acct + ":cluster/" + PartnerCluster
@@ -311,6 +317,21 @@ func seedPartner(primary *state.Data) *state.Data {
 	}
 	d.Seq = 1000
 	return d
+}
+
+// partnerSSORole is PartnerSSORole, trusted through the account's IAM Identity Center SAML
+// provider.
+func partnerSSORole(at time.Time) *state.Role {
+	const acct, part = PartnerAccount, DemoPartition
+	return &state.Role{
+		Path: PartnerSSORolePath, RoleName: PartnerSSORole, RoleID: iamID("AROA", acct+"/"+PartnerSSORole),
+		Arn:        "arn:" + part + ":iam::" + acct + ":role" + PartnerSSORolePath + PartnerSSORole,
+		CreateDate: at.Add(15 * time.Minute),
+		AssumeRolePolicyDocument: trustPolicy(map[string]any{"Federated": "arn:" + part + ":iam::" + acct + ":saml-provider/AWSSSO_fedcba9876543210_DO_NOT_DELETE"},
+			"sts:AssumeRoleWithSAML",
+			map[string]any{"StringEquals": map[string]any{"SAML:aud": "https://signin.aws.amazon.com/saml"}}),
+		MaxSessionDuration: 43200, AttachedPolicies: []string{}, InlinePolicies: map[string]string{},
+	}
 }
 
 func seedPrimary(now time.Time) *state.Data {

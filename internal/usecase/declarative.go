@@ -11,8 +11,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"eksaccess/internal/accessfile"
-	"eksaccess/internal/awsapi"
-	"eksaccess/internal/declare"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/principal"
 )
@@ -50,10 +48,13 @@ func TotalsOf(plans []*plan.ClusterPlan) Totals { return plan.TotalsOf(plans) }
 type FilePlan struct {
 	Clusters []*plan.ClusterPlan `json:"clusters"`
 	Totals   Totals              `json:"totals"`
+	// Failures are the accounts (or clusters) that could not be reached or read: the plan
+	// covers the others.
+	Failures []AccountFailure `json:"failures,omitempty"`
 
 	req      FileRequest
 	caller   principal.Caller
-	resolved []declare.Cluster
+	resolved []resolvedCluster
 	live     []*plan.LiveCluster
 }
 
@@ -104,26 +105,15 @@ func (e *Env) PlanFile(ctx context.Context, r FileRequest) (*FilePlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, caller, err := e.session(ctx)
+	caller, err := e.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cls, err := declare.Resolve(ctx, cfg, declare.Options{
-		IAM:    c.IAM,
-		Caller: caller,
-		Now:    e.now(),
-		HyperPod: func(ctx context.Context, name, region string) (awsapi.EKSCluster, error) {
-			rc, err := e.AWS(ctx, region)
-			if err != nil {
-				return awsapi.EKSCluster{}, err
-			}
-			return awsapi.ResolveHyperPod(ctx, rc.SageMaker, name)
-		},
-	})
+	cls, failures, err := e.resolveFleet(ctx, cfg, caller)
 	if err != nil {
 		return nil, err
 	}
-	fp := &FilePlan{req: r, caller: caller, resolved: cls}
+	fp := &FilePlan{req: r, caller: caller, resolved: cls, Failures: failures}
 	if err := e.planResolved(ctx, fp); err != nil {
 		return nil, err
 	}
@@ -144,11 +134,14 @@ func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
 	var bad []string
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
-	for i, dc := range fp.resolved {
+	failed := make([]error, len(fp.resolved))
+	for i, rc := range fp.resolved {
+		dc, reach := rc.Cluster, rc.reach
 		g.Go(func() error {
-			c, err := e.AWS(gctx, dc.Region)
+			c, err := e.accountClients(gctx, reach, dc.Region)
 			if err != nil {
-				return err
+				failed[i] = err
+				return nil
 			}
 			ro := plan.ReadOptions{Concurrency: fp.req.Concurrency}
 			if prevLive != nil && prevLive[i] != nil && prevPlans[i] != nil {
@@ -161,16 +154,21 @@ func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
 			}
 			live, err := plan.ReadCluster(gctx, c.EKS, dc.Name, ro)
 			if err != nil {
-				return err
+				if gctx.Err() != nil || reach.IsDefault() {
+					return err
+				}
+				// Another account's cluster that cannot be read fails alone.
+				failed[i] = err
+				return nil
 			}
 			if live.Region == "" {
 				live.Region = dc.Region
 			}
 			fp.live[i] = live.LiveCluster
-			ch := &Change{Region: dc.Region, Live: live.LiveCluster}
+			ch := &Change{Region: dc.Region, Reach: reach, Live: live.LiveCluster}
 			cp, err := plan.Build(dc.Name, dc.Desired, live.LiveCluster, plan.BuildOptions{
 				Prune: fp.req.Prune || dc.Prune, AuthenticationMode: dc.AuthenticationMode, Now: e.now(),
-				Guard: plan.Guard{CallerPrincipalArn: fp.caller.PrincipalArn, Force: force, ForceFlag: "--force", AWSAuth: e.awsAuthReader(ctx, ch)},
+				Guard: plan.Guard{CallerPrincipalArn: rc.caller.PrincipalArn, Force: force, ForceFlag: "--force", AWSAuth: e.awsAuthReader(ctx, ch)},
 			})
 			if err != nil {
 				var be *plan.BuildError
@@ -199,6 +197,7 @@ func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
 		sort.Strings(bad)
 		return &InputError{Err: fmt.Errorf("%s\nnothing was changed", strings.Join(bad, "\n"))}
 	}
+	fp.dropFailed(failed)
 	fp.Totals = TotalsOf(fp.Clusters)
 	return nil
 }
@@ -224,7 +223,8 @@ func (e *Env) ApplyFile(ctx context.Context, fp *FilePlan) (*ApplyResult, error)
 	}
 	var changes []*Change
 	for i, cp := range fp.Clusters {
-		changes = append(changes, &Change{Region: fp.resolved[i].Region, Live: fp.live[i], Mode: cp.ModeSwitch, Plans: cp.Plans})
+		rc := fp.resolved[i]
+		changes = append(changes, &Change{Region: rc.Region, Reach: rc.reach, Live: fp.live[i], Mode: cp.ModeSwitch, Plans: cp.Plans})
 	}
 	out, err := e.Run(ctx, fp.caller, changes, RunOptions{Command: "apply", Concurrency: fp.req.Concurrency, Checked: true})
 	res := &ApplyResult{Outcome: out}
@@ -236,4 +236,19 @@ func (e *Env) ApplyFile(ctx context.Context, fp *FilePlan) (*ApplyResult, error)
 	}
 	res.After, res.Remaining = fp, fp.Totals.Changes
 	return res, nil
+}
+
+// dropFailed moves the clusters that could not be read to Failures.
+func (fp *FilePlan) dropFailed(failed []error) {
+	keep := 0
+	for i := range fp.resolved {
+		if err := failed[i]; err != nil {
+			r := fp.resolved[i].reach
+			fp.Failures = append(fp.Failures, AccountFailure{Account: r.Account, Reach: r.String(), Clusters: []string{fp.resolved[i].Source}, Error: err.Error()})
+			continue
+		}
+		fp.resolved[keep], fp.Clusters[keep], fp.live[keep] = fp.resolved[i], fp.Clusters[i], fp.live[i]
+		keep++
+	}
+	fp.resolved, fp.Clusters, fp.live = fp.resolved[:keep], fp.Clusters[:keep], fp.live[:keep]
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,9 +24,11 @@ import (
 // principal plans. Live is the cluster as read before planning.
 type Change struct {
 	Region string
-	Live   *plan.LiveCluster
-	Mode   *plan.ModeSwitch
-	Plans  []plan.PrincipalPlan
+	// Reach is how to reach the cluster's account (zero: the run's credentials).
+	Reach Reach
+	Live  *plan.LiveCluster
+	Mode  *plan.ModeSwitch
+	Plans []plan.PrincipalPlan
 }
 
 // pending counts the API calls the change makes.
@@ -69,7 +72,7 @@ func (e *Env) awsAuthReader(ctx context.Context, ch *Change) func() ([]plan.Mapp
 		return nil
 	}
 	return func() ([]plan.Mapping, error) {
-		c, err := e.AWS(ctx, ch.Region)
+		c, err := e.accountClients(ctx, ch.Reach, ch.Region)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +192,7 @@ func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Chang
 		if ch.Mode == nil {
 			continue
 		}
-		c, err := e.AWS(ctx, ch.Region)
+		c, err := e.accountClients(ctx, ch.Reach, ch.Region)
 		if err != nil {
 			finish(nil)
 			return nil, err
@@ -203,34 +206,53 @@ func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Chang
 		}
 		out.Modes[ch.Live.Name] = ch.Mode.To
 	}
-	total := &apply.Summary{}
-	byRegion := map[string][]plan.PrincipalPlan{}
-	var regions []string
+	// One group per (account, region), executed concurrently: each has its own clients and
+	// rate state, and a group whose account cannot be reached fails alone.
+	type group struct {
+		reach  Reach
+		region string
+		plans  []plan.PrincipalPlan
+		sum    apply.Summary
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	n := 0
 	for _, ch := range changes {
-		if _, ok := byRegion[ch.Region]; !ok {
-			regions = append(regions, ch.Region)
+		k := ch.Reach.Key() + "@" + ch.Region
+		g, ok := byKey[k]
+		if !ok {
+			g = &group{reach: ch.Reach, region: ch.Region}
+			byKey[k] = g
+			groups = append(groups, g)
 		}
-		byRegion[ch.Region] = append(byRegion[ch.Region], ch.Plans...)
+		g.plans = append(g.plans, ch.Plans...)
+		n += len(ch.Plans)
 	}
 	var prog apply.Progress
 	done := func() {}
 	if e.Progress != nil {
-		n := 0
-		for _, ps := range byRegion {
-			n += len(ps)
-		}
 		prog, done = e.Progress(n, o.Command)
 	}
-	for _, region := range regions {
-		c, err := e.AWS(ctx, region)
-		if err != nil {
-			done()
-			finish(total)
-			return nil, err
-		}
-		sum := apply.Execute(ctx, byRegion[region], apply.Options{EKS: c.EKS, Concurrency: o.Concurrency, Journal: j, Progress: prog})
-		total.Results = append(total.Results, sum.Results...)
-		total.Interrupted = total.Interrupted || sum.Interrupted
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := e.accountClients(ctx, g.reach, g.region)
+			if err != nil {
+				for _, pp := range g.plans {
+					g.sum.Results = append(g.sum.Results, apply.Result{Cluster: clusterOf(pp), Principal: pp.Principal, Source: pp.Source, Outcome: apply.Failed, Remaining: pp.Changes, Error: err.Error()})
+				}
+				return
+			}
+			g.sum = *apply.Execute(ctx, g.plans, apply.Options{EKS: c.EKS, Concurrency: o.Concurrency, Journal: j, Progress: prog})
+		}()
+	}
+	wg.Wait()
+	total := &apply.Summary{}
+	for _, g := range groups {
+		total.Results = append(total.Results, g.sum.Results...)
+		total.Interrupted = total.Interrupted || g.sum.Interrupted
 	}
 	done()
 	finish(total)

@@ -28,6 +28,11 @@ type Env struct {
 	AWS func(ctx context.Context, region string) (*awsapi.Clients, error)
 	// Caller is who eksaccess runs as (looked up once per run).
 	Caller func(ctx context.Context) (principal.Caller, error)
+	// AWSFor returns the clients for a region of the account a Reach names (a profile or an
+	// assumed role), built once each, with their own rate state; nil: only the run's account.
+	AWSFor func(ctx context.Context, r Reach, region string) (*awsapi.Clients, error)
+	// CallerFor is who eksaccess is in the account a Reach names (looked up once each).
+	CallerFor func(ctx context.Context, r Reach) (principal.Caller, error)
 	// JournalPath is where every change is recorded.
 	JournalPath string
 	Now         func() time.Time

@@ -3,23 +3,33 @@ package usecase
 import (
 	"context"
 	"os"
+	"regexp"
 	"strings"
 
 	"eksaccess/internal/awsapi"
+	"eksaccess/internal/declare"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/principal"
 )
 
-// Principals are the ways a command names principals: arguments, users files, IAM groups.
+var permissionSetRE = regexp.MustCompile(`^[\w+=,.@-]{1,32}$`)
+
+// Principals are the ways a command names principals: arguments, users files, IAM groups,
+// IAM Identity Center permission sets.
 type Principals struct {
-	Args       []string `json:"args,omitempty"`
-	UsersFiles []string `json:"usersFiles,omitempty"`
-	IAMGroups  []string `json:"iamGroups,omitempty"`
+	Args           []string `json:"args,omitempty"`
+	UsersFiles     []string `json:"usersFiles,omitempty"`
+	IAMGroups      []string `json:"iamGroups,omitempty"`
+	PermissionSets []string `json:"permissionSets,omitempty"`
 }
 
 // Empty reports whether no principal is named at all.
 func (s Principals) Empty() bool {
-	return len(s.Args) == 0 && len(s.UsersFiles) == 0 && len(s.IAMGroups) == 0
+	return len(s.Args) == 0 && len(s.UsersFiles) == 0 && len(s.IAMGroups) == 0 && len(s.PermissionSets) == 0
+}
+
+func permissionSetSource(name string) principal.Source {
+	return principal.Source{File: "--permission-set " + name}
 }
 
 // readRefs parses arguments and users files (no AWS calls): every problem is collected, and
@@ -57,6 +67,13 @@ func (s Principals) readRefs(partition string) ([]principal.Ref, error) {
 	for _, g := range s.IAMGroups {
 		if err := principal.ValidateGroupName(g); err != nil {
 			ie.Add(principal.GroupSource(g), "%v", err)
+		}
+	}
+	for _, ps := range s.PermissionSets {
+		// The name part of AWSReservedSSO_NAME_SUFFIX: IAM role-name characters, no "_" that
+		// would make the suffix ambiguous, and at most 32 as Identity Center allows.
+		if !permissionSetRE.MatchString(ps) {
+			ie.Add(permissionSetSource(ps), "%q is not a permission set name: 1 to 32 letters, digits or +=,.@-", ps)
 		}
 	}
 	return refs, ie.Err()
@@ -107,6 +124,11 @@ func resolvePrincipals(ctx context.Context, c *awsapi.Clients, caller principal.
 		return nil, err
 	}
 	refs = append(refs, members...)
+	sets, err := permissionSetRoles(ctx, c, caller, src.PermissionSets, &ie)
+	if err != nil {
+		return nil, err
+	}
+	refs = append(refs, sets...)
 	ps, err := res.Resolve(ctx, refs)
 	if err != nil && !ie.Merge(err) {
 		return nil, err
@@ -216,4 +238,24 @@ func (e *Env) readPrincipalEntry(ctx context.Context, c *awsapi.Clients, cluster
 		read.Entries[arn] = le
 	}
 	return read.LiveCluster, arn, nil
+}
+
+// permissionSetRoles finds each permission set's AWSReservedSSO_ role in the caller's
+// account; problems go to ie (names readRefs refused are skipped: it reported them).
+func permissionSetRoles(ctx context.Context, c *awsapi.Clients, caller principal.Caller, names []string, ie *principal.InputError) ([]principal.Ref, error) {
+	var refs []principal.Ref
+	for _, name := range names {
+		if !permissionSetRE.MatchString(name) {
+			continue
+		}
+		arn, err := declare.PermissionSetRole(ctx, c.IAM, caller.Account, name, permissionSetSource(name))
+		if err != nil {
+			if !ie.Merge(err) {
+				return nil, err
+			}
+			continue
+		}
+		refs = append(refs, principal.Ref{Raw: arn, Source: permissionSetSource(name)})
+	}
+	return refs, nil
 }

@@ -75,6 +75,11 @@ func (e *Env) Revoke(ctx context.Context, r RevokeRequest) (*Outcome, error) {
 		return nil, err
 	}
 	refs = append(refs, members...)
+	sets, err := permissionSetRoles(ctx, c, caller, r.Principals.PermissionSets, &ie)
+	if err != nil {
+		return nil, err
+	}
+	refs = append(refs, sets...)
 	if err := ie.Err(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,55 @@
+package awsapi
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+)
+
+// Through the SDK: an EKS endpoint that throttles every other call lowers the rate state of
+// exactly the (account, region, service) that was throttled; the SDK retries and the calls
+// succeed.
+func TestThrottleLowersOnlyItsAccountRegionService(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if n.Add(1)%2 == 1 {
+			w.Header().Set("X-Amzn-Errortype", "ThrottlingException")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"message":"Rate exceeded"}`)
+			return
+		}
+		fmt.Fprint(w, `{"cluster":{"name":"ml-prod"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	ls := NewLimiters(0)
+	cfg, err := LoadConfig(context.Background(), Settings{Region: "eu-west-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.APIOptions = append(cfg.APIOptions, WithLimiter(ls, "444455556666"))
+	c := NewClients(cfg, srv.URL)
+	for i := 0; i < 3; i++ {
+		if _, err := c.EKS.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String("ml-prod")}); err != nil {
+			t.Fatalf("call %d failed after retries: %v", i, err)
+		}
+	}
+	if got := ls.For("444455556666", "eu-west-1", "EKS").Rate(); math.IsInf(got, 1) {
+		t.Errorf("the throttled (account, region, service) is still uncapped")
+	}
+	for _, k := range [][3]string{{"444455556666", "eu-west-1", "IAM"}, {"444455556666", "us-west-2", "EKS"}, {"", "eu-west-1", "EKS"}} {
+		if got := ls.For(k[0], k[1], k[2]).Rate(); !math.IsInf(got, 1) {
+			t.Errorf("%v was capped at %v by another's throttling", k, got)
+		}
+	}
+}

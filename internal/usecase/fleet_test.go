@@ -1,0 +1,222 @@
+package usecase
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"eksaccess/internal/apply"
+	"eksaccess/internal/awsapi"
+	"eksaccess/internal/principal"
+)
+
+const (
+	partnerAcct   = "444455556666"
+	partnerPrefix = "arn:aws:iam::" + partnerAcct + ":"
+	partnerRole   = partnerPrefix + "role/CrossAccountEKSAdmin"
+)
+
+// fleetWorld is the world's account plus a partner account reached by assuming partnerRole;
+// any other role cannot be assumed.
+func fleetWorld(t *testing.T) (*world, *fakeEKS) {
+	w := newWorld(t, carol, users, nil)
+	callerFixture(w)
+	w.iam.roles["awsreservedsso_datascientist_0123456789abcdef"] = iamPrefix + "role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_DataScientist_0123456789abcdef"
+
+	peks := newFakeEKS()
+	pc := peks.addCluster("prod", "API")
+	session := "arn:aws:sts::" + partnerAcct + ":assumed-role/CrossAccountEKSAdmin/platform"
+	pc.add(partnerRole, "STANDARD", clusterCreated, nil, "AmazonEKSClusterAdminPolicy")
+	piam := &fakeIAM{users: map[string]string{"frank": partnerPrefix + "user/frank"}, groups: map[string][]string{}, roles: map[string]string{
+		"crossaccounteksadmin":                          partnerRole,
+		"awsreservedsso_datascientist_fedcba9876543210": partnerPrefix + "role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_DataScientist_fedcba9876543210",
+	}}
+	partner := &awsapi.Clients{EKS: peks, IAM: piam, Config: aws.Config{Region: "us-west-2"}}
+	deny := errors.New("AccessDenied: not authorized to perform sts:AssumeRole")
+	w.env.AWSFor = func(_ context.Context, r Reach, _ string) (*awsapi.Clients, error) {
+		if r.RoleArn != partnerRole {
+			return nil, deny
+		}
+		return partner, nil
+	}
+	w.env.CallerFor = func(_ context.Context, r Reach) (principal.Caller, error) {
+		if r.RoleArn != partnerRole {
+			return principal.Caller{}, deny
+		}
+		return principal.Caller{Account: partnerAcct, Partition: "aws", Arn: session, PrincipalArn: partnerRole, Kind: principal.KindAssumedRole}, nil
+	}
+	return w, peks
+}
+
+const fleetFile = `apiVersion: eksaccess/v1
+kind: AccessConfig
+clusters:
+  - name: c
+    region: us-west-2
+    access:
+      - principal: viewer
+        policies: [{policy: AmazonEKSViewPolicy}]
+      - permissionSet: DataScientist
+        policies: [{policy: AmazonEKSViewPolicy}]
+  - name: prod
+    region: us-west-2
+    account: "444455556666"
+    assumeRole: {roleArn: "arn:aws:iam::444455556666:role/CrossAccountEKSAdmin", sessionName: platform}
+    access:
+      - principal: frank
+        policies: [{policy: AmazonEKSEditPolicy}]
+      - permissionSet: DataScientist
+        policies: [{policy: AmazonEKSViewPolicy}]
+      - principal: arn:aws:iam::111122223333:user/viewer
+        policies: [{policy: AmazonEKSViewPolicy}]
+`
+
+func writeFile(t *testing.T, content string) string {
+	p := filepath.Join(t.TempDir(), "access.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func principalsOf(plans []apply.Result, cluster string) []string {
+	var out []string
+	for _, r := range plans {
+		if r.Cluster == cluster && r.Outcome == apply.Created {
+			out = append(out, r.Principal)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestPlanAndApplyAcrossAccounts(t *testing.T) {
+	t.Parallel()
+	w, peks := fleetWorld(t)
+	ctx := context.Background()
+	fp, err := w.env.PlanFile(ctx, FileRequest{File: writeFile(t, fleetFile), Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fp.Failures) != 0 || len(fp.Clusters) != 2 || fp.Totals.Refused != 0 {
+		t.Fatalf("failures %v, clusters %d, refused %d", fp.Failures, len(fp.Clusters), fp.Totals.Refused)
+	}
+	res, err := w.env.ApplyFile(ctx, fp)
+	if err != nil || res.Outcome.Failed() || res.Remaining != 0 {
+		t.Fatalf("apply: %v, failed %v, remaining %d", err, res != nil && res.Outcome.Failed(), res.Remaining)
+	}
+	got := principalsOf(res.Outcome.Summary.Results, "prod")
+	want := []string{
+		iamPrefix + "user/viewer",
+		partnerPrefix + "role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_DataScientist_fedcba9876543210",
+		partnerPrefix + "user/frank",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("created on prod:\n got %q\nwant %q", got, want)
+	}
+	if got := principalsOf(res.Outcome.Summary.Results, "c"); !slices.Equal(got, []string{
+		iamPrefix + "role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_DataScientist_0123456789abcdef", viewer}) {
+		t.Errorf("created on c: %q", got)
+	}
+	// Each account's changes went to its own EKS.
+	if _, ok := peks.clusters["prod"].entries[partnerPrefix+"user/frank"]; !ok {
+		t.Error("frank's entry is not on the partner's cluster")
+	}
+	if _, ok := w.eks.clusters["c"].entries[partnerPrefix+"user/frank"]; ok {
+		t.Error("frank's entry landed in the first account")
+	}
+}
+
+func TestUnreachableAccountFailsAlone(t *testing.T) {
+	t.Parallel()
+	w, _ := fleetWorld(t)
+	file := fleetFile + `  - name: other
+    region: us-west-2
+    assumeRole: {roleArn: "arn:aws:iam::777788889999:role/NoSuchRole"}
+    access:
+      - principal: frank
+        policies: [{policy: AmazonEKSEditPolicy}]
+`
+	fp, err := w.env.PlanFile(context.Background(), FileRequest{File: writeFile(t, file), Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fp.Clusters) != 2 || len(fp.Failures) != 1 {
+		t.Fatalf("clusters %d, failures %+v", len(fp.Clusters), fp.Failures)
+	}
+	f := fp.Failures[0]
+	if f.Account != "777788889999" || len(f.Clusters) != 1 || f.Error == "" {
+		t.Errorf("failure = %+v", f)
+	}
+}
+
+func TestPrincipalsResolveInTheirClustersAccount(t *testing.T) {
+	t.Parallel()
+	w, _ := fleetWorld(t)
+	// frank exists only in the partner account: on the first account's cluster he is unknown.
+	file := `apiVersion: eksaccess/v1
+kind: AccessConfig
+clusters:
+  - name: c
+    region: us-west-2
+    access:
+      - principal: frank
+        policies: [{policy: AmazonEKSViewPolicy}]
+`
+	_, err := w.env.PlanFile(context.Background(), FileRequest{File: writeFile(t, file), Concurrency: 4})
+	if !IsInput(err) {
+		t.Fatalf("frank on the first account's cluster: %v, want bad input", err)
+	}
+}
+
+func TestOwnAccountNamedIsTheRunsCredentials(t *testing.T) {
+	t.Parallel()
+	w, _ := fleetWorld(t)
+	w.env.AWSFor = func(context.Context, Reach, string) (*awsapi.Clients, error) {
+		t.Error("the run's own account was reached as another account (a second rate state)")
+		return nil, errors.New("unexpected")
+	}
+	file := `apiVersion: eksaccess/v1
+kind: AccessConfig
+clusters:
+  - name: c
+    region: us-west-2
+    account: "111122223333"
+    access:
+      - principal: viewer
+        policies: [{policy: AmazonEKSViewPolicy}]
+`
+	fp, err := w.env.PlanFile(context.Background(), FileRequest{File: writeFile(t, file), Concurrency: 4})
+	if err != nil || len(fp.Clusters) != 1 || len(fp.Failures) != 0 {
+		t.Fatalf("plan: %v, %+v", err, fp)
+	}
+}
+
+func TestAccountTheCredentialsAreNotInIsBadInput(t *testing.T) {
+	t.Parallel()
+	w, _ := fleetWorld(t)
+	// The partner role is assumed, but the file says the cluster is in a third account.
+	file := `apiVersion: eksaccess/v1
+kind: AccessConfig
+clusters:
+  - name: prod
+    region: us-west-2
+    account: "777788889999"
+    access:
+      - principal: frank
+        policies: [{policy: AmazonEKSViewPolicy}]
+`
+	w.env.CallerFor = func(context.Context, Reach) (principal.Caller, error) {
+		return principal.Caller{Account: partnerAcct, Partition: "aws", Arn: partnerRole, PrincipalArn: partnerRole}, nil
+	}
+	_, err := w.env.PlanFile(context.Background(), FileRequest{File: writeFile(t, file), Concurrency: 4})
+	if !IsInput(err) || !strings.Contains(err.Error(), "the credentials are in account 444455556666") {
+		t.Fatalf("got %v, want bad input naming the account the credentials are in", err)
+	}
+}
