@@ -225,6 +225,9 @@ func (f *Factory) Env() *usecase.Env {
 			ReadAWSAuth: func(ctx context.Context, c *awsapi.Clients, cluster string) ([]byte, error) {
 				return usecase.FetchAWSAuth(ctx, c, cluster, f.Now, f.Timeouts())
 			},
+			ReadKube: func(ctx context.Context, c *awsapi.Clients, cluster, path string) ([]byte, error) {
+				return usecase.FetchKube(ctx, c, cluster, path, f.Now, f.Timeouts())
+			},
 		}
 	})
 	return f.env
