@@ -338,7 +338,11 @@ func (e *Env) examine(ctx context.Context, c *awsapi.Clients, caller principal.C
 					continue
 				}
 				mg, eg := sortedCopy(m.groups), sortedCopy(le.KubernetesGroups)
-				if slices.Equal(mg, eg) && (m.username == "" || m.username == le.Username) {
+				username := le.Username
+				if username == "" {
+					username = defaultEntryUsername(le.PrincipalArn)
+				}
+				if slices.Equal(mg, eg) && (m.username == "" || m.username == username) {
 					add(Finding{Severity: "warning", Check: CheckAWSAuthDuplicate, Principal: le.PrincipalArn,
 						Message:  "an aws-auth mapping duplicates the access entry",
 						Evidence: fmt.Sprintf("aws-auth maps %s to groups [%s]; the entry has the same", m.arn, strings.Join(mg, ",")),
