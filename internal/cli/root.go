@@ -175,6 +175,8 @@ instead: the way to try it without an AWS account.`,
 		newCanICmd(f),
 		newWhoCanCmd(f),
 		newVerifyCmd(f),
+		newAuditCmd(f, nil),
+		newDoctorCmd(f, nil),
 		newSandboxCmd(f),
 	)
 	return root
