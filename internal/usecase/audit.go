@@ -99,7 +99,8 @@ type AuditRow struct {
 	RBAC      []string `json:"rbac,omitempty"`
 	RBACKnown bool     `json:"rbacKnown,omitempty"`
 	// Level is the access the grant gives, for the matrix: cluster-admin, admin, edit, view,
-	// other, groups or none; Rank orders them (namespace scopes rank below cluster scopes).
+	// other, groups, node or none; Rank orders them (9 cluster-admin … 0 none; a namespace
+	// scope ranks just below the cluster scope of the same level).
 	Level      string    `json:"level"`
 	Rank       int       `json:"rank"`
 	Managed    bool      `json:"managed"`
@@ -360,7 +361,7 @@ func (e *Env) auditRows(ctx context.Context, res *AuditResult, ac *AuditCluster,
 			row.Expires = grantExpiry(x, "")
 			row.Level, row.Rank = "groups", 1
 			if g == "system:masters" {
-				row.Level, row.Rank = "cluster-admin", 8
+				row.Level, row.Rank = "cluster-admin", 9
 			}
 			if rbac != nil {
 				row.RBACKnown = true
@@ -391,13 +392,13 @@ func policyLevel(name string, namespaced bool) (string, int) {
 	var rank int
 	switch name {
 	case "AmazonEKSClusterAdminPolicy":
-		l, rank = "cluster-admin", 8
+		l, rank = "cluster-admin", 9
 	case "AmazonEKSAdminPolicy":
-		l, rank = "admin", 6
+		l, rank = "admin", 7
 	case "AmazonEKSEditPolicy":
-		l, rank = "edit", 4
+		l, rank = "edit", 5
 	case "AmazonEKSViewPolicy", "AmazonEKSAdminViewPolicy":
-		l, rank = "view", 2
+		l, rank = "view", 3
 	default:
 		return "other", 1
 	}
