@@ -2,46 +2,36 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-	smithy "github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/creds"
-	"eksaccess/internal/role"
+	"eksaccess/internal/iostreams"
+	"eksaccess/internal/usecase"
 )
 
 type assumeOptions struct {
-	f           *Factory
-	role        string
-	sessionName string
-	duration    time.Duration // 0: STS's default (1h)
-	mfaSerial   string
-	tokenCode   string
-	format      creds.Format
-	shell       creds.Shell
-	command     []string
+	io      *iostreams.IOStreams
+	format  creds.Format
+	shell   creds.Shell
+	command []string
+	// endpoint: the variables that point tools at the endpoint this run used.
+	endpoint func(region string) []creds.Var
+	// sandboxNote: the sandbox runs inside this command and stops with it.
+	sandboxNote bool
+	now         func() time.Time
 	// environ is the base environment of COMMAND (os.Environ; tests replace it).
 	environ func() []string
+	Run     func(context.Context, usecase.AssumeRequest) (*usecase.AssumeResult, error)
+	Req     usecase.AssumeRequest
 }
 
-var (
-	assumeRoleArnRe = regexp.MustCompile(`^arn:[a-z-]+:iam::\d{12}:role/(.+/)?[\w+=,.@-]{1,64}$`)
-	assumeSerialRe  = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
-	assumeTokenRe   = regexp.MustCompile(`^\d{6}$`)
-)
-
-func newAssumeCmd(f *Factory) *cobra.Command {
-	o := &assumeOptions{f: f, environ: os.Environ}
+func newAssumeCmd(f *Factory, runF func(*assumeOptions) error) *cobra.Command {
+	o := &assumeOptions{io: f.IO, environ: os.Environ, now: f.Now, Run: f.Env().Assume}
 	var duration, format, shell string
 	cmd := &cobra.Command{
 		Use:   "assume ROLE [-- COMMAND ARGS...]",
@@ -78,34 +68,40 @@ Credentials are written to stdout only.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.role = args[0]
+			o.Req.As.Role = args[0]
 			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
 				o.command = args[dash:]
 			}
-			if err := o.parse(cmd, duration, format, shell); err != nil {
+			if err := o.parse(cmd, f, duration, format, shell); err != nil {
 				return err
 			}
-			return runAssume(cmd.Context(), o)
+			o.endpoint = func(region string) []creds.Var { return assumeEndpointVars(f, region) }
+			o.sandboxNote = f.UseSandbox && len(f.closers) > 0
+			if runF != nil {
+				return runF(o)
+			}
+			res, err := o.Run(cmd.Context(), o.Req)
+			return o.render(cmd.Context(), res, err)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.sessionName, "session-name", "", "role session name (default: your IAM user name or session name)")
+	fl.StringVar(&o.Req.As.SessionName, "session-name", "", "role session name (default: your IAM user name or session name)")
 	fl.StringVar(&duration, "duration", "", "session duration, 15m to 12h, as 1h or 3600 (default: 1h; at most the role's maximum)")
-	fl.StringVar(&o.mfaSerial, "mfa-serial", "", "ARN (or serial number) of your MFA device, for roles that require MFA")
-	fl.StringVar(&o.tokenCode, "token-code", "", "the 6-digit code from your MFA device")
+	fl.StringVar(&o.Req.MFASerial, "mfa-serial", "", "ARN (or serial number) of your MFA device, for roles that require MFA")
+	fl.StringVar(&o.Req.TokenCode, "token-code", "", "the 6-digit code from your MFA device")
 	fl.StringVar(&format, "format", "", "env, json or credential-process (default env, or json with -o json)")
 	fl.StringVar(&shell, "shell", "bash", "shell of the env format: bash, zsh, fish or powershell")
 	return cmd
 }
 
-func (o *assumeOptions) parse(cmd *cobra.Command, duration, format, shell string) error {
+func (o *assumeOptions) parse(cmd *cobra.Command, f *Factory, duration, format, shell string) error {
 	var err error
 	if duration != "" {
-		if o.duration, err = creds.ParseDuration(duration); err != nil {
+		if o.Req.Duration, err = creds.ParseDuration(duration); err != nil {
 			return usageErrorf("%v", err)
 		}
 	}
-	if format == "" && strings.EqualFold(o.f.Output, "json") {
+	if format == "" && strings.EqualFold(f.Output, "json") {
 		format = "json"
 	}
 	if o.format, err = creds.ParseFormat(format); err != nil {
@@ -117,67 +113,19 @@ func (o *assumeOptions) parse(cmd *cobra.Command, duration, format, shell string
 	if len(o.command) > 0 && (cmd.Flags().Changed("format") || cmd.Flags().Changed("shell")) {
 		return usageErrorf("--format and --shell choose how credentials are printed; with -- COMMAND they go to the command's environment instead: drop them")
 	}
-	if o.sessionName != "" && !creds.ValidSessionName(o.sessionName) {
-		return usageErrorf("--session-name %q is not valid: STS allows 2 to 64 of letters, digits and +=,.@_-", o.sessionName)
-	}
-	if (o.mfaSerial == "") != (o.tokenCode == "") {
-		return usageErrorf("--mfa-serial and --token-code go together: pass your MFA device's ARN and its current 6-digit code")
-	}
-	if o.mfaSerial != "" && !assumeSerialRe.MatchString(o.mfaSerial) {
-		return usageErrorf("--mfa-serial %q is not an MFA device ARN or serial number (e.g. arn:aws:iam::111122223333:mfa/alice)", o.mfaSerial)
-	}
-	if o.tokenCode != "" && !assumeTokenRe.MatchString(o.tokenCode) {
-		return usageErrorf("--token-code must be the 6 digits your MFA device shows")
-	}
-	if strings.HasPrefix(o.role, "arn:") && !assumeRoleArnRe.MatchString(o.role) {
-		return usageErrorf("%q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.role)
-	}
-	return nil
+	return asUsage(o.Req.Validate())
 }
 
-func runAssume(ctx context.Context, o *assumeOptions) error {
-	c, err := o.f.Clients(ctx)
+// render prints the credentials in the format asked for, or runs the command with them
+// (and exits with its exit code).
+func (o *assumeOptions) render(ctx context.Context, res *usecase.AssumeResult, err error) error {
 	if err != nil {
 		return err
 	}
-	id, err := o.f.CallerIdentity(ctx)
-	if err != nil {
-		return err
-	}
-	roleArn, needsMFA, err := assumeResolveRole(ctx, o.f, id, o.role)
-	if err != nil {
-		return err
-	}
-	session := o.sessionName
-	if session == "" {
-		session = creds.SessionName(id.Arn)
-	}
-	in := &sts.AssumeRoleInput{RoleArn: aws.String(roleArn), RoleSessionName: aws.String(session)}
-	if o.duration != 0 {
-		in.DurationSeconds = aws.Int32(int32(o.duration / time.Second))
-	}
-	if o.tokenCode != "" {
-		in.SerialNumber = aws.String(o.mfaSerial)
-		in.TokenCode = aws.String(o.tokenCode)
-	}
-	out, err := c.STS.AssumeRole(ctx, in)
-	if err != nil {
-		return assumeError(roleArn, id, needsMFA, o.tokenCode != "", err)
-	}
-	cr := creds.Credentials{
-		AccessKeyID:     aws.ToString(out.Credentials.AccessKeyId),
-		SecretAccessKey: aws.ToString(out.Credentials.SecretAccessKey),
-		SessionToken:    aws.ToString(out.Credentials.SessionToken),
-		Expiration:      aws.ToTime(out.Credentials.Expiration),
-	}
-	if out.AssumedRoleUser != nil {
-		cr.AssumedRoleArn = aws.ToString(out.AssumedRoleUser.Arn)
-	}
-	extra := assumeEndpointVars(o.f, c.Config.Region, c.IAM)
-
+	extra := o.endpoint(res.Region)
 	if len(o.command) > 0 {
-		env := creds.Environ(o.environ(), cr, extra)
-		code, err := creds.Run(ctx, o.command, env, o.f.IO.In, o.f.IO.Out, o.f.IO.ErrOut)
+		env := creds.Environ(o.environ(), res.Credentials, extra)
+		code, err := creds.Run(ctx, o.command, env, o.io.In, o.io.Out, o.io.ErrOut)
 		if err != nil {
 			return err
 		}
@@ -186,29 +134,27 @@ func runAssume(ctx context.Context, o *assumeOptions) error {
 		}
 		return nil
 	}
-	if o.f.UseSandbox && len(o.f.closers) > 0 && o.format != creds.FormatCredentialProcess {
-		fmt.Fprintf(o.f.IO.ErrOut, "# note: the sandbox ran inside this command and stops with it; for the credentials to work, run `eksaccess sandbox serve` in another terminal\n")
+	if o.sandboxNote && o.format != creds.FormatCredentialProcess {
+		fmt.Fprintf(o.io.ErrOut, "# note: the sandbox ran inside this command and stops with it; for the credentials to work, run `eksaccess sandbox serve` in another terminal\n")
 	}
 	switch o.format {
 	case creds.FormatJSON:
-		return creds.WriteJSON(o.f.IO.Out, cr)
+		return creds.WriteJSON(o.io.Out, res.Credentials)
 	case creds.FormatCredentialProcess:
-		return creds.WriteCredentialProcess(o.f.IO.Out, cr)
+		return creds.WriteCredentialProcess(o.io.Out, res.Credentials)
 	}
-	return creds.WriteEnv(o.f.IO.Out, o.shell, cr, extra, o.f.Now())
+	return creds.WriteEnv(o.io.Out, o.shell, res.Credentials, extra, o.now())
 }
 
 // assumeEndpointVars points tools at the endpoint eksaccess used, when it is not AWS's own
 // (--sandbox or --endpoint-url): the credentials exist only there.
-func assumeEndpointVars(f *Factory, region string, api any) []creds.Var {
+func assumeEndpointVars(f *Factory, region string) []creds.Var {
 	if !f.UseSandbox && f.EndpointURL == "" {
 		return nil
 	}
-	endpoint := f.EndpointURL
-	if ic, ok := api.(*iam.Client); ok {
-		if ep := aws.ToString(ic.Options().BaseEndpoint); ep != "" {
-			endpoint = ep
-		}
+	endpoint := f.endpoint // the sandbox's, or --endpoint-url (set when the clients were built)
+	if endpoint == "" {
+		endpoint = f.EndpointURL
 	}
 	var vars []creds.Var
 	if endpoint != "" {
@@ -219,65 +165,4 @@ func assumeEndpointVars(f *Factory, region string, api any) []creds.Var {
 		vars = append(vars, creds.Var{Name: "AWS_REGION", Value: region}, creds.Var{Name: "AWS_DEFAULT_REGION", Value: region})
 	}
 	return vars
-}
-
-// assumeResolveRole turns a role name, role/NAME or ARN into the role's ARN (path included,
-// through GetRole), and says whether its trust policy asks for MFA when that is known.
-func assumeResolveRole(ctx context.Context, f *Factory, id *Identity, ref string) (string, bool, error) {
-	if strings.HasPrefix(ref, "arn:") {
-		return ref, false, nil
-	}
-	name := strings.TrimPrefix(ref, "role/")
-	if i := strings.LastIndex(name, "/"); i >= 0 {
-		name = name[i+1:]
-	}
-	if len(name) == 0 || len(name) > 64 || !regexp.MustCompile(`^[\w+=,.@-]+$`).MatchString(name) {
-		return "", false, &InputError{Err: fmt.Errorf("%q is not an IAM role name: give a name, role/NAME or a role ARN", ref)}
-	}
-	c, err := f.Clients(ctx)
-	if err != nil {
-		return "", false, err
-	}
-	out, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
-	if err != nil {
-		var nse *iamtypes.NoSuchEntityException
-		if errors.As(err, &nse) {
-			return "", false, &InputError{Err: fmt.Errorf("no IAM role named %q in account %s: check the name, or create it with `eksaccess role create %s`", name, id.Account, name)}
-		}
-		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorCode() == "AccessDenied" {
-			// People who assume a shared role often may not read IAM: assume the role at path /.
-			f.Logf("cannot read IAM role %s (%s); assuming it at path /", name, ae.ErrorCode())
-			return "arn:" + id.Partition + ":iam::" + id.Account + ":role/" + name, false, nil
-		}
-		return "", false, fmt.Errorf("look up IAM role %s: %w", name, err)
-	}
-	doc, _ := role.DecodeDocument(aws.ToString(out.Role.AssumeRolePolicyDocument))
-	return aws.ToString(out.Role.Arn), strings.Contains(strings.ToLower(doc), "aws:multifactorauthpresent"), nil
-}
-
-// assumeError explains an AssumeRole failure, keeping AWS's message.
-func assumeError(roleArn string, id *Identity, needsMFA, gaveMFA bool, err error) error {
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		return fmt.Errorf("assume role %s: %w", roleArn, err)
-	}
-	mfaHint := "pass --mfa-serial arn:" + id.Partition + ":iam::" + id.Account + ":mfa/DEVICE --token-code CODE (the 6-digit code of your MFA device)"
-	switch ae.ErrorCode() {
-	case "AccessDenied":
-		switch {
-		case needsMFA && !gaveMFA:
-			return fmt.Errorf("assume role %s: %w: the role requires MFA: %s", roleArn, err, mfaHint)
-		case gaveMFA && strings.Contains(ae.ErrorMessage(), "MultiFactorAuthentication"):
-			return fmt.Errorf("assume role %s: %w: check --mfa-serial (your own MFA device's ARN) and use a fresh --token-code", roleArn, err)
-		case !gaveMFA:
-			return fmt.Errorf("assume role %s: %w: if the role requires MFA, %s; otherwise ask an admin to trust you (eksaccess role create --trust)", roleArn, err, mfaHint)
-		}
-		return fmt.Errorf("assume role %s: %w: ask an admin to trust you in the role (eksaccess role create --trust)", roleArn, err)
-	case "ValidationError":
-		return fmt.Errorf("assume role %s: %w: ask for a shorter --duration (at most the role's maximum session duration; 1h when your credentials are themselves a role session)", roleArn, err)
-	case "ExpiredToken", "ExpiredTokenException":
-		return fmt.Errorf("assume role %s: %w: your credentials have expired: refresh them (e.g. `aws sso login`)", roleArn, err)
-	}
-	return fmt.Errorf("assume role %s: %w", roleArn, err)
 }

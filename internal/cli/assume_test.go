@@ -137,10 +137,10 @@ func TestAssumeBadInput(t *testing.T) {
 		{[]string{"assume", "R", "--format", "xml"}, 2, `error: unknown --format "xml": use env, json or credential-process`},
 		{[]string{"assume", "R", "--token-code", "123456"}, 2, `error: --mfa-serial and --token-code go together: pass your MFA device's ARN and its current 6-digit code`},
 		{[]string{"assume", "R", "--mfa-serial", "arn:aws:iam::111122223333:mfa/alice", "--token-code", "12345"}, 2, `error: --token-code must be the 6 digits your MFA device shows`},
-		{[]string{"assume", "R", "--session-name", "a"}, 2, `error: --session-name "a" is not valid: STS allows 2 to 64 of letters, digits and +=,.@_-`},
+		{[]string{"assume", "R", "--session-name", "a"}, 2, `error: --session-name: session name "a" is too short: STS needs 2 to 64 characters`},
 		{[]string{"assume", "R", "--format", "json", "--", "true"}, 2, `error: --format and --shell choose how credentials are printed; with -- COMMAND they go to the command's environment instead: drop them`},
-		{[]string{"assume", "arn:aws:iam::111122223333:user/alice"}, 2, `error: "arn:aws:iam::111122223333:user/alice" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`},
-		{[]string{"assume", "NoSuchRole"}, 2, "error: no IAM role named \"NoSuchRole\" in account 111122223333: check the name, or create it with `eksaccess role create NoSuchRole`"},
+		{[]string{"assume", "arn:aws:iam::111122223333:user/alice"}, 2, `error: ROLE arn:aws:iam::111122223333:user/alice is a user ARN: give a role name, role/NAME or a role ARN (arn:aws:iam::ACCOUNT:role/NAME)`},
+		{[]string{"assume", "NoSuchRole"}, 2, "error: no IAM role named NoSuchRole in account 111122223333: check the spelling or create it with eksaccess role create NoSuchRole"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

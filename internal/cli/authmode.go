@@ -38,13 +38,7 @@ access entries first: eksaccess migrate aws-auth.`,
   eksaccess auth-mode -c legacy-cm --set API_AND_CONFIG_MAP --yes`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return runAuthMode(cmd.Context(), o)
+			return dispatch(o, o.Req.Validate(), runF, func() error { return runAuthMode(cmd.Context(), o) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

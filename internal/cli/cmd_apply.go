@@ -8,6 +8,7 @@ import (
 
 	"eksaccess/internal/apply"
 	"eksaccess/internal/output"
+	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
 )
 
@@ -41,13 +42,7 @@ refused, or the re-plan still shows changes, 2 bad input or no confirmation.`,
   eksaccess apply -f access.yaml --prune --force arn:aws:iam::111122223333:user/old-admin`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return runApply(cmd.Context(), o)
+			return dispatch(o, o.Req.Validate(), runF, func() error { return runApply(cmd.Context(), o) })
 		},
 	}
 	addFileFlags(cmd, &o.Req)
@@ -82,7 +77,7 @@ func runApply(ctx context.Context, o *applyOptions) error {
 		planOut = f.IO.ErrOut
 	}
 	printUnreadableExpiry(f.IO.ErrOut, fp.Clusters)
-	printClusterPlans(planOut, fp.Clusters, f.Verbose)
+	plan.WriteClusterPlans(planOut, fp.Clusters, f.Verbose)
 	emit := func() error {
 		if format == output.Table {
 			return nil
@@ -121,7 +116,7 @@ func runApply(ctx context.Context, o *applyOptions) error {
 		if ar.Outcome.Summary != nil {
 			res.Applied, res.Summary = true, ar.Outcome.Summary
 			if format == output.Table {
-				printSummary(f.IO.Out, ar.Outcome.Summary, f.Verbose)
+				ar.Outcome.Summary.Write(f.IO.Out, f.Verbose)
 			}
 			if ar.Outcome.Failed() {
 				emit()
@@ -138,7 +133,7 @@ func runApply(ctx context.Context, o *applyOptions) error {
 	res.Remaining = ar.Remaining
 	if ar.Remaining > 0 {
 		fmt.Fprintln(planOut, "re-plan after apply still shows changes:")
-		printClusterPlans(planOut, ar.After.Clusters, f.Verbose)
+		plan.WriteClusterPlans(planOut, ar.After.Clusters, f.Verbose)
 		emit()
 		return fmt.Errorf("%d change(s) remain after apply (something else changed the clusters meanwhile, or EKS did not keep a change): run apply again, and report it if the same changes stay", ar.Remaining)
 	}

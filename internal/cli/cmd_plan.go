@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,79 +21,6 @@ func addFileFlags(cmd *cobra.Command, r *usecase.FileRequest) {
 	addForceFlag(cmd, &r.Force)
 	fl.IntVar(&r.Concurrency, "concurrency", 16, "entries read or changed in parallel")
 	fl.BoolVar(&r.AllowOutsidePaths, "allow-outside-paths", false, "let the file's usersFile entries point outside the access file's directory")
-}
-
-// printClusterPlans prints the readable diff: per cluster, the mode switch, one line per
-// change, refusals with their override, notes; then the totals.
-func printClusterPlans(w io.Writer, plans []*plan.ClusterPlan, verbose bool) usecase.Totals {
-	for _, cp := range plans {
-		region := ""
-		if cp.Region != "" {
-			region = " (" + cp.Region + ")"
-		}
-		fmt.Fprintf(w, "cluster %s%s", cp.Cluster, region)
-		if cp.Source != "" {
-			fmt.Fprintf(w, "  # %s", cp.Source)
-		}
-		fmt.Fprintln(w)
-		if cp.ModeSwitch != nil {
-			fmt.Fprintf(w, "  ~ authenticationMode %s -> %s\n      # cannot be undone: EKS never switches back\n", cp.ModeSwitch.From, cp.ModeSwitch.To)
-		}
-		printPlan(w, cp.Plans, verbose)
-		for _, r := range cp.Refusals {
-			fmt.Fprintf(w, "  ! refused by guardrail %s: %s\n", r.Invariant, r.Reason)
-			for _, c := range r.Changes {
-				fmt.Fprintf(w, "      %s\n", c)
-			}
-			fmt.Fprintf(w, "      %s\n", r.Override)
-		}
-		for _, n := range cp.Notes {
-			fmt.Fprintf(w, "  note: %s\n", n)
-		}
-		if cp.Changes() == 0 {
-			fmt.Fprintf(w, "  no changes (%d listed entries up to date)\n", cp.Unchanged)
-		} else {
-			fmt.Fprintf(w, "  %s; %d listed entries up to date\n", describeCounts(cp.Counts(), cp.ModeSwitch != nil), cp.Unchanged)
-		}
-	}
-	t := usecase.TotalsOf(plans)
-	if t.Changes == 0 {
-		fmt.Fprintf(w, "No changes: %d cluster(s) match the file.\n", len(plans))
-	} else {
-		fmt.Fprintf(w, "Plan: %d change(s) on %d of %d cluster(s): %s.\n", t.Changes, t.Clusters, len(plans), describeTotals(t.ByAction))
-	}
-	if t.Refused > 0 {
-		fmt.Fprintf(w, "Refused: %d change(s) stopped by guardrails (see \"! refused\" above); apply changes nothing until they are resolved.\n", t.Refused)
-	}
-	return t
-}
-
-var actionOrder = []plan.Action{plan.ActCreate, plan.ActUpdate, plan.ActTag, plan.ActUntag, plan.ActAssociate, plan.ActRescope, plan.ActDisassociate, plan.ActDelete}
-
-func describeCounts(m map[plan.Action]int, mode bool) string {
-	var parts []string
-	if mode {
-		parts = append(parts, "1 authenticationMode switch")
-	}
-	for _, a := range actionOrder {
-		if n := m[a]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, a))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-func describeTotals(m map[string]int) string {
-	var parts []string
-	if n := m["authenticationMode"]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d authenticationMode switch", n))
-	}
-	for _, a := range actionOrder {
-		if n := m[string(a)]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, a))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 type planOptions struct {
@@ -172,7 +98,7 @@ func runPlan(ctx context.Context, o *planOptions) error {
 			return err
 		}
 	} else {
-		printClusterPlans(o.IO.f.IO.Out, fp.Clusters, o.IO.f.Verbose)
+		plan.WriteClusterPlans(o.IO.f.IO.Out, fp.Clusters, o.IO.f.Verbose)
 	}
 	switch {
 	case t.Refused > 0:

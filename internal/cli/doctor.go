@@ -101,7 +101,7 @@ func runDoctor(ctx context.Context, o *doctorOptions) error {
 			fmt.Fprintf(w, "%s %s: %s%s\n  %s\n  evidence: %s\n  fix: %s\n", fd.Severity, fd.Check, who, state, fd.Message, fd.Evidence, fd.Fix)
 		}
 		if res.Outcome != nil && res.Outcome.Summary != nil {
-			printSummary(w, res.Outcome.Summary, o.out.verbose())
+			res.Outcome.Summary.Write(w, o.out.verbose())
 		}
 	}
 	if err != nil {

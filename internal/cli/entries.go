@@ -3,14 +3,17 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
+	"eksaccess/internal/usecase"
 )
 
 func newEntriesCmd(f *Factory) *cobra.Command {
@@ -18,60 +21,83 @@ func newEntriesCmd(f *Factory) *cobra.Command {
 		Use:   "entries",
 		Short: "Show a cluster's access entries",
 	}
-	cmd.AddCommand(newEntriesListCmd(f), newEntriesShowCmd(f))
+	cmd.AddCommand(newEntriesListCmd(f, nil), newEntriesShowCmd(f, nil))
 	return cmd
 }
 
-type entriesListOptions struct {
-	f   *Factory
-	ref clusterRef
+// readOptions are what every read command's options share: streams, -o, the clock.
+type readOptions struct {
+	io     *iostreams.IOStreams
+	format output.Format
+	now    func() time.Time
 }
 
-func newEntriesListCmd(f *Factory) *cobra.Command {
-	o := &entriesListOptions{f: f}
+func newReadOptions(f *Factory) readOptions { return readOptions{io: f.IO, now: f.Now} }
+
+// prepare checks -o and validates the request (nil: nothing to check) before any call: bad
+// input exits 2 and changes nothing.
+func (r *readOptions) prepare(f *Factory, validate func() error) error {
+	var err error
+	if r.format, err = f.Format(); err != nil {
+		return err
+	}
+	if validate == nil {
+		return nil
+	}
+	return asUsage(validate())
+}
+
+// noted validates a request whose parsing leaves notes, and prints them on stderr.
+func noted(w io.Writer, validate func() ([]string, error)) func() error {
+	return func() error {
+		notes, err := validate()
+		for _, n := range notes {
+			fmt.Fprintln(w, n)
+		}
+		return err
+	}
+}
+
+type entriesListOptions struct {
+	readOptions
+	Run func(context.Context, usecase.ListEntriesRequest) (*usecase.EntryList, error)
+	Req usecase.ListEntriesRequest
+}
+
+func newEntriesListCmd(f *Factory, runF func(*entriesListOptions) error) *cobra.Command {
+	o := &entriesListOptions{readOptions: newReadOptions(f), Run: f.Env().ListEntries}
 	cmd := &cobra.Command{
 		Use:   "list -c CLUSTER",
 		Short: "List access entries with type, username, groups, policies, scopes and expiry",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.ref.validate(); err != nil {
+			if err := o.prepare(f, o.Req.Validate); err != nil {
 				return err
 			}
-			return runEntriesList(cmd.Context(), o)
+			if runF != nil {
+				return runF(o)
+			}
+			return o.render(o.Run(cmd.Context(), o.Req))
 		},
 	}
-	o.ref.addFlags(cmd)
+	addClusterFlags(cmd, &o.Req.Cluster)
 	return cmd
 }
 
-func runEntriesList(ctx context.Context, o *entriesListOptions) error {
-	format, err := o.f.Format()
+func (o *entriesListOptions) render(res *usecase.EntryList, err error) error {
 	if err != nil {
 		return err
 	}
-	cluster, err := o.ref.resolve(ctx, o.f)
-	if err != nil {
-		return err
-	}
-	c, err := o.f.Clients(ctx)
-	if err != nil {
-		return err
-	}
-	res, err := plan.ReadCluster(ctx, c.EKS, cluster, plan.ReadOptions{})
-	if err != nil {
-		return err
-	}
-	entries := res.SortedEntries()
-	if format != output.Table {
-		return output.Data(o.f.IO.Out, format, entries)
+	if o.format != output.Table {
+		return output.Data(o.io.Out, o.format, res.Entries)
 	}
 	if res.AuthenticationMode == "CONFIG_MAP" {
-		fmt.Fprintf(o.f.IO.ErrOut, "cluster %s uses the aws-auth ConfigMap only (authentication mode CONFIG_MAP): it has no access entries; see `eksaccess migrate aws-auth -c %s`\n", cluster, cluster)
+		fmt.Fprintf(o.io.ErrOut, "cluster %s uses the aws-auth ConfigMap only (authentication mode CONFIG_MAP): it has no access entries; see `eksaccess migrate aws-auth -c %s`\n", res.Cluster, res.Cluster)
 		return nil
 	}
-	t := output.NewTable(o.f.IO.Out, "PRINCIPAL", "TYPE", "USERNAME", "GROUPS", "POLICIES", "EXPIRES")
-	now := o.f.Now()
-	for _, e := range entries {
+	t := output.NewTable(o.io.Out, "PRINCIPAL", "TYPE", "USERNAME", "GROUPS", "POLICIES", "EXPIRES")
+	now := o.now()
+	for _, e := range res.Entries {
 		t.Row(e.PrincipalArn, e.Type, e.Username, strings.Join(e.KubernetesGroups, ","), policiesCell(e.Policies), expiresCell(e, now))
 	}
 	return t.Flush()
@@ -111,67 +137,47 @@ func expiresCell(e *plan.LiveEntry, now time.Time) string {
 }
 
 type entriesShowOptions struct {
-	f         *Factory
-	ref       clusterRef
-	principal string
+	readOptions
+	Run func(context.Context, usecase.ShowEntryRequest) (*plan.LiveEntry, error)
+	Req usecase.ShowEntryRequest
 }
 
-func newEntriesShowCmd(f *Factory) *cobra.Command {
-	o := &entriesShowOptions{f: f}
+func newEntriesShowCmd(f *Factory, runF func(*entriesShowOptions) error) *cobra.Command {
+	o := &entriesShowOptions{readOptions: newReadOptions(f), Run: f.Env().ShowEntry}
 	cmd := &cobra.Command{
 		Use:   "show -c CLUSTER PRINCIPAL",
 		Short: "Show one access entry (PRINCIPAL: IAM user name, role/NAME or ARN)",
 		Args:  exactArgs(1, "PRINCIPAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.ref.validate(); err != nil {
+			o.Req.Principal = args[0]
+			if err := o.prepare(f, o.Req.Validate); err != nil {
 				return err
 			}
-			o.principal = strings.TrimSpace(args[0])
-			if o.principal == "" {
-				return usageErrorf("PRINCIPAL is empty: give an IAM user name, role/NAME or an ARN (eksaccess entries list -c CLUSTER shows them)")
+			if runF != nil {
+				return runF(o)
 			}
-			return runEntriesShow(cmd.Context(), o)
+			return o.render(o.Run(cmd.Context(), o.Req))
 		},
 	}
-	o.ref.addFlags(cmd)
+	addClusterFlags(cmd, &o.Req.Cluster)
 	return cmd
 }
 
-func runEntriesShow(ctx context.Context, o *entriesShowOptions) error {
-	format, err := o.f.Format()
+func (o *entriesShowOptions) render(e *plan.LiveEntry, err error) error {
 	if err != nil {
 		return err
 	}
-	cluster, err := o.ref.resolve(ctx, o.f)
-	if err != nil {
-		return err
+	if o.format != output.Table {
+		return output.Data(o.io.Out, o.format, e)
 	}
-	c, err := o.f.Clients(ctx)
-	if err != nil {
-		return err
-	}
-	arn, err := resolveOnePrincipal(ctx, o.f, o.principal)
-	if err != nil {
-		return err
-	}
-	e, err := plan.ReadEntry(ctx, c.EKS, cluster, arn)
-	if err != nil {
-		return plan.ClusterError(cluster, err)
-	}
-	if e == nil {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s has no access entry on cluster %s: grant one with `eksaccess grant -c %s --policy POLICY %s`", arn, cluster, cluster, o.principal)}
-	}
-	if format != output.Table {
-		return output.Data(o.f.IO.Out, format, e)
-	}
-	w := o.f.IO.Out
+	w := o.io.Out
 	t := output.NewTable(w)
 	t.Row("Principal:", e.PrincipalArn)
 	t.Row("Type:", e.Type)
 	t.Row("Username:", e.Username)
 	t.Row("Groups:", strings.Join(e.KubernetesGroups, ","))
 	t.Row("Created:", e.CreatedAt.UTC().Format(time.RFC3339))
-	t.Row("Expires:", expiresCell(e, o.f.Now()))
+	t.Row("Expires:", expiresCell(e, o.now()))
 	t.Row("Managed:", fmt.Sprint(e.Managed()))
 	keys := make([]string, 0, len(e.Tags))
 	for k := range e.Tags {

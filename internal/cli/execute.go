@@ -3,11 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
-	"sort"
-	"strings"
 
-	"eksaccess/internal/apply"
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
@@ -21,6 +17,22 @@ func asUsage(err error) error {
 		return &UsageError{Err: ie.Err}
 	}
 	return err
+}
+
+// dispatch is the end of every command's RunE: a request that does not validate is a usage
+// error; then the test's runF (argv → request, no server) or the command itself runs.
+func dispatch[O any](o O, invalid error, runF func(O) error, run func() error) error {
+	if invalid != nil {
+		var ue *UsageError
+		if errors.As(invalid, &ue) || usecase.IsInput(invalid) {
+			return asUsage(invalid)
+		}
+		return &UsageError{Err: invalid}
+	}
+	if runF != nil {
+		return runF(o)
+	}
+	return run()
 }
 
 // changeOutput renders the outcome of any job that changes access, the same way for all.
@@ -48,7 +60,7 @@ func (c *changeOutput) render(out *usecase.Outcome, err error) error {
 		if format != output.Table {
 			output.Data(c.io.Out, format, map[string]any{"refusals": re.Refusals})
 		}
-		printRefusals(c.io.ErrOut, re.Refusals)
+		plan.WriteRefusals(c.io.ErrOut, re.Refusals)
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s refused: nothing was changed", c.command)}
 	}
 	if err != nil {
@@ -65,7 +77,7 @@ func (c *changeOutput) render(out *usecase.Outcome, err error) error {
 			}
 		}
 		fmt.Fprintf(c.io.Out, "dry run: %s would change %d of %d principals (nothing was changed)\n", c.command, pending, len(out.Plans))
-		printPlan(c.io.Out, out.Plans, c.verbose())
+		plan.WritePlans(c.io.Out, out.Plans, c.verbose())
 		return nil
 	}
 	if format != output.Table {
@@ -73,7 +85,7 @@ func (c *changeOutput) render(out *usecase.Outcome, err error) error {
 			return err
 		}
 	} else {
-		printSummary(c.io.Out, out.Summary, c.verbose())
+		out.Summary.Write(c.io.Out, c.verbose())
 	}
 	if out.Interrupted() {
 		return silentExit(ExitSignal)
@@ -82,112 +94,4 @@ func (c *changeOutput) render(out *usecase.Outcome, err error) error {
 		return silentExit(ExitFailure)
 	}
 	return nil
-}
-
-// printRefusals prints each broken invariant: which, what breaks it, the override.
-func printRefusals(w io.Writer, rs []plan.Refusal) {
-	for _, r := range rs {
-		fmt.Fprintf(w, "refused by guardrail %s on %s: %s\n", r.Invariant, r.Cluster, r.Reason)
-		for _, c := range r.Changes {
-			fmt.Fprintf(w, "    %s\n", c)
-		}
-		fmt.Fprintf(w, "  %s\n", r.Override)
-	}
-}
-
-// printPlan prints a readable diff of the plans, one line per change; notes repeated many
-// times are summarised in one line (all of them with -v).
-func printPlan(w io.Writer, plans []plan.PrincipalPlan, verbose bool) (changes int) {
-	notes := map[string]int{}
-	for _, pp := range plans {
-		for _, ch := range pp.Changes {
-			if ch.Note != "" {
-				notes[ch.Note]++
-			}
-		}
-	}
-	for _, pp := range plans {
-		for _, ch := range pp.Changes {
-			fmt.Fprintln(w, "  "+ch.String())
-			if ch.Note != "" && (verbose || notes[ch.Note] < 4) {
-				fmt.Fprintln(w, "      # "+ch.Note)
-			}
-			changes++
-		}
-	}
-	if !verbose {
-		keys := make([]string, 0, len(notes))
-		for n, k := range notes {
-			if k >= 4 {
-				keys = append(keys, n)
-			}
-		}
-		sort.Strings(keys)
-		for _, n := range keys {
-			fmt.Fprintf(w, "  # %d changes: %s (each listed with -v)\n", notes[n], n)
-		}
-	}
-	return changes
-}
-
-// printSummary prints the outcome per principal (all of them when there are few or when
-// something failed, so a partial failure shows exactly what succeeded), then the counts.
-func printSummary(w io.Writer, sum *apply.Summary, verbose bool) {
-	failed := sum.Count(apply.Failed) + sum.Count(apply.NotRun)
-	if failed > 0 || len(sum.Results) <= 50 || verbose {
-		rows := append([]apply.Result(nil), sum.Results...)
-		sort.SliceStable(rows, func(i, j int) bool { return rank(rows[i].Outcome) < rank(rows[j].Outcome) })
-		t := output.NewTable(w, "PRINCIPAL", "RESULT", "DETAILS")
-		for _, r := range rows {
-			t.Row(r.Principal, string(r.Outcome), details(r))
-		}
-		t.Flush()
-	}
-	fmt.Fprintf(w, "%d created, %d updated, %d deleted, %d unchanged, %d failed", sum.Count(apply.Created), sum.Count(apply.Updated), sum.Count(apply.Deleted), sum.Count(apply.Unchanged), sum.Count(apply.Failed))
-	if n := sum.Count(apply.NotRun); n > 0 {
-		fmt.Fprintf(w, ", %d not started", n)
-	}
-	fmt.Fprintln(w)
-	if sum.Interrupted {
-		fmt.Fprintln(w, "interrupted: calls in flight finished, nothing new started; run the same command again to finish")
-	} else if failed > 0 {
-		fmt.Fprintln(w, "some changes failed (see DETAILS); run the same command again to retry only what is missing")
-	}
-}
-
-func rank(o apply.Outcome) int {
-	switch o {
-	case apply.Failed:
-		return 0
-	case apply.NotRun:
-		return 1
-	}
-	return 2
-}
-
-func details(r apply.Result) string {
-	if r.Error != "" {
-		s := r.Error
-		if src := r.Source; src != "" {
-			s = src + ": " + s
-		}
-		if len(r.Remaining) > 0 {
-			var rem []string
-			for _, c := range r.Remaining {
-				rem = append(rem, string(c.Action))
-			}
-			s += " (not done: " + strings.Join(rem, ", ") + ")"
-		}
-		return s
-	}
-	var parts []string
-	for _, c := range r.Applied {
-		switch c.Action {
-		case plan.ActAssociate, plan.ActRescope, plan.ActDisassociate:
-			parts = append(parts, string(c.Action)+" "+plan.DescribePolicy(c.Policy.PolicyArn, c.Policy.Namespaces))
-		default:
-			parts = append(parts, string(c.Action))
-		}
-	}
-	return strings.Join(parts, "; ")
 }

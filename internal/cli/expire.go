@@ -37,13 +37,7 @@ Exit codes: 0 done (or nothing expired), 1 a deletion failed or a guardrail refu
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.DryRun = o.out.dryRun
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return runExpire(cmd.Context(), o)
+			return dispatch(o, o.Req.Validate(), runF, func() error { return runExpire(cmd.Context(), o) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -105,7 +99,7 @@ func runExpire(ctx context.Context, o *expireOptions) error {
 	} else if o.out.dryRun {
 		fmt.Fprintf(o.out.io.Out, "dry run: %d change(s) would be made (nothing was changed)\n", res.Outcome.Pending)
 	} else if res.Outcome.Pending > 0 {
-		printSummary(o.out.io.Out, res.Outcome.Summary, o.out.verbose())
+		res.Outcome.Summary.Write(o.out.io.Out, o.out.verbose())
 	}
 	switch {
 	case res.Outcome.Interrupted():

@@ -35,13 +35,7 @@ The file does not turn pruning on: add prune: true once you have reviewed it.`,
   eksaccess export -c prod-a -c prod-b --output-file access.yaml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return runExport(cmd.Context(), o)
+			return dispatch(o, o.Req.Validate(), runF, func() error { return runExport(cmd.Context(), o) })
 		},
 	}
 	cmd.Flags().StringArrayVarP(&o.Req.Clusters, "cluster", "c", nil, "EKS cluster to export; repeatable")

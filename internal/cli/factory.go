@@ -51,17 +51,8 @@ type Factory struct {
 
 	// identity cache
 	idOnce sync.Once
-	id     *Identity
 	caller principal.Caller
 	idErr  error
-}
-
-// Identity is who eksaccess runs as.
-type Identity struct {
-	Account   string
-	Arn       string
-	UserID    string
-	Partition string
 }
 
 func newFactory(io *iostreams.IOStreams) *Factory {
@@ -144,17 +135,8 @@ func (f *Factory) Caller(ctx context.Context) (principal.Caller, error) {
 			return
 		}
 		f.caller = caller
-		f.id = &Identity{Account: caller.Account, Arn: caller.Arn, UserID: caller.UserID, Partition: caller.Partition}
 	})
 	return f.caller, f.idErr
-}
-
-// CallerIdentity is who we are, as STS says (once per run).
-func (f *Factory) CallerIdentity(ctx context.Context) (*Identity, error) {
-	if _, err := f.Caller(ctx); err != nil {
-		return nil, err
-	}
-	return f.id, nil
 }
 
 // Close stops what the run started (the embedded sandbox).
@@ -227,6 +209,12 @@ func (f *Factory) Env() *usecase.Env {
 			},
 			ReadKube: func(ctx context.Context, c *awsapi.Clients, cluster, path string) ([]byte, error) {
 				return usecase.FetchKube(ctx, c, cluster, path, f.Now, f.Timeouts())
+			},
+			CacheDir: f.CacheDir(),
+			Profile:  f.activeProfile,
+			Warnf:    func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, "warning: "+format+"\n", args...) },
+			Kube: func(server, token string, caPEM []byte) (usecase.KubeAPI, error) {
+				return usecase.ClientGoKube("eksaccess/"+version(), f.Timeouts())(server, token, caPEM)
 			},
 		}
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"eksaccess/internal/buildinfo"
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/stalltest"
 )
@@ -69,8 +70,8 @@ func TestVersionFromBuildInfo(t *testing.T) {
 		{"nothing stamped", "dev", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
 		{"no build info", "dev", nil, "dev"},
 	} {
-		if got := versionFrom(tc.override, tc.bi); got != tc.want {
-			t.Errorf("%s: versionFrom = %q, want %q", tc.name, got, tc.want)
+		if got := buildinfo.From(tc.override, tc.bi); got != tc.want {
+			t.Errorf("%s: From = %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

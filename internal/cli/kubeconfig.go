@@ -4,33 +4,27 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/output"
-	"eksaccess/internal/plan"
 	"eksaccess/internal/sandbox"
+	"eksaccess/internal/usecase"
 )
 
 // executablePath is the binary kubeconfig exec users run (a variable so tests can pin it).
 var executablePath = os.Executable
 
 type kubeconfigOptions struct {
-	f           *Factory
-	ref         clusterRef
-	role        string
-	sessionName string
-	alias       string
-	path        string
+	readOptions
+	sandbox func() (dir string, running bool) // --sandbox: the sandbox kubectl will need
+	Run     func(context.Context, usecase.KubeconfigRequest) (*usecase.KubeconfigResult, error)
+	Req     usecase.KubeconfigRequest
 }
 
-func newKubeconfigCmd(f *Factory) *cobra.Command {
-	o := &kubeconfigOptions{f: f}
+func newKubeconfigCmd(f *Factory, runF func(*kubeconfigOptions) error) *cobra.Command {
+	o := &kubeconfigOptions{readOptions: newReadOptions(f), Run: f.Env().Kubeconfig}
 	cmd := &cobra.Command{
 		Use:   "kubeconfig -c CLUSTER [--role ROLE] [--session-name S] [--alias A] [--kubeconfig PATH]",
 		Short: "Add a cluster to your kubeconfig, with `eksaccess token` as its credential plugin",
@@ -49,144 +43,80 @@ kubeconfig and show up under their own session name in the cluster. Use --alias 
 several roles for one cluster side by side (the context and user get that name).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.ref.validate(); err != nil {
+			err := o.prepare(f, o.Req.Validate)
+			if err != nil {
 				return err
 			}
-			if err := validateRoleFlags(o.role, o.sessionName); err != nil {
+			if o.Req.Plugin, err = f.plugin(); err != nil {
 				return err
 			}
-			return runKubeconfig(cmd.Context(), o)
+			if f.UseSandbox {
+				o.sandbox = func() (string, bool) {
+					_, running, _ := sandbox.Running(f.SandboxDir())
+					return f.SandboxDir(), running
+				}
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return o.render(o.Run(cmd.Context(), o.Req))
 		},
 	}
-	o.ref.addFlags(cmd)
-	addRoleFlags(cmd, &o.role, &o.sessionName)
-	cmd.Flags().StringVar(&o.alias, "alias", "", "name of the context and user (default: the cluster ARN)")
-	cmd.Flags().StringVar(&o.path, "kubeconfig", "", "kubeconfig file to write (default: $KUBECONFIG or ~/.kube/config)")
+	addClusterFlags(cmd, &o.Req.Cluster)
+	addRoleFlags(cmd, &o.Req.As)
+	cmd.Flags().StringVar(&o.Req.Alias, "alias", "", "name of the context and user (default: the cluster ARN)")
+	cmd.Flags().StringVar(&o.Req.Path, "kubeconfig", "", "kubeconfig file to write (default: $KUBECONFIG or ~/.kube/config)")
 	return cmd
 }
 
-// KubeconfigResult is what `eksaccess kubeconfig -o json` prints.
-type KubeconfigResult struct {
-	Path        string   `json:"path"`
-	Context     string   `json:"context"`
-	Cluster     string   `json:"cluster"`
-	ClusterArn  string   `json:"clusterArn"`
-	Server      string   `json:"server"`
-	Region      string   `json:"region"`
-	RoleArn     string   `json:"roleArn,omitempty"`
-	SessionName string   `json:"sessionName,omitempty"`
-	Command     string   `json:"command"`
-	Args        []string `json:"args"`
-	Env         []string `json:"env,omitempty"`
-	Updated     bool     `json:"updated"` // the context existed before
-}
-
-func runKubeconfig(ctx context.Context, o *kubeconfigOptions) error {
-	f := o.f
-	format, err := f.Format()
-	if err != nil {
-		return err
-	}
-	cluster, err := o.ref.resolve(ctx, f)
-	if err != nil {
-		return err
-	}
-	c, err := f.Clients(ctx)
-	if err != nil {
-		return err
-	}
-	dc, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
-	if err != nil {
-		return plan.ClusterError(cluster, err)
-	}
-	info := kubeauth.ClusterInfo{Name: cluster, Region: c.Config.Region}
-	if cl := dc.Cluster; cl != nil {
-		info.Arn, info.Endpoint = aws.ToString(cl.Arn), aws.ToString(cl.Endpoint)
-		if cl.CertificateAuthority != nil {
-			info.CAData = aws.ToString(cl.CertificateAuthority.Data)
-		}
-		if info.Endpoint == "" {
-			return fmt.Errorf("cluster %s has no API endpoint yet (status %s): wait until it is ACTIVE and retry", cluster, cl.Status)
-		}
-	}
-	// Like update-kubeconfig, the plugin signs in the cluster's own region.
-	if parts := strings.Split(info.Arn, ":"); len(parts) > 3 && parts[3] != "" {
-		info.Region = parts[3]
-	}
-
-	res := KubeconfigResult{Cluster: cluster, ClusterArn: info.Arn, Server: info.Endpoint, Region: info.Region}
-	args := []string{"token", "-c", cluster, "--region", info.Region}
-	if o.role != "" {
-		if res.RoleArn, err = resolveRoleArn(ctx, f, o.role); err != nil {
-			return err
-		}
-		res.SessionName = o.sessionName
-		if res.SessionName == "" {
-			if res.SessionName, err = defaultSessionName(ctx, f); err != nil {
-				return err
-			}
-		}
-		args = append(args, "--role", res.RoleArn, "--session-name", res.SessionName)
-	}
-	var env []kubeauth.EnvVar
-	switch {
-	case f.UseSandbox:
-		args = append(args, "--sandbox")
-		env = append(env, kubeauth.EnvVar{Name: "EKSACCESS_SANDBOX", Value: f.SandboxDir()})
-	case f.EndpointURL != "":
-		args = append(args, "--endpoint-url", f.EndpointURL)
-	}
-	if f.Profile != "" && !f.UseSandbox {
-		args = append(args, "--profile", f.Profile)
-	}
-	if p := activeProfile(f); p != "" {
-		env = append(env, kubeauth.EnvVar{Name: "AWS_PROFILE", Value: p})
-	}
+// plugin is how kubectl runs this binary so that it reaches the AWS this run used.
+func (f *Factory) plugin() (usecase.Plugin, error) {
 	exe, err := executablePath()
 	if err != nil {
-		return fmt.Errorf("find the eksaccess binary for the kubeconfig's exec plugin: %w: run eksaccess by its full path", err)
+		return usecase.Plugin{}, fmt.Errorf("find the eksaccess binary for the kubeconfig's exec plugin: %w: run eksaccess by its full path", err)
 	}
-	res.Command, res.Args = exe, args
-	for _, e := range env {
-		res.Env = append(res.Env, e.Name+"="+e.Value)
+	p := usecase.Plugin{Command: exe}
+	switch {
+	case f.UseSandbox:
+		p.Args = append(p.Args, "--sandbox")
+		p.Env = append(p.Env, kubeauth.EnvVar{Name: "EKSACCESS_SANDBOX", Value: f.SandboxDir()})
+	case f.EndpointURL != "":
+		p.Args = append(p.Args, "--endpoint-url", f.EndpointURL)
 	}
+	if f.Profile != "" && !f.UseSandbox {
+		p.Args = append(p.Args, "--profile", f.Profile)
+	}
+	if prof := f.activeProfile(); prof != "" {
+		p.Env = append(p.Env, kubeauth.EnvVar{Name: "AWS_PROFILE", Value: prof})
+	}
+	return p, nil
+}
 
-	res.Path, err = kubeauth.ResolveKubeconfigPath(o.path, info.Arn)
+func (o *kubeconfigOptions) render(res *usecase.KubeconfigResult, err error) error {
 	if err != nil {
 		return err
 	}
-	res.Context = o.alias
-	if res.Context == "" {
-		res.Context = info.Arn
-	}
-	if old, err := clientcmd.LoadFromFile(res.Path); err == nil {
-		_, res.Updated = old.Contexts[res.Context]
-	}
-	if err := kubeauth.MergeKubeconfig(res.Path, info, kubeauth.ExecUser{Command: exe, Args: args, Env: env}, o.alias, true); err != nil {
-		return err
-	}
-
-	if format != output.Table {
-		return output.Data(f.IO.Out, format, res)
+	if o.format != output.Table {
+		return output.Data(o.io.Out, o.format, res)
 	}
 	verb := "Added new context %s to %s"
 	if res.Updated {
 		verb = "Updated context %s in %s"
 	}
-	fmt.Fprintf(f.IO.ErrOut, verb+"\n", res.Context, res.Path)
+	fmt.Fprintf(o.io.ErrOut, verb+"\n", res.Context, res.Path)
 	if res.RoleArn != "" {
-		fmt.Fprintf(f.IO.ErrOut, "kubectl will use role %s as session %s\n", res.RoleArn, res.SessionName)
+		fmt.Fprintf(o.io.ErrOut, "kubectl will use role %s as session %s\n", res.RoleArn, res.SessionName)
 	}
-	if f.UseSandbox {
-		if _, running, _ := sandbox.Running(f.SandboxDir()); !running {
-			fmt.Fprintf(f.IO.ErrOut, "note: the sandbox's Kubernetes endpoint lives only while a sandbox runs: start `eksaccess sandbox serve` before using kubectl\n")
+	if o.sandbox != nil {
+		if _, running := o.sandbox(); !running {
+			fmt.Fprintf(o.io.ErrOut, "note: the sandbox's Kubernetes endpoint lives only while a sandbox runs: start `eksaccess sandbox serve` before using kubectl\n")
 		}
 	}
 	return nil
 }
 
 // activeProfile is the AWS profile in use, if any (none in sandbox mode).
-func activeProfile(f *Factory) string {
+func (f *Factory) activeProfile() string {
 	if f.UseSandbox {
 		return ""
 	}

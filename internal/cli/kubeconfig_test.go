@@ -12,6 +12,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"eksaccess/internal/iostreams"
+
+	"eksaccess/internal/usecase"
 )
 
 const demoClusterArn = "arn:aws:eks:us-west-2:111122223333:cluster/hyperpod-demo"
@@ -77,12 +79,12 @@ func TestKubeconfigSharedRoleAliasHyperPodJSON(t *testing.T) {
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
 	}
-	var got KubeconfigResult
+	var got usecase.KubeconfigResult
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"token", "-c", "hyperpod-demo", "--region", "us-west-2", "--role", roleArn, "--session-name", "alice", "--endpoint-url", h.srv.Endpoint()}
-	want := KubeconfigResult{
+	want := usecase.KubeconfigResult{
 		Path: path, Context: "team-a", Cluster: "hyperpod-demo", ClusterArn: demoClusterArn, Server: h.srv.KubeEndpoint("hyperpod-demo"),
 		Region: "us-west-2", RoleArn: roleArn, SessionName: "alice", Command: "/opt/bin/eksaccess", Args: args,
 	}

@@ -52,13 +52,7 @@ Exit codes: 0 written (warnings or not), 1 the ConfigMap could not be read, 2 ba
   eksaccess migrate aws-auth -c legacy-cm --from aws-auth.yaml --out access.yaml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Req.Cluster.Validate(); err != nil {
-				return &UsageError{Err: err}
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return runMigrate(cmd.Context(), o)
+			return dispatch(o, o.Req.Cluster.Validate(), runF, func() error { return runMigrate(cmd.Context(), o) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

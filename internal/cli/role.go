@@ -64,13 +64,7 @@ says "no changes". Users then run ` + "`eval \"$(eksaccess assume NAME)\"`" + `.
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Spec.RoleName = args[0]
-			if err := o.validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return runRoleCreate(cmd.Context(), o)
+			return dispatch(o, o.validate(), runF, func() error { return runRoleCreate(cmd.Context(), o) })
 		},
 	}
 	fl := cmd.Flags()

@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/awsapi"
+	"eksaccess/internal/buildinfo"
 	"eksaccess/internal/iostreams"
 )
 
@@ -24,49 +24,8 @@ import (
 // "dev", --version reports what the Go toolchain stamped into the binary instead.
 var Version = "dev"
 
-// version is what --version prints: the -ldflags override, else the module version (go
-// install eksaccess@v1.2.3), else the VCS revision the binary was built from.
-func version() string {
-	bi, _ := debug.ReadBuildInfo() // nil when the binary carries none
-	return versionFrom(Version, bi)
-}
-
-func versionFrom(override string, bi *debug.BuildInfo) string {
-	if override != "" && override != "dev" {
-		return override
-	}
-	if bi == nil {
-		return "dev"
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	rev, modified, at := "", false, ""
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			modified = s.Value == "true"
-		case "vcs.time":
-			at = s.Value
-		}
-	}
-	if rev == "" {
-		return "dev"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	v := "dev-" + rev
-	if modified {
-		v += "-dirty"
-	}
-	if at != "" {
-		v += " (" + at + ")"
-	}
-	return v
-}
+// version is what --version prints: the -ldflags override, else what the build stamped.
+func version() string { return buildinfo.Version(Version) }
 
 // Main runs eksaccess with the process's arguments and streams and returns the exit code.
 func Main() int {
@@ -157,24 +116,24 @@ instead: the way to try it without an AWS account.`,
 		return nil
 	}
 	root.AddCommand(
-		newPoliciesCmd(f),
-		newClustersCmd(f),
+		newPoliciesCmd(f, nil),
+		newClustersCmd(f, nil),
 		newEntriesCmd(f),
 		newGrantCmd(f, nil),
 		newRevokeCmd(f, nil),
 		newRoleCmd(f),
-		newAssumeCmd(f),
-		newKubeconfigCmd(f),
-		newTokenCmd(f),
+		newAssumeCmd(f, nil),
+		newKubeconfigCmd(f, nil),
+		newTokenCmd(f, nil),
 		newPlanCmd(f, nil),
 		newApplyCmd(f, nil),
 		newExportCmd(f, nil),
 		newMigrateCmd(f),
 		newAuthModeCmd(f, nil),
 		newExpireCmd(f, nil),
-		newCanICmd(f),
-		newWhoCanCmd(f),
-		newVerifyCmd(f),
+		newCanICmd(f, nil),
+		newWhoCanCmd(f, nil),
+		newVerifyCmd(f, nil),
 		newAuditCmd(f, nil),
 		newDoctorCmd(f, nil),
 		newSandboxCmd(f),

@@ -42,7 +42,10 @@ func tokenAt(t *testing.T, env map[string]string, now time.Time, cluster string)
 	f.Getenv = func(k string) string { return env[k] }
 	f.Now = func() time.Time { return now }
 	defer f.Close()
-	err := runToken(context.Background(), &tokenOptions{f: f, ref: clusterRef{Cluster: cluster}})
+	cmd := newTokenCmd(f, nil)
+	cmd.SetArgs([]string{"-c", cluster})
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(context.Background())
 	return out.String(), errOut.String(), err
 }
 
@@ -236,7 +239,7 @@ func TestTokenErrors(t *testing.T) {
 		{[]string{"token", "-c", "hyperpod-demo", "--role", "eks-team-a", "--session-name", "b"}, 2, "error: --session-name: session name \"b\" is too short: STS needs 2 to 64 characters\n"},
 		{[]string{"token", "-c", "hyperpod-demo", "--role", "arn:aws:iam::111122223333:user/alice"}, 2,
 			"error: --role arn:aws:iam::111122223333:user/alice is a user ARN: give a role name, role/NAME or a role ARN (arn:aws:iam::ACCOUNT:role/NAME)\n"},
-		{[]string{"token", "-c", "hyperpod-demo", "--role", "nosuch"}, 2, "error: no IAM role named \"nosuch\": check the name with `aws iam list-roles`, or pass the role ARN\n"},
+		{[]string{"token", "-c", "hyperpod-demo", "--role", "nosuch"}, 2, "error: no IAM role named nosuch in account 111122223333: check the spelling or create it with eksaccess role create nosuch\n"},
 		{[]string{"token", "-c", "hyperpod-demo", "--role", "PlatformAdmin"}, 1, "error: assume role arn:aws:iam::111122223333:role/PlatformAdmin (session admin): "},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -2,46 +2,25 @@ package cli
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/spf13/cobra"
-	authenticationv1 "k8s.io/api/authentication/v1"
-	authorizationv1 "k8s.io/api/authorization/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	authnclient "k8s.io/client-go/kubernetes/typed/authentication/v1"
-	authzclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
 
-	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/output"
-	"eksaccess/internal/plan"
-	"eksaccess/internal/policy"
+	"eksaccess/internal/usecase"
 )
 
 type verifyOptions struct {
-	f           *Factory
-	ref         clusterRef
-	role        string
-	sessionName string
-	asPrincipal string
-	rawChecks   []string
-	checks      []verifyCheck
+	readOptions
+	Run func(context.Context, usecase.VerifyRequest) (*usecase.VerifyResult, error)
+	Req usecase.VerifyRequest
 }
 
-// verifyCheck is one --check: a request and whether it is expected to be allowed.
-type verifyCheck struct {
-	Raw    string
-	Expect bool
-	Req    policy.Request
-}
-
-func newVerifyCmd(f *Factory) *cobra.Command {
-	o := &verifyOptions{f: f}
+func newVerifyCmd(f *Factory, runF func(*verifyOptions) error) *cobra.Command {
+	o := &verifyOptions{readOptions: newReadOptions(f), Run: f.Env().Verify}
 	cmd := &cobra.Command{
 		Use:   "verify -c CLUSTER [--role ROLE] [--as-principal ARN] [--check VERB:RESOURCE[:NAMESPACE]]...",
 		Short: "Check live, through the cluster's own API, who you are and what you may do",
@@ -64,137 +43,44 @@ principal's access entry and policies; the output says so.`,
   eksaccess verify -c hyperpod-demo --as-principal arn:aws:iam::111122223333:user/alice --check get:secrets:team-a`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.ref.validate(); err != nil {
+			if err := o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)); err != nil {
 				return err
 			}
-			if err := validateRoleFlags(o.role, o.sessionName); err != nil {
-				return err
+			if runF != nil {
+				return runF(o)
 			}
-			if o.asPrincipal != "" && o.role != "" {
-				return usageErrorf("--as-principal and --role both say whom to check: give one")
-			}
-			for _, raw := range o.rawChecks {
-				ch, notes, err := parseCheck(raw)
-				if err != nil {
-					return err
-				}
-				for _, n := range notes {
-					fmt.Fprintln(f.IO.ErrOut, n)
-				}
-				o.checks = append(o.checks, ch)
-			}
-			return runVerify(cmd.Context(), o)
+			return o.render(o.Run(cmd.Context(), o.Req))
 		},
 	}
-	o.ref.addFlags(cmd)
-	addRoleFlags(cmd, &o.role, &o.sessionName)
-	cmd.Flags().StringVar(&o.asPrincipal, "as-principal", "", "check offline what this principal (user name, role/NAME or ARN) would get")
-	cmd.Flags().StringArrayVar(&o.rawChecks, "check", nil, "VERB:RESOURCE[:NAMESPACE] to check, ! in front to expect denial; repeatable")
+	addClusterFlags(cmd, &o.Req.Cluster)
+	addRoleFlags(cmd, &o.Req.As)
+	cmd.Flags().StringVar(&o.Req.AsPrincipal, "as-principal", "", "check offline what this principal (user name, role/NAME or ARN) would get")
+	cmd.Flags().StringArrayVar(&o.Req.Checks, "check", nil, "VERB:RESOURCE[:NAMESPACE] to check, ! in front to expect denial; repeatable")
 	return cmd
 }
 
-// parseCheck reads [!]VERB:RESOURCE[:NAMESPACE] (or [!]VERB:/URL).
-func parseCheck(raw string) (verifyCheck, []string, error) {
-	ch := verifyCheck{Raw: raw, Expect: true}
-	s := raw
-	if rest, ok := strings.CutPrefix(s, "!"); ok {
-		ch.Expect, s = false, rest
-	}
-	verb, rest, ok := strings.Cut(s, ":")
-	if !ok || verb == "" || rest == "" {
-		return ch, nil, usageErrorf("--check %q: write VERB:RESOURCE[:NAMESPACE], e.g. list:pods:team-a (! in front to expect denial)", raw)
-	}
-	var rf requestFlags
-	resource := rest
-	if !strings.HasPrefix(rest, "/") {
-		if r, ns, ok := strings.Cut(rest, ":"); ok {
-			if ns == "" || strings.Contains(ns, ":") {
-				return ch, nil, usageErrorf("--check %q: write VERB:RESOURCE[:NAMESPACE]", raw)
-			}
-			resource, rf.namespace = r, ns
-		}
-	}
-	req, notes, err := rf.request(verb, resource)
-	if err != nil {
-		return ch, nil, usageErrorf("--check %q: %v", raw, err)
-	}
-	ch.Req = req
-	return ch, notes, nil
-}
-
-// VerifyResult is what `eksaccess verify -o json` prints.
-type VerifyResult struct {
-	Cluster string `json:"cluster"`
-	Server  string `json:"server,omitempty"`
-	// Offline is set for --as-principal: the answers come from the access entry and
-	// policies, not from the cluster.
-	Offline   bool                `json:"offline"`
-	Principal string              `json:"principal,omitempty"`
-	User      VerifyUser          `json:"user"`
-	Checks    []VerifyCheckResult `json:"checks"`
-	Failed    int                 `json:"failed"`
-}
-
-// VerifyUser is who the cluster thinks the caller is.
-type VerifyUser struct {
-	Username string              `json:"username"`
-	UID      string              `json:"uid,omitempty"`
-	Groups   []string            `json:"groups,omitempty"`
-	Extra    map[string][]string `json:"extra,omitempty"`
-}
-
-// VerifyCheckResult is one check's outcome.
-type VerifyCheckResult struct {
-	Check    string `json:"check"`
-	Request  string `json:"request"`
-	Expected string `json:"expected"` // yes | no
-	Result   string `json:"result"`   // yes | no (live); can-i answers (offline)
-	Reason   string `json:"reason,omitempty"`
-	OK       bool   `json:"ok"`
-}
-
-func runVerify(ctx context.Context, o *verifyOptions) error {
-	f := o.f
-	format, err := f.Format()
+// render prints the result; a check that did not come out as expected exits 1.
+func (o *verifyOptions) render(res *usecase.VerifyResult, err error) error {
 	if err != nil {
 		return err
 	}
-	cluster, err := o.ref.resolve(ctx, f)
-	if err != nil {
-		return err
-	}
-	var res *VerifyResult
-	if o.asPrincipal != "" {
-		res, err = verifyOffline(ctx, o, cluster)
-	} else {
-		res, err = verifyLive(ctx, o, cluster)
-	}
-	if err != nil {
-		return err
-	}
-	for _, c := range res.Checks {
-		if !c.OK {
-			res.Failed++
-		}
-	}
-	if format != output.Table {
-		if err := output.Data(f.IO.Out, format, res); err != nil {
+	if o.format != output.Table {
+		if err := output.Data(o.io.Out, o.format, res); err != nil {
 			return err
 		}
-	} else if err := printVerify(f, res); err != nil {
+	} else if err := printVerify(o.io.Out, res); err != nil {
 		return err
 	}
 	if res.Failed > 0 {
-		if format == output.Table {
-			fmt.Fprintf(f.IO.ErrOut, "%d of %d checks did not come out as expected\n", res.Failed, len(res.Checks))
+		if o.format == output.Table {
+			fmt.Fprintf(o.io.ErrOut, "%d of %d checks did not come out as expected\n", res.Failed, len(res.Checks))
 		}
 		return silentExit(ExitFailure)
 	}
 	return nil
 }
 
-func printVerify(f *Factory, res *VerifyResult) error {
-	w := f.IO.Out
+func printVerify(w io.Writer, res *usecase.VerifyResult) error {
 	if res.Offline {
 		fmt.Fprintf(w, "Offline: nobody can get a token for another principal, so this is what EKS would decide from %s's access entry and access policies (as `eksaccess can-i`), not the cluster's answer.\n\n", res.Principal)
 	}
@@ -238,147 +124,4 @@ func printVerify(f *Factory, res *VerifyResult) error {
 		ct.Row(c.Check, c.Expected, result, c.Reason)
 	}
 	return ct.Flush()
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
-// verifyLive asks the cluster itself, with a token for the caller (or --role).
-func verifyLive(ctx context.Context, o *verifyOptions, cluster string) (*VerifyResult, error) {
-	f := o.f
-	c, err := f.Clients(ctx)
-	if err != nil {
-		return nil, err
-	}
-	dc, err := c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
-	if err != nil {
-		return nil, plan.ClusterError(cluster, err)
-	}
-	server, caData := "", ""
-	if cl := dc.Cluster; cl != nil {
-		server = aws.ToString(cl.Endpoint)
-		if cl.CertificateAuthority != nil {
-			caData = aws.ToString(cl.CertificateAuthority.Data)
-		}
-	}
-	if server == "" {
-		return nil, fmt.Errorf("cluster %s has no API endpoint yet: wait until it is ACTIVE and retry", cluster)
-	}
-	ca, err := base64.StdEncoding.DecodeString(strings.TrimSpace(caData))
-	if err != nil {
-		return nil, fmt.Errorf("cluster %s: certificate authority data is not base64: %w", cluster, err)
-	}
-	tok, err := clusterToken(ctx, f, cluster, o.role, o.sessionName)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := kubeauth.RESTConfig(server, tok.Token, ca, "eksaccess/"+version(), f.Timeouts())
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client for %s: %w", server, err)
-	}
-	authn, err := authnclient.NewForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client for %s: %w", server, err)
-	}
-	authz, err := authzclient.NewForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client for %s: %w", server, err)
-	}
-	res := &VerifyResult{Cluster: cluster, Server: server, Checks: []VerifyCheckResult{}}
-	ssr, err := authn.SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
-	if err != nil {
-		return nil, kubeAPIError(f, cluster, o.role, kubeauth.TimeoutError(server, err, f.Timeouts()))
-	}
-	ui := ssr.Status.UserInfo
-	res.User = VerifyUser{Username: ui.Username, UID: ui.UID, Groups: ui.Groups}
-	if len(ui.Extra) > 0 {
-		res.User.Extra = map[string][]string{}
-		for k, v := range ui.Extra {
-			res.User.Extra[k] = []string(v)
-		}
-	}
-	for _, ch := range o.checks {
-		spec := authorizationv1.SelfSubjectAccessReviewSpec{}
-		if ch.Req.NonResourceURL != "" {
-			spec.NonResourceAttributes = &authorizationv1.NonResourceAttributes{Path: ch.Req.NonResourceURL, Verb: ch.Req.Verb}
-		} else {
-			spec.ResourceAttributes = &authorizationv1.ResourceAttributes{
-				Namespace: ch.Req.Namespace, Verb: ch.Req.Verb, Group: ch.Req.APIGroup,
-				Resource: ch.Req.Resource, Subresource: ch.Req.Subresource,
-			}
-		}
-		ssar, err := authz.SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{Spec: spec}, metav1.CreateOptions{})
-		if err != nil {
-			return nil, kubeAPIError(f, cluster, o.role, kubeauth.TimeoutError(server, err, f.Timeouts()))
-		}
-		st := ssar.Status
-		reason := st.Reason
-		if st.EvaluationError != "" {
-			reason = strings.TrimSpace(reason + " (evaluation error: " + st.EvaluationError + ")")
-		}
-		res.Checks = append(res.Checks, VerifyCheckResult{
-			Check: ch.Raw, Request: describeRequest(ch.Req), Expected: yesNo(ch.Expect),
-			Result: yesNo(st.Allowed), Reason: reason, OK: st.Allowed == ch.Expect,
-		})
-	}
-	return res, nil
-}
-
-// kubeAPIError explains a failed call to the cluster's API.
-func kubeAPIError(f *Factory, cluster, role string, err error) error {
-	who := "you"
-	if role != "" {
-		who = "role " + role
-	}
-	switch {
-	case apierrors.IsUnauthorized(err):
-		return fmt.Errorf("cluster %s refused the token (Unauthorized): %s may have no access entry on it (see `eksaccess entries list -c %s`), or the entry is too new; grant access with `eksaccess grant`", cluster, who, cluster)
-	case apierrors.IsForbidden(err):
-		return fmt.Errorf("cluster %s forbade the review: %w: %s may lack the default system:basic-user role", cluster, err, who)
-	}
-	return fmt.Errorf("ask cluster %s: %w: check the network path to the cluster endpoint", cluster, err)
-}
-
-// verifyOffline evaluates the checks for another principal, as can-i does.
-func verifyOffline(ctx context.Context, o *verifyOptions, cluster string) (*VerifyResult, error) {
-	f := o.f
-	arn, err := resolveEntryPrincipal(ctx, f, o.asPrincipal)
-	if err != nil {
-		return nil, err
-	}
-	c, err := f.Clients(ctx)
-	if err != nil {
-		return nil, err
-	}
-	live, err := plan.ReadCluster(ctx, c.EKS, cluster, plan.ReadOptions{Only: map[string]bool{arn: true}})
-	if err != nil {
-		return nil, err
-	}
-	res := &VerifyResult{Cluster: cluster, Offline: true, Principal: arn, Checks: []VerifyCheckResult{}}
-	// Who the cluster would see: the entry's username (templates such as {{SessionName}}
-	// are filled in per session) and groups.
-	probe, e := offlineDecision(live.LiveCluster, arn, policy.Request{Verb: "create", APIGroup: "authentication.k8s.io", Resource: "selfsubjectreviews"})
-	if e == nil {
-		res.User = VerifyUser{Username: "(none: " + probe.Reason + ")"}
-	} else {
-		username := e.Username
-		if username == "" {
-			username = arn
-		}
-		res.User = VerifyUser{Username: username, Groups: append(append([]string(nil), e.KubernetesGroups...), "system:authenticated")}
-	}
-	for _, ch := range o.checks {
-		d, _ := offlineDecision(live.LiveCluster, arn, ch.Req)
-		reason := d.Reason
-		res.Checks = append(res.Checks, VerifyCheckResult{
-			Check: ch.Raw, Request: describeRequest(ch.Req), Expected: yesNo(ch.Expect), Result: d.Outcome.String(), Reason: reason,
-			// Unknown and depends-on-rbac confirm neither expectation.
-			OK: (ch.Expect && d.Outcome == policy.Allowed) || (!ch.Expect && d.Outcome == policy.Denied),
-		})
-	}
-	return res, nil
 }

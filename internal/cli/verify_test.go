@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"eksaccess/internal/usecase"
 )
 
 func TestVerifyLiveAsUser(t *testing.T) {
@@ -39,11 +41,11 @@ func TestVerifyLiveAsUser(t *testing.T) {
 
 	// A check that does not come out as expected: exit 1, marked, counted on stderr.
 	out, errOut, code = h.run("verify", "-c", "hyperpod-demo", "--check", "create:pods:hyperpod-ns-team-a", "--check", "list:pods:hyperpod-ns-team-a", "-o", "json")
-	var res VerifyResult
+	var res usecase.VerifyResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	wantChecks := []VerifyCheckResult{
+	wantChecks := []usecase.VerifyCheckResult{
 		{Check: "create:pods:hyperpod-ns-team-a", Request: "create pods in namespace hyperpod-ns-team-a", Expected: "yes", Result: "no", OK: false},
 		{Check: "list:pods:hyperpod-ns-team-a", Request: "list pods in namespace hyperpod-ns-team-a", Expected: "yes", Result: "yes",
 			Reason: "allowed by AmazonEKSViewPolicy (namespaces hyperpod-ns-team-a)", OK: true},
@@ -115,7 +117,7 @@ func TestVerifyAsPrincipalOffline(t *testing.T) {
 	}
 
 	out, _, code = h.run("verify", "-c", "hyperpod-demo", "--as-principal", "role/teams/eks-team-a", "--check", "create:pods/exec:team-a", "-o", "json")
-	var res VerifyResult
+	var res usecase.VerifyResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 {
 		t.Fatalf("exit %d, %v\n%s", code, err, out)
 	}

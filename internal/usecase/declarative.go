@@ -41,31 +41,10 @@ func (r *FileRequest) Validate() error {
 }
 
 // Totals sum the plans of every cluster.
-type Totals struct {
-	Changes  int            `json:"changes"`
-	Clusters int            `json:"clustersChanging"`
-	Refused  int            `json:"refused"`
-	ByAction map[string]int `json:"byAction"`
-}
+type Totals = plan.Totals
 
 // TotalsOf sums cluster plans.
-func TotalsOf(plans []*plan.ClusterPlan) Totals {
-	t := Totals{ByAction: map[string]int{}}
-	for _, cp := range plans {
-		if n := cp.Changes(); n > 0 {
-			t.Changes += n
-			t.Clusters++
-		}
-		if cp.ModeSwitch != nil {
-			t.ByAction["authenticationMode"]++
-		}
-		for a, n := range cp.Counts() {
-			t.ByAction[string(a)] += n
-		}
-		t.Refused += len(cp.Refusals)
-	}
-	return t
-}
+func TotalsOf(plans []*plan.ClusterPlan) Totals { return plan.TotalsOf(plans) }
 
 // FilePlan is an access file resolved and planned against the live clusters.
 type FilePlan struct {
@@ -125,11 +104,7 @@ func (e *Env) PlanFile(ctx context.Context, r FileRequest) (*FilePlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	caller, err := e.Caller(ctx)
+	c, caller, err := e.session(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -43,11 +43,35 @@ type Env struct {
 	ReadKube func(ctx context.Context, clients *awsapi.Clients, cluster, path string) ([]byte, error)
 	// Sleep waits between polls (tests make it instant).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// CacheDir is where tokens are cached (a tokens directory below it).
+	CacheDir string
+	// Profile is the AWS profile in use ("" for none): tokens are cached per profile.
+	Profile func() string
+	// Warnf prints a warning whatever -v says (nil prints nothing).
+	Warnf func(format string, args ...any)
+	// Kube connects to a cluster's Kubernetes API (ClientGoKube).
+	Kube func(server, token string, caPEM []byte) (KubeAPI, error)
+}
+
+// session is the default region's clients and the caller: what nearly every job starts with.
+func (e *Env) session(ctx context.Context) (*awsapi.Clients, principal.Caller, error) {
+	c, err := e.AWS(ctx, "")
+	if err != nil {
+		return nil, principal.Caller{}, err
+	}
+	caller, err := e.Caller(ctx)
+	return c, caller, err
 }
 
 func (e *Env) logf(format string, args ...any) {
 	if e.Logf != nil {
 		e.Logf(format, args...)
+	}
+}
+
+func (e *Env) warnf(format string, args ...any) {
+	if e.Warnf != nil {
+		e.Warnf(format, args...)
 	}
 }
 

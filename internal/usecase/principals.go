@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"eksaccess/internal/awsapi"
+	"eksaccess/internal/plan"
 	"eksaccess/internal/principal"
 )
 
@@ -68,6 +69,11 @@ func unwrapPathError(err error) error {
 	return err
 }
 
+// resolverFor is the one principal resolver, in the caller's account and partition.
+func resolverFor(c *awsapi.Clients, caller principal.Caller) *principal.Resolver {
+	return &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
+}
+
 // resolvePrincipals is the one way from what a user typed to principal ARNs: files and
 // arguments parsed first (a typo costs no AWS call), then IAM groups expanded, then every
 // reference checked against IAM in the caller's account. Every problem is collected and
@@ -78,7 +84,7 @@ func resolvePrincipals(ctx context.Context, c *awsapi.Clients, caller principal.
 	if err != nil && !ie.Merge(err) {
 		return nil, err
 	}
-	res := &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
+	res := resolverFor(c, caller)
 	for _, g := range src.IAMGroups {
 		members, err := res.ExpandGroup(ctx, g, principal.GroupSource(g))
 		if err != nil {
@@ -130,4 +136,59 @@ func matchEntry(raw string, arns []string) (found []string, err error) {
 		}
 	}
 	return found, nil
+}
+
+// readPrincipalEntry reads the access entry one principal (as a user typed it) has on a
+// cluster, through the one resolver: the cluster's entries first, compared as IAM compares
+// names (no IAM call for what the cluster knows, and a principal already deleted from IAM
+// is still found), then IAM for a principal without an entry. An STS session ARN names
+// its role. The cluster read holds that entry only; arn is the principal's ARN.
+func (e *Env) readPrincipalEntry(ctx context.Context, c *awsapi.Clients, cluster, raw string) (live *plan.LiveCluster, arn string, err error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, "", inputErrorf("PRINCIPAL is empty: give an IAM user name, role/NAME or an ARN (eksaccess entries list -c CLUSTER shows them)")
+	}
+	t, err := principal.ParseRef(raw)
+	if err != nil {
+		return nil, "", &InputError{Err: err}
+	}
+	caller, err := e.Caller(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	ref := raw
+	if t.Kind == principal.RefARN && t.ARN.Kind == principal.KindAssumedRole {
+		if caller.Account != "" && t.ARN.Account != caller.Account {
+			return nil, "", inputErrorf("%s is a session of a role in account %s, whose path eksaccess cannot look up from account %s: give the role ARN", raw, t.ARN.Account, caller.Account)
+		}
+		ref = "role/" + t.ARN.Name // the session's role, path looked up
+	}
+	read, err := plan.ReadCluster(ctx, c.EKS, cluster, plan.ReadOptions{Only: map[string]bool{}})
+	if err != nil {
+		return nil, "", err
+	}
+	found, err := matchEntry(ref, read.Listed)
+	if err != nil {
+		return nil, "", &InputError{Err: err}
+	}
+	switch len(found) {
+	case 0:
+		ps, err := resolvePrincipals(ctx, c, caller, Principals{Args: []string{ref}})
+		if err != nil {
+			return nil, "", err
+		}
+		return read.LiveCluster, ps[0].Arn, nil
+	case 1:
+		arn = found[0]
+	default:
+		return nil, "", inputErrorf("%s matches several entries of cluster %s (%s): give the full ARN", raw, cluster, strings.Join(found, ", "))
+	}
+	le, err := plan.ReadEntry(ctx, c.EKS, cluster, arn)
+	if err != nil {
+		return nil, "", plan.ClusterError(cluster, err)
+	}
+	if le != nil {
+		read.Entries[arn] = le
+	}
+	return read.LiveCluster, arn, nil
 }

@@ -50,11 +50,7 @@ func (e *Env) Revoke(ctx context.Context, r RevokeRequest) (*Outcome, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	caller, err := e.Caller(ctx)
+	c, caller, err := e.session(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +68,7 @@ func (e *Env) Revoke(ctx context.Context, r RevokeRequest) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
+	res := resolverFor(c, caller)
 	var ie principal.InputError
 	for _, g := range r.Principals.IAMGroups {
 		members, err := res.ExpandGroup(ctx, g, principal.GroupSource(g))

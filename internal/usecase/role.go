@@ -84,11 +84,7 @@ func (e *Env) RoleCreate(ctx context.Context, r RoleCreateRequest) (*RoleCreateR
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	caller, err := e.Caller(ctx)
+	c, caller, err := e.session(ctx)
 	if err != nil {
 		return nil, err
 	}

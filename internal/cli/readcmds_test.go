@@ -1,0 +1,296 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"eksaccess/internal/creds"
+	"eksaccess/internal/iostreams"
+	"eksaccess/internal/kubeauth"
+	"eksaccess/internal/usecase"
+)
+
+// execCmd runs one command built on a factory that has no server behind it: the injected
+// run function receives the options, so these tests check argv → request only.
+func execCmd(t *testing.T, build func(*Factory) *cobra.Command, args ...string) (stderr string, code int) {
+	t.Helper()
+	ios, _, _, errOut := iostreams.Test()
+	f := newFactory(ios)
+	f.Getenv = func(string) string { return "" }
+	cmd := build(f)
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	if err != nil {
+		var b bytes.Buffer
+		b.WriteString(errOut.String())
+		b.WriteString("error: " + err.Error())
+		return b.String(), exitCodeOf(err)
+	}
+	return errOut.String(), 0
+}
+
+func TestNewCmdCanI(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    usecase.CanIRequest
+		code    int
+		wantErr string
+	}{
+		{name: "all flags", args: []string{"-c", "demo", "alice", "create", "pods", "-n", "team-a", "--subresource", "exec", "--api-group", ""},
+			want: usecase.CanIRequest{Cluster: usecase.ClusterRef{Name: "demo"}, Principal: "alice", Request: usecase.KubeRequest{Verb: "create", Resource: "pods", Namespace: "team-a", Subresource: "exec"}}},
+		{name: "hyperpod", args: []string{"--hyperpod", "hp", "role/x", "get", "deployments.apps"},
+			want: usecase.CanIRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, Principal: "role/x", Request: usecase.KubeRequest{Verb: "get", Resource: "deployments.apps"}}},
+		{name: "no cluster", args: []string{"alice", "get", "pods"}, code: 2, wantErr: "name a cluster with -c CLUSTER"},
+		{name: "two clusters", args: []string{"-c", "a", "--hyperpod", "b", "alice", "get", "pods"}, code: 2, wantErr: "-c and --hyperpod both name a cluster"},
+		{name: "arguments", args: []string{"-c", "demo", "alice", "get"}, code: 2, wantErr: "takes 3 argument(s): PRINCIPAL VERB RESOURCE (got 2)"},
+		{name: "bad namespace", args: []string{"-c", "demo", "alice", "get", "pods", "-n", "Team_A"}, code: 2, wantErr: "-n: "},
+		{name: "bad verb", args: []string{"-c", "demo", "alice", "get:x", "pods"}, code: 2, wantErr: `verb "get:x" is not a Kubernetes verb`},
+		{name: "url with namespace", args: []string{"-c", "demo", "alice", "get", "/healthz", "-n", "x"}, code: 2, wantErr: "/healthz is a non-resource URL"},
+		{name: "empty principal", args: []string{"-c", "demo", " ", "get", "pods"}, code: 2, wantErr: "PRINCIPAL is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *canIOptions
+			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+				return newCanICmd(f, func(o *canIOptions) error { got = o; return nil })
+			}, tc.args...)
+			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
+			}
+			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
+				t.Fatalf("request %+v, want %+v", got, tc.want)
+			}
+			if tc.code != 0 && got != nil {
+				t.Fatalf("bad input reached the run function: %+v", got.Req)
+			}
+		})
+	}
+}
+
+func TestNewCmdCanINotes(t *testing.T) {
+	t.Parallel()
+	stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+		return newCanICmd(f, func(o *canIOptions) error { return nil })
+	}, "-c", "demo", "alice", "list", "widgets")
+	if code != 0 || !strings.HasPrefix(stderr, `note: eksaccess does not know resource "widgets"`) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestNewCmdWhoCan(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    usecase.WhoCanRequest
+		code    int
+		wantErr string
+	}{
+		{name: "namespaced", args: []string{"-c", "demo", "get", "secrets", "-n", "team-a"},
+			want: usecase.WhoCanRequest{Cluster: usecase.ClusterRef{Name: "demo"}, Request: usecase.KubeRequest{Verb: "get", Resource: "secrets", Namespace: "team-a"}}},
+		{name: "url", args: []string{"--hyperpod", "hp", "get", "/healthz"},
+			want: usecase.WhoCanRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, Request: usecase.KubeRequest{Verb: "get", Resource: "/healthz"}}},
+		{name: "arguments", args: []string{"-c", "demo", "get"}, code: 2, wantErr: "takes 2 argument(s): VERB RESOURCE (got 1)"},
+		{name: "bad cluster", args: []string{"-c", "-demo", "get", "pods"}, code: 2, wantErr: `cluster name "-demo" is not valid`},
+		{name: "two subresources", args: []string{"-c", "demo", "get", "pods/log", "--subresource", "exec"}, code: 2, wantErr: "names subresource log but --subresource says exec"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *whoCanOptions
+			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+				return newWhoCanCmd(f, func(o *whoCanOptions) error { got = o; return nil })
+			}, tc.args...)
+			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
+			}
+			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
+				t.Fatalf("request %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewCmdVerify(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    usecase.VerifyRequest
+		code    int
+		wantErr string
+	}{
+		{name: "live with role", args: []string{"-c", "demo", "--role", "EKSFullAccessRole", "--session-name", "alice", "--check", "list:pods:a", "--check", "!get:/metrics"},
+			want: usecase.VerifyRequest{Cluster: usecase.ClusterRef{Name: "demo"}, As: usecase.AsRole{Role: "EKSFullAccessRole", SessionName: "alice"}, Checks: []string{"list:pods:a", "!get:/metrics"}}},
+		{name: "offline", args: []string{"--hyperpod", "hp", "--as-principal", "alice"},
+			want: usecase.VerifyRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, AsPrincipal: "alice"}},
+		{name: "both", args: []string{"-c", "demo", "--role", "r", "--as-principal", "alice"}, code: 2, wantErr: "--as-principal and --role both say whom to check"},
+		{name: "session without role", args: []string{"-c", "demo", "--session-name", "s1"}, code: 2, wantErr: "add --role ROLE"},
+		{name: "bad check", args: []string{"-c", "demo", "--check", "list:pods:Team_A"}, code: 2, wantErr: `--check "list:pods:Team_A": -n: `},
+		{name: "arguments", args: []string{"-c", "demo", "extra"}, code: 2, wantErr: "takes no arguments"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *verifyOptions
+			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+				return newVerifyCmd(f, func(o *verifyOptions) error { got = o; return nil })
+			}, tc.args...)
+			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
+			}
+			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
+				t.Fatalf("request %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewCmdToken(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    usecase.TokenRequest
+		code    int
+		wantErr string
+	}{
+		{name: "plain", args: []string{"-c", "demo"}, want: usecase.TokenRequest{Cluster: usecase.ClusterRef{Name: "demo"}}},
+		{name: "role", args: []string{"--hyperpod", "hp", "--role", "role/teams/x", "--session-name", "alice"},
+			want: usecase.TokenRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, As: usecase.AsRole{Role: "role/teams/x", SessionName: "alice"}}},
+		{name: "user ARN", args: []string{"-c", "demo", "--role", "arn:aws:iam::111122223333:user/alice"}, code: 2, wantErr: "is a user ARN"},
+		{name: "short session", args: []string{"-c", "demo", "--role", "x", "--session-name", "b"}, code: 2, wantErr: `--session-name: session name "b" is too short`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *tokenOptions
+			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+				return newTokenCmd(f, func(o *tokenOptions) error { got = o; return nil })
+			}, tc.args...)
+			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
+			}
+			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
+				t.Fatalf("request %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewCmdKubeconfig(t *testing.T) {
+	t.Parallel()
+	var got *kubeconfigOptions
+	_, code := execCmd(t, func(f *Factory) *cobra.Command {
+		f.EndpointURL, f.Profile = "http://127.0.0.1:4566", "dev"
+		return newKubeconfigCmd(f, func(o *kubeconfigOptions) error { got = o; return nil })
+	}, "-c", "demo", "--role", "EKSFullAccessRole", "--alias", "team-a", "--kubeconfig", "/tmp/kc")
+	if code != 0 || got == nil {
+		t.Fatalf("exit %d", code)
+	}
+	want := usecase.KubeconfigRequest{Cluster: usecase.ClusterRef{Name: "demo"}, As: usecase.AsRole{Role: "EKSFullAccessRole"}, Alias: "team-a", Path: "/tmp/kc",
+		Plugin: usecase.Plugin{Command: got.Req.Plugin.Command, Args: []string{"--endpoint-url", "http://127.0.0.1:4566", "--profile", "dev"},
+			Env: []kubeauth.EnvVar{{Name: "AWS_PROFILE", Value: "dev"}}}}
+	if !reflect.DeepEqual(got.Req, want) || got.Req.Plugin.Command == "" || got.sandbox != nil {
+		t.Fatalf("request %+v\nwant %+v", got.Req, want)
+	}
+	stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+		return newKubeconfigCmd(f, func(o *kubeconfigOptions) error { t.Error("bad input ran"); return nil })
+	}, "-c", "demo", "--role", "role/x/")
+	if code != 2 || !strings.Contains(stderr, "--role: ") {
+		t.Fatalf("exit %d, %s", code, stderr)
+	}
+}
+
+func TestNewCmdAssume(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		want    usecase.AssumeRequest
+		command []string
+		format  creds.Format
+		code    int
+		wantErr string
+	}{
+		{name: "env", args: []string{"EKSFullAccessRole"}, want: usecase.AssumeRequest{As: usecase.AsRole{Role: "EKSFullAccessRole"}}, format: creds.FormatEnv},
+		{name: "all flags", args: []string{"role/x", "--session-name", "ci-job.42", "--duration", "900", "--mfa-serial", "arn:aws:iam::111122223333:mfa/alice", "--token-code", "123456", "--format", "json"},
+			want:   usecase.AssumeRequest{As: usecase.AsRole{Role: "role/x", SessionName: "ci-job.42"}, Duration: 15 * time.Minute, MFASerial: "arn:aws:iam::111122223333:mfa/alice", TokenCode: "123456"},
+			format: creds.FormatJSON},
+		{name: "command", args: []string{"R", "--", "kubectl", "get", "pods"}, want: usecase.AssumeRequest{As: usecase.AsRole{Role: "R"}}, command: []string{"kubectl", "get", "pods"}, format: creds.FormatEnv},
+		{name: "two roles", args: []string{"R", "S"}, code: 2, wantErr: "takes one ROLE"},
+		{name: "format with command", args: []string{"R", "--format", "json", "--", "true"}, code: 2, wantErr: "--format and --shell choose how credentials are printed"},
+		{name: "code without serial", args: []string{"R", "--token-code", "123456"}, code: 2, wantErr: "--mfa-serial and --token-code go together"},
+		{name: "duration", args: []string{"R", "--duration", "5m"}, code: 2, wantErr: "--duration 5m0s is out of range"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *assumeOptions
+			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+				return newAssumeCmd(f, func(o *assumeOptions) error { got = o; return nil })
+			}, tc.args...)
+			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
+			}
+			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want) || !reflect.DeepEqual(got.command, tc.command) || got.format != tc.format) {
+				t.Fatalf("options %+v, want %+v %v %v", got, tc.want, tc.command, tc.format)
+			}
+		})
+	}
+}
+
+func TestNewCmdEntriesClustersPolicies(t *testing.T) {
+	t.Parallel()
+	var list *entriesListOptions
+	if stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+		return newEntriesListCmd(f, func(o *entriesListOptions) error { list = o; return nil })
+	}, "--hyperpod", "hp"); code != 0 || list.Req != (usecase.ListEntriesRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}}) {
+		t.Fatalf("entries list: exit %d %s %+v", code, stderr, list)
+	}
+	var show *entriesShowOptions
+	if stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+		return newEntriesShowCmd(f, func(o *entriesShowOptions) error { show = o; return nil })
+	}, "-c", "demo", " alice "); code != 0 || show.Req != (usecase.ShowEntryRequest{Cluster: usecase.ClusterRef{Name: "demo"}, Principal: "alice"}) {
+		t.Fatalf("entries show: exit %d %s %+v", code, stderr, show)
+	}
+	for _, tc := range []struct {
+		build   func(*Factory) *cobra.Command
+		args    []string
+		wantErr string
+	}{
+		{func(f *Factory) *cobra.Command { return newEntriesShowCmd(f, nil) }, []string{"-c", "demo", ""}, "PRINCIPAL is empty"},
+		{func(f *Factory) *cobra.Command { return newEntriesShowCmd(f, nil) }, []string{"-c", "demo"}, "takes 1 argument(s): PRINCIPAL"},
+		{func(f *Factory) *cobra.Command { return newEntriesListCmd(f, nil) }, []string{}, "name a cluster with -c CLUSTER"},
+		{func(f *Factory) *cobra.Command { return newClustersCmd(f, nil) }, []string{"x"}, "takes no arguments"},
+		{func(f *Factory) *cobra.Command { return newPoliciesCmd(f, nil) }, []string{"x"}, "takes no arguments"},
+	} {
+		stderr, code := execCmd(t, tc.build, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.wantErr) {
+			t.Fatalf("%v: exit %d, %q; want %q", tc.args, code, stderr, tc.wantErr)
+		}
+	}
+	ran := 0
+	for _, build := range []func(*Factory) *cobra.Command{
+		func(f *Factory) *cobra.Command {
+			return newClustersCmd(f, func(*clustersOptions) error { ran++; return nil })
+		},
+		func(f *Factory) *cobra.Command {
+			return newPoliciesCmd(f, func(*policiesOptions) error { ran++; return nil })
+		},
+	} {
+		if _, code := execCmd(t, build); code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	}
+	if ran != 2 {
+		t.Fatalf("ran %d", ran)
+	}
+}

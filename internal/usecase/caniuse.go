@@ -1,0 +1,250 @@
+package usecase
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"eksaccess/internal/plan"
+	"eksaccess/internal/policy"
+)
+
+// CanIRequest asks offline whether a principal may make a Kubernetes request.
+type CanIRequest struct {
+	Cluster   ClusterRef  `json:"cluster"`
+	Principal string      `json:"principal"`
+	Request   KubeRequest `json:"request"`
+}
+
+// Validate checks the request offline and returns the notes of KubeRequest.Parse.
+func (r *CanIRequest) Validate() ([]string, error) {
+	if err := r.Cluster.Validate(); err != nil {
+		return nil, &InputError{Err: err}
+	}
+	if strings.TrimSpace(r.Principal) == "" {
+		return nil, inputErrorf("PRINCIPAL is empty: give an IAM user name, role/NAME or an ARN")
+	}
+	_, notes, err := r.Request.Parse()
+	return notes, err
+}
+
+// CanIResult is the answer (what `eksaccess can-i -o json` prints).
+type CanIResult struct {
+	Cluster         string            `json:"cluster"`
+	Principal       string            `json:"principal"`
+	Request         string            `json:"request"`
+	Answer          string            `json:"answer"` // yes | no | unknown | depends-on-rbac
+	Entry           *CanIEntry        `json:"entry,omitempty"`
+	GrantedBy       []CanIGrant       `json:"grantedBy,omitempty"`
+	UnknownPolicies []string          `json:"unknownPolicies,omitempty"`
+	Reason          string            `json:"reason"`
+	Attributes      RequestAttributes `json:"attributes"`
+	// Via names what grants it, in words (for a table).
+	Via string `json:"-"`
+}
+
+// Allowed reports a yes.
+func (r *CanIResult) Allowed() bool { return r.Answer == policy.Allowed.String() }
+
+// RequestAttributes are the Kubernetes request attributes that were evaluated.
+type RequestAttributes struct {
+	Verb           string `json:"verb"`
+	APIGroup       string `json:"apiGroup"`
+	Resource       string `json:"resource,omitempty"`
+	Subresource    string `json:"subresource,omitempty"`
+	Namespace      string `json:"namespace,omitempty"`
+	NonResourceURL string `json:"nonResourceURL,omitempty"`
+}
+
+// CanIEntry is the access entry an answer comes from.
+type CanIEntry struct {
+	PrincipalArn string   `json:"principalArn"`
+	Type         string   `json:"type"`
+	Username     string   `json:"username,omitempty"`
+	Groups       []string `json:"kubernetesGroups,omitempty"`
+}
+
+// CanIGrant names one access policy (or Kubernetes default) that allows the request.
+type CanIGrant struct {
+	Policy     string   `json:"policy"`
+	PolicyArn  string   `json:"policyArn,omitempty"`
+	Scope      string   `json:"scope"`
+	Namespaces []string `json:"namespaces,omitempty"`
+	Builtin    bool     `json:"builtin,omitempty"`
+}
+
+func grantsOf(d policy.Decision) []CanIGrant {
+	var out []CanIGrant
+	for _, g := range d.GrantedBy {
+		out = append(out, CanIGrant{Policy: g.PolicyName, PolicyArn: g.PolicyArn, Scope: g.ScopeType, Namespaces: g.Namespaces, Builtin: g.Builtin})
+	}
+	return out
+}
+
+func grantsText(d policy.Decision) string {
+	parts := make([]string, len(d.GrantedBy))
+	for i, g := range d.GrantedBy {
+		parts[i] = g.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// policyEntry maps a live access entry to what the evaluator needs.
+func policyEntry(e *plan.LiveEntry) policy.Entry {
+	pe := policy.Entry{PrincipalArn: e.PrincipalArn, Type: e.Type, Username: e.Username, Groups: append([]string(nil), e.KubernetesGroups...)}
+	for _, p := range e.Policies {
+		pe.Associations = append(pe.Associations, policy.Association{PolicyArn: p.PolicyArn, ScopeType: p.ScopeType, Namespaces: append([]string(nil), p.Namespaces...)})
+	}
+	return pe
+}
+
+func configMapOnly(cluster string) string {
+	return fmt.Sprintf("cluster %s maps IAM principals with the aws-auth ConfigMap only (authentication mode CONFIG_MAP), which eksaccess cannot read offline: see `eksaccess migrate aws-auth -c %s`", cluster, cluster)
+}
+
+// offlineDecision evaluates req for principalArn on a cluster read: the entry's decision,
+// or a "no"/"unknown" that explains why there is no entry to evaluate.
+func offlineDecision(live *plan.LiveCluster, principalArn string, req policy.Request) (policy.Decision, *plan.LiveEntry) {
+	if live.AuthenticationMode == "CONFIG_MAP" {
+		return policy.Decision{Outcome: policy.Unknown, Reason: configMapOnly(live.Name)}, nil
+	}
+	e := live.Entries[principalArn]
+	if e == nil {
+		reason := fmt.Sprintf("%s has no access entry on cluster %s, so EKS refuses its tokens", principalArn, live.Name)
+		if live.AuthenticationMode == "API_AND_CONFIG_MAP" {
+			reason += " (unless the aws-auth ConfigMap maps it)"
+		}
+		return policy.Decision{Outcome: policy.Denied, Reason: reason}, nil
+	}
+	return policy.Evaluate(policyEntry(e), req), e
+}
+
+// Evaluation is what a principal's access entry allows, request by request, offline.
+type Evaluation struct {
+	Cluster      string
+	PrincipalArn string
+	Entry        *plan.LiveEntry // nil: none
+	Decisions    []policy.Decision
+	// NoEntry explains why there is no entry to evaluate (Entry nil).
+	NoEntry string
+}
+
+// EvaluateOffline resolves the principal (the one resolver), reads its access entry and
+// evaluates each request with the access policies' published rules.
+func (e *Env) EvaluateOffline(ctx context.Context, ref ClusterRef, principal string, reqs []policy.Request) (*Evaluation, error) {
+	c, cluster, err := e.clientsFor(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	live, arn, err := e.readPrincipalEntry(ctx, c, cluster, principal)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Evaluation{Cluster: cluster, PrincipalArn: arn}
+	// Who the cluster would see at all: any request answers that.
+	probe, le := offlineDecision(live, arn, policy.Request{Verb: "create", APIGroup: "authentication.k8s.io", Resource: "selfsubjectreviews"})
+	ev.Entry = le
+	if le == nil {
+		ev.NoEntry = probe.Reason
+	}
+	for _, req := range reqs {
+		d, _ := offlineDecision(live, arn, req)
+		ev.Decisions = append(ev.Decisions, d)
+	}
+	return ev, nil
+}
+
+// CanI answers offline, from the principal's access entry and the Kubernetes rules AWS
+// publishes for each access policy, whether it may make the request, and through what.
+func (e *Env) CanI(ctx context.Context, r CanIRequest) (*CanIResult, error) {
+	if _, err := r.Validate(); err != nil {
+		return nil, err
+	}
+	req, _, _ := r.Request.Parse()
+	ev, err := e.EvaluateOffline(ctx, r.Cluster, r.Principal, []policy.Request{req})
+	if err != nil {
+		return nil, err
+	}
+	d := ev.Decisions[0]
+	res := &CanIResult{
+		Cluster: ev.Cluster, Principal: ev.PrincipalArn, Request: DescribeRequest(req), Answer: d.Outcome.String(),
+		GrantedBy: grantsOf(d), UnknownPolicies: d.UnknownPolicies, Reason: d.Reason, Via: grantsText(d),
+		Attributes: RequestAttributes{Verb: req.Verb, APIGroup: req.APIGroup, Resource: req.Resource, Subresource: req.Subresource, Namespace: req.Namespace, NonResourceURL: req.NonResourceURL},
+	}
+	if le := ev.Entry; le != nil {
+		res.Entry = &CanIEntry{PrincipalArn: le.PrincipalArn, Type: le.Type, Username: le.Username, Groups: le.KubernetesGroups}
+	}
+	return res, nil
+}
+
+// WhoCanRequest asks offline which access entries may make a Kubernetes request.
+type WhoCanRequest struct {
+	Cluster ClusterRef  `json:"cluster"`
+	Request KubeRequest `json:"request"`
+}
+
+// Validate checks the request offline and returns the notes of KubeRequest.Parse.
+func (r *WhoCanRequest) Validate() ([]string, error) {
+	if err := r.Cluster.Validate(); err != nil {
+		return nil, &InputError{Err: err}
+	}
+	_, notes, err := r.Request.Parse()
+	return notes, err
+}
+
+// WhoCanResult lists the entries that may (yes), might (unknown, depends-on-rbac) make the
+// request; those that may not are left out.
+type WhoCanResult struct {
+	Cluster string      `json:"cluster"`
+	Request string      `json:"request"`
+	Rows    []WhoCanRow `json:"rows"`
+}
+
+// WhoCanRow is one entry's answer (a row of `eksaccess who-can -o json`).
+type WhoCanRow struct {
+	PrincipalArn    string      `json:"principalArn"`
+	Type            string      `json:"type"`
+	Username        string      `json:"username,omitempty"`
+	Answer          string      `json:"answer"`
+	GrantedBy       []CanIGrant `json:"grantedBy,omitempty"`
+	UnknownPolicies []string    `json:"unknownPolicies,omitempty"`
+	Reason          string      `json:"reason"`
+	// Via is what grants it in words (a yes), else the reason.
+	Via string `json:"-"`
+}
+
+// WhoCan evaluates the request for every access entry of the cluster.
+func (e *Env) WhoCan(ctx context.Context, r WhoCanRequest) (*WhoCanResult, error) {
+	if _, err := r.Validate(); err != nil {
+		return nil, err
+	}
+	req, _, _ := r.Request.Parse()
+	list, err := e.ListEntries(ctx, ListEntriesRequest{Cluster: r.Cluster})
+	if err != nil {
+		return nil, err
+	}
+	cluster := list.Cluster
+	if list.AuthenticationMode == "CONFIG_MAP" {
+		return nil, fmt.Errorf("%s", configMapOnly(cluster))
+	}
+	entries := make([]policy.Entry, len(list.Entries))
+	byArn := map[string]*plan.LiveEntry{}
+	for i, le := range list.Entries {
+		entries[i] = policyEntry(le)
+		byArn[le.PrincipalArn] = le
+	}
+	res := &WhoCanResult{Cluster: cluster, Request: DescribeRequest(req), Rows: []WhoCanRow{}}
+	for _, w := range policy.WhoCan(entries, req) {
+		le := byArn[w.PrincipalArn]
+		d := w.Decision
+		row := WhoCanRow{
+			PrincipalArn: w.PrincipalArn, Type: le.Type, Username: le.Username, Answer: d.Outcome.String(),
+			GrantedBy: grantsOf(d), UnknownPolicies: d.UnknownPolicies, Reason: d.Reason, Via: d.Reason,
+		}
+		if d.Outcome == policy.Allowed {
+			row.Via = grantsText(d)
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return res, nil
+}
