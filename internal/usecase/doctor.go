@@ -234,7 +234,7 @@ func (e *Env) examine(ctx context.Context, c *awsapi.Clients, caller principal.C
 				Message:  "the entry's principal no longer exists in IAM: the entry maps nobody",
 				Evidence: "IAM answers NoSuchEntity for " + arn,
 				Fix:      fmt.Sprintf("eksaccess revoke -c %s %s (or re-create the principal, then its entry)", name, arn)})
-		case fact.created.After(le.CreatedAt):
+		case recreatedAfter(fact.created, le.CreatedAt):
 			stale = true
 			f := Finding{Severity: "error", Check: CheckStale, Principal: arn,
 				Message:  "the principal was deleted and re-created after its entry: EKS binds the entry to the old principal, so its tokens get 401",
@@ -455,6 +455,14 @@ func recreatePlan(cluster string, le *plan.LiveEntry) (plan.PrincipalPlan, bool)
 	}
 	pp.Changes = append(pp.Changes, created.Changes...)
 	return pp, true
+}
+
+// recreatedAfter: the principal was created after the entry. IAM reports CreateDate to the
+// second, so both times are compared at that precision: a principal re-created within the
+// second its entry was created in is not told apart from one that came just before it
+// (EKS refuses entries for principals that new anyway).
+func recreatedAfter(principalCreated, entryCreated time.Time) bool {
+	return principalCreated.Truncate(time.Second).After(entryCreated.Truncate(time.Second))
 }
 
 func entryIsClusterAdmin(le *plan.LiveEntry) bool {

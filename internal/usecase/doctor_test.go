@@ -161,3 +161,23 @@ func TestDoctorBadInput(t *testing.T) {
 		t.Errorf("bad input made calls: %v", w.eks.calls)
 	}
 }
+
+// IAM's CreateDate has whole seconds: a principal counts as re-created only in a later
+// second than its entry.
+func TestRecreatedAfter(t *testing.T) {
+	t.Parallel()
+	entry := time.Date(2026, 5, 1, 10, 0, 0, 487_000_000, time.UTC)
+	for _, tc := range []struct {
+		principal time.Time
+		want      bool
+	}{
+		{entry.Add(-time.Hour), false},
+		{time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC), false}, // same second, as IAM reports it
+		{time.Date(2026, 5, 1, 10, 0, 1, 0, time.UTC), true},
+		{entry.Add(24 * time.Hour), true},
+	} {
+		if got := recreatedAfter(tc.principal, entry); got != tc.want {
+			t.Errorf("principal %v, entry %v: %v, want %v", tc.principal, entry, got, tc.want)
+		}
+	}
+}
