@@ -98,7 +98,7 @@ func Execute(ctx context.Context, plans []plan.PrincipalPlan, o Options) *Summar
 		o.CallTimeout = 2 * time.Minute
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = Sleep
 	}
 	sum := &Summary{Results: make([]Result, len(plans))}
 	jobs := make(chan int)
@@ -398,7 +398,8 @@ func isPrincipalNotYetValid(err error) bool {
 	return errors.As(err, &ae) && ae.ErrorCode() == "InvalidParameterException" && strings.Contains(strings.ToLower(ae.ErrorMessage()), "principal")
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx is done.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -21,9 +21,10 @@ type assumeOptions struct {
 	command []string
 	// endpoint: the variables that point tools at the endpoint this run used.
 	endpoint func(region string) []creds.Var
-	// sandboxNote: the sandbox runs inside this command and stops with it.
-	sandboxNote bool
-	now         func() time.Time
+	// inProcessSandbox: the sandbox runs inside this command and stops with it (known once
+	// the clients are built).
+	inProcessSandbox func() bool
+	now              func() time.Time
 	// environ is the base environment of COMMAND (os.Environ; tests replace it).
 	environ func() []string
 	Run     func(context.Context, usecase.AssumeRequest) (*usecase.AssumeResult, error)
@@ -72,16 +73,12 @@ Credentials are written to stdout only.`,
 			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
 				o.command = args[dash:]
 			}
-			if err := o.parse(cmd, f, duration, format, shell); err != nil {
-				return err
-			}
 			o.endpoint = func(region string) []creds.Var { return assumeEndpointVars(f, region) }
-			o.sandboxNote = f.UseSandbox && len(f.closers) > 0
-			if runF != nil {
-				return runF(o)
-			}
-			res, err := o.Run(cmd.Context(), o.Req)
-			return o.render(cmd.Context(), res, err)
+			o.inProcessSandbox = func() bool { return f.UseSandbox && len(f.closers) > 0 }
+			return dispatch(o, o.parse(cmd, f, duration, format, shell), runF, func() error {
+				res, err := o.Run(cmd.Context(), o.Req)
+				return o.render(cmd.Context(), res, err)
+			})
 		},
 	}
 	fl := cmd.Flags()
@@ -134,7 +131,7 @@ func (o *assumeOptions) render(ctx context.Context, res *usecase.AssumeResult, e
 		}
 		return nil
 	}
-	if o.sandboxNote && o.format != creds.FormatCredentialProcess {
+	if o.inProcessSandbox() && o.format != creds.FormatCredentialProcess {
 		fmt.Fprintf(o.io.ErrOut, "# note: the sandbox ran inside this command and stops with it; for the credentials to work, run `eksaccess sandbox serve` in another terminal\n")
 	}
 	switch o.format {

@@ -48,13 +48,7 @@ Exit status: 0 yes; 1 no, unknown or depends-on-rbac; 2 bad input.`,
 		Args: exactArgs(3, "PRINCIPAL VERB RESOURCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principal, o.Req.Request.Verb, o.Req.Request.Resource = args[0], args[1], args[2]
-			if err := o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context(), o.Req))
+			return dispatch(o, o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -122,13 +116,7 @@ RESOURCE is written as for kubectl: pods, pods/exec, deployments.apps or /health
 		Args: exactArgs(2, "VERB RESOURCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Request.Verb, o.Req.Request.Resource = args[0], args[1]
-			if err := o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context(), o.Req))
+			return dispatch(o, o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

@@ -94,7 +94,7 @@ func TestCanI(t *testing.T) {
 			"error: pods/log names subresource log but --subresource says exec: give one\nrun `eksaccess can-i --help` for usage\n"},
 		{"bad namespace", []string{"alice", "get", "pods", "-n", "Team_A"}, 2, "", ""},
 		{"no such user", []string{"nobody", "get", "pods"}, 2, "",
-			"error: argument 1: no IAM user named nobody in account 111122223333: check the spelling or create it with aws iam create-user --user-name nobody\n"},
+			"error: no IAM user named nobody in account 111122223333: check the spelling or create it with aws iam create-user --user-name nobody\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := h.run(append([]string{"can-i", "-c", "hyperpod-demo"}, tc.args...)...)

@@ -22,13 +22,7 @@ func newClustersCmd(f *Factory, runF func(*clustersOptions) error) *cobra.Comman
 		Short: "List EKS clusters with their authentication mode, and the HyperPod clusters they orchestrate",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.prepare(f, nil); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context()))
+			return dispatch(o, o.prepare(f, nil), runF, func() error { return o.render(o.Run(cmd.Context())) })
 		},
 	}
 }
@@ -65,13 +59,7 @@ func newPoliciesCmd(f *Factory, runF func(*policiesOptions) error) *cobra.Comman
 		Short: "List the EKS access policies (live ListAccessPolicies)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.prepare(f, nil); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context()))
+			return dispatch(o, o.prepare(f, nil), runF, func() error { return o.render(o.Run(cmd.Context())) })
 		},
 	}
 }

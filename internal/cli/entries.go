@@ -71,13 +71,7 @@ func newEntriesListCmd(f *Factory, runF func(*entriesListOptions) error) *cobra.
 		Short: "List access entries with type, username, groups, policies, scopes and expiry",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.prepare(f, o.Req.Validate); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context(), o.Req))
+			return dispatch(o, o.prepare(f, o.Req.Validate), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -150,13 +144,7 @@ func newEntriesShowCmd(f *Factory, runF func(*entriesShowOptions) error) *cobra.
 		Args:  exactArgs(1, "PRINCIPAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principal = args[0]
-			if err := o.prepare(f, o.Req.Validate); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context(), o.Req))
+			return dispatch(o, o.prepare(f, o.Req.Validate), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

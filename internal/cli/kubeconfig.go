@@ -43,10 +43,10 @@ kubeconfig and show up under their own session name in the cluster. Use --alias 
 several roles for one cluster side by side (the context and user get that name).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := o.prepare(f, o.Req.Validate)
-			if err != nil {
+			if err := o.prepare(f, o.Req.Validate); err != nil {
 				return err
 			}
+			var err error
 			if o.Req.Plugin, err = f.plugin(); err != nil {
 				return err
 			}
@@ -56,10 +56,7 @@ several roles for one cluster side by side (the context and user get that name).
 					return f.SandboxDir(), running
 				}
 			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context(), o.Req))
+			return dispatch(o, nil, runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

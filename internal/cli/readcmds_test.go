@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"reflect"
 	"strings"
@@ -292,5 +293,26 @@ func TestNewCmdEntriesClustersPolicies(t *testing.T) {
 	}
 	if ran != 2 {
 		t.Fatalf("ran %d", ran)
+	}
+}
+
+func TestAssumeRenderNotesAnInProcessSandbox(t *testing.T) {
+	t.Parallel()
+	for _, inProcess := range []bool{false, true} {
+		ios, _, out, errOut := iostreams.Test()
+		o := &assumeOptions{io: ios, format: creds.FormatEnv, shell: creds.Bash, now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) },
+			endpoint:         func(region string) []creds.Var { return []creds.Var{{Name: "AWS_REGION", Value: region}} },
+			inProcessSandbox: func() bool { return inProcess }}
+		res := &usecase.AssumeResult{Region: "us-west-2", Credentials: creds.Credentials{AccessKeyID: "ASIAX", SecretAccessKey: "s", SessionToken: "t",
+			Expiration: time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC)}}
+		if err := o.render(context.Background(), res, nil); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out.String(), "export AWS_ACCESS_KEY_ID=ASIAX\n") || !strings.Contains(out.String(), "export AWS_REGION=us-west-2\n") {
+			t.Fatalf("stdout %q", out)
+		}
+		if got := strings.Contains(errOut.String(), "the sandbox ran inside this command and stops with it"); got != inProcess {
+			t.Fatalf("in-process %v: stderr %q", inProcess, errOut)
+		}
 	}
 }

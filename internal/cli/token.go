@@ -39,14 +39,8 @@ kubectl does not pay for an STS call (or an AssumeRole) on every command.
 ` + "`eksaccess kubeconfig`" + ` writes kubeconfig entries that run this command.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
-			}
 			o.execInfo = f.Getenv("KUBERNETES_EXEC_INFO")
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context(), o.Req))
+			return dispatch(o, o.Req.Validate(), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

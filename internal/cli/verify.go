@@ -43,13 +43,7 @@ principal's access entry and policies; the output says so.`,
   eksaccess verify -c hyperpod-demo --as-principal arn:aws:iam::111122223333:user/alice --check get:secrets:team-a`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return o.render(o.Run(cmd.Context(), o.Req))
+			return dispatch(o, o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"eksaccess/internal/policy"
+	"eksaccess/internal/principal"
 )
 
 // ClusterAdminPolicy is the access policy whose last cluster-scoped holder must never go.
@@ -202,19 +203,7 @@ func isRemoval(a Action) bool {
 // not count (aws-auth role ARNs carry none), and case does not either (IAM names are
 // unique case-insensitively).
 func sameIdentity(a, b string) bool {
-	return strings.EqualFold(stripRolePath(a), stripRolePath(b))
-}
-
-func stripRolePath(arn string) string {
-	i := strings.Index(arn, ":role/")
-	if i < 0 {
-		return arn
-	}
-	rest := arn[i+len(":role/"):]
-	if j := strings.LastIndex(rest, "/"); j >= 0 {
-		rest = rest[j+1:]
-	}
-	return arn[:i] + ":role/" + rest
+	return strings.EqualFold(principal.PathlessRoleARN(a), principal.PathlessRoleARN(b))
 }
 
 // Check returns the invariants the plans (and the mode switch) would break on cluster c, in

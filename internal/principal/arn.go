@@ -324,3 +324,17 @@ func describeByte(s string, i int) string {
 		return "a non-ASCII character"
 	}
 }
+
+// PathlessRoleARN turns arn:aws:iam::ACCT:role/a/b/NAME into arn:aws:iam::ACCT:role/NAME:
+// how aws-auth and EKS's authenticator name a role (other ARNs are returned as they are).
+func PathlessRoleARN(arn string) string {
+	i := strings.Index(arn, ":role/")
+	if i < 0 {
+		return arn
+	}
+	name := arn[i+len(":role/"):]
+	if j := strings.LastIndex(name, "/"); j >= 0 {
+		name = name[j+1:]
+	}
+	return arn[:i] + ":role/" + name
+}

@@ -90,7 +90,7 @@ func ParseRef(raw string) (Target, error) {
 	case strings.HasPrefix(raw, "group/"):
 		return Target{}, fmt.Errorf("%q: an IAM group is not a principal: grant its members with --iam-group %s", clip(raw), clip(raw[len("group/"):]))
 	case strings.HasPrefix(strings.ToLower(raw), "arn:"), strings.HasPrefix(strings.ToLower(raw), "role/"):
-		return Target{}, fmt.Errorf("%q: write %q in lower case", clip(raw), raw[:strings.IndexAny(raw, ":/")+1])
+		return Target{}, fmt.Errorf("%q: write %q, in lower case", clip(raw), strings.ToLower(raw[:strings.IndexAny(raw, ":/")+1]))
 	}
 	if err := ValidateUserName(raw); err != nil {
 		return Target{}, err

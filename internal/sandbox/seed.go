@@ -317,21 +317,7 @@ func seedPrimary(now time.Time) *state.Data {
 	_ = now // the seed's timestamps are fixed so that listings are reproducible
 	const acct, part, region = DemoAccount, DemoPartition, DemoRegion
 	at := seedEpoch
-	d := &state.Data{
-		Version:    SeedVersion,
-		Account:    acct,
-		Partition:  part,
-		Region:     region,
-		Clusters:   map[string]*state.Cluster{},
-		HyperPod:   map[string]*state.HyperPodCluster{},
-		Users:      map[string]*state.User{},
-		Groups:     map[string]*state.Group{},
-		Roles:      map[string]*state.Role{},
-		Policies:   map[string]*state.ManagedPolicy{},
-		AccessKeys: map[string]*state.AccessKey{},
-		Sessions:   map[string]*state.Session{},
-		MFADevices: map[string]*state.MFADevice{},
-	}
+	d := emptyAccount(acct)
 	iamArn := func(kind, path, name string) string {
 		return "arn:" + part + ":iam::" + acct + ":" + kind + path + name
 	}

@@ -324,7 +324,8 @@ func (s *Server) KubeMode() string { return s.kubeMode }
 func (s *Server) KubeManager() *kubereal.Manager { return s.kubeReal }
 
 // settleLoop persists the EKS transitions that come due (a cluster turning ACTIVE, a
-// deleted one going, an update succeeding), so every reader of the state sees them.
+// deleted one going, an update succeeding), so every reader of the state sees them, and
+// in the real mode stops the Kubernetes components of the clusters that went.
 func (s *Server) settleLoop() {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
@@ -345,6 +346,10 @@ func (s *Server) settleLoop() {
 				return nil
 			})
 		}
+		if s.kubeReal != nil {
+			// A deleted cluster's API server and etcd go with it.
+			s.kubeReal.Sweep()
+		}
 	}
 }
 
@@ -362,7 +367,8 @@ func listen(addr string) (net.Listener, error) {
 // Endpoint is the AWS endpoint URL (for AWS_ENDPOINT_URL).
 func (s *Server) Endpoint() string { return "http://" + s.apiLn.Addr().String() }
 
-// KubeEndpoint is the Kubernetes API server URL of an EKS cluster.
+// KubeEndpoint is the Kubernetes API server URL of the cluster ref names: a cluster name of
+// the primary account, or NAME.ACCOUNT for another account's (state.Data.ClusterRef).
 func (s *Server) KubeEndpoint(cluster string) string {
 	return "https://" + s.kubeLn.Addr().String() + "/k8s/" + url.PathEscape(cluster)
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/kubeauth"
@@ -72,13 +71,7 @@ func kubeGet(ctx context.Context, c *awsapi.Clients, cluster, path string, now f
 	if dc == nil || aws.ToString(dc.Endpoint) == "" {
 		return nil, 0, fmt.Errorf("cluster %s has no Kubernetes endpoint in DescribeCluster: %s", cluster, hint)
 	}
-	var opt []func(*sts.Options)
-	if sc, ok := c.STS.(*sts.Client); ok {
-		if ep := sc.Options().BaseEndpoint; ep != nil {
-			opt = append(opt, func(o *sts.Options) { o.BaseEndpoint = aws.String(*ep) })
-		}
-	}
-	tok, err := kubeauth.GetToken(ctx, c.Config, cluster, now, opt...)
+	tok, err := kubeauth.GetToken(ctx, c.Config, cluster, now, atEndpoint(stsEndpoint(c)))
 	if err != nil {
 		return nil, 0, fmt.Errorf("make a Kubernetes token for %s: %w; or %s", cluster, err, hint)
 	}

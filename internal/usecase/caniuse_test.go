@@ -44,7 +44,7 @@ func TestCanI(t *testing.T) {
 			answer: "unknown", principal: fakeUser("alice"), iamCalls: 1,
 			reason: "cluster legacy maps IAM principals with the aws-auth ConfigMap only (authentication mode CONFIG_MAP), which eksaccess cannot read offline: see `eksaccess migrate aws-auth -c legacy`"},
 		{name: "no such user", req: CanIRequest{Cluster: demo, Principal: "nobody", Request: KubeRequest{Verb: "get", Resource: "pods"}},
-			wantErr: "argument 1: no IAM user named nobody in account 111122223333: check the spelling or create it with aws iam create-user --user-name nobody", input: true, iamCalls: 2},
+			wantErr: "no IAM user named nobody in account 111122223333: check the spelling or create it with aws iam create-user --user-name nobody", input: true, iamCalls: 2},
 		{name: "session of another account", req: CanIRequest{Cluster: demo, Principal: "arn:aws:sts::444455556666:assumed-role/xrole/someone", Request: KubeRequest{Verb: "get", Resource: "pods"}},
 			wantErr: "is a session of a role in account 444455556666", input: true},
 		{name: "bad principal", req: CanIRequest{Cluster: demo, Principal: "group/devs", Request: KubeRequest{Verb: "get", Resource: "pods"}},
@@ -86,6 +86,21 @@ func TestCanI(t *testing.T) {
 				t.Fatalf("%d entries described: %v", n, w.calls.calls)
 			}
 		})
+	}
+}
+
+func TestCanINameMeansTheCallersAccount(t *testing.T) {
+	t.Parallel()
+	w := newReadWorld()
+	other := "arn:aws:iam::444455556666:role/eks-team-a"
+	w.eks.clusters["demo"].entries[other] = &rdEntry{assocs: []rdAssoc{{policy: "AmazonEKSClusterAdminPolicy"}}}
+	res, err := w.env.CanI(context.Background(), CanIRequest{Cluster: ClusterRef{Name: "demo"}, Principal: "role/eks-team-a", Request: KubeRequest{Verb: "list", Resource: "nodes"}})
+	if err != nil || res.Principal != teamRole || res.Answer != "no" {
+		t.Fatalf("got %+v, %v", res, err)
+	}
+	res, err = w.env.CanI(context.Background(), CanIRequest{Cluster: ClusterRef{Name: "demo"}, Principal: other, Request: KubeRequest{Verb: "list", Resource: "nodes"}})
+	if err != nil || res.Principal != other || res.Answer != "yes" {
+		t.Fatalf("by ARN: %+v, %v", res, err)
 	}
 }
 

@@ -30,14 +30,7 @@ type Change struct {
 
 // pending counts the API calls the change makes.
 func (c *Change) pending() int {
-	n := 0
-	if c.Mode != nil {
-		n++
-	}
-	for _, pp := range c.Plans {
-		n += len(pp.Changes)
-	}
-	return n
+	return (&plan.ClusterPlan{ModeSwitch: c.Mode, Plans: c.Plans}).Changes()
 }
 
 // RefusedError is a plan that breaks an invariant: nothing was changed.

@@ -49,7 +49,7 @@ func TestShowEntry(t *testing.T) {
 		{principal: "role/eks-team-a", arn: teamRole},
 		{principal: "gone", arn: fakeUser("gone")}, // deleted from IAM, still on the cluster
 		{principal: "dave", want: fakeUser("dave") + " has no access entry on cluster demo: grant one with `eksaccess grant -c demo --policy POLICY dave`", iamCalls: 1},
-		{principal: "nobody", want: "argument 1: no IAM user named nobody", input: true, iamCalls: 2},
+		{principal: "nobody", want: "no IAM user named nobody", input: true, iamCalls: 2},
 		{principal: " ", want: "PRINCIPAL is empty", input: true},
 		{principal: "Role/x", want: `in lower case`, input: true},
 	} {

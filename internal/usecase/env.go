@@ -86,14 +86,7 @@ func (e *Env) sleep(ctx context.Context, d time.Duration) error {
 	if e.Sleep != nil {
 		return e.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return apply.Sleep(ctx, d)
 }
 
 // InputError is bad input: the command changed nothing and exits 2.

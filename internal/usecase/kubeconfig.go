@@ -95,6 +95,15 @@ func stsEndpoint(c *awsapi.Clients) string {
 	return ""
 }
 
+// atEndpoint presigns at the STS endpoint the clients use ("" leaves AWS's own).
+func atEndpoint(endpoint string) func(*sts.Options) {
+	return func(o *sts.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}
+}
+
 // signerIdentity names the base credentials in the token cache key: the profile when one
 // is selected (resolving it could cost an SSO or AssumeRole call), else the access key id.
 func (e *Env) signerIdentity(ctx context.Context, c *awsapi.Clients) (string, error) {
@@ -133,11 +142,7 @@ func (e *Env) clusterToken(ctx context.Context, c *awsapi.Clients, cluster strin
 		cr := res.Credentials
 		cfg.Credentials = credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken)
 	}
-	tok, err := kubeauth.GetToken(ctx, cfg, cluster, e.now, func(o *sts.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	})
+	tok, err := kubeauth.GetToken(ctx, cfg, cluster, e.now, atEndpoint(endpoint))
 	if err != nil {
 		return kubeauth.Token{}, err
 	}

@@ -40,11 +40,7 @@ func (e *Env) Migrate(ctx context.Context, r MigrateRequest) (*MigrateResult, er
 	if err := r.Cluster.Validate(); err != nil {
 		return nil, &InputError{Err: err}
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
+	c, cluster, err := e.clientsFor(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,23 @@ func resolverFor(c *awsapi.Clients, caller principal.Caller) *principal.Resolver
 	return &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
 }
 
+// expandGroups lists the members of IAM groups; a group that does not resolve is an input
+// problem collected in ie, other failures are returned.
+func expandGroups(ctx context.Context, res *principal.Resolver, groups []string, ie *principal.InputError) ([]principal.Ref, error) {
+	var refs []principal.Ref
+	for _, g := range groups {
+		members, err := res.ExpandGroup(ctx, g, principal.GroupSource(g))
+		if err != nil {
+			if !ie.Merge(err) {
+				return nil, err
+			}
+			continue
+		}
+		refs = append(refs, members...)
+	}
+	return refs, nil
+}
+
 // resolvePrincipals is the one way from what a user typed to principal ARNs: files and
 // arguments parsed first (a typo costs no AWS call), then IAM groups expanded, then every
 // reference checked against IAM in the caller's account. Every problem is collected and
@@ -85,16 +102,11 @@ func resolvePrincipals(ctx context.Context, c *awsapi.Clients, caller principal.
 		return nil, err
 	}
 	res := resolverFor(c, caller)
-	for _, g := range src.IAMGroups {
-		members, err := res.ExpandGroup(ctx, g, principal.GroupSource(g))
-		if err != nil {
-			if !ie.Merge(err) {
-				return nil, err
-			}
-			continue
-		}
-		refs = append(refs, members...)
+	members, err := expandGroups(ctx, res, src.IAMGroups, &ie)
+	if err != nil {
+		return nil, err
 	}
+	refs = append(refs, members...)
 	ps, err := res.Resolve(ctx, refs)
 	if err != nil && !ie.Merge(err) {
 		return nil, err
@@ -167,13 +179,26 @@ func (e *Env) readPrincipalEntry(ctx context.Context, c *awsapi.Clients, cluster
 	if err != nil {
 		return nil, "", err
 	}
-	found, err := matchEntry(ref, read.Listed)
+	listed := read.Listed
+	if !strings.HasPrefix(ref, "arn:") && caller.Account != "" {
+		// A name means a principal of the caller's account, as IAM reads it; an entry for
+		// another account's role of the same name is not it.
+		listed = nil
+		for _, a := range read.Listed {
+			if p, err := principal.ParsePrincipalARN(a); err == nil && p.Account == caller.Account {
+				listed = append(listed, a)
+			}
+		}
+	}
+	found, err := matchEntry(ref, listed)
 	if err != nil {
 		return nil, "", &InputError{Err: err}
 	}
 	switch len(found) {
 	case 0:
-		ps, err := resolvePrincipals(ctx, c, caller, Principals{Args: []string{ref}})
+		// One principal, named by an argument or a flag: its problem needs no "argument N".
+		res := &principal.Resolver{IAM: c.IAM, Account: caller.Account, Partition: caller.Partition}
+		ps, err := res.Resolve(ctx, []principal.Ref{{Raw: ref}})
 		if err != nil {
 			return nil, "", err
 		}

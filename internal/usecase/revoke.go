@@ -70,16 +70,11 @@ func (e *Env) Revoke(ctx context.Context, r RevokeRequest) (*Outcome, error) {
 	}
 	res := resolverFor(c, caller)
 	var ie principal.InputError
-	for _, g := range r.Principals.IAMGroups {
-		members, err := res.ExpandGroup(ctx, g, principal.GroupSource(g))
-		if err != nil {
-			if !ie.Merge(err) {
-				return nil, err
-			}
-			continue
-		}
-		refs = append(refs, members...)
+	members, err := expandGroups(ctx, res, r.Principals.IAMGroups, &ie)
+	if err != nil {
+		return nil, err
 	}
+	refs = append(refs, members...)
 	if err := ie.Err(); err != nil {
 		return nil, err
 	}

@@ -39,7 +39,9 @@ type clusterJSON struct {
 	AccessConfig         accessConfigJSON  `json:"accessConfig"`
 }
 
-func (s *service) clusterJSON(c *state.Cluster) clusterJSON {
+// clusterJSON renders cluster c of account d (root: the sandbox's primary account, which
+// decides the endpoint's path).
+func (s *service) clusterJSON(root, d *state.Data, c *state.Cluster) clusterJSON {
 	tags := map[string]string{}
 	for k, v := range c.Tags {
 		tags[k] = v
@@ -50,7 +52,7 @@ func (s *service) clusterJSON(c *state.Cluster) clusterJSON {
 		Arn:                  c.Arn,
 		CreatedAt:            wire.Epoch(c.CreatedAt),
 		Version:              c.Version,
-		Endpoint:             s.cfg.KubeEndpoint(c.Name),
+		Endpoint:             s.cfg.KubeEndpoint(root.ClusterRef(d.Account, c.Name)),
 		RoleArn:              c.RoleArn,
 		Status:               statusAt(c, s.now()),
 		CertificateAuthority: map[string]string{"data": s.cfg.CAData()},
@@ -151,21 +153,9 @@ func Due(root *state.Data, now time.Time) bool {
 }
 
 func (s *service) describeCluster(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	var out clusterJSON
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		c, err := cluster(d, labels[0], s.now())
-		if err != nil {
-			return err
-		}
-		out = s.clusterJSON(c)
-		return nil
+	return s.onCluster(ctx, w, false, cluster, labels[0], func(root, d *state.Data, c *state.Cluster) (any, error) {
+		return map[string]any{"cluster": s.clusterJSON(root, d, c)}, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"cluster": out})
-	return nil
 }
 
 func (s *service) listClusters(ctx context.Context, w http.ResponseWriter, r *http.Request, _ []string) error {
@@ -173,24 +163,15 @@ func (s *service) listClusters(ctx context.Context, w http.ResponseWriter, r *ht
 	if err != nil {
 		return err
 	}
-	resp := map[string]any{}
-	s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return s.answer(ctx, w, false, func(_, d *state.Data) (any, error) {
 		var keys []string
-		for _, k := range sortedKeys(d.Clusters) {
+		for _, k := range state.SortedKeys(d.Clusters) {
 			if !gone(d.Clusters[k], s.now()) {
 				keys = append(keys, k)
 			}
 		}
-		names, next := pg.apply(keys)
-		resp["clusters"] = nonNil(append([]string(nil), names...))
-		if next != nil {
-			resp["nextToken"] = *next
-		}
-		return nil
+		return paged(map[string]any{}, pg, "clusters", keys, same), nil
 	})
-	wire.WriteJSON(ctx, w, http.StatusOK, resp)
-	return nil
 }
 
 // Authentication modes only move towards API; each step is one UpdateClusterConfig.
@@ -222,22 +203,16 @@ func (s *service) updateClusterConfig(ctx context.Context, w http.ResponseWriter
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	var out updateJSON
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		c, err := cluster(d, labels[0], s.now())
-		if err != nil {
-			return err
-		}
+	return s.onCluster(ctx, w, true, cluster, labels[0], func(_, _ *state.Data, c *state.Cluster) (any, error) {
 		if in.AccessConfig == nil || in.AccessConfig.AuthenticationMode == "" {
-			return invalidParam("The sandbox's UpdateClusterConfig changes only accessConfig.authenticationMode; give one.").withCluster(c.Name)
+			return nil, invalidParam("The sandbox's UpdateClusterConfig changes only accessConfig.authenticationMode; give one.").withCluster(c.Name)
 		}
 		mode := in.AccessConfig.AuthenticationMode
 		if !authModes[mode] {
-			return invalidParam("The authentication mode %s is invalid. Valid modes are API, API_AND_CONFIG_MAP and CONFIG_MAP.", mode).withCluster(c.Name)
+			return nil, invalidParam("The authentication mode %s is invalid. Valid modes are API, API_AND_CONFIG_MAP and CONFIG_MAP.", mode).withCluster(c.Name)
 		}
 		if nextAuthMode[c.AuthenticationMode] != mode {
-			return invalidParam("Unsupported authentication mode update from %s to %s", c.AuthenticationMode, mode).withCluster(c.Name)
+			return nil, invalidParam("Unsupported authentication mode update from %s to %s", c.AuthenticationMode, mode).withCluster(c.Name)
 		}
 		now := s.now()
 		u := &state.Update{
@@ -255,14 +230,8 @@ func (s *service) updateClusterConfig(ctx context.Context, w http.ResponseWriter
 			c.Updates = map[string]*state.Update{}
 		}
 		c.Updates[u.ID] = u
-		out = toUpdateJSON(u, now)
-		return nil
+		return map[string]any{"update": toUpdateJSON(u, now)}, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"update": out})
-	return nil
 }
 
 func toUpdateJSON(u *state.Update, now time.Time) updateJSON {
@@ -274,25 +243,13 @@ func toUpdateJSON(u *state.Update, now time.Time) updateJSON {
 }
 
 func (s *service) describeUpdate(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	var out updateJSON
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		c, err := cluster(d, labels[0], s.now())
-		if err != nil {
-			return err
-		}
+	return s.onCluster(ctx, w, false, cluster, labels[0], func(_, _ *state.Data, c *state.Cluster) (any, error) {
 		u, ok := c.Updates[labels[1]]
 		if !ok {
-			return notFound("No update found for ID: %s", labels[1]).withCluster(c.Name)
+			return nil, notFound("No update found for ID: %s", labels[1]).withCluster(c.Name)
 		}
-		out = toUpdateJSON(u, s.now())
-		return nil
+		return map[string]any{"update": toUpdateJSON(u, s.now())}, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"update": out})
-	return nil
 }
 
 func (s *service) listUpdates(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
@@ -300,66 +257,35 @@ func (s *service) listUpdates(ctx context.Context, w http.ResponseWriter, r *htt
 	if err != nil {
 		return err
 	}
-	resp := map[string]any{}
-	err = s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		c, err := cluster(d, labels[0], s.now())
-		if err != nil {
-			return err
-		}
+	return s.onCluster(ctx, w, false, cluster, labels[0], func(_, _ *state.Data, c *state.Cluster) (any, error) {
 		// Oldest first, ids breaking ties: keys sort that way.
 		byKey := map[string]string{}
 		for id, u := range c.Updates {
 			byKey[u.CreatedAt.UTC().Format("20060102T150405.000000000")+"/"+id] = id
 		}
-		keys, next := pg.apply(sortedKeys(byKey))
-		ids := make([]string, 0, len(keys))
-		for _, k := range keys {
-			ids = append(ids, byKey[k])
-		}
-		resp["updateIds"] = ids
-		if next != nil {
-			resp["nextToken"] = *next
-		}
-		return nil
+		return paged(map[string]any{}, pg, "updateIds", state.SortedKeys(byKey), func(k string) string { return byKey[k] }), nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, resp)
-	return nil
 }
 
 func (s *service) deleteCluster(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	var out clusterJSON
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		now := s.now()
-		c, err := cluster(d, labels[0], now)
-		if err != nil {
-			return err
-		}
+	now := s.now()
+	return s.onCluster(ctx, w, true, cluster, labels[0], func(root, d *state.Data, c *state.Cluster) (any, error) {
 		if c.Status == "DELETING" {
-			return errf(http.StatusConflict, "ResourceInUseException", "Cluster %s is already being deleted.", c.Name).withCluster(c.Name)
+			return nil, errf(http.StatusConflict, "ResourceInUseException", "Cluster %s is already being deleted.", c.Name).withCluster(c.Name)
 		}
 		for _, hp := range d.HyperPod {
 			if hp.EksClusterArn == c.Arn {
-				return errf(http.StatusConflict, "ResourceInUseException", "Cluster %s is the orchestrator of SageMaker HyperPod cluster %s; delete that first.", c.Name, hp.ClusterName).withCluster(c.Name)
+				return nil, errf(http.StatusConflict, "ResourceInUseException", "Cluster %s is the orchestrator of SageMaker HyperPod cluster %s; delete that first.", c.Name, hp.ClusterName).withCluster(c.Name)
 			}
 		}
 		c.Status = "DELETING"
 		c.DeletedAt = now.Add(s.cfg.ClusterCreateDelay)
-		out = s.clusterJSON(c)
+		out := s.clusterJSON(root, d, c)
 		if s.cfg.ClusterCreateDelay == 0 {
 			delete(d.Clusters, c.Name)
 		}
-		return nil
+		return map[string]any{"cluster": out}, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"cluster": out})
-	return nil
 }
 
 // clusterNamePattern is CreateCluster's name constraint (1–100 characters).
@@ -466,7 +392,7 @@ func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *h
 		if delay := s.cfg.ClusterCreateDelay; delay > 0 {
 			c.Status, c.ActiveAt = "CREATING", now.Add(delay)
 		}
-		out = s.clusterJSON(c)
+		out = s.clusterJSON(root, d, c)
 		return nil
 	})
 	if err != nil {

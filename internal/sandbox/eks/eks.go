@@ -25,16 +25,7 @@ import (
 // already verified the signature and put the caller (state.CallerFrom) and the request id
 // (wire.RequestID) in the request's context.
 func New(st *state.Store, cfg state.Config) http.Handler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.KubeEndpoint == nil {
-		cfg.KubeEndpoint = func(string) string { return "" }
-	}
-	if cfg.CAData == nil {
-		cfg.CAData = func() string { return "" }
-	}
-	return &service{st: st, cfg: cfg}
+	return &service{st: st, cfg: cfg.WithDefaults()}
 }
 
 type service struct {
@@ -267,15 +258,6 @@ func (p page) apply(keys []string) ([]string, *string) {
 	}
 	tok := base64.RawURLEncoding.EncodeToString([]byte(keys[end-1]))
 	return keys[start:end], &tok
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // cluster finds a cluster by name (one that finished deleting at now is gone) or answers

@@ -164,58 +164,33 @@ func (s *service) createAccessEntry(ctx context.Context, w http.ResponseWriter, 
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	var out accessEntryJSON
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return s.answer(ctx, w, true, func(root, d *state.Data) (any, error) {
 		c, err := accessCluster(d, labels[0], s.now())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if old, ok := c.Entries[in.PrincipalArn]; ok && in.ClientRequestToken != "" && sameRequest(old, in) {
-			out = entryJSON(c.Name, old)
-			return nil
+			return map[string]any{"accessEntry": entryJSON(c.Name, old)}, nil
 		}
 		e, err := s.newAccessEntry(root, d, c, in, s.cfg.ConsistencyDelay)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if _, ok := c.Entries[e.PrincipalArn]; ok {
-			return errf(http.StatusConflict, "ResourceInUseException", "The specified access entry resource is already in use on this cluster.").withCluster(c.Name)
+			return nil, errf(http.StatusConflict, "ResourceInUseException", "The specified access entry resource is already in use on this cluster.").withCluster(c.Name)
 		}
 		if c.Entries == nil {
 			c.Entries = map[string]*state.AccessEntry{}
 		}
 		c.Entries[e.PrincipalArn] = e
-		out = entryJSON(c.Name, e)
-		return nil
+		return map[string]any{"accessEntry": entryJSON(c.Name, e)}, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"accessEntry": out})
-	return nil
 }
 
 func (s *service) describeAccessEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	var out accessEntryJSON
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		c, err := accessCluster(d, labels[0], s.now())
-		if err != nil {
-			return err
-		}
-		e, err := entry(c, labels[1])
-		if err != nil {
-			return err
-		}
-		out = entryJSON(c.Name, e)
-		return nil
+	return s.onEntry(ctx, w, false, labels, func(c *state.Cluster, e *state.AccessEntry) (any, error) {
+		return map[string]any{"accessEntry": entryJSON(c.Name, e)}, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"accessEntry": out})
-	return nil
 }
 
 type updateAccessEntryInput struct {
@@ -229,23 +204,13 @@ func (s *service) updateAccessEntry(ctx context.Context, w http.ResponseWriter, 
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	var out accessEntryJSON
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		c, err := accessCluster(d, labels[0], s.now())
-		if err != nil {
-			return err
-		}
-		e, err := entry(c, labels[1])
-		if err != nil {
-			return err
-		}
+	return s.onEntry(ctx, w, true, labels, func(c *state.Cluster, e *state.AccessEntry) (any, error) {
 		var groups []string
 		if in.KubernetesGroups != nil {
 			groups = *in.KubernetesGroups
 		}
 		if err := checkIdentity(e.Type, in.Username, groups); err != nil {
-			return err.(*apiError).withCluster(c.Name)
+			return nil, err.(*apiError).withCluster(c.Name)
 		}
 		if in.KubernetesGroups != nil {
 			e.KubernetesGroups = nonNil(slices.Clone(groups))
@@ -254,34 +219,15 @@ func (s *service) updateAccessEntry(ctx context.Context, w http.ResponseWriter, 
 			e.Username = *in.Username
 		}
 		e.ModifiedAt = s.now()
-		out = entryJSON(c.Name, e)
-		return nil
+		return map[string]any{"accessEntry": entryJSON(c.Name, e)}, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"accessEntry": out})
-	return nil
 }
 
 func (s *service) deleteAccessEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		c, err := accessCluster(d, labels[0], s.now())
-		if err != nil {
-			return err
-		}
-		if _, err := entry(c, labels[1]); err != nil {
-			return err
-		}
+	return s.onEntry(ctx, w, true, labels, func(c *state.Cluster, _ *state.AccessEntry) (any, error) {
 		delete(c.Entries, labels[1])
-		return nil
+		return nil, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{})
-	return nil
 }
 
 func (s *service) listAccessEntries(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
@@ -291,34 +237,15 @@ func (s *service) listAccessEntries(ctx context.Context, w http.ResponseWriter, 
 		return err
 	}
 	filter := q.Get("associatedPolicyArn")
-	resp := map[string]any{}
-	err = s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		c, err := accessCluster(d, labels[0], s.now())
-		if err != nil {
-			return err
-		}
+	return s.onCluster(ctx, w, false, accessCluster, labels[0], func(_, _ *state.Data, c *state.Cluster) (any, error) {
 		var keys []string
-		for _, k := range sortedKeys(c.Entries) {
-			if filter != "" {
-				if _, ok := c.Entries[k].Policies[filter]; !ok {
-					continue
-				}
+		for _, k := range state.SortedKeys(c.Entries) {
+			if _, ok := c.Entries[k].Policies[filter]; ok || filter == "" {
+				keys = append(keys, k)
 			}
-			keys = append(keys, k)
 		}
-		items, next := pg.apply(keys)
-		resp["accessEntries"] = nonNil(slices.Clone(items))
-		if next != nil {
-			resp["nextToken"] = *next
-		}
-		return nil
+		return paged(map[string]any{}, pg, "accessEntries", keys, same), nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, resp)
-	return nil
 }
 
 // isEntryArn tells an access-entry ARN from a cluster ARN for the tagging operations.

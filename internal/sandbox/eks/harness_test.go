@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/state/statetest"
 	"eksaccess/internal/sandbox/wire"
 )
 
@@ -38,19 +39,6 @@ const (
 
 // t0 has milliseconds so tests see fractional epoch seconds.
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
-
-// clock is the sandbox clock of a test; Advance moves it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // testSeed is a small account: users, roles (with a path, service-linked, freshly created),
 // and clusters in each authentication mode.
@@ -99,7 +87,7 @@ func testSeed(extraUsers int) func() *state.Data {
 type env struct {
 	t      *testing.T
 	st     *state.Store
-	clock  *clock
+	clock  *statetest.Clock
 	srv    *httptest.Server
 	client *awseks.Client
 	mu     sync.Mutex
@@ -113,12 +101,8 @@ type envOpts struct {
 
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
-	st, err := state.Open(t.TempDir(), testSeed(o.extraUsers), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, st: st, clock: &clock{t: t0}}
+	st := statetest.Open(t, testSeed(o.extraUsers))
+	e := &env{t: t, st: st, clock: statetest.NewClock(t0)}
 	h := New(st, state.Config{
 		Now:              e.clock.Now,
 		ConsistencyDelay: o.delay,

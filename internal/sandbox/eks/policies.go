@@ -34,23 +34,11 @@ func (s *service) listAccessPolicies(ctx context.Context, w http.ResponseWriter,
 	if err != nil {
 		return err
 	}
-	var partition string
-	s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		partition = d.Partition
-		return nil
+	return s.answer(ctx, w, false, func(_, d *state.Data) (any, error) {
+		return paged(map[string]any{}, pg, "accessPolicies", PolicyNames, func(n string) map[string]string {
+			return map[string]string{"name": n, "arn": PolicyArn(d.Partition, n)}
+		}), nil
 	})
-	names, next := pg.apply(PolicyNames)
-	list := make([]map[string]string, 0, len(names))
-	for _, n := range names {
-		list = append(list, map[string]string{"name": n, "arn": PolicyArn(partition, n)})
-	}
-	resp := map[string]any{"accessPolicies": list}
-	if next != nil {
-		resp["nextToken"] = *next
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, resp)
-	return nil
 }
 
 type accessScopeJSON struct {
@@ -186,27 +174,13 @@ func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWrit
 }
 
 func (s *service) disassociateAccessPolicy(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		c, err := accessCluster(d, labels[0], s.now())
-		if err != nil {
-			return err
-		}
-		e, err := entry(c, labels[1])
-		if err != nil {
-			return err
-		}
+	return s.onEntry(ctx, w, true, labels, func(c *state.Cluster, e *state.AccessEntry) (any, error) {
 		if _, ok := e.Policies[labels[2]]; !ok {
-			return notFound("The specified policyArn %s is not associated with the access entry. You can view the associated policies with 'list-associated-access-policies'.", labels[2]).withCluster(c.Name)
+			return nil, notFound("The specified policyArn %s is not associated with the access entry. You can view the associated policies with 'list-associated-access-policies'.", labels[2]).withCluster(c.Name)
 		}
 		delete(e.Policies, labels[2])
-		return nil
+		return nil, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{})
-	return nil
 }
 
 func (s *service) listAssociatedAccessPolicies(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
@@ -214,36 +188,13 @@ func (s *service) listAssociatedAccessPolicies(ctx context.Context, w http.Respo
 	if err != nil {
 		return err
 	}
-	resp := map[string]any{"clusterName": labels[0], "principalArn": labels[1]}
-	err = s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		c, err := accessCluster(d, labels[0], s.now())
-		if err != nil {
-			return err
-		}
-		e, err := entry(c, labels[1])
-		if err != nil {
-			return err
-		}
+	return s.onEntry(ctx, w, false, labels, func(c *state.Cluster, e *state.AccessEntry) (any, error) {
 		// EKS refuses this on node entries too (seen from real EKS by ACK's access-entry reads),
 		// except an EC2 (Auto Mode) entry, which holds AmazonEKSAutoNodePolicy.
 		if e.Type != "STANDARD" && e.Type != "EC2" {
-			return errNotStandard().withCluster(c.Name)
+			return nil, errNotStandard().withCluster(c.Name)
 		}
-		keys, next := pg.apply(sortedKeys(e.Policies))
-		list := make([]associatedPolicyJSON, 0, len(keys))
-		for _, k := range keys {
-			list = append(list, associatedJSON(e.Policies[k]))
-		}
-		resp["associatedAccessPolicies"] = list
-		if next != nil {
-			resp["nextToken"] = *next
-		}
-		return nil
+		resp := map[string]any{"clusterName": labels[0], "principalArn": labels[1]}
+		return paged(resp, pg, "associatedAccessPolicies", state.SortedKeys(e.Policies), func(k string) associatedPolicyJSON { return associatedJSON(e.Policies[k]) }), nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, resp)
-	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"eksaccess/internal/sandbox/state"
-	"eksaccess/internal/sandbox/wire"
 )
 
 // The tagging operations model only BadRequestException (400) and NotFoundException (404).
@@ -33,22 +32,16 @@ func taggable(d *state.Data, arn string) (*map[string]string, error) {
 
 func (s *service) listTagsForResource(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
 	tags := map[string]string{}
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return s.answer(ctx, w, false, func(_, d *state.Data) (any, error) {
 		m, err := taggable(d, labels[0])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for k, v := range *m {
 			tags[k] = v
 		}
-		return nil
+		return map[string]any{"tags": tags}, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{"tags": tags})
-	return nil
 }
 
 func (s *service) tagResource(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
@@ -58,14 +51,13 @@ func (s *service) tagResource(ctx context.Context, w http.ResponseWriter, r *htt
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return s.answer(ctx, w, true, func(_, d *state.Data) (any, error) {
 		m, err := taggable(d, labels[0])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(in.Tags) == 0 {
-			return badRequest("tags is required and must hold at least one tag.")
+			return nil, badRequest("tags is required and must hold at least one tag.")
 		}
 		merged := map[string]string{}
 		for k, v := range *m {
@@ -75,35 +67,29 @@ func (s *service) tagResource(ctx context.Context, w http.ResponseWriter, r *htt
 			merged[k] = v
 		}
 		if err := checkTags(in.Tags, badRequest); err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkTags(merged, badRequest); err != nil {
-			return err
+			return nil, err
 		}
 		*m = merged
-		return nil
+		return map[string]any{}, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{})
-	return nil
 }
 
 func (s *service) untagResource(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
 	keys := r.URL.Query()["tagKeys"]
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return s.answer(ctx, w, true, func(_, d *state.Data) (any, error) {
 		m, err := taggable(d, labels[0])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(keys) < 1 || len(keys) > 50 {
-			return badRequest("tagKeys must hold 1 to 50 keys, got %d.", len(keys))
+			return nil, badRequest("tagKeys must hold 1 to 50 keys, got %d.", len(keys))
 		}
 		for _, k := range keys {
 			if len(k) < 1 || len(k) > 128 {
-				return badRequest("Tag key %q must be 1 to 128 characters long.", k)
+				return nil, badRequest("Tag key %q must be 1 to 128 characters long.", k)
 			}
 		}
 		for _, k := range keys {
@@ -112,11 +98,6 @@ func (s *service) untagResource(ctx context.Context, w http.ResponseWriter, r *h
 		if len(*m) == 0 {
 			*m = nil
 		}
-		return nil
+		return map[string]any{}, nil
 	})
-	if err != nil {
-		return err
-	}
-	wire.WriteJSON(ctx, w, http.StatusOK, map[string]any{})
-	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"context"
 	"net/http"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -51,9 +50,9 @@ var operations = map[string]operation{
 	"GetPolicyVersion":         {(*service).getPolicyVersion, false},
 	"CreatePolicyVersion":      {(*service).createPolicyVersion, true},
 	"ListPolicies":             {(*service).listPolicies, false},
-	"AttachRolePolicy":         {(*service).attachRolePolicy, true},
-	"DetachRolePolicy":         {(*service).detachRolePolicy, true},
-	"ListAttachedRolePolicies": {(*service).listAttachedRolePolicies, false},
+	"AttachRolePolicy":         {attachPolicy("role"), true},
+	"DetachRolePolicy":         {detachPolicy("role"), true},
+	"ListAttachedRolePolicies": {listAttached("role"), false},
 	"CreateAccessKey":          {(*service).createAccessKey, true},
 
 	"ListAccessKeys":      {(*service).listAccessKeys, false},
@@ -96,33 +95,20 @@ var operations = map[string]operation{
 // with the verified caller in the context (state.CallerFrom) and a request id
 // (wire.RequestID).
 func New(st *state.Store, cfg state.Config) http.Handler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &service{st: st, cfg: cfg}
+	return &service{st: st, cfg: cfg.WithDefaults()}
 }
 
 func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	p, err := query.Parse(r)
+	p, action, err := query.ParseAction(r, APIVersion, func(a string) bool { _, ok := operations[a]; return ok })
+	op := operations[action]
+	if p != nil { // a request that does not parse keeps the server's guess
+		state.SetOperation(ctx, action, err == nil && op.mutating)
+	}
 	if err != nil {
 		s.fail(ctx, w, err)
 		return
 	}
-	action, ok := p.Get("Action")
-	if !ok || action == "" {
-		state.SetOperation(ctx, "", false)
-		s.fail(ctx, w, query.Errorf(400, "MissingAction", "The request must contain the parameter Action."))
-		return
-	}
-	op, known := operations[action]
-	if v, given := p.Get("Version"); !known || (given && v != APIVersion) {
-		state.SetOperation(ctx, action, false)
-		ver := p.Str("Version")
-		s.fail(ctx, w, query.Errorf(400, "InvalidAction", "Could not find operation %s for version %s", action, ver))
-		return
-	}
-	state.SetOperation(ctx, action, op.mutating)
 	if err := s.authorize(ctx, action, p); err != nil {
 		s.fail(ctx, w, err)
 		return
@@ -177,34 +163,24 @@ func name(v *query.Validator, p query.Params, param, field string, max int) stri
 
 // optName validates an optional IAM name parameter.
 func optName(v *query.Validator, p query.Params, param, field string, max int) (string, bool) {
-	s, ok := p.Get(param)
-	if ok {
-		v.Length(s, field, 1, max)
-		v.Pattern(s, field, nameRe, namePat)
-	}
-	return s, ok
+	return v.Optional(p, param, field, 1, max, nameRe, namePat)
 }
 
 // entityPath validates an optional user/role/group Path (default "/").
 func entityPath(v *query.Validator, p query.Params) string {
-	s, ok := p.Get("Path")
-	if !ok {
+	return orRoot(v.Optional(p, "Path", "path", 1, 512, pathRe, pathPat))
+}
+
+func orRoot(s string, given bool) string {
+	if !given {
 		return "/"
 	}
-	v.Length(s, "path", 1, 512)
-	v.Pattern(s, "path", pathRe, pathPat)
 	return s
 }
 
 // pathPrefix validates an optional PathPrefix (default "/").
 func pathPrefix(v *query.Validator, p query.Params, re *regexp.Regexp, pat string) string {
-	s, ok := p.Get("PathPrefix")
-	if !ok {
-		return "/"
-	}
-	v.Length(s, "pathPrefix", 1, 512)
-	v.Pattern(s, "pathPrefix", re, pat)
-	return s
+	return orRoot(v.Optional(p, "PathPrefix", "pathPrefix", 1, 512, re, pat))
 }
 
 func policyDocument(v *query.Validator, p query.Params, param, field string) string {
@@ -217,12 +193,7 @@ func policyDocument(v *query.Validator, p query.Params, param, field string) str
 }
 
 func description(v *query.Validator, p query.Params, max int) (string, bool) {
-	s, ok := p.Get("Description")
-	if ok {
-		v.Length(s, "description", 0, max)
-		v.Pattern(s, "description", descriptionRe, descriptionPat)
-	}
-	return s, ok
+	return v.Optional(p, "Description", "description", 0, max, descriptionRe, descriptionPat)
 }
 
 // tags validates Tags.member.N (at most 50, keys unique case-insensitively).
@@ -262,16 +233,6 @@ func partition(d *state.Data) string {
 // arn builds arn:PARTITION:iam::ACCOUNT:KIND<path><name>.
 func arn(d *state.Data, kind, path, name string) string {
 	return "arn:" + partition(d) + ":iam::" + d.Account + ":" + kind + path + name
-}
-
-// sortedKeys returns the keys of m sorted, for stable listing and Marker pagination.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // uniqueID returns a fresh id with prefix that no entity in used has.
@@ -460,4 +421,4 @@ func toXMLPolicy(p *state.ManagedPolicy, full bool) xmlPolicy {
 }
 
 // Operations lists the IAM operations the sandbox implements, sorted.
-func Operations() []string { return sortedKeys(operations) }
+func Operations() []string { return state.SortedKeys(operations) }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -762,19 +760,9 @@ func TestCreateAccessKey(t *testing.T) {
 	wantErr(t, err, "ValidationError", "Must specify userName when calling with non-User credentials")
 }
 
-// post sends a raw signed-looking awsQuery form (the test middleware only reads the key id).
+// post sends a raw awsQuery form to IAM.
 func post(t *testing.T, env *iamtest.Env, form string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", env.URL+"/", strings.NewReader(form))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+iamtest.AdminKey+"/20261127/us-west-2/iam/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return env.PostForm(t, "iam", form)
 }
 
 func TestProtocol(t *testing.T) {

@@ -45,21 +45,21 @@ func noSuchEntity(kind, name string) error {
 func lookupEntity(d *state.Data, kind, name string) (*entity, error) {
 	switch kind {
 	case "user":
-		u, ok := d.Users[strings.ToLower(name)]
-		if !ok {
-			return nil, noSuchUser(name)
+		u, err := find(d.Users, name, noSuchUser)
+		if err != nil {
+			return nil, err
 		}
 		return &entity{kind: kind, name: u.UserName, id: u.UserID, arn: u.Arn, inline: &u.InlinePolicies, attached: &u.AttachedPolicies, boundary: &u.PermissionsBoundary, tags: &u.Tags}, nil
 	case "group":
-		g, ok := d.Groups[strings.ToLower(name)]
-		if !ok {
-			return nil, query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", name)
+		g, err := find(d.Groups, name, noSuchGroup)
+		if err != nil {
+			return nil, err
 		}
 		return &entity{kind: kind, name: g.GroupName, id: g.GroupID, arn: g.Arn, inline: &g.InlinePolicies, attached: &g.AttachedPolicies}, nil
 	case "role":
-		r, ok := d.Roles[strings.ToLower(name)]
-		if !ok {
-			return nil, noSuchRole(name)
+		r, err := find(d.Roles, name, noSuchRole)
+		if err != nil {
+			return nil, err
 		}
 		return &entity{kind: kind, name: r.RoleName, id: r.RoleID, arn: r.Arn, inline: &r.InlinePolicies, attached: &r.AttachedPolicies, boundary: &r.PermissionsBoundary, tags: &r.Tags, role: r}, nil
 	}
@@ -99,6 +99,46 @@ func inlineSize(docs map[string]string) int {
 	return n
 }
 
+// handler is the signature of an IAM operation in the operations table.
+type handler = func(*service, context.Context, query.Params) (any, error)
+
+// changeEntity runs fn on entity kind n of the caller's account under the write lock, after
+// refusing a service-linked role; the answer is empty.
+func (s *service) changeEntity(ctx context.Context, kind, n string, fn func(root, d *state.Data, e *entity) error) (any, error) {
+	return s.change(ctx, func(root, d *state.Data) error {
+		e, err := lookupEntity(d, kind, n)
+		if err != nil {
+			return err
+		}
+		if err := e.modifiable(); err != nil {
+			return err
+		}
+		return fn(root, d, e)
+	})
+}
+
+// readEntity answers what fn computes from entity kind n of the caller's account.
+func readEntity[T any](s *service, ctx context.Context, kind, n string, fn func(root, d *state.Data, e *entity) (T, error)) (any, error) {
+	return read(s, ctx, func(root, d *state.Data) (T, error) {
+		e, err := lookupEntity(d, kind, n)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return fn(root, d, e)
+	})
+}
+
+// entityAnd validates the entity name of kind (at most max characters) and what more adds.
+func entityAnd(p query.Params, kind string, max int, more func(*query.Validator)) (string, error) {
+	var v query.Validator
+	n := entityName(&v, p, kind, max)
+	if more != nil {
+		more(&v)
+	}
+	return n, v.Err()
+}
+
 // --- inline policies -------------------------------------------------------------------
 
 type inlinePolicyResult struct {
@@ -109,27 +149,45 @@ type inlinePolicyResult struct {
 	PolicyDocument string `xml:"PolicyDocument"`
 }
 
-func putInline(kind string) func(*service, context.Context, query.Params) (any, error) {
+// inlineParams validates the entity name and PolicyName of an inline-policy operation.
+func inlineParams(p query.Params, kind string, more func(*query.Validator)) (n, pn string, err error) {
+	n, err = entityAnd(p, kind, 128, func(v *query.Validator) {
+		pn = name(v, p, "PolicyName", "policyName", 128)
+		if more != nil {
+			more(v)
+		}
+	})
+	return n, pn, err
+}
+
+// inlineKey is the name under which e keeps inline policy pn (names compare
+// case-insensitively), or "" if it has none.
+func inlineKey(e *entity, pn string) string {
+	for k := range *e.inline {
+		if strings.EqualFold(k, pn) {
+			return k
+		}
+	}
+	return ""
+}
+
+func noSuchInline(kind, pn string) error {
+	return query.Errorf(404, "NoSuchEntity", "The %s policy with name %s cannot be found.", titleKind(kind), pn)
+}
+
+func putInline(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		var v query.Validator
-		n := entityName(&v, p, kind, 128)
-		pn := name(&v, p, "PolicyName", "policyName", 128)
-		doc := policyDocument(&v, p, "PolicyDocument", "policyDocument")
-		if err := v.Err(); err != nil {
+		var doc string
+		n, pn, err := inlineParams(p, kind, func(v *query.Validator) {
+			doc = policyDocument(v, p, "PolicyDocument", "policyDocument")
+		})
+		if err != nil {
 			return nil, err
 		}
 		if err := validateIdentity(doc); err != nil {
 			return nil, err
 		}
-		return nil, s.st.Update(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			e, err := lookupEntity(d, kind, n)
-			if err != nil {
-				return err
-			}
-			if err := e.modifiable(); err != nil {
-				return err
-			}
+		return s.changeEntity(ctx, kind, n, func(_, _ *state.Data, e *entity) error {
 			next := map[string]string{}
 			for k, x := range *e.inline {
 				if !strings.EqualFold(k, pn) {
@@ -146,110 +204,68 @@ func putInline(kind string) func(*service, context.Context, query.Params) (any, 
 	}
 }
 
-func getInline(kind string) func(*service, context.Context, query.Params) (any, error) {
+func getInline(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		var v query.Validator
-		n := entityName(&v, p, kind, 128)
-		pn := name(&v, p, "PolicyName", "policyName", 128)
-		if err := v.Err(); err != nil {
-			return nil, err
-		}
-		var res inlinePolicyResult
-		err := s.st.Read(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			e, err := lookupEntity(d, kind, n)
-			if err != nil {
-				return err
-			}
-			for k, doc := range *e.inline {
-				if strings.EqualFold(k, pn) {
-					res = inlinePolicyResult{PolicyName: k, PolicyDocument: query.EncodePolicy(doc)}
-					switch kind {
-					case "user":
-						res.UserName = e.name
-					case "group":
-						res.GroupName = e.name
-					case "role":
-						res.RoleName = e.name
-					}
-					return nil
-				}
-			}
-			return query.Errorf(404, "NoSuchEntity", "The %s policy with name %s cannot be found.", titleKind(kind), pn)
-		})
+		n, pn, err := inlineParams(p, kind, nil)
 		if err != nil {
 			return nil, err
 		}
-		return res, nil
+		return readEntity(s, ctx, kind, n, func(_, _ *state.Data, e *entity) (inlinePolicyResult, error) {
+			k := inlineKey(e, pn)
+			if k == "" {
+				return inlinePolicyResult{}, noSuchInline(kind, pn)
+			}
+			res := inlinePolicyResult{PolicyName: k, PolicyDocument: query.EncodePolicy((*e.inline)[k])}
+			switch kind {
+			case "user":
+				res.UserName = e.name
+			case "group":
+				res.GroupName = e.name
+			case "role":
+				res.RoleName = e.name
+			}
+			return res, nil
+		})
 	}
 }
 
 func titleKind(kind string) string { return strings.ToUpper(kind[:1]) + kind[1:] }
 
-func deleteInline(kind string) func(*service, context.Context, query.Params) (any, error) {
+func deleteInline(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		var v query.Validator
-		n := entityName(&v, p, kind, 128)
-		pn := name(&v, p, "PolicyName", "policyName", 128)
-		if err := v.Err(); err != nil {
+		n, pn, err := inlineParams(p, kind, nil)
+		if err != nil {
 			return nil, err
 		}
-		return nil, s.st.Update(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			e, err := lookupEntity(d, kind, n)
-			if err != nil {
-				return err
+		return s.changeEntity(ctx, kind, n, func(_, _ *state.Data, e *entity) error {
+			k := inlineKey(e, pn)
+			if k == "" {
+				return noSuchInline(kind, pn)
 			}
-			if err := e.modifiable(); err != nil {
-				return err
+			delete(*e.inline, k)
+			if len(*e.inline) == 0 {
+				*e.inline = nil
 			}
-			for k := range *e.inline {
-				if strings.EqualFold(k, pn) {
-					delete(*e.inline, k)
-					if len(*e.inline) == 0 {
-						*e.inline = nil
-					}
-					return nil
-				}
-			}
-			return query.Errorf(404, "NoSuchEntity", "The %s policy with name %s cannot be found.", titleKind(kind), pn)
+			return nil
 		})
 	}
 }
 
 type policyNamesResult struct {
 	PolicyNames xmlList[string] `xml:"PolicyNames"`
-	IsTruncated bool            `xml:"IsTruncated"`
-	Marker      string          `xml:"Marker,omitempty"`
+	page
 }
 
-func listInline(kind string) func(*service, context.Context, query.Params) (any, error) {
+func listInline(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		var v query.Validator
-		n := entityName(&v, p, kind, 128)
-		if err := v.Err(); err != nil {
-			return nil, err
-		}
-		var res policyNamesResult
-		err := s.st.Read(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			e, err := lookupEntity(d, kind, n)
-			if err != nil {
-				return err
-			}
-			keys := sortedKeys(*e.inline)
-			pg, err := query.Paginate(p, keys)
-			if err != nil {
-				return err
-			}
-			res.PolicyNames.Member = append([]string{}, keys[pg.Start:pg.End]...)
-			res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-			return nil
-		})
+		n, err := entityAnd(p, kind, 128, nil)
 		if err != nil {
 			return nil, err
 		}
-		return res, nil
+		return readEntity(s, ctx, kind, n, func(_, _ *state.Data, e *entity) (res policyNamesResult, err error) {
+			res.PolicyNames, res.page, err = paginate(p, state.SortedKeys(*e.inline), func(k string) string { return k })
+			return res, err
+		})
 	}
 }
 
@@ -257,19 +273,21 @@ func listInline(kind string) func(*service, context.Context, query.Params) (any,
 
 var attachQuota = map[string]int{"user": maxPoliciesPerUser, "group": maxPoliciesPerGroup, "role": maxPoliciesPerRole}
 
-func attachPolicy(kind string) func(*service, context.Context, query.Params) (any, error) {
+// attachParams validates the entity name and PolicyArn of an attachment operation.
+func attachParams(p query.Params, kind string) (n, pa string, err error) {
+	var v query.Validator
+	n = entityName(&v, p, kind, 64)
+	pa = policyArn(&v, p)
+	return n, pa, valid(&v, pa)
+}
+
+func attachPolicy(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		var v query.Validator
-		n := entityName(&v, p, kind, 64)
-		pa := policyArn(&v, p)
-		if err := v.Err(); err != nil {
+		n, pa, err := attachParams(p, kind)
+		if err != nil {
 			return nil, err
 		}
-		if err := checkArn(pa); err != nil {
-			return nil, err
-		}
-		return nil, s.st.Update(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
+		return s.change(ctx, func(root, d *state.Data) error {
 			e, err := lookupEntity(d, kind, n)
 			if err != nil {
 				return err
@@ -281,10 +299,8 @@ func attachPolicy(kind string) func(*service, context.Context, query.Params) (an
 			if err := e.modifiable(); err != nil {
 				return err
 			}
-			for _, a := range *e.attached {
-				if a == pa {
-					return nil
-				}
+			if contains(*e.attached, pa) {
+				return nil // attaching again changes nothing, as in IAM
 			}
 			if q := attachQuota[kind]; len(*e.attached) >= q {
 				return query.Errorf(409, "LimitExceeded", "Cannot exceed quota for PoliciesPer%s: %d", titleKind(kind), q)
@@ -296,26 +312,13 @@ func attachPolicy(kind string) func(*service, context.Context, query.Params) (an
 	}
 }
 
-func detachPolicy(kind string) func(*service, context.Context, query.Params) (any, error) {
+func detachPolicy(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		var v query.Validator
-		n := entityName(&v, p, kind, 64)
-		pa := policyArn(&v, p)
-		if err := v.Err(); err != nil {
+		n, pa, err := attachParams(p, kind)
+		if err != nil {
 			return nil, err
 		}
-		if err := checkArn(pa); err != nil {
-			return nil, err
-		}
-		return nil, s.st.Update(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			e, err := lookupEntity(d, kind, n)
-			if err != nil {
-				return err
-			}
-			if err := e.modifiable(); err != nil {
-				return err
-			}
+		return s.changeEntity(ctx, kind, n, func(root, d *state.Data, e *entity) error {
 			idx := -1
 			for i, a := range *e.attached {
 				if a == pa {
@@ -335,21 +338,17 @@ func detachPolicy(kind string) func(*service, context.Context, query.Params) (an
 	}
 }
 
-func listAttached(kind string) func(*service, context.Context, query.Params) (any, error) {
+func listAttached(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		var v query.Validator
-		n := entityName(&v, p, kind, 64)
-		prefix := pathPrefix(&v, p, policyPathRe, policyPathPat)
-		if err := v.Err(); err != nil {
+		var prefix string
+		n, err := entityAnd(p, kind, 64, func(v *query.Validator) {
+			prefix = pathPrefix(v, p, policyPathRe, policyPathPat)
+		})
+		if err != nil {
 			return nil, err
 		}
-		var res listAttachedRolePoliciesResult
-		err := s.st.Read(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			e, err := lookupEntity(d, kind, n)
-			if err != nil {
-				return err
-			}
+		return readEntity(s, ctx, kind, n, func(root, d *state.Data, e *entity) (res listAttachedPoliciesResult, err error) {
+			// Keys sort by policy name then ARN, so pages are stable.
 			byKey := map[string]*state.ManagedPolicy{}
 			for _, a := range *e.attached {
 				pol := managedPolicy(root, d, a)
@@ -358,22 +357,11 @@ func listAttached(kind string) func(*service, context.Context, query.Params) (an
 				}
 				byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
 			}
-			keys := sortedKeys(byKey)
-			pg, err := query.Paginate(p, keys)
-			if err != nil {
-				return err
-			}
-			res.AttachedPolicies.Member = []xmlAttachedPolicy{}
-			for _, k := range keys[pg.Start:pg.End] {
-				res.AttachedPolicies.Member = append(res.AttachedPolicies.Member, xmlAttachedPolicy{PolicyName: byKey[k].PolicyName, PolicyArn: byKey[k].Arn})
-			}
-			res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-			return nil
+			res.AttachedPolicies, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlAttachedPolicy {
+				return xmlAttachedPolicy{PolicyName: byKey[k].PolicyName, PolicyArn: byKey[k].Arn}
+			})
+			return res, err
 		})
-		if err != nil {
-			return nil, err
-		}
-		return res, nil
 	}
 }
 
@@ -391,29 +379,22 @@ func managedPolicy(root, d *state.Data, arn string) *state.ManagedPolicy {
 
 // --- permissions boundaries ------------------------------------------------------------
 
-func putBoundary(kind string) func(*service, context.Context, query.Params) (any, error) {
+func putBoundary(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		var v query.Validator
-		n := entityName(&v, p, kind, 64)
-		pa, ok := v.Required(p, "PermissionsBoundary", "permissionsBoundary")
-		if ok {
-			v.Length(pa, "permissionsBoundary", 20, 2048)
-		}
-		if err := v.Err(); err != nil {
+		var pa string
+		n, err := entityAnd(p, kind, 64, func(v *query.Validator) {
+			var ok bool
+			if pa, ok = v.Required(p, "PermissionsBoundary", "permissionsBoundary"); ok {
+				v.Length(pa, "permissionsBoundary", 20, 2048)
+			}
+		})
+		if err != nil {
 			return nil, err
 		}
 		if err := checkArn(pa); err != nil {
 			return nil, err
 		}
-		return nil, s.st.Update(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			e, err := lookupEntity(d, kind, n)
-			if err != nil {
-				return err
-			}
-			if err := e.modifiable(); err != nil {
-				return err
-			}
+		return s.changeEntity(ctx, kind, n, func(root, d *state.Data, e *entity) error {
 			return setBoundary(root, d, e.boundary, pa)
 		})
 	}
@@ -439,22 +420,13 @@ func setBoundary(root, d *state.Data, b *string, pa string) error {
 	return nil
 }
 
-func deleteBoundary(kind string) func(*service, context.Context, query.Params) (any, error) {
+func deleteBoundary(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		var v query.Validator
-		n := entityName(&v, p, kind, 64)
-		if err := v.Err(); err != nil {
+		n, err := entityAnd(p, kind, 64, nil)
+		if err != nil {
 			return nil, err
 		}
-		return nil, s.st.Update(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			e, err := lookupEntity(d, kind, n)
-			if err != nil {
-				return err
-			}
-			if err := e.modifiable(); err != nil {
-				return err
-			}
+		return s.changeEntity(ctx, kind, n, func(root, d *state.Data, e *entity) error {
 			if *e.boundary == "" {
 				return query.Errorf(404, "NoSuchEntity", "The %s with name %s has no permissions boundary.", kind, e.name)
 			}
@@ -465,7 +437,7 @@ func deleteBoundary(kind string) func(*service, context.Context, query.Params) (
 
 // --- tags --------------------------------------------------------------------------------
 
-func tagEntity(kind string) func(*service, context.Context, query.Params) (any, error) {
+func tagEntity(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
 		var v query.Validator
 		n := entityName(&v, p, kind, 128)
@@ -479,15 +451,7 @@ func tagEntity(kind string) func(*service, context.Context, query.Params) (any, 
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
-		return nil, s.st.Update(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			e, err := lookupEntity(d, kind, n)
-			if err != nil {
-				return err
-			}
-			if err := e.modifiable(); err != nil {
-				return err
-			}
+		return s.changeEntity(ctx, kind, n, func(_, _ *state.Data, e *entity) error {
 			merged := append([]state.Tag(nil), (*e.tags)...)
 			for _, t := range in {
 				found := false
@@ -510,15 +474,13 @@ func tagEntity(kind string) func(*service, context.Context, query.Params) (any, 
 	}
 }
 
-func untagEntity(kind string) func(*service, context.Context, query.Params) (any, error) {
+func untagEntity(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
 		var v query.Validator
 		n := entityName(&v, p, kind, 128)
 		keys := p.List("TagKeys")
-		if len(keys) == 0 {
-			if _, given := p["TagKeys"]; !given {
-				v.Required(p, "TagKeys", "tagKeys")
-			}
+		if _, given := p["TagKeys"]; len(keys) == 0 && !given {
+			v.Required(p, "TagKeys", "tagKeys")
 		}
 		if len(keys) > 50 {
 			return nil, query.Errorf(400, "ValidationError", "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length less than or equal to 50")
@@ -531,15 +493,7 @@ func untagEntity(kind string) func(*service, context.Context, query.Params) (any
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
-		return nil, s.st.Update(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			e, err := lookupEntity(d, kind, n)
-			if err != nil {
-				return err
-			}
-			if err := e.modifiable(); err != nil {
-				return err
-			}
+		return s.changeEntity(ctx, kind, n, func(_, _ *state.Data, e *entity) error {
 			var kept []state.Tag
 			for _, t := range *e.tags {
 				drop := false
@@ -559,88 +513,65 @@ func untagEntity(kind string) func(*service, context.Context, query.Params) (any
 }
 
 type listTagsResult struct {
-	Tags        xmlList[xmlTag] `xml:"Tags"`
-	IsTruncated bool            `xml:"IsTruncated"`
-	Marker      string          `xml:"Marker,omitempty"`
+	Tags xmlList[xmlTag] `xml:"Tags"`
+	page
 }
 
-func listEntityTags(kind string) func(*service, context.Context, query.Params) (any, error) {
+func listEntityTags(kind string) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		var v query.Validator
-		n := entityName(&v, p, kind, 128)
-		if err := v.Err(); err != nil {
+		n, err := entityAnd(p, kind, 128, nil)
+		if err != nil {
 			return nil, err
 		}
-		var res listTagsResult
-		err := s.st.Read(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			e, err := lookupEntity(d, kind, n)
-			if err != nil {
-				return err
-			}
+		return readEntity(s, ctx, kind, n, func(_, _ *state.Data, e *entity) (res listTagsResult, err error) {
 			byKey := map[string]state.Tag{}
 			for _, t := range *e.tags {
 				byKey[t.Key] = t
 			}
-			keys := sortedKeys(byKey)
-			pg, err := query.Paginate(p, keys)
-			if err != nil {
-				return err
-			}
-			res.Tags.Member = []xmlTag{}
-			for _, k := range keys[pg.Start:pg.End] {
-				res.Tags.Member = append(res.Tags.Member, xmlTag{Key: k, Value: byKey[k].Value})
-			}
-			res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-			return nil
+			res.Tags, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlTag { return xmlTag{Key: k, Value: byKey[k].Value} })
+			return res, err
 		})
-		if err != nil {
-			return nil, err
-		}
-		return res, nil
 	}
 }
 
 // --- users, groups, access keys, MFA devices ---------------------------------------------
 
-func (s *service) deleteUser(ctx context.Context, p query.Params) (any, error) {
+// oneName validates the single required name parameter of an operation.
+func oneName(p query.Params, param, field string) (string, error) {
 	var v query.Validator
-	n := name(&v, p, "UserName", "userName", 128)
-	if err := v.Err(); err != nil {
+	n := name(&v, p, param, field, 128)
+	return n, v.Err()
+}
+
+func (s *service) deleteUser(ctx context.Context, p query.Params) (any, error) {
+	n, err := oneName(p, "UserName", "userName")
+	if err != nil {
 		return nil, err
 	}
-	return nil, s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		key := strings.ToLower(n)
-		u, ok := d.Users[key]
-		if !ok {
-			return noSuchUser(n)
+	return s.change(ctx, func(root, d *state.Data) error {
+		u, err := find(d.Users, n, noSuchUser)
+		if err != nil {
+			return err
 		}
 		conflict := func(what string) error {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must %s first.", what)
 		}
-		for _, k := range d.AccessKeys {
-			if strings.EqualFold(k.UserName, u.UserName) {
-				return conflict("delete access keys")
-			}
+		if len(ownedBy(d.AccessKeys, u.UserName, func(k *state.AccessKey) string { return k.UserName })) > 0 {
+			return conflict("delete access keys")
 		}
-		for _, m := range d.MFADevices {
-			if strings.EqualFold(m.UserName, u.UserName) {
-				return conflict("delete MFA device")
-			}
+		if len(ownedBy(d.MFADevices, u.UserName, func(m *state.MFADevice) string { return m.UserName })) > 0 {
+			return conflict("delete MFA device")
 		}
 		if len(u.InlinePolicies) > 0 || len(u.AttachedPolicies) > 0 {
 			return conflict("detach all policies")
 		}
-		for _, g := range d.Groups {
-			if member(g, u.UserName) {
-				return conflict("remove user from all groups")
-			}
+		if len(groupsOf(d, u.UserName)) > 0 {
+			return conflict("remove user from all groups")
 		}
 		if u.PermissionsBoundary != "" {
 			setBoundary(root, d, &u.PermissionsBoundary, "")
 		}
-		delete(d.Users, key)
+		delete(d.Users, strings.ToLower(n))
 		return nil
 	})
 }
@@ -654,6 +585,17 @@ func member(g *state.Group, user string) bool {
 	return false
 }
 
+// groupsOf returns the keys of the groups user is in, sorted.
+func groupsOf(d *state.Data, user string) []string {
+	var keys []string
+	for _, k := range state.SortedKeys(d.Groups) {
+		if member(d.Groups[k], user) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 type createGroupResult struct {
 	Group xmlGroup `xml:"Group"`
 }
@@ -665,43 +607,27 @@ func (s *service) createGroup(ctx context.Context, p query.Params) (any, error) 
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var res createGroupResult
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		key := strings.ToLower(n)
-		if _, exists := d.Groups[key]; exists {
-			return query.Errorf(409, "EntityAlreadyExists", "Group with name %s already exists.", n)
-		}
+	return write(s, ctx, func(root, d *state.Data) (createGroupResult, error) {
 		g := &state.Group{
 			Path: path, GroupName: n, Arn: arn(d, "group", path, n), CreateDate: s.now(), Members: []string{},
 			GroupID: uniqueID("AGPA", func(id string) bool { return idInUse(d, id) }),
 		}
-		if d.Groups == nil {
-			d.Groups = map[string]*state.Group{}
+		if err := add(root, d, &d.Groups, newEntity{name: n}, "Group", g, nil); err != nil {
+			return createGroupResult{}, err
 		}
-		d.Groups[key] = g
-		d.Seq++
-		res.Group = toXMLGroup(g)
-		return nil
+		return createGroupResult{Group: toXMLGroup(g)}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 func (s *service) deleteGroup(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	n := name(&v, p, "GroupName", "groupName", 128)
-	if err := v.Err(); err != nil {
+	n, err := oneName(p, "GroupName", "groupName")
+	if err != nil {
 		return nil, err
 	}
-	return nil, s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		key := strings.ToLower(n)
-		g, ok := d.Groups[key]
-		if !ok {
-			return query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", n)
+	return s.change(ctx, func(root, d *state.Data) error {
+		g, err := find(d.Groups, n, noSuchGroup)
+		if err != nil {
+			return err
 		}
 		if len(g.Members) > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must remove users from group first.")
@@ -709,12 +635,12 @@ func (s *service) deleteGroup(ctx context.Context, p query.Params) (any, error) 
 		if len(g.InlinePolicies) > 0 || len(g.AttachedPolicies) > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must delete policies first.")
 		}
-		delete(d.Groups, key)
+		delete(d.Groups, strings.ToLower(n))
 		return nil
 	})
 }
 
-func membership(add bool) func(*service, context.Context, query.Params) (any, error) {
+func membership(add bool) handler {
 	return func(s *service, ctx context.Context, p query.Params) (any, error) {
 		var v query.Validator
 		gn := name(&v, p, "GroupName", "groupName", 128)
@@ -722,15 +648,14 @@ func membership(add bool) func(*service, context.Context, query.Params) (any, er
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
-		return nil, s.st.Update(func(root *state.Data) error {
-			d := state.AccountData(ctx, root)
-			g, ok := d.Groups[strings.ToLower(gn)]
-			if !ok {
-				return query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", gn)
+		return s.change(ctx, func(root, d *state.Data) error {
+			g, err := find(d.Groups, gn, noSuchGroup)
+			if err != nil {
+				return err
 			}
-			u, ok := d.Users[strings.ToLower(un)]
-			if !ok {
-				return noSuchUser(un)
+			u, err := find(d.Users, un, noSuchUser)
+			if err != nil {
+				return err
 			}
 			if !add {
 				kept := []string{}
@@ -748,13 +673,7 @@ func membership(add bool) func(*service, context.Context, query.Params) (any, er
 			if member(g, u.UserName) {
 				return nil // adding again changes nothing, as in IAM
 			}
-			n := 0
-			for _, other := range d.Groups {
-				if member(other, u.UserName) {
-					n++
-				}
-			}
-			if n >= maxGroupsPerUser {
+			if len(groupsOf(d, u.UserName)) >= maxGroupsPerUser {
 				return query.Errorf(409, "LimitExceeded", "Cannot exceed quota for GroupsPerUser: %d", maxGroupsPerUser)
 			}
 			g.Members = append(g.Members, u.UserName)
@@ -764,39 +683,18 @@ func membership(add bool) func(*service, context.Context, query.Params) (any, er
 }
 
 func (s *service) listGroupsForUser(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	un := name(&v, p, "UserName", "userName", 128)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	var res listGroupsResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		u, ok := d.Users[strings.ToLower(un)]
-		if !ok {
-			return noSuchUser(un)
-		}
-		var keys []string
-		for _, k := range sortedKeys(d.Groups) {
-			if member(d.Groups[k], u.UserName) {
-				keys = append(keys, k)
-			}
-		}
-		pg, err := query.Paginate(p, keys)
-		if err != nil {
-			return err
-		}
-		res.Groups.Member = []xmlGroup{}
-		for _, k := range keys[pg.Start:pg.End] {
-			res.Groups.Member = append(res.Groups.Member, toXMLGroup(d.Groups[k]))
-		}
-		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
-	})
+	un, err := oneName(p, "UserName", "userName")
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return read(s, ctx, func(_, d *state.Data) (res listGroupsResult, err error) {
+		u, err := find(d.Users, un, noSuchUser)
+		if err != nil {
+			return res, err
+		}
+		res.Groups, res.page, err = paginate(p, groupsOf(d, u.UserName), func(k string) xmlGroup { return toXMLGroup(d.Groups[k]) })
+		return res, err
+	})
 }
 
 type xmlAccessKeyMetadata struct {
@@ -808,8 +706,7 @@ type xmlAccessKeyMetadata struct {
 
 type listAccessKeysResult struct {
 	AccessKeyMetadata xmlList[xmlAccessKeyMetadata] `xml:"AccessKeyMetadata"`
-	IsTruncated       bool                          `xml:"IsTruncated"`
-	Marker            string                        `xml:"Marker,omitempty"`
+	page
 }
 
 // userOrCaller validates an optional UserName, defaulting to the calling user.
@@ -824,42 +721,30 @@ func userOrCaller(ctx context.Context, v *query.Validator, p query.Params) (stri
 	return un, nil
 }
 
-func (s *service) listAccessKeys(ctx context.Context, p query.Params) (any, error) {
+// userItems validates the optional UserName of an operation on a user or the user's items
+// (default: the caller).
+func userItems(ctx context.Context, p query.Params) (string, error) {
 	var v query.Validator
-	un, err := userOrCaller(ctx, &v, p)
+	return userOrCaller(ctx, &v, p)
+}
+
+func (s *service) listAccessKeys(ctx context.Context, p query.Params) (any, error) {
+	un, err := userItems(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	var res listAccessKeysResult
-	err = s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		u, ok := d.Users[strings.ToLower(un)]
-		if !ok {
-			return noSuchUser(un)
-		}
-		var keys []string
-		for id, k := range d.AccessKeys {
-			if strings.EqualFold(k.UserName, u.UserName) {
-				keys = append(keys, id)
-			}
-		}
-		sort.Strings(keys)
-		pg, err := query.Paginate(p, keys)
+	return read(s, ctx, func(_, d *state.Data) (res listAccessKeysResult, err error) {
+		u, err := find(d.Users, un, noSuchUser)
 		if err != nil {
-			return err
+			return res, err
 		}
-		res.AccessKeyMetadata.Member = []xmlAccessKeyMetadata{}
-		for _, id := range keys[pg.Start:pg.End] {
+		keys := ownedBy(d.AccessKeys, u.UserName, func(k *state.AccessKey) string { return k.UserName })
+		res.AccessKeyMetadata, res.page, err = paginate(p, keys, func(id string) xmlAccessKeyMetadata {
 			k := d.AccessKeys[id]
-			res.AccessKeyMetadata.Member = append(res.AccessKeyMetadata.Member, xmlAccessKeyMetadata{UserName: u.UserName, AccessKeyID: id, Status: keyStatus(k), CreateDate: wire.ISO(k.CreateDate)})
-		}
-		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
+			return xmlAccessKeyMetadata{UserName: u.UserName, AccessKeyID: id, Status: keyStatus(k), CreateDate: wire.ISO(k.CreateDate)}
+		})
+		return res, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 func keyStatus(k *state.AccessKey) string {
@@ -906,8 +791,7 @@ func (s *service) updateAccessKey(ctx context.Context, p query.Params) (any, err
 	if st == "Expired" {
 		return nil, query.Errorf(400, "InvalidInput", "Status Expired is not valid: set an access key Active or Inactive.")
 	}
-	return nil, s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return s.change(ctx, func(root, d *state.Data) error {
 		k, err := userKey(d, un, id)
 		if err != nil {
 			return err
@@ -924,8 +808,7 @@ func (s *service) deleteAccessKey(ctx context.Context, p query.Params) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return nil, s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return s.change(ctx, func(root, d *state.Data) error {
 		if _, err := userKey(d, un, id); err != nil {
 			return err
 		}
@@ -941,55 +824,37 @@ type xmlMFADevice struct {
 }
 
 type listMFADevicesResult struct {
-	MFADevices  xmlList[xmlMFADevice] `xml:"MFADevices"`
-	IsTruncated bool                  `xml:"IsTruncated"`
-	Marker      string                `xml:"Marker,omitempty"`
+	MFADevices xmlList[xmlMFADevice] `xml:"MFADevices"`
+	page
 }
 
 func (s *service) listMFADevices(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	un, err := userOrCaller(ctx, &v, p)
+	un, err := userItems(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	var res listMFADevicesResult
-	err = s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		u, ok := d.Users[strings.ToLower(un)]
-		if !ok {
-			return noSuchUser(un)
-		}
-		var keys []string
-		for serial, m := range d.MFADevices {
-			if strings.EqualFold(m.UserName, u.UserName) {
-				keys = append(keys, serial)
-			}
-		}
-		sort.Strings(keys)
-		pg, err := query.Paginate(p, keys)
+	return read(s, ctx, func(_, d *state.Data) (res listMFADevicesResult, err error) {
+		u, err := find(d.Users, un, noSuchUser)
 		if err != nil {
-			return err
+			return res, err
 		}
-		res.MFADevices.Member = []xmlMFADevice{}
-		for _, k := range keys[pg.Start:pg.End] {
+		keys := ownedBy(d.MFADevices, u.UserName, func(m *state.MFADevice) string { return m.UserName })
+		res.MFADevices, res.page, err = paginate(p, keys, func(k string) xmlMFADevice {
 			m := d.MFADevices[k]
 			enabled := m.EnableDate
 			if enabled.IsZero() {
 				enabled = u.CreateDate
 			}
-			res.MFADevices.Member = append(res.MFADevices.Member, xmlMFADevice{UserName: u.UserName, SerialNumber: m.SerialNumber, EnableDate: wire.ISO(enabled)})
-		}
-		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
+			return xmlMFADevice{UserName: u.UserName, SerialNumber: m.SerialNumber, EnableDate: wire.ISO(enabled)}
+		})
+		return res, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // --- managed policy lifecycle ------------------------------------------------------------
 
+// ownPolicy finds managed policy pa for a change: an AWS managed one is refused as IAM
+// refuses it, AccessDenied for action.
 func (s *service) ownPolicy(ctx context.Context, root, d *state.Data, pa, action string) (*state.ManagedPolicy, error) {
 	pol := managedPolicy(root, d, pa)
 	if pol == nil {
@@ -1005,21 +870,24 @@ func (s *service) ownPolicy(ctx context.Context, root, d *state.Data, pa, action
 	return pol, nil
 }
 
-func (s *service) deletePolicy(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	if err := v.Err(); err != nil {
+// changePolicy validates PolicyArn (and what more adds) and runs fn on the caller's own
+// managed policy under the write lock; the answer is empty.
+func (s *service) changePolicy(ctx context.Context, p query.Params, action string, more func(*query.Validator), fn func(d *state.Data, pa string, pol *state.ManagedPolicy) error) (any, error) {
+	pa, err := policyParams(p, more)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkArn(pa); err != nil {
-		return nil, err
-	}
-	return nil, s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		pol, err := s.ownPolicy(ctx, root, d, pa, "DeletePolicy")
+	return s.change(ctx, func(root, d *state.Data) error {
+		pol, err := s.ownPolicy(ctx, root, d, pa, action)
 		if err != nil {
 			return err
 		}
+		return fn(d, pa, pol)
+	})
+}
+
+func (s *service) deletePolicy(ctx context.Context, p query.Params) (any, error) {
+	return s.changePolicy(ctx, p, "DeletePolicy", nil, func(d *state.Data, pa string, pol *state.ManagedPolicy) error {
 		if pol.AttachmentCount > 0 || pol.BoundaryCount > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete a policy attached to entities.")
 		}
@@ -1032,52 +900,29 @@ func (s *service) deletePolicy(ctx context.Context, p query.Params) (any, error)
 }
 
 type listPolicyVersionsResult struct {
-	Versions    xmlList[xmlPolicyVersion] `xml:"Versions"`
-	IsTruncated bool                      `xml:"IsTruncated"`
-	Marker      string                    `xml:"Marker,omitempty"`
+	Versions xmlList[xmlPolicyVersion] `xml:"Versions"`
+	page
 }
 
 func (s *service) listPolicyVersions(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	if err := v.Err(); err != nil {
+	pa, err := policyParams(p, nil)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkArn(pa); err != nil {
-		return nil, err
-	}
-	var res listPolicyVersionsResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		pol := managedPolicy(root, d, pa)
-		if pol == nil {
-			return noSuchPolicy(pa)
-		}
-		vs := versions(pol)
+	return readPolicy(s, ctx, pa, func(pol *state.ManagedPolicy) (res listPolicyVersionsResult, err error) {
 		// Newest first, as IAM lists them; keys sort that way (zero-padded, inverted).
 		byKey := map[string]state.PolicyVersion{}
-		for _, pv := range vs {
+		for _, pv := range versions(pol) {
 			num, _, _ := strings.Cut(strings.TrimPrefix(pv.VersionID, "v"), ".")
 			n, _ := strconv.Atoi(num)
 			byKey[strconv.Itoa(1_000_000_000-n)+pv.VersionID] = pv
 		}
-		keys := sortedKeys(byKey)
-		pg, err := query.Paginate(p, keys)
-		if err != nil {
-			return err
-		}
-		res.Versions.Member = []xmlPolicyVersion{}
-		for _, k := range keys[pg.Start:pg.End] {
+		res.Versions, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlPolicyVersion {
 			pv := byKey[k]
-			res.Versions.Member = append(res.Versions.Member, xmlPolicyVersion{VersionID: pv.VersionID, IsDefaultVersion: pv.VersionID == defaultVersion(pol), CreateDate: wire.ISO(pv.CreateDate)})
-		}
-		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
+			return xmlPolicyVersion{VersionID: pv.VersionID, IsDefaultVersion: pv.VersionID == defaultVersion(pol), CreateDate: wire.ISO(pv.CreateDate)}
+		})
+		return res, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 func versionParam(v *query.Validator, p query.Params) string {
@@ -1089,64 +934,35 @@ func versionParam(v *query.Validator, p query.Params) string {
 }
 
 func (s *service) deletePolicyVersion(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	vid := versionParam(&v, p)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkArn(pa); err != nil {
-		return nil, err
-	}
-	return nil, s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		pol, err := s.ownPolicy(ctx, root, d, pa, "DeletePolicyVersion")
+	var vid string
+	return s.changePolicy(ctx, p, "DeletePolicyVersion", func(v *query.Validator) { vid = versionParam(v, p) }, func(_ *state.Data, pa string, pol *state.ManagedPolicy) error {
+		vs := versions(pol)
+		i, err := findVersion(pa, vs, vid)
 		if err != nil {
 			return err
 		}
-		vs := versions(pol)
-		for i, pv := range vs {
-			if pv.VersionID != vid {
-				continue
-			}
-			if vid == defaultVersion(pol) {
-				return query.Errorf(409, "DeleteConflict", "Cannot delete the default version of a policy.")
-			}
-			pol.Versions = append(append([]state.PolicyVersion{}, vs[:i]...), vs[i+1:]...)
-			pol.UpdateDate = s.now()
-			return nil
+		if vid == defaultVersion(pol) {
+			return query.Errorf(409, "DeleteConflict", "Cannot delete the default version of a policy.")
 		}
-		return query.Errorf(404, "NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", pa, vid)
+		pol.Versions = append(append([]state.PolicyVersion{}, vs[:i]...), vs[i+1:]...)
+		pol.UpdateDate = s.now()
+		return nil
 	})
 }
 
 func (s *service) setDefaultPolicyVersion(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	vid := versionParam(&v, p)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkArn(pa); err != nil {
-		return nil, err
-	}
-	return nil, s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		pol, err := s.ownPolicy(ctx, root, d, pa, "SetDefaultPolicyVersion")
+	var vid string
+	return s.changePolicy(ctx, p, "SetDefaultPolicyVersion", func(v *query.Validator) { vid = versionParam(v, p) }, func(_ *state.Data, pa string, pol *state.ManagedPolicy) error {
+		vs := versions(pol)
+		i, err := findVersion(pa, vs, vid)
 		if err != nil {
 			return err
 		}
-		vs := versions(pol)
-		for _, pv := range vs {
-			if pv.VersionID == vid {
-				pol.Versions = vs
-				pol.DefaultVersionID = vid
-				pol.Document = pv.Document
-				pol.UpdateDate = s.now()
-				return nil
-			}
-		}
-		return query.Errorf(404, "NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", pa, vid)
+		pol.Versions = vs
+		pol.DefaultVersionID = vid
+		pol.Document = vs[i].Document
+		pol.UpdateDate = s.now()
+		return nil
 	})
 }
 
@@ -1169,8 +985,7 @@ type listEntitiesForPolicyResult struct {
 	PolicyGroups xmlList[xmlPolicyGroup] `xml:"PolicyGroups"`
 	PolicyUsers  xmlList[xmlPolicyUser]  `xml:"PolicyUsers"`
 	PolicyRoles  xmlList[xmlPolicyRole]  `xml:"PolicyRoles"`
-	IsTruncated  bool                    `xml:"IsTruncated"`
-	Marker       string                  `xml:"Marker,omitempty"`
+	page
 }
 
 func (s *service) listEntitiesForPolicy(ctx context.Context, p query.Params) (any, error) {
@@ -1184,23 +999,13 @@ func (s *service) listEntitiesForPolicy(ctx context.Context, p query.Params) (an
 	if hasUsage {
 		v.Enum(usage, "policyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")
 	}
-	prefix := "/"
-	if pp, ok := p.Get("PathPrefix"); ok {
-		v.Length(pp, "pathPrefix", 1, 512)
-		v.Pattern(pp, "pathPrefix", pathRe, pathPat)
-		prefix = pp
-	}
-	if err := v.Err(); err != nil {
+	prefix := pathPrefix(&v, p, pathRe, pathPat)
+	if err := valid(&v, pa); err != nil {
 		return nil, err
 	}
-	if err := checkArn(pa); err != nil {
-		return nil, err
-	}
-	var res listEntitiesForPolicyResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return read(s, ctx, func(root, d *state.Data) (res listEntitiesForPolicyResult, err error) {
 		if managedPolicy(root, d, pa) == nil {
-			return noSuchPolicy(pa)
+			return res, noSuchPolicy(pa)
 		}
 		uses := func(attached []string, boundary string) bool {
 			perm := usage != "PermissionsBoundary" && contains(attached, pa)
@@ -1233,7 +1038,7 @@ func (s *service) listEntitiesForPolicy(ctx context.Context, p query.Params) (an
 		sort.Strings(keys)
 		pg, err := query.Paginate(p, keys)
 		if err != nil {
-			return err
+			return res, err
 		}
 		res.PolicyGroups.Member, res.PolicyUsers.Member, res.PolicyRoles.Member = []xmlPolicyGroup{}, []xmlPolicyUser{}, []xmlPolicyRole{}
 		for _, k := range keys[pg.Start:pg.End] {
@@ -1248,12 +1053,8 @@ func (s *service) listEntitiesForPolicy(ctx context.Context, p query.Params) (an
 			}
 		}
 		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
+		return res, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 func contains(list []string, s string) bool {

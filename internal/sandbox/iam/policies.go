@@ -50,12 +50,7 @@ type createPolicyResult struct {
 func (s *service) createPolicy(ctx context.Context, p query.Params) (any, error) {
 	var v query.Validator
 	policyName := name(&v, p, "PolicyName", "policyName", 128)
-	path := "/"
-	if pp, ok := p.Get("Path"); ok {
-		v.Length(pp, "path", 1, 512)
-		v.Pattern(pp, "path", policyPathRe, policyPathPat)
-		path = pp
-	}
+	path := orRoot(v.Optional(p, "Path", "path", 1, 512, policyPathRe, policyPathPat))
 	doc := policyDocument(&v, p, "PolicyDocument", "policyDocument")
 	desc, _ := description(&v, p, 1000)
 	tags, err := tags(&v, p)
@@ -68,13 +63,11 @@ func (s *service) createPolicy(ctx context.Context, p query.Params) (any, error)
 	if err := validateIdentity(doc); err != nil {
 		return nil, err
 	}
-	var res createPolicyResult
-	err = s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return write(s, ctx, func(root, d *state.Data) (res createPolicyResult, err error) {
 		// Customer managed policy names are unique in the account whatever their path.
 		for _, pol := range d.Policies {
 			if !pol.AWSManaged && strings.EqualFold(pol.PolicyName, policyName) {
-				return query.Errorf(409, "EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", policyName)
+				return res, query.Errorf(409, "EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", policyName)
 			}
 		}
 		now := s.now()
@@ -97,12 +90,8 @@ func (s *service) createPolicy(ctx context.Context, p query.Params) (any, error)
 		d.Policies[pol.Arn] = pol
 		d.Seq++
 		res.Policy = toXMLPolicy(pol, true)
-		return nil
+		return res, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 type getPolicyResult struct {
@@ -110,29 +99,46 @@ type getPolicyResult struct {
 }
 
 func (s *service) getPolicy(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkArn(pa); err != nil {
-		return nil, err
-	}
-	var res getPolicyResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		pol := managedPolicy(root, d, pa)
-		ok := pol != nil
-		if !ok {
-			return noSuchPolicy(pa)
-		}
-		res.Policy = toXMLPolicy(pol, true)
-		return nil
-	})
+	pa, err := policyParams(p, nil)
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return readPolicy(s, ctx, pa, func(pol *state.ManagedPolicy) (getPolicyResult, error) {
+		return getPolicyResult{Policy: toXMLPolicy(pol, true)}, nil
+	})
+}
+
+// policyParams validates PolicyArn and what more adds.
+func policyParams(p query.Params, more func(*query.Validator)) (string, error) {
+	var v query.Validator
+	pa := policyArn(&v, p)
+	if more != nil {
+		more(&v)
+	}
+	return pa, valid(&v, pa)
+}
+
+// readPolicy answers what fn computes from managed policy pa (the account's own or an AWS
+// managed one).
+func readPolicy[T any](s *service, ctx context.Context, pa string, fn func(*state.ManagedPolicy) (T, error)) (any, error) {
+	return read(s, ctx, func(root, d *state.Data) (T, error) {
+		pol := managedPolicy(root, d, pa)
+		if pol == nil {
+			var zero T
+			return zero, noSuchPolicy(pa)
+		}
+		return fn(pol)
+	})
+}
+
+// findVersion returns the index of version vid of pol's versions vs.
+func findVersion(pa string, vs []state.PolicyVersion, vid string) (int, error) {
+	for i, pv := range vs {
+		if pv.VersionID == vid {
+			return i, nil
+		}
+	}
+	return -1, query.Errorf(404, "NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", pa, vid)
 }
 
 type xmlPolicyVersion struct {
@@ -147,43 +153,25 @@ type getPolicyVersionResult struct {
 }
 
 func (s *service) getPolicyVersion(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	vid, ok := v.Required(p, "VersionId", "versionId")
-	if ok {
-		v.Pattern(vid, "versionId", versionIDRe, versionIDPat)
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkArn(pa); err != nil {
-		return nil, err
-	}
-	var res getPolicyVersionResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		pol := managedPolicy(root, d, pa)
-		ok := pol != nil
-		if !ok {
-			return noSuchPolicy(pa)
-		}
-		for _, pv := range versions(pol) {
-			if pv.VersionID == vid {
-				res.PolicyVersion = xmlPolicyVersion{
-					Document:         query.EncodePolicy(pv.Document),
-					VersionID:        pv.VersionID,
-					IsDefaultVersion: pv.VersionID == defaultVersion(pol),
-					CreateDate:       wire.ISO(pv.CreateDate),
-				}
-				return nil
-			}
-		}
-		return query.Errorf(404, "NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", pa, vid)
-	})
+	var vid string
+	pa, err := policyParams(p, func(v *query.Validator) { vid = versionParam(v, p) })
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return readPolicy(s, ctx, pa, func(pol *state.ManagedPolicy) (getPolicyVersionResult, error) {
+		vs := versions(pol)
+		i, err := findVersion(pa, vs, vid)
+		if err != nil {
+			return getPolicyVersionResult{}, err
+		}
+		pv := vs[i]
+		return getPolicyVersionResult{PolicyVersion: xmlPolicyVersion{
+			Document:         query.EncodePolicy(pv.Document),
+			VersionID:        pv.VersionID,
+			IsDefaultVersion: pv.VersionID == defaultVersion(pol),
+			CreateDate:       wire.ISO(pv.CreateDate),
+		}}, nil
+	})
 }
 
 type createPolicyVersionResult struct {
@@ -191,38 +179,28 @@ type createPolicyVersionResult struct {
 }
 
 func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	pa := policyArn(&v, p)
-	doc := policyDocument(&v, p, "PolicyDocument", "policyDocument")
-	setDefault := v.Bool(p, "SetAsDefault", "setAsDefault")
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkArn(pa); err != nil {
+	var (
+		doc        string
+		setDefault bool
+	)
+	pa, err := policyParams(p, func(v *query.Validator) {
+		doc = policyDocument(v, p, "PolicyDocument", "policyDocument")
+		setDefault = v.Bool(p, "SetAsDefault", "setAsDefault")
+	})
+	if err != nil {
 		return nil, err
 	}
 	if err := validateIdentity(doc); err != nil {
 		return nil, err
 	}
-	var res createPolicyVersionResult
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		pol := managedPolicy(root, d, pa)
-		ok := pol != nil
-		if !ok {
-			return noSuchPolicy(pa)
-		}
-		if pol.AWSManaged {
-			c := state.CallerFrom(ctx)
-			who := "anonymous"
-			if c != nil {
-				who = c.Arn
-			}
-			return query.Errorf(403, "AccessDenied", "User: %s is not authorized to perform: iam:CreatePolicyVersion on resource: policy %s", who, pa)
+	return write(s, ctx, func(root, d *state.Data) (res createPolicyVersionResult, err error) {
+		pol, err := s.ownPolicy(ctx, root, d, pa, "CreatePolicyVersion")
+		if err != nil {
+			return res, err
 		}
 		vs := versions(pol)
 		if len(vs) >= maxPolicyVersions {
-			return query.Errorf(409, "LimitExceeded", "A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
+			return res, query.Errorf(409, "LimitExceeded", "A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
 		}
 		// Version ids only grow (v1, v2, …), even after versions are deleted.
 		next := 0
@@ -241,18 +219,13 @@ func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any,
 		}
 		pol.UpdateDate = now
 		res.PolicyVersion = xmlPolicyVersion{VersionID: pv.VersionID, IsDefaultVersion: setDefault, CreateDate: wire.ISO(now)}
-		return nil
+		return res, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 type listPoliciesResult struct {
-	Policies    xmlList[xmlPolicy] `xml:"Policies"`
-	IsTruncated bool               `xml:"IsTruncated"`
-	Marker      string             `xml:"Marker,omitempty"`
+	Policies xmlList[xmlPolicy] `xml:"Policies"`
+	page
 }
 
 func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error) {
@@ -271,9 +244,7 @@ func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var res listPoliciesResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
+	return read(s, ctx, func(root, d *state.Data) (res listPoliciesResult, err error) {
 		byKey := map[string]*state.ManagedPolicy{}
 		all := d.Policies
 		if d != root {
@@ -301,20 +272,7 @@ func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error)
 			}
 			byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
 		}
-		keys := sortedKeys(byKey)
-		pg, err := query.Paginate(p, keys)
-		if err != nil {
-			return err
-		}
-		res.Policies.Member = []xmlPolicy{}
-		for _, k := range keys[pg.Start:pg.End] {
-			res.Policies.Member = append(res.Policies.Member, toXMLPolicy(byKey[k], false))
-		}
-		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
+		res.Policies, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlPolicy { return toXMLPolicy(byKey[k], false) })
+		return res, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }

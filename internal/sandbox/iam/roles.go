@@ -58,26 +58,18 @@ func (s *service) getRole(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var res getRoleResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		r, ok := d.Roles[strings.ToLower(roleName)]
-		if !ok {
-			return noSuchRole(roleName)
+	return read(s, ctx, func(_, d *state.Data) (getRoleResult, error) {
+		r, err := find(d.Roles, roleName, noSuchRole)
+		if err != nil {
+			return getRoleResult{}, err
 		}
-		res.Role = toXMLRole(r, true)
-		return nil
+		return getRoleResult{Role: toXMLRole(r, true)}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 type listRolesResult struct {
-	Roles       xmlList[xmlRole] `xml:"Roles"`
-	IsTruncated bool             `xml:"IsTruncated"`
-	Marker      string           `xml:"Marker,omitempty"`
+	Roles xmlList[xmlRole] `xml:"Roles"`
+	page
 }
 
 func (s *service) listRoles(ctx context.Context, p query.Params) (any, error) {
@@ -86,31 +78,12 @@ func (s *service) listRoles(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var res listRolesResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		var keys []string
-		for _, k := range sortedKeys(d.Roles) {
-			if strings.HasPrefix(d.Roles[k].Path, prefix) {
-				keys = append(keys, k)
-			}
-		}
-		pg, err := query.Paginate(p, keys)
-		if err != nil {
-			return err
-		}
-		res.Roles.Member = []xmlRole{}
-		for _, k := range keys[pg.Start:pg.End] {
-			// ListRoles leaves out Tags (and PermissionsBoundary, RoleLastUsed), as IAM does.
-			res.Roles.Member = append(res.Roles.Member, toXMLRole(d.Roles[k], false))
-		}
-		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
+	return read(s, ctx, func(_, d *state.Data) (res listRolesResult, err error) {
+		keys := underPath(d.Roles, prefix, func(r *state.Role) string { return r.Path })
+		// ListRoles leaves out Tags (and PermissionsBoundary, RoleLastUsed), as IAM does.
+		res.Roles, res.page, err = paginate(p, keys, func(k string) xmlRole { return toXMLRole(d.Roles[k], false) })
+		return res, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 type createRoleResult struct {
@@ -118,67 +91,44 @@ type createRoleResult struct {
 }
 
 func (s *service) createRole(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	path := entityPath(&v, p)
-	doc := policyDocument(&v, p, "AssumeRolePolicyDocument", "assumeRolePolicyDocument")
-	desc, _ := description(&v, p, 1000)
-	maxDur, given, _ := v.Int(p, "MaxSessionDuration", "maxSessionDuration", 3600, 43200)
-	if !given {
-		maxDur = 3600
-	}
-	tags, err := tags(&v, p)
-	if err != nil {
-		return nil, err
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	boundary, hasBoundary := p.Get("PermissionsBoundary")
-	if hasBoundary {
-		if err := checkArn(boundary); err != nil {
-			return nil, err
+	var (
+		doc, desc string
+		maxDur    int
+	)
+	e, err := entityParams(p, "RoleName", "roleName", func(v *query.Validator) {
+		doc = policyDocument(v, p, "AssumeRolePolicyDocument", "assumeRolePolicyDocument")
+		desc, _ = description(v, p, 1000)
+		var given bool
+		if maxDur, given, _ = v.Int(p, "MaxSessionDuration", "maxSessionDuration", 3600, 43200); !given {
+			maxDur = 3600
 		}
-	}
-	var res createRoleResult
-	err = s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		key := strings.ToLower(roleName)
-		if _, exists := d.Roles[key]; exists {
-			return query.Errorf(409, "EntityAlreadyExists", "Role with name %s already exists.", roleName)
-		}
-		if err := validateTrust(d, doc); err != nil {
-			return err
-		}
-		r := &state.Role{
-			Path:                     path,
-			RoleName:                 roleName,
-			RoleID:                   uniqueID("AROA", func(id string) bool { return idInUse(d, id) }),
-			Arn:                      arn(d, "role", path, roleName),
-			CreateDate:               s.now(),
-			AssumeRolePolicyDocument: doc,
-			Description:              desc,
-			MaxSessionDuration:       maxDur,
-			Tags:                     tags,
-			AttachedPolicies:         []string{},
-		}
-		if hasBoundary {
-			if err := setBoundary(root, d, &r.PermissionsBoundary, boundary); err != nil {
-				return err
-			}
-		}
-		if d.Roles == nil {
-			d.Roles = map[string]*state.Role{}
-		}
-		d.Roles[key] = r
-		d.Seq++
-		res.Role = toXMLRole(r, true)
-		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return write(s, ctx, func(root, d *state.Data) (createRoleResult, error) {
+		if _, exists := d.Roles[strings.ToLower(e.name)]; !exists {
+			if err := validateTrust(d, doc); err != nil {
+				return createRoleResult{}, err
+			}
+		}
+		r := &state.Role{
+			Path:                     e.path,
+			RoleName:                 e.name,
+			RoleID:                   uniqueID("AROA", func(id string) bool { return idInUse(d, id) }),
+			Arn:                      arn(d, "role", e.path, e.name),
+			CreateDate:               s.now(),
+			AssumeRolePolicyDocument: doc,
+			Description:              desc,
+			MaxSessionDuration:       maxDur,
+			Tags:                     e.tags,
+			AttachedPolicies:         []string{},
+		}
+		if err := add(root, d, &d.Roles, e, "Role", r, &r.PermissionsBoundary); err != nil {
+			return createRoleResult{}, err
+		}
+		return createRoleResult{Role: toXMLRole(r, true)}, nil
+	})
 }
 
 // unmodifiable refuses changes to service-linked roles, which only AWS may change.
@@ -193,77 +143,56 @@ func unmodifiable(r *state.Role) error {
 type updateRoleResult struct{}
 
 func (s *service) updateRole(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	desc, descGiven := description(&v, p, 1000)
-	maxDur, durGiven, _ := v.Int(p, "MaxSessionDuration", "maxSessionDuration", 3600, 43200)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		r, ok := d.Roles[strings.ToLower(roleName)]
-		if !ok {
-			return noSuchRole(roleName)
-		}
-		if err := unmodifiable(r); err != nil {
-			return err
-		}
-		if descGiven {
-			r.Description = desc
-		}
-		if durGiven {
-			r.MaxSessionDuration = maxDur
-		}
-		return nil
+	var (
+		desc                string
+		maxDur              int
+		descGiven, durGiven bool
+	)
+	n, err := entityAnd(p, "role", 64, func(v *query.Validator) {
+		desc, descGiven = description(v, p, 1000)
+		maxDur, durGiven, _ = v.Int(p, "MaxSessionDuration", "maxSessionDuration", 3600, 43200)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if _, err := s.changeEntity(ctx, "role", n, func(_, _ *state.Data, e *entity) error {
+		if descGiven {
+			e.role.Description = desc
+		}
+		if durGiven {
+			e.role.MaxSessionDuration = maxDur
+		}
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	return updateRoleResult{}, nil
 }
 
 func (s *service) updateAssumeRolePolicy(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	doc := policyDocument(&v, p, "PolicyDocument", "policyDocument")
-	if err := v.Err(); err != nil {
+	var doc string
+	n, err := entityAnd(p, "role", 64, func(v *query.Validator) {
+		doc = policyDocument(v, p, "PolicyDocument", "policyDocument")
+	})
+	if err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		r, ok := d.Roles[strings.ToLower(roleName)]
-		if !ok {
-			return noSuchRole(roleName)
-		}
-		if err := unmodifiable(r); err != nil {
-			return err
-		}
+	return s.changeEntity(ctx, "role", n, func(_, d *state.Data, e *entity) error {
 		if err := validateTrust(d, doc); err != nil {
 			return err
 		}
-		r.AssumeRolePolicyDocument = doc
+		e.role.AssumeRolePolicyDocument = doc
 		return nil
 	})
-	return nil, err
 }
 
 func (s *service) deleteRole(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	if err := v.Err(); err != nil {
+	n, err := entityAnd(p, "role", 64, nil)
+	if err != nil {
 		return nil, err
 	}
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		key := strings.ToLower(roleName)
-		r, ok := d.Roles[key]
-		if !ok {
-			return noSuchRole(roleName)
-		}
-		if err := unmodifiable(r); err != nil {
-			return err
-		}
+	return s.changeEntity(ctx, "role", n, func(root, d *state.Data, e *entity) error {
+		r := e.role
 		if len(r.AttachedPolicies) > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
 		}
@@ -273,10 +202,9 @@ func (s *service) deleteRole(ctx context.Context, p query.Params) (any, error) {
 		if r.PermissionsBoundary != "" {
 			setBoundary(root, d, &r.PermissionsBoundary, "")
 		}
-		delete(d.Roles, key)
+		delete(d.Roles, strings.ToLower(n))
 		return nil
 	})
-	return nil, err
 }
 
 // policyArn validates a required PolicyArn parameter.
@@ -296,130 +224,12 @@ func checkArn(a string) error {
 	return nil
 }
 
-func (s *service) attachRolePolicy(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	pa := policyArn(&v, p)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkArn(pa); err != nil {
-		return nil, err
-	}
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		r, ok := d.Roles[strings.ToLower(roleName)]
-		if !ok {
-			return noSuchRole(roleName)
-		}
-		pol := managedPolicy(root, d, pa)
-		if pol == nil {
-			return query.Errorf(404, "NoSuchEntity", "Policy %s does not exist or is not attachable.", pa)
-		}
-		if err := unmodifiable(r); err != nil {
-			return err
-		}
-		for _, a := range r.AttachedPolicies {
-			if a == pa {
-				return nil // attaching again changes nothing, as in IAM
-			}
-		}
-		if len(r.AttachedPolicies) >= maxPoliciesPerRole {
-			return query.Errorf(409, "LimitExceeded", "Cannot exceed quota for PoliciesPerRole: %d", maxPoliciesPerRole)
-		}
-		r.AttachedPolicies = append(r.AttachedPolicies, pa)
-		pol.AttachmentCount++
-		return nil
-	})
-	return nil, err
-}
-
-func (s *service) detachRolePolicy(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	pa := policyArn(&v, p)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkArn(pa); err != nil {
-		return nil, err
-	}
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		r, ok := d.Roles[strings.ToLower(roleName)]
-		if !ok {
-			return noSuchRole(roleName)
-		}
-		if err := unmodifiable(r); err != nil {
-			return err
-		}
-		idx := -1
-		for i, a := range r.AttachedPolicies {
-			if a == pa {
-				idx = i
-			}
-		}
-		if idx < 0 {
-			return query.Errorf(404, "NoSuchEntity", "Policy %s was not found.", pa)
-		}
-		r.AttachedPolicies = append(r.AttachedPolicies[:idx:idx], r.AttachedPolicies[idx+1:]...)
-		if pol := managedPolicy(root, d, pa); pol != nil && pol.AttachmentCount > 0 {
-			pol.AttachmentCount--
-		}
-		return nil
-	})
-	return nil, err
-}
-
 type xmlAttachedPolicy struct {
 	PolicyName string `xml:"PolicyName"`
 	PolicyArn  string `xml:"PolicyArn"`
 }
 
-type listAttachedRolePoliciesResult struct {
+type listAttachedPoliciesResult struct {
 	AttachedPolicies xmlList[xmlAttachedPolicy] `xml:"AttachedPolicies"`
-	IsTruncated      bool                       `xml:"IsTruncated"`
-	Marker           string                     `xml:"Marker,omitempty"`
-}
-
-func (s *service) listAttachedRolePolicies(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	prefix := pathPrefix(&v, p, policyPathRe, policyPathPat)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	var res listAttachedRolePoliciesResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		r, ok := d.Roles[strings.ToLower(roleName)]
-		if !ok {
-			return noSuchRole(roleName)
-		}
-		// Keys sort by policy name then ARN, so pages are stable.
-		byKey := map[string]*state.ManagedPolicy{}
-		for _, a := range r.AttachedPolicies {
-			pol := managedPolicy(root, d, a)
-			ok := pol != nil
-			if !ok || !strings.HasPrefix(pol.Path, prefix) {
-				continue
-			}
-			byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
-		}
-		keys := sortedKeys(byKey)
-		pg, err := query.Paginate(p, keys)
-		if err != nil {
-			return err
-		}
-		res.AttachedPolicies.Member = []xmlAttachedPolicy{}
-		for _, k := range keys[pg.Start:pg.End] {
-			res.AttachedPolicies.Member = append(res.AttachedPolicies.Member, xmlAttachedPolicy{PolicyName: byKey[k].PolicyName, PolicyArn: byKey[k].Arn})
-		}
-		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	page
 }

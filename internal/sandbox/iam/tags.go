@@ -58,10 +58,7 @@ func (s *service) tagPolicy(ctx context.Context, p query.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkArn(pa); err != nil {
+	if err := valid(&v, pa); err != nil {
 		return nil, err
 	}
 	err = s.st.Update(func(root *state.Data) error {
@@ -97,10 +94,7 @@ func toListTags(ts []state.Tag) listTagsResult {
 func (s *service) listPolicyTags(ctx context.Context, p query.Params) (any, error) {
 	var v query.Validator
 	pa := policyArn(&v, p)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkArn(pa); err != nil {
+	if err := valid(&v, pa); err != nil {
 		return nil, err
 	}
 	var res listTagsResult

@@ -18,41 +18,22 @@ type getUserResult struct {
 }
 
 func (s *service) getUser(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	userName, given := p.Get("UserName")
-	if given {
-		v.Length(userName, "userName", 1, 128)
-		v.Pattern(userName, "userName", nameRe, namePat)
-	}
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	if !given {
-		var err error
-		if userName, err = callerUserName(ctx); err != nil {
-			return nil, err
-		}
-	}
-	var res getUserResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		u, ok := d.Users[strings.ToLower(userName)]
-		if !ok {
-			return noSuchUser(userName)
-		}
-		res.User = toXMLUser(u, true)
-		return nil
-	})
+	userName, err := userItems(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return read(s, ctx, func(_, d *state.Data) (getUserResult, error) {
+		u, err := find(d.Users, userName, noSuchUser)
+		if err != nil {
+			return getUserResult{}, err
+		}
+		return getUserResult{User: toXMLUser(u, true)}, nil
+	})
 }
 
 type listUsersResult struct {
-	Users       xmlList[xmlUser] `xml:"Users"`
-	IsTruncated bool             `xml:"IsTruncated"`
-	Marker      string           `xml:"Marker,omitempty"`
+	Users xmlList[xmlUser] `xml:"Users"`
+	page
 }
 
 func (s *service) listUsers(ctx context.Context, p query.Params) (any, error) {
@@ -61,92 +42,93 @@ func (s *service) listUsers(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var res listUsersResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		var keys []string
-		for _, k := range sortedKeys(d.Users) {
-			if strings.HasPrefix(d.Users[k].Path, prefix) {
-				keys = append(keys, k)
-			}
-		}
-		pg, err := query.Paginate(p, keys)
-		if err != nil {
-			return err
-		}
-		res.Users.Member = []xmlUser{}
-		for _, k := range keys[pg.Start:pg.End] {
-			res.Users.Member = append(res.Users.Member, toXMLUser(d.Users[k], false))
-		}
-		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
+	return read(s, ctx, func(_, d *state.Data) (res listUsersResult, err error) {
+		keys := underPath(d.Users, prefix, func(u *state.User) string { return u.Path })
+		res.Users, res.page, err = paginate(p, keys, func(k string) xmlUser { return toXMLUser(d.Users[k], false) })
+		return res, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 type createUserResult struct {
 	User xmlUser `xml:"User"`
 }
 
-func (s *service) createUser(ctx context.Context, p query.Params) (any, error) {
+// newEntity holds what CreateUser and CreateRole validate alike.
+type newEntity struct {
+	name, path  string
+	tags        []state.Tag
+	boundary    string
+	hasBoundary bool
+}
+
+// entityParams validates the name, Path, Tags and PermissionsBoundary of a new user or role
+// (both names are at most 64 characters); more adds the operation's own parameters.
+func entityParams(p query.Params, param, field string, more func(*query.Validator)) (newEntity, error) {
 	var v query.Validator
-	userName := name(&v, p, "UserName", "userName", 64)
-	path := entityPath(&v, p)
-	tags, err := tags(&v, p)
-	if err != nil {
-		return nil, err
+	e := newEntity{name: name(&v, p, param, field, 64), path: entityPath(&v, p)}
+	if more != nil {
+		more(&v)
+	}
+	var err error
+	if e.tags, err = tags(&v, p); err != nil {
+		return e, err
 	}
 	if err := v.Err(); err != nil {
-		return nil, err
+		return e, err
 	}
-	boundary, hasBoundary := p.Get("PermissionsBoundary")
-	if hasBoundary {
-		if err := checkArn(boundary); err != nil {
-			return nil, err
+	if e.boundary, e.hasBoundary = p.Get("PermissionsBoundary"); e.hasBoundary {
+		if err := checkArn(e.boundary); err != nil {
+			return e, err
 		}
 	}
-	var res createUserResult
-	err = s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		key := strings.ToLower(userName)
-		if _, exists := d.Users[key]; exists {
-			return query.Errorf(409, "EntityAlreadyExists", "User with name %s already exists.", userName)
+	return e, nil
+}
+
+// add stores x under the new entity's key in *m, refusing a name in use; kind names it
+// in the refusal ("User", "Role"). boundary is the new entity's PermissionsBoundary field.
+func add[T any](root, d *state.Data, m *map[string]*T, e newEntity, kind string, x *T, boundary *string) error {
+	key := strings.ToLower(e.name)
+	if _, exists := (*m)[key]; exists {
+		return query.Errorf(409, "EntityAlreadyExists", "%s with name %s already exists.", kind, e.name)
+	}
+	if e.hasBoundary {
+		if err := setBoundary(root, d, boundary, e.boundary); err != nil {
+			return err
 		}
-		u := &state.User{
-			Path:       path,
-			UserName:   userName,
-			UserID:     uniqueID("AIDA", func(id string) bool { return idInUse(d, id) }),
-			Arn:        arn(d, "user", path, userName),
-			CreateDate: s.now(),
-			Tags:       tags,
-		}
-		if hasBoundary {
-			if err := setBoundary(root, d, &u.PermissionsBoundary, boundary); err != nil {
-				return err
-			}
-		}
-		if d.Users == nil {
-			d.Users = map[string]*state.User{}
-		}
-		d.Users[key] = u
-		d.Seq++
-		res.User = toXMLUser(u, true)
-		return nil
-	})
+	}
+	if *m == nil {
+		*m = map[string]*T{}
+	}
+	(*m)[key] = x
+	d.Seq++
+	return nil
+}
+
+func (s *service) createUser(ctx context.Context, p query.Params) (any, error) {
+	e, err := entityParams(p, "UserName", "userName", nil)
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return write(s, ctx, func(root, d *state.Data) (createUserResult, error) {
+		u := &state.User{
+			Path:       e.path,
+			UserName:   e.name,
+			UserID:     uniqueID("AIDA", func(id string) bool { return idInUse(d, id) }),
+			Arn:        arn(d, "user", e.path, e.name),
+			CreateDate: s.now(),
+			Tags:       e.tags,
+		}
+		if err := add(root, d, &d.Users, e, "User", u, &u.PermissionsBoundary); err != nil {
+			return createUserResult{}, err
+		}
+		return createUserResult{User: toXMLUser(u, true)}, nil
+	})
 }
 
 type getGroupResult struct {
-	Group       xmlGroup         `xml:"Group"`
-	Users       xmlList[xmlUser] `xml:"Users"`
-	IsTruncated bool             `xml:"IsTruncated"`
-	Marker      string           `xml:"Marker,omitempty"`
+	Group xmlGroup         `xml:"Group"`
+	Users xmlList[xmlUser] `xml:"Users"`
+	page
 }
 
 func (s *service) getGroup(ctx context.Context, p query.Params) (any, error) {
@@ -155,12 +137,10 @@ func (s *service) getGroup(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var res getGroupResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		g, ok := d.Groups[strings.ToLower(groupName)]
-		if !ok {
-			return query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", groupName)
+	return read(s, ctx, func(_, d *state.Data) (res getGroupResult, err error) {
+		g, err := find(d.Groups, groupName, noSuchGroup)
+		if err != nil {
+			return res, err
 		}
 		var keys []string
 		for _, m := range g.Members {
@@ -169,23 +149,10 @@ func (s *service) getGroup(ctx context.Context, p query.Params) (any, error) {
 			}
 		}
 		sort.Strings(keys)
-		keys = dedupe(keys)
-		pg, err := query.Paginate(p, keys)
-		if err != nil {
-			return err
-		}
 		res.Group = toXMLGroup(g)
-		res.Users.Member = []xmlUser{}
-		for _, k := range keys[pg.Start:pg.End] {
-			res.Users.Member = append(res.Users.Member, toXMLUser(d.Users[k], false))
-		}
-		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
+		res.Users, res.page, err = paginate(p, dedupe(keys), func(k string) xmlUser { return toXMLUser(d.Users[k], false) })
+		return res, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 func dedupe(sorted []string) []string {
@@ -199,9 +166,8 @@ func dedupe(sorted []string) []string {
 }
 
 type listGroupsResult struct {
-	Groups      xmlList[xmlGroup] `xml:"Groups"`
-	IsTruncated bool              `xml:"IsTruncated"`
-	Marker      string            `xml:"Marker,omitempty"`
+	Groups xmlList[xmlGroup] `xml:"Groups"`
+	page
 }
 
 func (s *service) listGroups(ctx context.Context, p query.Params) (any, error) {
@@ -210,30 +176,11 @@ func (s *service) listGroups(ctx context.Context, p query.Params) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var res listGroupsResult
-	err := s.st.Read(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		var keys []string
-		for _, k := range sortedKeys(d.Groups) {
-			if strings.HasPrefix(d.Groups[k].Path, prefix) {
-				keys = append(keys, k)
-			}
-		}
-		pg, err := query.Paginate(p, keys)
-		if err != nil {
-			return err
-		}
-		res.Groups.Member = []xmlGroup{}
-		for _, k := range keys[pg.Start:pg.End] {
-			res.Groups.Member = append(res.Groups.Member, toXMLGroup(d.Groups[k]))
-		}
-		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
-		return nil
+	return read(s, ctx, func(_, d *state.Data) (res listGroupsResult, err error) {
+		keys := underPath(d.Groups, prefix, func(g *state.Group) string { return g.Path })
+		res.Groups, res.page, err = paginate(p, keys, func(k string) xmlGroup { return toXMLGroup(d.Groups[k]) })
+		return res, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 type xmlAccessKey struct {
@@ -250,31 +197,17 @@ type createAccessKeyResult struct {
 
 func (s *service) createAccessKey(ctx context.Context, p query.Params) (any, error) {
 	var v query.Validator
-	userName, given := optName(&v, p, "UserName", "userName", 128)
-	if err := v.Err(); err != nil {
+	userName, err := userOrCaller(ctx, &v, p)
+	if err != nil {
 		return nil, err
 	}
-	if !given {
-		var err error
-		if userName, err = callerUserName(ctx); err != nil {
-			return nil, err
+	return write(s, ctx, func(_, d *state.Data) (createAccessKeyResult, error) {
+		u, err := find(d.Users, userName, noSuchUser)
+		if err != nil {
+			return createAccessKeyResult{}, err
 		}
-	}
-	var res createAccessKeyResult
-	err := s.st.Update(func(root *state.Data) error {
-		d := state.AccountData(ctx, root)
-		u, ok := d.Users[strings.ToLower(userName)]
-		if !ok {
-			return noSuchUser(userName)
-		}
-		n := 0
-		for _, k := range d.AccessKeys {
-			if strings.EqualFold(k.UserName, u.UserName) {
-				n++
-			}
-		}
-		if n >= maxAccessKeysPerUser {
-			return query.Errorf(409, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: %d", maxAccessKeysPerUser)
+		if n := len(ownedBy(d.AccessKeys, u.UserName, func(k *state.AccessKey) string { return k.UserName })); n >= maxAccessKeysPerUser {
+			return createAccessKeyResult{}, query.Errorf(409, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: %d", maxAccessKeysPerUser)
 		}
 		id := query.NewID("AKIA", 16)
 		for d.AccessKeys[id] != nil || d.Sessions[id] != nil {
@@ -292,14 +225,9 @@ func (s *service) createAccessKey(ctx context.Context, p query.Params) (any, err
 		}
 		d.AccessKeys[id] = k
 		d.Seq++
-		res.AccessKey = xmlAccessKey{
+		return createAccessKeyResult{AccessKey: xmlAccessKey{
 			UserName: k.UserName, AccessKeyID: k.AccessKeyID, Status: k.Status,
 			SecretAccessKey: k.SecretAccessKey, CreateDate: wire.ISO(k.CreateDate),
-		}
-		return nil
+		}}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	iamarn "eksaccess/internal/principal"
 )
 
 // awsAuthMapping is one mapRoles or mapUsers item of the aws-auth ConfigMap.
@@ -32,7 +34,7 @@ func awsAuthLookup(data map[string]string, principal string, session bool) (awsA
 	}
 	canonical := principal
 	if session {
-		canonical = pathlessRoleArn(principal)
+		canonical = iamarn.PathlessRoleARN(principal)
 	}
 	for _, m := range items {
 		arn := m.UserArn
@@ -47,17 +49,4 @@ func awsAuthLookup(data map[string]string, principal string, session bool) (awsA
 		}
 	}
 	return awsAuthMapping{}, false
-}
-
-// pathlessRoleArn turns arn:aws:iam::ACCT:role/a/b/NAME into arn:aws:iam::ACCT:role/NAME.
-func pathlessRoleArn(arn string) string {
-	i := strings.Index(arn, ":role/")
-	if i < 0 {
-		return arn
-	}
-	name := arn[i+len(":role/"):]
-	if j := strings.LastIndex(name, "/"); j >= 0 {
-		name = name[j+1:]
-	}
-	return arn[:i] + ":role/" + name
 }

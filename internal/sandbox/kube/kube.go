@@ -22,7 +22,10 @@ import (
 	"k8s.io/apimachinery/pkg/version"
 )
 
-// PathPrefix starts every cluster's endpoint path: https://HOST:PORT/k8s/{cluster}.
+// PathPrefix starts every cluster's endpoint path: https://HOST:PORT/k8s/{ref}, where ref
+// is the cluster's name for the primary account's clusters and NAME.ACCOUNT for another
+// account's (state.Data.ClusterRef); a bare name not in the primary account is looked up in
+// the others.
 const PathPrefix = "/k8s/"
 
 // AuthErrorHeader carries, on 401 answers, why the token was refused (never the token).
@@ -40,10 +43,7 @@ type handler struct {
 // New returns the handler for every cluster's Kubernetes endpoint; a cluster's
 // endpoint is https://HOST:PORT/k8s/{cluster}. It also answers GET /version at the root.
 func New(st *state.Store, cfg state.Config) http.Handler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &handler{st: st, cfg: cfg}
+	return &handler{st: st, cfg: cfg.WithDefaults()}
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +65,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		found          bool
 	)
 	h.st.Read(func(d *state.Data) error {
-		if c, ok := d.Clusters[cluster]; ok {
+		if _, c := d.FindCluster(cluster); c != nil {
 			found, clusterVersion = true, c.Version
 		}
 		return nil
@@ -180,10 +180,12 @@ func (h *handler) authenticate(r *http.Request, cluster string) (*Identity, erro
 	return Authenticate(h.st, h.cfg.Now(), strings.TrimSpace(tok), cluster, nil)
 }
 
-// Authenticate verifies an EKS bearer token (k8s-aws-v1.…) for cluster and maps its signer
-// to an access entry (API and API_AND_CONFIG_MAP modes) or an aws-auth mapping (CONFIG_MAP
-// modes), as EKS does. awsAuth nil reads the aws-auth data kept in the sandbox state.
-func Authenticate(st *state.Store, now time.Time, tok, cluster string, awsAuth AwsAuthSource) (*Identity, error) {
+// Authenticate verifies an EKS bearer token (k8s-aws-v1.…) for the cluster ref names (see
+// PathPrefix) and maps its signer to an access entry of that cluster (API and
+// API_AND_CONFIG_MAP modes) or an aws-auth mapping (CONFIG_MAP modes), as EKS does: a
+// principal of any account is known to a cluster only through the cluster's own entries
+// and mappings. awsAuth nil reads the aws-auth data kept in the sandbox state.
+func Authenticate(st *state.Store, now time.Time, tok, ref string, awsAuth AwsAuthSource) (*Identity, error) {
 	var (
 		id        *Identity
 		cred      state.Credential
@@ -191,9 +193,15 @@ func Authenticate(st *state.Store, now time.Time, tok, cluster string, awsAuth A
 		mode      string
 		stateAuth map[string]string
 	)
+	cluster := ref
 	err := st.Read(func(d *state.Data) error {
+		acct, c := d.FindCluster(ref)
+		if c == nil {
+			return errors.New("cluster " + ref + " is gone")
+		}
+		cluster = c.Name
 		expired := false
-		_, err := kubeauth.Verify(tok, cluster, now, func(akid string) (string, string, bool) {
+		_, err := kubeauth.Verify(tok, c.Name, now, func(akid string) (string, string, bool) {
 			c, ok, exp := d.LookupCredential(akid, now)
 			cred, expired = c, exp
 			return c.SecretAccessKey, c.SessionToken, ok
@@ -204,11 +212,7 @@ func Authenticate(st *state.Store, now time.Time, tok, cluster string, awsAuth A
 			}
 			return err
 		}
-		c, ok := d.Clusters[cluster]
-		if !ok {
-			return errors.New("cluster " + cluster + " is gone")
-		}
-		partition, mode = d.Partition, strings.ToUpper(c.AuthenticationMode)
+		partition, mode = acct.Partition, strings.ToUpper(c.AuthenticationMode)
 		if mode != "CONFIG_MAP" {
 			if e := findEntry(c, cred.Caller.PrincipalArn); e != nil {
 				// EKS binds an entry to the unique id its principal had when the entry was
@@ -353,16 +357,17 @@ func writeStatus(w http.ResponseWriter, code int, reason metav1.StatusReason, ms
 	w.Write(b)
 }
 
-// AccessEntry returns the access entry of principal on cluster as the policy evaluator reads
-// it; false when there is none, or when the cluster's mode ignores access entries.
-func AccessEntry(st *state.Store, cluster, principal string) (policy.Entry, bool) {
+// AccessEntry returns the access entry of principal on the cluster ref names (see
+// PathPrefix) as the policy evaluator reads it; false when there is none, or when the
+// cluster's mode ignores access entries.
+func AccessEntry(st *state.Store, ref, principal string) (policy.Entry, bool) {
 	var (
 		pe policy.Entry
 		ok bool
 	)
 	st.Read(func(d *state.Data) error {
-		c, found := d.Clusters[cluster]
-		if !found || strings.EqualFold(c.AuthenticationMode, "CONFIG_MAP") {
+		_, c := d.FindCluster(ref)
+		if c == nil || strings.EqualFold(c.AuthenticationMode, "CONFIG_MAP") {
 			return nil
 		}
 		if e := findEntry(c, principal); e != nil {

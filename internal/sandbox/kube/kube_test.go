@@ -9,13 +9,13 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/policy"
 	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/state/statetest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -95,33 +95,17 @@ func seed(now time.Time) func() *state.Data {
 }
 
 type fixture struct {
-	st  *state.Store
-	h   http.Handler
-	mu  sync.Mutex
-	now time.Time
+	st    *state.Store
+	h     http.Handler
+	clock *statetest.Clock
 }
 
-func (f *fixture) clock() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fixture) set(t time.Time) {
-	f.mu.Lock()
-	f.now = t
-	f.mu.Unlock()
-}
+func (f *fixture) set(t time.Time) { f.clock.Set(t) }
 
 func newFixture(t *testing.T, now time.Time) *fixture {
 	t.Helper()
-	st, err := state.Open(t.TempDir(), seed(now), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	f := &fixture{st: st, now: now}
-	f.h = New(st, state.Config{Now: f.clock})
+	f := &fixture{st: statetest.Open(t, seed(now)), clock: statetest.NewClock(now)}
+	f.h = New(f.st, state.Config{Now: f.clock.Now})
 	return f
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -414,6 +415,66 @@ func countProcesses(t *testing.T, name string) int {
 		}
 	}
 	return n
+}
+
+// TestRealModeOtherAccount: the partner account's cluster gets an API server of its own,
+// whose token webhook knows principals through that cluster's entries; DeleteCluster stops
+// it and removes its data without any further Kubernetes request.
+func TestRealModeOtherAccount(t *testing.T) {
+	dir := t.TempDir()
+	srv := realSandbox(t, dir)
+	defer srv.Close()
+	c := client(srv)
+	ref := sandbox.PartnerCluster + "." + sandbox.PartnerAccount
+	id, secret, err := srv.AccountAdminCredentials(sandbox.PartnerAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	partnerCfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
+	partnerTok, err := kubeauth.GetToken(context.Background(), partnerCfg, sandbox.PartnerCluster, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := eks.NewFromConfig(partnerCfg).DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String(sandbox.PartnerCluster)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(dc.Cluster.Endpoint); got != srv.KubeEndpoint(ref) {
+		t.Fatalf("endpoint %s, want %s", got, srv.KubeEndpoint(ref))
+	}
+	review := func(tok string) (int, string) {
+		code, body := do(t, c, "POST", srv.KubeEndpoint(ref)+"/apis/authentication.k8s.io/v1/selfsubjectreviews", tok,
+			map[string]any{"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+		return code, string(body)
+	}
+	partnerAdmin := "arn:aws:iam::" + sandbox.PartnerAccount + ":user/admin"
+	if code, body := review(partnerTok.Token); code != 201 || !strings.Contains(body, `"username":"`+partnerAdmin+`"`) {
+		t.Fatalf("partner admin's review: %d %s", code, body)
+	}
+	// The first account's admin has no entry on partner-prod.
+	if code, body := review(adminToken(t, srv, sandbox.PartnerCluster)); code != 401 {
+		t.Errorf("first-account admin: %d %s", code, body)
+	}
+	if got := srv.KubeManager().Running(); !reflect.DeepEqual(got, []string{ref}) {
+		t.Errorf("running %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, kubereal.DirName, ref, "etcd")); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := eks.NewFromConfig(partnerCfg).DeleteCluster(context.Background(), &eks.DeleteClusterInput{Name: aws.String(sandbox.PartnerCluster)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(srv.KubeManager().Running()) > 0 || countProcesses(t, "kube-apiserver") > 0 || countProcesses(t, "etcd") > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after DeleteCluster: running %v, %d kube-apiserver, %d etcd", srv.KubeManager().Running(), countProcesses(t, "kube-apiserver"), countProcesses(t, "etcd"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(dir, kubereal.DirName, ref)); !os.IsNotExist(err) {
+		t.Errorf("data left: %v", err)
+	}
 }
 
 func TestEnsureBuiltFindsOrRefuses(t *testing.T) {

@@ -62,7 +62,9 @@ type Manager struct {
 	secret string // the API servers' password for the webhooks
 
 	mu       sync.Mutex
-	clusters map[string]*entry
+	clusters map[string]*entry // by the cluster's reference (state.Data.ClusterRef)
+	// stopping holds the clusters forget is tearing down, closed when their data is gone.
+	stopping map[string]chan struct{}
 	closed   bool
 
 	issuedMu sync.Mutex
@@ -78,6 +80,7 @@ type Manager struct {
 
 // entry serialises the start of one cluster; ready closes once start finished.
 type entry struct {
+	id    string // the EKS cluster's id: one created again under its name is another
 	ready chan struct{}
 	c     *cluster
 	err   error
@@ -104,7 +107,7 @@ func New(o Options) (*Manager, error) {
 	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
-	return &Manager{o: o, dir: dir, caFile: caFile, secret: hex.EncodeToString(b), clusters: map[string]*entry{}, issued: map[string]string{}, refused: map[[32]byte]string{}}, nil
+	return &Manager{o: o, dir: dir, caFile: caFile, secret: hex.EncodeToString(b), clusters: map[string]*entry{}, stopping: map[string]chan struct{}{}, issued: map[string]string{}, refused: map[[32]byte]string{}}, nil
 }
 
 // Close stops every cluster's API server and etcd.
@@ -146,16 +149,20 @@ func (m *Manager) Running() []string {
 	return names
 }
 
-// get returns the running cluster, starting it (once, however many requests wait) if need be.
-func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
+// get returns the running cluster that ref names (a cluster of any account, see
+// kube.PathPrefix), starting it (once, however many requests wait) if need be.
+func (m *Manager) get(ctx context.Context, ref string) (*entry, error) {
 	var s clusterSettings
 	found := false
+	name := ref
 	m.o.Store.Read(func(d *state.Data) error {
-		c, ok := d.Clusters[name]
-		if !ok {
+		acct, c := d.FindCluster(ref)
+		if c == nil {
 			return nil
 		}
 		found = true
+		// One API server per cluster, whichever reference reached it.
+		name = d.ClusterRef(acct.Account, c.Name)
 		s = clusterSettings{name: name, id: c.ID, issuer: "https://kubernetes.default.svc", awsAuth: map[string]string{}}
 		for k, v := range c.AwsAuth {
 			s.awsAuth[k] = v
@@ -163,7 +170,7 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 		return nil
 	})
 	if !found {
-		m.forget(name)
+		m.forget(name, "")
 		return nil, errNoCluster
 	}
 	for {
@@ -171,6 +178,16 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 		if m.closed {
 			m.mu.Unlock()
 			return nil, errors.New("the sandbox is stopping")
+		}
+		if done, ok := m.stopping[name]; ok {
+			// A deleted cluster of this name is going: start afresh once it is gone.
+			m.mu.Unlock()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			continue
 		}
 		e, ok := m.clusters[name]
 		if ok {
@@ -199,7 +216,7 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 			}
 			continue
 		}
-		e = &entry{ready: make(chan struct{})}
+		e = &entry{id: s.id, ready: make(chan struct{})}
 		m.clusters[name] = e
 		m.mu.Unlock()
 
@@ -218,22 +235,61 @@ func (m *Manager) get(ctx context.Context, name string) (*entry, error) {
 var errNoCluster = errors.New("no such cluster")
 
 // forget stops the components of a cluster that was deleted and removes its data, so a
-// cluster created later under the same name starts empty, as in EKS.
-func (m *Manager) forget(name string) {
+// cluster created later under the same name starts empty, as in EKS. id "" forgets
+// whatever runs under ref; otherwise only the cluster of that id.
+// It returns once the components are stopped and the data is gone, also when another
+// forget of the same cluster is under way.
+func (m *Manager) forget(ref, id string) {
 	m.mu.Lock()
-	e, ok := m.clusters[name]
-	if ok {
-		delete(m.clusters, name)
-	}
-	m.mu.Unlock()
-	if !ok {
+	e, ok := m.clusters[ref]
+	if !ok || (id != "" && e.id != id) {
+		done, going := m.stopping[ref]
+		m.mu.Unlock()
+		if going && !ok {
+			<-done
+		}
 		return
 	}
+	delete(m.clusters, ref)
+	done := make(chan struct{})
+	m.stopping[ref] = done
+	m.mu.Unlock()
 	<-e.ready
 	if e.c != nil {
 		e.c.stop()
 	}
-	os.RemoveAll(filepath.Join(m.dir, name))
+	os.RemoveAll(filepath.Join(m.dir, ref))
+	m.mu.Lock()
+	delete(m.stopping, ref)
+	m.mu.Unlock()
+	close(done)
+}
+
+// Sweep stops the API server and etcd of every running cluster the state no longer holds
+// (DeleteCluster removed it, or it was created again under its name) and removes their
+// data. The sandbox server calls it on every settle tick.
+func (m *Manager) Sweep() {
+	m.mu.Lock()
+	running := make(map[string]string, len(m.clusters))
+	for ref, e := range m.clusters {
+		running[ref] = e.id
+	}
+	m.mu.Unlock()
+	if len(running) == 0 {
+		return
+	}
+	var gone []string
+	m.o.Store.Read(func(d *state.Data) error {
+		for ref, id := range running {
+			if _, c := d.FindCluster(ref); c == nil || c.ID != id {
+				gone = append(gone, ref)
+			}
+		}
+		return nil
+	})
+	for _, ref := range gone {
+		m.forget(ref, running[ref])
+	}
 }
 
 // whyRefused is the token webhook's reason for refusing the request's bearer token.

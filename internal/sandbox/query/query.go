@@ -54,6 +54,24 @@ func WriteError(ctx context.Context, w http.ResponseWriter, ns, internalCode str
 // Params are the request parameters of an awsQuery call (form body and URL query merged).
 type Params url.Values
 
+// ParseAction parses a query-protocol request and returns its parameters and Action: a
+// missing Action is MissingAction; an action known does not know, or a Version other than
+// version, is InvalidAction, as AWS answers them. action is "" when the request does not
+// parse or names none.
+func ParseAction(r *http.Request, version string, known func(action string) bool) (p Params, action string, err error) {
+	if p, err = Parse(r); err != nil {
+		return nil, "", err
+	}
+	action, ok := p.Get("Action")
+	if !ok || action == "" {
+		return p, "", Errorf(400, "MissingAction", "The request must contain the parameter Action.")
+	}
+	if v, given := p.Get("Version"); !known(action) || (given && v != version) {
+		return p, action, Errorf(400, "InvalidAction", "Could not find operation %s for version %s", action, p.Str("Version"))
+	}
+	return p, action, nil
+}
+
 // Parse reads the parameters of r: the URL query, plus a form body for POST (whatever its
 // Content-Type claims, as botocore and Go both send form bodies).
 func Parse(r *http.Request) (Params, error) {
@@ -161,6 +179,19 @@ func (v *Validator) Required(p Params, param, field string) (string, bool) {
 	s, ok := p.Get(param)
 	if !ok {
 		v.add(nil, field, "not be null")
+	}
+	return s, ok
+}
+
+// Optional checks an optional parameter, when given, has min to max characters (max 0: no
+// limit) and matches re (nil: any); it returns the value and whether it was given.
+func (v *Validator) Optional(p Params, param, field string, min, max int, re *regexp.Regexp, pattern string) (string, bool) {
+	s, ok := p.Get(param)
+	if ok {
+		v.Length(s, field, min, max)
+		if re != nil {
+			v.Pattern(s, field, re, pattern)
+		}
 	}
 	return s, ok
 }

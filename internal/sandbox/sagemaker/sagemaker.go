@@ -32,10 +32,7 @@ type service struct {
 
 // New returns the SageMaker handler (POST / with X-Amz-Target SageMaker.<Operation>).
 func New(st *state.Store, cfg state.Config) http.Handler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &service{st: st, cfg: cfg}
+	return &service{st: st, cfg: cfg.WithDefaults()}
 }
 
 // apiError is a modeled or common awsJson1_1 error.

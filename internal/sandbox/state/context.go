@@ -40,6 +40,21 @@ type Config struct {
 	ClusterCreateDelay time.Duration
 }
 
+// WithDefaults returns c with what it leaves unset filled in: the system clock, no
+// Kubernetes endpoints and no CA.
+func (c Config) WithDefaults() Config {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.KubeEndpoint == nil {
+		c.KubeEndpoint = func(string) string { return "" }
+	}
+	if c.CAData == nil {
+		c.CAData = func() string { return "" }
+	}
+	return c
+}
+
 type ctxKey int
 
 const (

@@ -9,6 +9,7 @@ package state
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -263,4 +264,45 @@ type MFADevice struct {
 	UserName     string    `json:"userName"`
 	Code         string    `json:"code"`
 	EnableDate   time.Time `json:"enableDate,omitempty"`
+}
+
+// ClusterRef is how the Kubernetes endpoints (https://HOST:PORT/k8s/REF) name cluster name
+// of account within the sandbox d (the primary account's data): the bare name for a cluster
+// of the primary account, NAME.ACCOUNT for one of another account. EKS cluster names are
+// unique per account and region only, and cannot hold a '.', so the reference is unique.
+func (d *Data) ClusterRef(account, name string) string {
+	if account == "" || account == d.Account {
+		return name
+	}
+	return name + "." + account
+}
+
+// FindCluster finds the cluster ref names (see ClusterRef) and the data of its account:
+// NAME.ACCOUNT in that account only; a bare NAME in the primary account first, then in the
+// others by account id. It returns nils when there is none.
+func (d *Data) FindCluster(ref string) (*Data, *Cluster) {
+	if name, account, ok := strings.Cut(ref, "."); ok {
+		if a := d.ForAccount(account); a != nil && account != "" && name != "" {
+			if c, ok := a.Clusters[name]; ok {
+				return a, c
+			}
+		}
+		return nil, nil
+	}
+	for _, a := range d.AllAccounts() {
+		if c, ok := a.Clusters[ref]; ok {
+			return a, c
+		}
+	}
+	return nil, nil
+}
+
+// SortedKeys returns the keys of m sorted, for stable listings and pagination.
+func SortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -41,10 +41,7 @@ type service struct {
 // New returns the STS handler. The server calls it for requests signed for service "sts"
 // (POST forms and presigned GETs), with the verified caller in the context.
 func New(st *state.Store, cfg state.Config) http.Handler {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return &service{st: st, cfg: cfg}
+	return &service{st: st, cfg: cfg.WithDefaults()}
 }
 
 func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -57,21 +54,12 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		query.WriteError(ctx, w, wire.STSNamespace, "InternalFailure", err)
 	}
-	p, err := query.Parse(r)
+	p, action, err := query.ParseAction(r, APIVersion, func(a string) bool { return a == "GetCallerIdentity" || a == "AssumeRole" })
 	if err != nil {
+		if p != nil { // a request that does not parse keeps the server's guess
+			state.SetOperation(ctx, action, false)
+		}
 		fail(err)
-		return
-	}
-	action, ok := p.Get("Action")
-	if !ok || action == "" {
-		state.SetOperation(ctx, "", false)
-		fail(query.Errorf(400, "MissingAction", "The request must contain the parameter Action."))
-		return
-	}
-	known := action == "GetCallerIdentity" || action == "AssumeRole"
-	if v, given := p.Get("Version"); !known || (given && v != APIVersion) {
-		state.SetOperation(ctx, action, false)
-		fail(query.Errorf(400, "InvalidAction", "Could not find operation %s for version %s", action, p.Str("Version")))
 		return
 	}
 	switch action {
@@ -205,31 +193,11 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 	if !durGiven {
 		duration = DefaultDuration
 	}
-	serial, hasSerial := p.Get("SerialNumber")
-	if hasSerial {
-		v.Length(serial, "serialNumber", 9, 256)
-		v.Pattern(serial, "serialNumber", serialRe, serialPat)
-	}
-	token, hasToken := p.Get("TokenCode")
-	if hasToken {
-		v.Length(token, "tokenCode", 6, 6)
-		v.Pattern(token, "tokenCode", tokenCodeRe, tokenCodePat)
-	}
-	externalID, hasExternalID := p.Get("ExternalId")
-	if hasExternalID {
-		v.Length(externalID, "externalId", 2, 1224)
-		v.Pattern(externalID, "externalId", externalIDRe, externalIDPat)
-	}
-	sourceIdentity, hasSourceIdentity := p.Get("SourceIdentity")
-	if hasSourceIdentity {
-		v.Length(sourceIdentity, "sourceIdentity", 2, 64)
-		v.Pattern(sourceIdentity, "sourceIdentity", sessionNameRe, sessionNamePat)
-	}
-	policy, hasPolicy := p.Get("Policy")
-	if hasPolicy {
-		v.Length(policy, "policy", 1, 0)
-		v.Pattern(policy, "policy", policyRe, policyPat)
-	}
+	serial, hasSerial := v.Optional(p, "SerialNumber", "serialNumber", 9, 256, serialRe, serialPat)
+	token, hasToken := v.Optional(p, "TokenCode", "tokenCode", 6, 6, tokenCodeRe, tokenCodePat)
+	externalID, hasExternalID := v.Optional(p, "ExternalId", "externalId", 2, 1224, externalIDRe, externalIDPat)
+	sourceIdentity, hasSourceIdentity := v.Optional(p, "SourceIdentity", "sourceIdentity", 2, 64, sessionNameRe, sessionNamePat)
+	policy, hasPolicy := v.Optional(p, "Policy", "policy", 1, 0, policyRe, policyPat)
 	policyArns := p.List("PolicyArns")
 	if n := len(policyArns); n == 0 {
 		// botocore and Go send PolicyArns.member.N.arn (a structure per member).
@@ -465,15 +433,8 @@ func findRole(d *state.Data, arn string) *state.Role {
 // {"Bool": {"aws:MultiFactorAuthPresent": "false"}} does not match them, as in AWS), and
 // "false" for role sessions created without MFA.
 func conditionContext(c *state.Caller, sessionName string, now time.Time, mfa bool, mfaAt time.Time) map[string]string {
-	ctx := map[string]string{
-		"aws:principalarn":     c.PrincipalArn,
-		"aws:principalaccount": c.Account,
-		"aws:userid":           c.UserID,
-		"aws:currenttime":      wire.ISO(now),
-		"aws:epochtime":        strconv.FormatInt(now.Unix(), 10),
-		"aws:securetransport":  "true",
-		"sts:rolesessionname":  sessionName,
-	}
+	ctx := authz.GlobalContext(c, now)
+	ctx["sts:rolesessionname"] = sessionName
 	if c.Session {
 		ctx["aws:principaltype"] = "AssumedRole"
 	} else {

@@ -382,18 +382,7 @@ func TestExpiredSessionsArePruned(t *testing.T) {
 
 func TestProtocolErrors(t *testing.T) {
 	env := start(t)
-	post := func(form string) (int, string) {
-		req, _ := http.NewRequest("POST", env.URL+"/", strings.NewReader(form))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+iamtest.AdminKey+"/20261127/us-west-2/sts/aws4_request, SignedHeaders=host, Signature=0")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	post := func(form string) (int, string) { return env.PostForm(t, "sts", form) }
 	cases := []struct {
 		form   string
 		status int

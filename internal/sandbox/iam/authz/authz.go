@@ -127,17 +127,23 @@ func Check(root *state.Data, c *state.Caller, now time.Time, req Request) *Denia
 	return nil
 }
 
-// collect gathers the caller's policies and the global condition keys of its request.
-func collect(root, acct *state.Data, c *state.Caller, now time.Time) (identity, boundary, session policySet, ctx map[string]string) {
-	ctx = map[string]string{
+// GlobalContext is the part of a request's condition context every policy sees, by
+// lower-cased key: who the caller is, the time, and that the request came over TLS.
+func GlobalContext(c *state.Caller, now time.Time) map[string]string {
+	return map[string]string{
 		"aws:principalarn":     c.PrincipalArn,
 		"aws:principalaccount": c.Account,
 		"aws:userid":           c.UserID,
 		"aws:currenttime":      wire.ISO(now),
 		"aws:epochtime":        strconv.FormatInt(now.Unix(), 10),
 		"aws:securetransport":  "true",
-		"aws:requestedregion":  root.Region,
 	}
+}
+
+// collect gathers the caller's policies and the global condition keys of its request.
+func collect(root, acct *state.Data, c *state.Caller, now time.Time) (identity, boundary, session policySet, ctx map[string]string) {
+	ctx = GlobalContext(c, now)
+	ctx["aws:requestedregion"] = root.Region
 	managed := func(arn string) *policydoc.Document {
 		p := acct.Policies[arn]
 		if p == nil {
@@ -158,6 +164,19 @@ func collect(root, acct *state.Data, c *state.Caller, now time.Time) (identity, 
 			ctx["aws:principaltag/"+strings.ToLower(t.Key)] = t.Value
 		}
 	}
+	// own adds a principal's inline and attached policies, and its boundary.
+	own := func(inline map[string]string, attached []string, bound string) {
+		for _, doc := range inline {
+			add(&identity, parsed(doc))
+		}
+		for _, a := range attached {
+			add(&identity, managed(a))
+		}
+		if bound != "" {
+			boundary.given = true
+			add(&boundary, managed(bound))
+		}
+	}
 	if !c.Session {
 		ctx["aws:principaltype"] = "User"
 		ctx["aws:username"] = c.UserName
@@ -166,26 +185,11 @@ func collect(root, acct *state.Data, c *state.Caller, now time.Time) (identity, 
 			return
 		}
 		tags(u.Tags)
-		for _, doc := range u.InlinePolicies {
-			add(&identity, parsed(doc))
-		}
-		for _, a := range u.AttachedPolicies {
-			add(&identity, managed(a))
-		}
+		own(u.InlinePolicies, u.AttachedPolicies, u.PermissionsBoundary)
 		for _, g := range acct.Groups {
-			if !member(g, u.UserName) {
-				continue
+			if member(g, u.UserName) {
+				own(g.InlinePolicies, g.AttachedPolicies, "")
 			}
-			for _, doc := range g.InlinePolicies {
-				add(&identity, parsed(doc))
-			}
-			for _, a := range g.AttachedPolicies {
-				add(&identity, managed(a))
-			}
-		}
-		if u.PermissionsBoundary != "" {
-			boundary.given = true
-			add(&boundary, managed(u.PermissionsBoundary))
 		}
 		return
 	}
@@ -207,16 +211,7 @@ func collect(root, acct *state.Data, c *state.Caller, now time.Time) (identity, 
 		return // the role is gone: its sessions can do nothing
 	}
 	tags(r.Tags)
-	for _, doc := range r.InlinePolicies {
-		add(&identity, parsed(doc))
-	}
-	for _, a := range r.AttachedPolicies {
-		add(&identity, managed(a))
-	}
-	if r.PermissionsBoundary != "" {
-		boundary.given = true
-		add(&boundary, managed(r.PermissionsBoundary))
-	}
+	own(r.InlinePolicies, r.AttachedPolicies, r.PermissionsBoundary)
 	if s.Policy != "" || len(s.PolicyArns) > 0 {
 		session.given = true
 		if s.Policy != "" {

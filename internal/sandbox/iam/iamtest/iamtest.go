@@ -5,6 +5,7 @@
 package iamtest
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/state/statetest"
 	"eksaccess/internal/sandbox/wire"
 )
 
@@ -110,24 +112,7 @@ func Seed() *state.Data {
 }
 
 // Clock is a settable sandbox clock.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type Clock = statetest.Clock
 
 // Env is a running test server.
 type Env struct {
@@ -161,12 +146,8 @@ var credRe = regexp.MustCompile(`Credential=([A-Z0-9]+)/`)
 // "sts") and stops it when the test ends.
 func Serve(t testing.TB, service string, newHandler func(*state.Store, state.Config) http.Handler) *Env {
 	t.Helper()
-	st, err := state.Open(t.TempDir(), Seed, false)
-	if err != nil {
-		t.Fatalf("open state: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	clock := &Clock{t: Start}
+	st := statetest.Open(t, Seed)
+	clock := statetest.NewClock(Start)
 	env := &Env{Store: st, Clock: clock}
 	h := newHandler(st, state.Config{Now: clock.Now})
 	ns := wire.IAMNamespace
@@ -235,4 +216,20 @@ func AWS(t testing.TB, env *Env, key, secret, token string, args ...string) []by
 		t.Fatalf("aws %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.String())
 	}
 	return out
+}
+
+// PostForm sends a raw awsQuery form as the admin, signed-looking for service (the test
+// middleware only reads the key id), and returns the status and the body.
+func (e *Env) PostForm(t testing.TB, service, form string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.URL+"/", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+AdminKey+"/20261127/us-west-2/"+service+"/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

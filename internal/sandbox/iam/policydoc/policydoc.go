@@ -149,33 +149,13 @@ func parseStatement(m map[string]any) (Statement, error) {
 			}
 			st.Effect = s
 		case "Action", "NotAction":
-			if _, dup := m["Action"]; dup && k == "NotAction" {
-				return st, malformed("Syntax errors in policy.")
+			if err := setList(m, k, "Action", &st.Action, &st.NotAction, &st.HasAction); err != nil {
+				return st, err
 			}
-			list, ok := stringList(v)
-			if !ok || len(list) == 0 {
-				return st, malformed("Syntax errors in policy.")
-			}
-			if k == "Action" {
-				st.Action = list
-			} else {
-				st.NotAction = list
-			}
-			st.HasAction = true
 		case "Resource", "NotResource":
-			if _, dup := m["Resource"]; dup && k == "NotResource" {
-				return st, malformed("Syntax errors in policy.")
+			if err := setList(m, k, "Resource", &st.Resource, &st.NotResource, &st.HasResource); err != nil {
+				return st, err
 			}
-			list, ok := stringList(v)
-			if !ok || len(list) == 0 {
-				return st, malformed("Syntax errors in policy.")
-			}
-			if k == "Resource" {
-				st.Resource = list
-			} else {
-				st.NotResource = list
-			}
-			st.HasResource = true
 		case "Principal", "NotPrincipal":
 			p, err := parsePrincipal(v)
 			if err != nil {
@@ -199,6 +179,25 @@ func parseStatement(m map[string]any) (Statement, error) {
 		return st, malformed("Missing required field Effect")
 	}
 	return st, nil
+}
+
+// setList reads statement member k of m, element pos or its negation ("Not"+pos), a
+// non-empty string list, into *list or *not; a statement may not hold both.
+func setList(m map[string]any, k, pos string, list, not *[]string, has *bool) error {
+	if _, dup := m[pos]; dup && k != pos {
+		return malformed("Syntax errors in policy.")
+	}
+	l, ok := stringList(m[k])
+	if !ok || len(l) == 0 {
+		return malformed("Syntax errors in policy.")
+	}
+	if k == pos {
+		*list = l
+	} else {
+		*not = l
+	}
+	*has = true
+	return nil
 }
 
 // stringList accepts a string or a list of strings.
@@ -418,26 +417,7 @@ func (d Decision) String() string {
 // Evaluate decides a request against a trust policy: an applicable Deny wins, else an
 // applicable Allow allows, else the request is not allowed.
 func (d *Document) Evaluate(req Request) Decision {
-	allowed := false
-	for _, st := range d.Statements {
-		if !st.matchesAction(req.Action) || !st.matchesPrincipal(req) {
-			continue
-		}
-		cond := evalConditions(st.Condition, &req)
-		if st.Effect == "Deny" {
-			if cond != condFalse { // unknown conditions fail closed
-				return Denied
-			}
-			continue
-		}
-		if cond == condTrue {
-			allowed = true
-		}
-	}
-	if allowed {
-		return Allowed
-	}
-	return NotAllowed
+	return d.decide(&req, func(st *Statement) bool { return st.matchesAction(req.Action) && st.matchesPrincipal(req) })
 }
 
 // EvaluateIdentity decides a request for Action on Resource against an identity-based
@@ -445,15 +425,22 @@ func (d *Document) Evaluate(req Request) Decision {
 // Deny wins, else an applicable Allow allows, else the request is not allowed. Principals of
 // req are not used (identity policies have none).
 func (d *Document) EvaluateIdentity(req Request, resource string) Decision {
+	return d.decide(&req, func(st *Statement) bool {
+		return st.matchesAction(req.Action) && st.matchesResource(resource, &req)
+	})
+}
+
+// decide is the evaluation both kinds of policy share, over the statements applies accepts.
+func (d *Document) decide(req *Request, applies func(*Statement) bool) Decision {
 	allowed := false
 	for i := range d.Statements {
 		st := &d.Statements[i]
-		if !st.matchesAction(req.Action) || !st.matchesResource(resource, &req) {
+		if !applies(st) {
 			continue
 		}
-		cond := evalConditions(st.Condition, &req)
+		cond := evalConditions(st.Condition, req)
 		if st.Effect == "Deny" {
-			if cond != condFalse {
+			if cond != condFalse { // unknown conditions fail closed
 				return Denied
 			}
 			continue

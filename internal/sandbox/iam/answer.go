@@ -1,0 +1,112 @@
+package iam
+
+// The shapes every IAM operation shares: validate, then read or change the caller's
+// account under the store's lock, then answer; lists answer a page of sorted keys.
+
+import (
+	"context"
+	"strings"
+
+	"eksaccess/internal/sandbox/query"
+	"eksaccess/internal/sandbox/state"
+)
+
+// page is the IsTruncated and Marker pair of every paginated IAM answer (embedded last, so
+// the elements keep the model's order).
+type page struct {
+	IsTruncated bool   `xml:"IsTruncated"`
+	Marker      string `xml:"Marker,omitempty"`
+}
+
+// paginate answers the page of keys (sorted) that the request's Marker and MaxItems select,
+// each key rendered by item.
+func paginate[T any](p query.Params, keys []string, item func(string) T) (xmlList[T], page, error) {
+	pg, err := query.Paginate(p, keys)
+	if err != nil {
+		return xmlList[T]{}, page{}, err
+	}
+	l := xmlList[T]{Member: make([]T, 0, pg.End-pg.Start)}
+	for _, k := range keys[pg.Start:pg.End] {
+		l.Member = append(l.Member, item(k))
+	}
+	return l, page{IsTruncated: pg.IsTruncated, Marker: pg.Marker}, nil
+}
+
+// read answers what fn computes from the caller's account (d) under the read lock; root is
+// the primary account, which holds the AWS managed policies.
+func read[T any](s *service, ctx context.Context, fn func(root, d *state.Data) (T, error)) (any, error) {
+	return locked(ctx, s.st.Read, fn)
+}
+
+// write answers what fn computes while it changes the caller's account under the write lock.
+func write[T any](s *service, ctx context.Context, fn func(root, d *state.Data) (T, error)) (any, error) {
+	return locked(ctx, s.st.Update, fn)
+}
+
+func locked[T any](ctx context.Context, lock func(func(*state.Data) error) error, fn func(root, d *state.Data) (T, error)) (any, error) {
+	var res T
+	err := lock(func(root *state.Data) error {
+		var err error
+		res, err = fn(root, state.AccountData(ctx, root))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// change runs fn under the write lock on the caller's account; the answer is empty.
+func (s *service) change(ctx context.Context, fn func(root, d *state.Data) error) (any, error) {
+	return nil, s.st.Update(func(root *state.Data) error {
+		return fn(root, state.AccountData(ctx, root))
+	})
+}
+
+// valid is the validator's verdict, then checkArn's on each ARN.
+func valid(v *query.Validator, arns ...string) error {
+	if err := v.Err(); err != nil {
+		return err
+	}
+	for _, a := range arns {
+		if err := checkArn(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// find looks an entity up by name (names compare case-insensitively, as IAM's do).
+func find[T any](m map[string]*T, name string, missing func(string) error) (*T, error) {
+	if x, ok := m[strings.ToLower(name)]; ok {
+		return x, nil
+	}
+	return nil, missing(name)
+}
+
+func noSuchGroup(name string) error {
+	return query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", name)
+}
+
+// underPath returns the keys of m, sorted, whose entity's path starts with prefix.
+func underPath[T any](m map[string]*T, prefix string, path func(*T) string) []string {
+	var keys []string
+	for _, k := range state.SortedKeys(m) {
+		if strings.HasPrefix(path(m[k]), prefix) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// ownedBy returns the keys of m, sorted, whose item belongs to user (IAM compares user names
+// case-insensitively).
+func ownedBy[T any](m map[string]*T, user string, owner func(*T) string) []string {
+	var keys []string
+	for _, k := range state.SortedKeys(m) {
+		if strings.EqualFold(owner(m[k]), user) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}

@@ -1,0 +1,53 @@
+// Package statetest holds what the tests of the sandbox's services share: a store on a
+// temporary directory and a settable sandbox clock.
+package statetest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"eksaccess/internal/sandbox/state"
+)
+
+// Open opens a store on a fresh temporary directory, seeded by seed, and closes it when the
+// test ends.
+func Open(t testing.TB, seed func() *state.Data) *state.Store {
+	t.Helper()
+	st, err := state.Open(t.TempDir(), seed, false)
+	if err != nil {
+		t.Fatalf("open state: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// Clock is a settable sandbox clock (state.Config.Now).
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock that reads start.
+func NewClock(start time.Time) *Clock { return &Clock{t: start} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
