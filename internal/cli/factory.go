@@ -341,6 +341,9 @@ func (f *Factory) Env() *usecase.Env {
 			ReadAWSAuth: func(ctx context.Context, c *awsapi.Clients, cluster string) ([]byte, error) {
 				return usecase.FetchAWSAuth(ctx, c, cluster, f.Now, f.Timeouts())
 			},
+			ReadKube: func(ctx context.Context, c *awsapi.Clients, cluster, path string) ([]byte, error) {
+				return usecase.FetchKube(ctx, c, cluster, path, f.Now, f.Timeouts())
+			},
 			CacheDir: f.CacheDir(),
 			Profile:  f.activeProfile,
 			Warnf:    func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, "warning: "+format+"\n", args...) },

@@ -143,6 +143,8 @@ instead: the way to try it without an AWS account.`,
 		newAccessCmd(f, nil),
 		newWhoCanCmd(f, nil),
 		newVerifyCmd(f, nil),
+		newAuditCmd(f, nil),
+		newDoctorCmd(f, nil),
 		newSandboxCmd(f),
 	)
 	return root

@@ -40,6 +40,7 @@ type LiveEntry struct {
 	Tags             map[string]string `json:"tags,omitempty"`
 	AccessEntryArn   string            `json:"accessEntryArn,omitempty"`
 	CreatedAt        time.Time         `json:"createdAt"`
+	ModifiedAt       time.Time         `json:"modifiedAt,omitempty"`
 	Policies         []LivePolicy      `json:"policies"`
 }
 
@@ -207,6 +208,7 @@ func ReadEntry(ctx context.Context, api awsapi.EKS, cluster, principalArn string
 		Tags:             ae.Tags,
 		AccessEntryArn:   aws.ToString(ae.AccessEntryArn),
 		CreatedAt:        aws.ToTime(ae.CreatedAt),
+		ModifiedAt:       aws.ToTime(ae.ModifiedAt),
 		Policies:         []LivePolicy{},
 	}
 	if e.PrincipalArn == "" {

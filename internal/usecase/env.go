@@ -43,6 +43,9 @@ type Env struct {
 	// ReadAWSAuth reads a cluster's kube-system/aws-auth ConfigMap through its Kubernetes
 	// API (nil: the ConfigMap is unknown, and counts as granting nothing).
 	ReadAWSAuth func(ctx context.Context, clients *awsapi.Clients, cluster string) ([]byte, error)
+	// ReadKube GETs a path (namespaces, bindings) from a cluster's Kubernetes API (nil: the
+	// API is not read, and what it holds is unknown).
+	ReadKube func(ctx context.Context, clients *awsapi.Clients, cluster, path string) ([]byte, error)
 	// Sleep waits between polls (tests make it instant).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// CacheDir is where tokens are cached (a tokens directory below it).

@@ -335,6 +335,15 @@ type fakeIAM struct {
 	awsapi.IAM
 	users, roles map[string]string // lower-case name → ARN
 	groups       map[string][]string
+	// created overrides CreateDate (lower-case name → time; default clusterCreated).
+	created map[string]time.Time
+}
+
+func (f *fakeIAM) createDate(name string) time.Time {
+	if t, ok := f.created[strings.ToLower(name)]; ok {
+		return t
+	}
+	return clusterCreated
 }
 
 func newFakeIAM(users, roles []string) *fakeIAM {
@@ -363,7 +372,7 @@ func (f *fakeIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*
 		return nil, noSuch("user with name " + name)
 	}
 	p, _ := principal.ParsePrincipalARN(arn)
-	return &iam.GetUserOutput{User: &iamtypes.User{Arn: aws.String(arn), UserName: aws.String(p.Name), Path: aws.String(p.Path), UserId: aws.String("AIDA" + strings.ToUpper(p.Name)), CreateDate: aws.Time(clusterCreated)}}, nil
+	return &iam.GetUserOutput{User: &iamtypes.User{Arn: aws.String(arn), UserName: aws.String(p.Name), Path: aws.String(p.Path), UserId: aws.String("AIDA" + strings.ToUpper(p.Name)), CreateDate: aws.Time(f.createDate(name))}}, nil
 }
 
 func (f *fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
@@ -373,7 +382,7 @@ func (f *fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*
 		return nil, noSuch("role with name " + name)
 	}
 	p, _ := principal.ParsePrincipalARN(arn)
-	return &iam.GetRoleOutput{Role: &iamtypes.Role{Arn: aws.String(arn), RoleName: aws.String(p.Name), Path: aws.String(p.Path), RoleId: aws.String("AROA" + strings.ToUpper(p.Name)), CreateDate: aws.Time(clusterCreated)}}, nil
+	return &iam.GetRoleOutput{Role: &iamtypes.Role{Arn: aws.String(arn), RoleName: aws.String(p.Name), Path: aws.String(p.Path), RoleId: aws.String("AROA" + strings.ToUpper(p.Name)), CreateDate: aws.Time(f.createDate(name))}}, nil
 }
 
 func (f *fakeIAM) ListUsers(ctx context.Context, in *iam.ListUsersInput, _ ...func(*iam.Options)) (*iam.ListUsersOutput, error) {

@@ -120,6 +120,7 @@ func (s *service) newAccessEntry(root, d *state.Data, c *state.Cluster, in creat
 		CreatedAt:          now,
 		ModifiedAt:         now,
 		Policies:           map[string]*state.AssociatedPolicy{},
+		PrincipalID:        p.id,
 		ClientRequestToken: in.ClientRequestToken,
 	}, nil
 }

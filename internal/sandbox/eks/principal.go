@@ -14,6 +14,7 @@ type principal struct {
 	isRole  bool
 	name    string // user or role name, without path
 	account string
+	id      string // RoleId or UserId ("" for a principal of an account the sandbox does not hold)
 }
 
 // errInvalidPrincipal is what EKS answers for every principal it will not take: malformed,
@@ -49,14 +50,14 @@ func resolvePrincipal(root, d *state.Data, arn string, now time.Time, delay time
 		if !ok || u.Arn != arn || fresh(u.CreateDate) {
 			return principal{}, errInvalidPrincipal()
 		}
-		return principal{arn: arn, name: u.UserName, account: d.Account}, nil
+		return principal{arn: arn, name: u.UserName, account: d.Account, id: u.UserID}, nil
 	case strings.HasPrefix(res, "role/"):
 		name := res[strings.LastIndex(res, "/")+1:]
 		rl, ok := d.Roles[strings.ToLower(name)]
 		if !ok || rl.Arn != arn || rl.ServiceLinked || strings.HasPrefix(rl.Path, "/aws-service-role/") || fresh(rl.CreateDate) {
 			return principal{}, errInvalidPrincipal()
 		}
-		return principal{arn: arn, isRole: true, name: rl.RoleName, account: d.Account}, nil
+		return principal{arn: arn, isRole: true, name: rl.RoleName, account: d.Account, id: rl.RoleID}, nil
 	}
 	return principal{}, errInvalidPrincipal()
 }

@@ -215,6 +215,12 @@ func Authenticate(st *state.Store, now time.Time, tok, ref string, awsAuth AwsAu
 		partition, mode = acct.Partition, strings.ToUpper(c.AuthenticationMode)
 		if mode != "CONFIG_MAP" {
 			if e := findEntry(c, cred.Caller.PrincipalArn); e != nil {
+				// EKS binds an entry to the unique id its principal had when the entry was
+				// created: a role or user deleted and re-created under the same ARN has a new
+				// id and this entry no longer maps it (the entry must be re-created).
+				if uid, _, _ := strings.Cut(cred.Caller.UserID, ":"); e.PrincipalID != "" && uid != e.PrincipalID {
+					return errors.New(cred.Caller.PrincipalArn + " was re-created after its access entry on cluster " + cluster + " (the entry is bound to the principal's previous unique id): re-create the entry")
+				}
 				username := e.Username
 				if username == "" {
 					username = defaultUsername(partition, cred.Caller)

@@ -95,6 +95,11 @@ type AccessEntry struct {
 	CreatedAt        time.Time                    `json:"createdAt"`
 	ModifiedAt       time.Time                    `json:"modifiedAt"`
 	Policies         map[string]*AssociatedPolicy `json:"policies"` // by access policy ARN
+	// PrincipalID is the unique id (RoleId or UserId) of the principal when the entry was
+	// created: EKS binds an entry to it, so a principal deleted and re-created under the same
+	// ARN is not this entry's principal ("" for principals of accounts the sandbox does not
+	// hold, and for entries stored before the sandbox recorded it).
+	PrincipalID string `json:"principalId,omitempty"`
 	// ClientRequestToken of the create call, for idempotent retries.
 	ClientRequestToken string `json:"clientRequestToken,omitempty"`
 	// PropagationShown records that AssociateAccessPolicy already answered this entry's one

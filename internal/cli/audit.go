@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"eksaccess/internal/output"
+	"eksaccess/internal/report"
+	"eksaccess/internal/usecase"
+)
+
+// Audit's extra output formats.
+const (
+	formatCSV  output.Format = "csv"
+	formatHTML output.Format = "html"
+)
+
+type auditOptions struct {
+	IO  ioOut
+	Run func(context.Context, usecase.AuditRequest) (*usecase.AuditResult, error)
+	Req usecase.AuditRequest
+}
+
+func newAuditCmd(f *Factory, runF func(*auditOptions) error) *cobra.Command {
+	o := &auditOptions{IO: ioOut{f}, Run: f.Env().Audit}
+	cmd := &cobra.Command{
+		Use:   "audit [-f FILE | -c CLUSTER... | --all [--regions R,...]] [-o table|csv|json|html]",
+		Short: "Who can reach what: one row per principal, cluster and grant",
+		Long: `Audit reads each cluster once and prints one row per principal × cluster × grant: an
+access policy and its scope, or a Kubernetes group with the bindings it leads to (read from
+the cluster's Kubernetes API when it is reachable), with the entry's type, username, whether
+eksaccess manages it, the grant's expiry and the entry's created and modified times. With
+-f it also shows drift against the file (what apply would change, what the file lists and
+the cluster has not got, what the cluster has and the file does not list). --all lists the
+clusters of the caller's account in --regions (default: the current region).
+
+-o html writes one self-contained page (no network access, no external assets): a summary,
+a principal × cluster matrix with the highest access level in each cell, filters by
+account, cluster, principal and policy, sorting, and a cell's grants on click.
+
+Audit changes nothing. Exit codes: 0 done, 1 a cluster could not be read (the others are
+still reported), 2 bad input.`,
+		Example: `  eksaccess audit -c ml-prod -c ml-dev
+  eksaccess audit --all --regions us-west-2,us-east-1 -o html > audit.html
+  eksaccess audit -f access.yaml -o csv`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Req.Validate(); err != nil {
+				return asUsage(err)
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runAudit(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVarP(&o.Req.File, "file", "f", "", "audit the clusters of this access file, with drift against it")
+	cmd.Flags().StringArrayVarP(&o.Req.Clusters, "cluster", "c", nil, "EKS cluster to audit; repeatable")
+	cmd.Flags().BoolVar(&o.Req.All, "all", false, "audit every cluster ListClusters shows in --regions")
+	cmd.Flags().StringSliceVar(&o.Req.Regions, "regions", nil, "with --all: regions to list clusters in, comma-separated (default: the current region)")
+	cmd.Flags().IntVar(&o.Req.Concurrency, "concurrency", 16, "entries read in parallel per cluster")
+	cmd.Flags().BoolVar(&o.Req.AllowOutsidePaths, "allow-outside-paths", false, "with -f: let the file's usersFile entries point outside the access file's directory")
+	return cmd
+}
+
+func runAudit(ctx context.Context, o *auditOptions) error {
+	f := o.IO.f
+	format, err := f.Format(output.Table, output.JSON, output.YAML, formatCSV, formatHTML)
+	if err != nil {
+		return err
+	}
+	res, err := o.Run(ctx, o.Req)
+	if err != nil {
+		return err
+	}
+	for _, c := range res.Clusters {
+		if c.Error != "" {
+			fmt.Fprintf(f.IO.ErrOut, "error: %s (%s, %s): %s\n", c.Cluster, c.Account, c.Region, c.Error)
+		} else if strings.HasPrefix(c.RBAC, "unknown") {
+			fmt.Fprintf(f.IO.ErrOut, "note: %s: groups' RBAC %s\n", c.Cluster, c.RBAC)
+		}
+	}
+	switch format {
+	case output.JSON, output.YAML:
+		err = output.Data(f.IO.Out, format, res)
+	case formatHTML:
+		err = report.HTML(f.IO.Out, res)
+	case formatCSV:
+		err = auditCSV(o, res)
+	default:
+		err = auditTable(o, res)
+	}
+	if err != nil {
+		return err
+	}
+	if res.Failed() {
+		return silentExit(ExitFailure)
+	}
+	return nil
+}
+
+func grantCell(r usecase.AuditRow) string {
+	switch r.Grant {
+	case "policy":
+		return r.Policy
+	case "group":
+		return "group:" + r.Group
+	}
+	return r.Grant
+}
+
+func scopeCell(r usecase.AuditRow) string {
+	switch {
+	case r.Grant == "policy" && r.Scope == "namespace":
+		return strings.Join(r.Namespaces, ",")
+	case r.Grant == "policy":
+		return "cluster"
+	case r.Grant == "group" && !r.RBACKnown:
+		return "rbac not read"
+	case r.Grant == "group" && len(r.RBAC) == 0:
+		return "no binding"
+	case r.Grant == "group":
+		return strings.Join(r.RBAC, "; ")
+	}
+	return ""
+}
+
+func timeCell(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func auditTable(o *auditOptions, res *usecase.AuditResult) error {
+	headers := []string{"ACCOUNT", "CLUSTER", "PRINCIPAL", "TYPE", "GRANT", "SCOPE", "LEVEL", "MANAGED", "EXPIRES", "CREATED"}
+	if res.File != "" {
+		headers = append(headers, "DRIFT")
+	}
+	t := output.NewTable(o.IO.f.IO.Out, headers...)
+	for _, r := range res.Rows {
+		managed := "no"
+		if r.Managed {
+			managed = "yes"
+		}
+		cells := []string{r.Account, r.Cluster, r.Principal, r.EntryType, grantCell(r), scopeCell(r), r.Level, managed, r.Expires, timeCell(r.CreatedAt)}
+		if res.File != "" {
+			cells = append(cells, r.Drift)
+		}
+		t.Row(cells...)
+	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	s := res.Summary
+	fmt.Fprintf(o.IO.f.IO.ErrOut, "%d grant(s) of %d principal(s) on %d cluster(s)", s.Rows, s.Principals, s.Clusters-s.Failed)
+	if res.File != "" {
+		fmt.Fprintf(o.IO.f.IO.ErrOut, ", %d drifted", s.Drift)
+	}
+	fmt.Fprintln(o.IO.f.IO.ErrOut)
+	return nil
+}
+
+func auditCSV(o *auditOptions, res *usecase.AuditResult) error {
+	w := csv.NewWriter(o.IO.f.IO.Out)
+	_ = w.Write([]string{"account", "region", "cluster", "principal", "entry_type", "username", "grant", "policy", "scope", "namespaces", "group", "rbac", "level", "managed", "expires", "created_at", "modified_at", "drift"})
+	for _, r := range res.Rows {
+		rbac := ""
+		if r.Grant == "group" {
+			rbac = scopeCell(r)
+		}
+		_ = w.Write([]string{r.Account, r.Region, r.Cluster, r.Principal, r.EntryType, r.Username, r.Grant, r.Policy, r.Scope,
+			strings.Join(r.Namespaces, " "), r.Group, rbac, r.Level, fmt.Sprint(r.Managed), r.Expires, timeCell(r.CreatedAt), timeCell(r.ModifiedAt), r.Drift})
+	}
+	w.Flush()
+	return w.Error()
+}

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"eksaccess/internal/iostreams"
+	"eksaccess/internal/usecase"
+)
+
+func TestAuditArgvToRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args    []string
+		want    usecase.AuditRequest
+		wantErr string
+	}{
+		{args: []string{"-c", "a", "-c", "b"}, want: usecase.AuditRequest{Clusters: []string{"a", "b"}, Concurrency: 16}},
+		{args: []string{"--all", "--regions", "us-west-2,eu-west-1", "--concurrency", "4"}, want: usecase.AuditRequest{All: true, Regions: []string{"us-west-2", "eu-west-1"}, Concurrency: 4}},
+		{args: []string{"-f", "access.yaml", "--allow-outside-paths"}, want: usecase.AuditRequest{File: "access.yaml", AllowOutsidePaths: true, Concurrency: 16}},
+		{args: nil, wantErr: "one of -f FILE, -c CLUSTER... or --all"},
+		{args: []string{"-c", "a", "--all"}, wantErr: "one of -f FILE"},
+		{args: []string{"-c", "a", "--regions", "us-east-1"}, wantErr: "--regions goes with --all"},
+		{args: []string{"--all", "--regions", "mars"}, wantErr: "not an AWS region"},
+		{args: []string{"-c", "-x"}, wantErr: "not valid"},
+		{args: []string{"-c", "a", "extra"}, wantErr: "takes no arguments"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			var got *usecase.AuditRequest
+			err := parse(newAuditCmd(testFactory(), func(o *auditOptions) error { got = &o.Req; return nil }), tc.args...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCodeOf(err) != ExitInput || got != nil {
+					t.Fatalf("err = %v (exit %d), want %q and no run", err, exitCodeOf(err), tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got == nil {
+				t.Fatalf("err = %v", err)
+			}
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Fatalf("request\n%+v\nwant\n%+v", *got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDoctorArgvToRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args    []string
+		want    usecase.DoctorRequest
+		wantErr string
+	}{
+		{args: []string{"-c", "a", "--fix", "--force", "arn:x"}, want: usecase.DoctorRequest{Clusters: []string{"a"}, Fix: true, Force: []string{"arn:x"}, Concurrency: 16}},
+		{args: []string{"-f", "access.yaml"}, want: usecase.DoctorRequest{File: "access.yaml", Concurrency: 16}},
+		{args: nil, wantErr: "-c CLUSTER... or -f FILE"},
+		{args: []string{"-c", "a", "-f", "x.yaml"}, wantErr: "one of them"},
+		{args: []string{"-c", "a", "--concurrency", "0"}, wantErr: "--concurrency"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			t.Parallel()
+			var got *usecase.DoctorRequest
+			err := parse(newDoctorCmd(testFactory(), func(o *doctorOptions) error { got = &o.Req; return nil }), tc.args...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCodeOf(err) != ExitInput || got != nil {
+					t.Fatalf("err = %v (exit %d), want %q and no run", err, exitCodeOf(err), tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got == nil {
+				t.Fatalf("err = %v", err)
+			}
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Fatalf("request\n%+v\nwant\n%+v", *got, tc.want)
+			}
+		})
+	}
+}
+
+func auditFixture() *usecase.AuditResult {
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	return &usecase.AuditResult{GeneratedAt: t0,
+		Clusters: []usecase.AuditCluster{{AuditTarget: usecase.AuditTarget{Account: "111122223333", Region: "us-west-2", Cluster: "a"}, Entries: 1},
+			{AuditTarget: usecase.AuditTarget{Account: "111122223333", Region: "us-west-2", Cluster: "gone"}, Error: "cluster \"gone\" not found"}},
+		Rows: []usecase.AuditRow{{Account: "111122223333", Region: "us-west-2", Cluster: "a", Principal: "arn:aws:iam::111122223333:user/alice", EntryType: "STANDARD",
+			Grant: "policy", Policy: "AmazonEKSViewPolicy", Scope: "namespace", Namespaces: []string{"team-a"}, Level: "view (namespaces)", Rank: 2, Managed: true, CreatedAt: t0}},
+		Summary: usecase.AuditSummary{Clusters: 2, Failed: 1, Principals: 1, Rows: 1, ByLevel: map[string]int{"view (namespaces)": 1}},
+	}
+}
+
+func TestRunAuditFormats(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ format, has string }{
+		{"", "111122223333   a         arn:aws:iam::111122223333:user/alice   STANDARD   AmazonEKSViewPolicy   team-a   view (namespaces)   yes       -         2026-05-01T00:00:00Z"},
+		{"csv", "111122223333,us-west-2,a,arn:aws:iam::111122223333:user/alice,STANDARD,,policy,AmazonEKSViewPolicy,namespace,team-a,,,view (namespaces),true,,2026-05-01T00:00:00Z,,"},
+		{"json", `"level": "view (namespaces)"`},
+		{"html", `const DATA = {"generatedAt":"2026-05-01T00:00:00Z"`},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			t.Parallel()
+			io, _, out, errOut := iostreams.Test()
+			f := newFactory(io)
+			f.Output = tc.format
+			o := &auditOptions{IO: ioOut{f}, Run: func(context.Context, usecase.AuditRequest) (*usecase.AuditResult, error) { return auditFixture(), nil }}
+			err := runAudit(context.Background(), o)
+			if exitCodeOf(err) != ExitFailure {
+				t.Errorf("a cluster failed: exit %d, want 1", exitCodeOf(err))
+			}
+			if !strings.Contains(out.String(), tc.has) {
+				t.Errorf("output lacks %q:\n%s", tc.has, out)
+			}
+			if !strings.Contains(errOut.String(), `error: gone (111122223333, us-west-2): cluster "gone" not found`) {
+				t.Errorf("stderr: %s", errOut)
+			}
+		})
+	}
+	io, _, _, _ := iostreams.Test()
+	f := newFactory(io)
+	f.Output = "xml"
+	if err := runAudit(context.Background(), &auditOptions{IO: ioOut{f}}); exitCodeOf(err) != ExitInput {
+		t.Errorf("-o xml: %v", err)
+	}
+}
+
+func TestRunDoctorExitCodes(t *testing.T) {
+	t.Parallel()
+	finding := usecase.Finding{Severity: "error", Check: usecase.CheckStale, Cluster: "a", Principal: "arn:aws:iam::111122223333:role/app", Message: "m", Evidence: "e", Fix: "f", Fixable: true}
+	for _, tc := range []struct {
+		name     string
+		findings []usecase.Finding
+		code     int
+		has      string
+	}{
+		{"none", nil, ExitOK, "no problems found on 1 cluster(s)"},
+		{"open", []usecase.Finding{finding}, ExitFailure, "error stale-entry: a arn:aws:iam::111122223333:role/app [--fix repairs it]\n  m\n  evidence: e\n  fix: f\n"},
+		{"fixed", []usecase.Finding{func() usecase.Finding { f := finding; f.Fixed = true; return f }()}, ExitOK, "[fixed]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			io, _, out, _ := iostreams.Test()
+			f := newFactory(io)
+			o := &doctorOptions{out: newChangeOutput(f, "doctor"), f: f, Run: func(context.Context, usecase.DoctorRequest) (*usecase.DoctorResult, error) {
+				return &usecase.DoctorResult{Clusters: []string{"a"}, Findings: tc.findings}, nil
+			}}
+			if err := runDoctor(context.Background(), o); exitCodeOf(err) != tc.code {
+				t.Errorf("exit %d, want %d (%v)", exitCodeOf(err), tc.code, err)
+			}
+			if !strings.Contains(out.String(), tc.has) {
+				t.Errorf("output lacks %q:\n%s", tc.has, out)
+			}
+		})
+	}
+}

@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"eksaccess/internal/output"
+	"eksaccess/internal/usecase"
+)
+
+type doctorOptions struct {
+	out *changeOutput
+	f   *Factory
+	Run func(context.Context, usecase.DoctorRequest) (*usecase.DoctorResult, error)
+	Req usecase.DoctorRequest
+}
+
+func newDoctorCmd(f *Factory, runF func(*doctorOptions) error) *cobra.Command {
+	o := &doctorOptions{out: newChangeOutput(f, "doctor"), f: f, Run: f.Env().Doctor}
+	cmd := &cobra.Command{
+		Use:   "doctor [-f FILE | -c CLUSTER...] [--fix] [-o table|json]",
+		Short: "Find access entries that silently stopped working, and repair what is safe",
+		Long: `Doctor reads each cluster, the IAM principals of its entries and, when the cluster's
+Kubernetes API is reachable, its namespaces, bindings and aws-auth ConfigMap, and reports
+each problem with its severity, the evidence and the fix:
+
+  stale-entry             the principal was deleted and re-created after its entry (IAM
+                          CreateDate later than the entry's createdAt): its tokens get 401
+  deleted-principal       the principal no longer exists in IAM
+  grants-nothing          a STANDARD entry with neither access policies nor groups
+  unknown-namespace       a namespace scope that matches no namespace
+  unbound-group           a Kubernetes group that no RoleBinding or ClusterRoleBinding names
+  expired-grant           grants whose expiry has passed, not yet taken away
+  aws-auth-duplicate      an aws-auth mapping that repeats an access entry
+  aws-auth-contradiction  an aws-auth mapping that says otherwise than the access entry
+  config-map-mode         the cluster still authenticates through aws-auth only
+  no-cluster-admin        no cluster-scoped admin is left
+
+--fix repairs what is safe: a stale entry is deleted and created again with the same
+policies, groups, username and tags; expired grants are taken away. The repairs go through
+the same engine and guardrails as every change (--force ARN overrides one) and are
+journaled.
+
+Exit codes: 0 nothing is wrong (or --fix repaired everything), 1 findings remain, 2 bad input.`,
+		Example: `  eksaccess doctor -c ml-prod
+  eksaccess doctor -f access.yaml --fix`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Req.Validate(); err != nil {
+				return asUsage(err)
+			}
+			if runF != nil {
+				return runF(o)
+			}
+			return runDoctor(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVarP(&o.Req.File, "file", "f", "", "examine every cluster of this access file")
+	cmd.Flags().StringArrayVarP(&o.Req.Clusters, "cluster", "c", nil, "EKS cluster to examine; repeatable")
+	cmd.Flags().BoolVar(&o.Req.Fix, "fix", false, "re-create stale entries and take away expired grants (through the guardrails, journaled)")
+	addForceFlag(cmd, &o.Req.Force)
+	cmd.Flags().IntVar(&o.Req.Concurrency, "concurrency", 16, "entries and principals read or changed in parallel")
+	cmd.Flags().BoolVar(&o.Req.AllowOutsidePaths, "allow-outside-paths", false, "with -f: let the file's usersFile entries point outside the access file's directory")
+	return cmd
+}
+
+func runDoctor(ctx context.Context, o *doctorOptions) error {
+	format, err := o.f.Format(output.Table, output.JSON)
+	if err != nil {
+		return err
+	}
+	res, err := o.Run(ctx, o.Req)
+	if err != nil && res == nil {
+		return err
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(o.out.io.ErrOut, "note: %s\n", n)
+	}
+	if format == output.JSON {
+		if jerr := output.Data(o.out.io.Out, format, res); jerr != nil {
+			return jerr
+		}
+	} else {
+		w := o.out.io.Out
+		if len(res.Findings) == 0 {
+			fmt.Fprintf(w, "no problems found on %d cluster(s)\n", len(res.Clusters))
+		}
+		for _, fd := range res.Findings {
+			state := ""
+			if fd.Fixed {
+				state = " [fixed]"
+			} else if fd.Fixable && !o.Req.Fix {
+				state = " [--fix repairs it]"
+			}
+			who := fd.Cluster
+			if fd.Principal != "" {
+				who += " " + fd.Principal
+			}
+			fmt.Fprintf(w, "%s %s: %s%s\n  %s\n  evidence: %s\n  fix: %s\n", fd.Severity, fd.Check, who, state, fd.Message, fd.Evidence, fd.Fix)
+		}
+		if res.Outcome != nil && res.Outcome.Summary != nil {
+			res.Outcome.Summary.Write(w, o.out.verbose())
+		}
+	}
+	if err != nil {
+		return o.out.render(res.Outcome, err)
+	}
+	switch {
+	case res.Outcome != nil && res.Outcome.Interrupted():
+		return silentExit(ExitSignal)
+	case res.Open() > 0, res.Outcome != nil && res.Outcome.Failed():
+		return silentExit(ExitFailure)
+	}
+	return nil
+}
