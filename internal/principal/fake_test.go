@@ -149,31 +149,33 @@ func (f *fakeIAM) GetGroup(ctx context.Context, in *iam.GetGroupInput, _ ...func
 
 // ListUsers and ListRoles return everything in one page (the resolver follows pages).
 func (f *fakeIAM) ListUsers(ctx context.Context, in *iam.ListUsersInput, _ ...func(*iam.Options)) (*iam.ListUsersOutput, error) {
-	if err := f.enter("ListUsers"); err != nil {
-		f.leave()
+	users, err := listAll(f, "ListUsers", f.users)
+	if err != nil {
 		return nil, err
 	}
-	defer f.leave()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := &iam.ListUsersOutput{}
-	for _, u := range f.users {
-		out.Users = append(out.Users, u)
-	}
-	return out, nil
+	return &iam.ListUsersOutput{Users: users}, nil
 }
 
 func (f *fakeIAM) ListRoles(ctx context.Context, in *iam.ListRolesInput, _ ...func(*iam.Options)) (*iam.ListRolesOutput, error) {
-	if err := f.enter("ListRoles"); err != nil {
-		f.leave()
+	roles, err := listAll(f, "ListRoles", f.roles)
+	if err != nil {
 		return nil, err
 	}
+	return &iam.ListRolesOutput{Roles: roles}, nil
+}
+
+// listAll records call (failing as f.errs says) and returns every value of m.
+func listAll[T any](f *fakeIAM, call string, m map[string]T) ([]T, error) {
+	err := f.enter(call)
 	defer f.leave()
+	if err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := &iam.ListRolesOutput{}
-	for _, r := range f.roles {
-		out.Roles = append(out.Roles, r)
+	var out []T
+	for _, v := range m {
+		out = append(out, v)
 	}
 	return out, nil
 }
