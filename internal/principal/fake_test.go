@@ -89,29 +89,33 @@ func (f *fakeIAM) sortedCalls() []string {
 }
 
 func (f *fakeIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
-	name := aws.ToString(in.UserName)
-	defer f.leave()
-	if err := f.enter("GetUser " + name); err != nil {
+	u, err := getOne(f, "GetUser", "user", aws.ToString(in.UserName), f.users)
+	if err != nil {
 		return nil, err
 	}
-	u, ok := f.users[strings.ToLower(name)]
-	if !ok {
-		return nil, &types.NoSuchEntityException{Message: aws.String("The user with name " + name + " cannot be found.")}
-	}
-	return &iam.GetUserOutput{User: &u}, nil
+	return &iam.GetUserOutput{User: u}, nil
 }
 
 func (f *fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
-	name := aws.ToString(in.RoleName)
-	defer f.leave()
-	if err := f.enter("GetRole " + name); err != nil {
+	r, err := getOne(f, "GetRole", "role", aws.ToString(in.RoleName), f.roles)
+	if err != nil {
 		return nil, err
 	}
-	r, ok := f.roles[strings.ToLower(name)]
-	if !ok {
-		return nil, &types.NoSuchEntityException{Message: aws.String("The role with name " + name + " cannot be found.")}
+	return &iam.GetRoleOutput{Role: r}, nil
+}
+
+// getOne records the call "OP NAME" and looks name up in m as IAM does (whatever its case),
+// with IAM's NoSuchEntity message for a kind of entity that is not there.
+func getOne[T any](f *fakeIAM, op, kind, name string, m map[string]T) (*T, error) {
+	defer f.leave()
+	if err := f.enter(op + " " + name); err != nil {
+		return nil, err
 	}
-	return &iam.GetRoleOutput{Role: &r}, nil
+	v, ok := m[strings.ToLower(name)]
+	if !ok {
+		return nil, &types.NoSuchEntityException{Message: aws.String("The " + kind + " with name " + name + " cannot be found.")}
+	}
+	return &v, nil
 }
 
 func (f *fakeIAM) GetGroup(ctx context.Context, in *iam.GetGroupInput, _ ...func(*iam.Options)) (*iam.GetGroupOutput, error) {
