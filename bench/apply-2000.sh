@@ -80,18 +80,12 @@ start_sandbox "$RUN/state" --throttle-rps "$RPS" --log "$LOG"
 phase() {
 	local label=$1
 	shift
-	local skip t0 t1 rc
+	local skip rc elapsed
 	skip=$(log_lines "$LOG")
 	echo "$label ..." >&2
-	t0=$(now_ns)
-	set +e
-	"$@" >"$RUN/$label.json" 2>"$RUN/$label.err"
-	rc=$?
-	set -e
-	t1=$(now_ns)
-	printf -v "${label}_s" '%s' "$(secs "$t0" "$t1")"
+	timed_run "$label" "$@"
+	printf -v "${label}_s" '%s' "$elapsed"
 	printf -v "${label}_rc" '%s' "$rc"
-	check_sandbox "$label"
 	"$TMP/logstats" -log "$LOG" -skip "$skip" >"$RUN/$label-stats.txt"
 }
 phase plan1 "$BIN" plan -f "$RUN/access.yaml" -o json --no-progress

@@ -61,18 +61,11 @@ run_grant() {
 	shift
 	start_sandbox "$RUN/$label-state" --latency "$LATENCY" --log "$RUN/$label-requests.jsonl"
 	"$TMP/mkusers" -n "$N" -out "$RUN/users.txt" 2>>"$RUN/setup.log"
-	local skip rc t0 t1
+	local skip rc elapsed
 	skip=$(log_lines "$RUN/$label-requests.jsonl")
 	echo "eksaccess grant ($label): $N users ..." >&2
-	t0=$(now_ns)
-	set +e
-	"$BIN" grant -c "$CLUSTER" --policy "$POLICY" --users-file "$RUN/users.txt" --no-progress -o json "$@" \
-		>"$RUN/$label.json" 2>"$RUN/$label.err"
-	rc=$?
-	set -e
-	t1=$(now_ns)
-	check_sandbox "grant ($label)"
-	grant_s=$(secs "$t0" "$t1")
+	timed_run "$label" "$BIN" grant -c "$CLUSTER" --policy "$POLICY" --users-file "$RUN/users.txt" --no-progress -o json "$@"
+	grant_s=$elapsed
 	"$TMP/logstats" -log "$RUN/$label-requests.jsonl" -skip "$skip" >"$RUN/$label-stats.txt"
 	stop_last_sandbox
 	[ "$rc" = 0 ] || die "eksaccess grant ($label) exited $rc: $(tail -5 "$RUN/$label.err")"

@@ -99,6 +99,21 @@ stop_last_sandbox() {
 now_ns() { date +%s%N; }
 # secs START_NS END_NS prints the seconds between them with millisecond precision.
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+
+# timed_run LABEL CMD...: runs CMD with its output in $RUN/LABEL.json and $RUN/LABEL.err, leaves
+# its exit status in rc and its wall time in elapsed (seconds), and checks the sandbox survived.
+timed_run() {
+	local label=$1 t0 t1
+	shift
+	t0=$(now_ns)
+	set +e
+	"$@" >"$RUN/$label.json" 2>"$RUN/$label.err"
+	rc=$?
+	set -e
+	t1=$(now_ns)
+	elapsed=$(secs "$t0" "$t1")
+	check_sandbox "$label"
+}
 # calc EXPR evaluates a floating-point expression.
 calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
 

@@ -36,19 +36,12 @@ rows="$RUN/rows.md"
 run() {
 	local label=$1
 	shift
-	local log="$RUN/$label-requests.jsonl" t0 t1 rc wall mut bound ratio failed created
+	local log="$RUN/$label-requests.jsonl" rc elapsed wall mut bound ratio failed created
 	cp -r "$RUN/seeded" "$RUN/$label-state"
 	start_sandbox "$RUN/$label-state" --throttle-rps "$RPS" --log "$log"
 	echo "eksaccess grant ($label): $N users, sandbox throttles above $RPS req/s per service ..." >&2
-	t0=$(now_ns)
-	set +e
-	"$BIN" grant -c "$CLUSTER" --policy "$POLICY" --users-file "$RUN/users.txt" --no-progress -o json "$@" \
-		>"$RUN/$label.json" 2>"$RUN/$label.err"
-	rc=$?
-	set -e
-	t1=$(now_ns)
-	check_sandbox "grant ($label)"
-	wall=$(secs "$t0" "$t1")
+	timed_run "$label" "$BIN" grant -c "$CLUSTER" --policy "$POLICY" --users-file "$RUN/users.txt" --no-progress -o json "$@"
+	wall=$elapsed
 	"$TMP/logstats" -log "$log" >"$RUN/$label-stats.txt"
 	stop_last_sandbox
 	mut=$(kv "$RUN/$label-stats.txt" mutating_ok)

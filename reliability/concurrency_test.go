@@ -63,13 +63,9 @@ func TestTwoGrantsAtOnceConverge(t *testing.T) {
 	if c := st["CreateAccessEntry"]; c.OK != n || c.OK+c.Conflict > 2*n {
 		t.Fatalf("CreateAccessEntry %v for %d principals", c, n)
 	}
-	mark := len(e.srv.Requests())
-	r := e.mustRun("grant", "-c", cluster, "--policy", "AmazonEKSEditPolicy", "-n", namespace, "--users-file", f)
-	if !strings.Contains(r.out, summaryLine(0, 0, 0, n, 0)) {
+	r := e.runReadOnly("third grant", "grant", "-c", cluster, "--policy", "AmazonEKSEditPolicy", "-n", namespace, "--users-file", f)
+	if r.code != 0 || !strings.Contains(r.out, summaryLine(0, 0, 0, n, 0)) {
 		t.Fatalf("third grant: %v", r)
-	}
-	if m := mutatingOps(e.srv.Requests()[mark:]); len(m) != 0 {
-		t.Fatalf("third grant mutated: %v", m)
 	}
 }
 
@@ -91,12 +87,8 @@ func TestTwoAppliesAtOnceConverge(t *testing.T) {
 	if c := stats(e.srv.Requests())["CreateAccessEntry"]; c.OK != n {
 		t.Fatalf("CreateAccessEntry %v for %d principals", c, n)
 	}
-	mark := len(e.srv.Requests())
-	if r := e.run("plan", "-f", file, "--detailed-exitcode"); r.code != 0 || !strings.Contains(r.out, "No changes") {
+	if r := e.runReadOnly("plan", "plan", "-f", file, "--detailed-exitcode"); r.code != 0 || !strings.Contains(r.out, "No changes") {
 		t.Fatalf("plan after two applies: %v", r)
-	}
-	if m := mutatingOps(e.srv.Requests()[mark:]); len(m) != 0 {
-		t.Fatalf("plan mutated: %v", m)
 	}
 }
 
@@ -172,12 +164,8 @@ func TestApplyRacingManualChangesConverges(t *testing.T) {
 		t.Fatalf("racing apply: %v", r)
 	}
 	r = e.mustRun("apply", "--yes", "-f", file)
-	mark := len(e.srv.Requests())
-	if r := e.run("plan", "-f", file, "--detailed-exitcode"); r.code != 0 {
+	if r := e.runReadOnly("plan", "plan", "-f", file, "--detailed-exitcode"); r.code != 0 {
 		t.Fatalf("plan after converging: %v", r)
-	}
-	if m := mutatingOps(e.srv.Requests()[mark:]); len(m) != 0 {
-		t.Fatalf("plan mutated: %v", m)
 	}
 	// Whatever the file says is true now (hand-made groups the file does not mention may stay).
 	snap := e.snapshot(cluster)

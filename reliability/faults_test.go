@@ -65,13 +65,9 @@ func TestGrantConvergesUnderFaults(t *testing.T) {
 			requireFaultsInjected(t, recs)
 
 			// Re-running is a no-op, even through the faults.
-			mark := len(e.srv.Requests())
-			r = e.run("--rate", "80", "grant", "-c", cluster, "--policy", "AmazonEKSEditPolicy", "-n", namespace, "--users-file", f)
+			r = e.runReadOnly("second grant", "--rate", "80", "grant", "-c", cluster, "--policy", "AmazonEKSEditPolicy", "-n", namespace, "--users-file", f)
 			if r.code != 0 || !strings.Contains(r.out, summaryLine(0, 0, 0, n, 0)) {
 				t.Fatalf("second grant: %v", r)
-			}
-			if m := mutatingOps(e.srv.Requests()[mark:]); len(m) != 0 {
-				t.Fatalf("second grant made mutating calls: %v", m)
 			}
 		})
 	}
@@ -103,13 +99,9 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 			requireExactlyOnce(t, recs, n)
 			requireFaultsInjected(t, recs)
 
-			mark := len(e.srv.Requests())
-			r = e.run("plan", "-f", file, "--detailed-exitcode")
+			r = e.runReadOnly("plan", "plan", "-f", file, "--detailed-exitcode")
 			if r.code != 0 {
 				t.Fatalf("plan after apply: %v", r)
-			}
-			if m := mutatingOps(e.srv.Requests()[mark:]); len(m) != 0 {
-				t.Fatalf("plan made mutating calls: %v", m)
 			}
 		})
 	}

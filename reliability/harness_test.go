@@ -111,6 +111,18 @@ func (e *env) runCtx(ctx context.Context, args ...string) result {
 	return result{out.String(), errOut.String(), code}
 }
 
+// runReadOnly is run for a command that must change nothing: the test fails (naming what)
+// when it made any mutating request.
+func (e *env) runReadOnly(what string, args ...string) result {
+	e.t.Helper()
+	mark := len(e.srv.Requests())
+	r := e.run(args...)
+	if m := mutatingOps(e.srv.Requests()[mark:]); len(m) != 0 {
+		e.t.Fatalf("%s made mutating calls: %v\n%v", what, m, r)
+	}
+	return r
+}
+
 func (e *env) mustRun(args ...string) result {
 	e.t.Helper()
 	r := e.run(args...)

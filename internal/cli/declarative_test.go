@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 
 	"eksaccess/internal/iostreams"
@@ -23,6 +22,7 @@ import (
 // own harness, so it does not depend on other commands' test files).
 type declEnv struct {
 	t   *testing.T
+	h   *sbHarness // the same t, server and environment
 	srv *sandbox.Server
 	env map[string]string
 	dir string
@@ -31,7 +31,7 @@ type declEnv struct {
 func newDeclEnv(t *testing.T) *declEnv {
 	t.Helper()
 	h := newSBHarness(t)
-	return &declEnv{t: t, srv: h.srv, dir: h.env["HOME"], env: h.env}
+	return &declEnv{t: t, h: h, srv: h.srv, dir: h.env["HOME"], env: h.env}
 }
 
 // run executes `eksaccess --endpoint-url SANDBOX args...`: stdout, stderr, exit code.
@@ -85,13 +85,7 @@ func (e *declEnv) mutating(mark int) map[string]int {
 
 func (e *declEnv) mark() int { return len(e.srv.Requests()) }
 
-func (e *declEnv) eks() *eks.Client {
-	return eks.New(eks.Options{
-		Region:       "us-west-2",
-		BaseEndpoint: aws.String(e.srv.Endpoint()),
-		Credentials:  credentials.NewStaticCredentialsProvider(e.env["AWS_ACCESS_KEY_ID"], e.env["AWS_SECRET_ACCESS_KEY"], ""),
-	})
-}
+func (e *declEnv) eks() *eks.Client { return e.h.eksClient() }
 
 // entries describes a cluster's live entries as sorted "ARN TYPE managed? policies" lines.
 func (e *declEnv) entries(cluster string) []string {
@@ -478,11 +472,7 @@ func TestDeclarativeExpire(t *testing.T) {
 
 func (e *declEnv) liveEntry(cluster, arn string) *plan.LiveEntry {
 	e.t.Helper()
-	le, err := plan.ReadEntry(context.Background(), e.eks(), cluster, arn)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return le
+	return e.h.entry(cluster, arn)
 }
 
 func TestDeclarativeAuthMode(t *testing.T) {

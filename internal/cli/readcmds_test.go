@@ -39,15 +39,43 @@ func execCmd(t *testing.T, build func(*Factory) *cobra.Command, args ...string) 
 	return errOut.String(), 0
 }
 
+// argvCase is one argv → request case of a command test: the request the run function
+// receives (code 0), or the exit code and a part of stderr (and the run function not called).
+type argvCase[R any] struct {
+	name    string
+	args    []string
+	want    R
+	code    int
+	wantErr string
+}
+
+// checkArgv runs each case through the command newCmd builds; req takes the request out of
+// the options the run function received.
+func checkArgv[O, R any](t *testing.T, cases []argvCase[R], newCmd func(*Factory, func(*O) error) *cobra.Command, req func(*O) R) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got *O
+			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
+				return newCmd(f, func(o *O) error { got = o; return nil })
+			}, tc.args...)
+			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
+				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
+			}
+			if tc.code == 0 && (got == nil || !reflect.DeepEqual(req(got), tc.want)) {
+				t.Fatalf("request %+v, want %+v", got, tc.want)
+			}
+			if tc.code != 0 && got != nil {
+				t.Fatalf("bad input reached the run function: %+v", req(got))
+			}
+		})
+	}
+}
+
 func TestNewCmdCanI(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		args    []string
-		want    usecase.CanIRequest
-		code    int
-		wantErr string
-	}{
+	checkArgv(t, []argvCase[usecase.CanIRequest]{
 		{name: "all flags", args: []string{"-c", "demo", "alice", "create", "pods", "-n", "team-a", "--subresource", "exec", "--api-group", ""},
 			want: usecase.CanIRequest{Cluster: usecase.ClusterRef{Name: "demo"}, Principal: "alice", Request: usecase.KubeRequest{Verb: "create", Resource: "pods", Namespace: "team-a", Subresource: "exec"}}},
 		{name: "hyperpod", args: []string{"--hyperpod", "hp", "role/x", "get", "deployments.apps"},
@@ -59,24 +87,7 @@ func TestNewCmdCanI(t *testing.T) {
 		{name: "bad verb", args: []string{"-c", "demo", "alice", "get:x", "pods"}, code: 2, wantErr: `verb "get:x" is not a Kubernetes verb`},
 		{name: "url with namespace", args: []string{"-c", "demo", "alice", "get", "/healthz", "-n", "x"}, code: 2, wantErr: "/healthz is a non-resource URL"},
 		{name: "empty principal", args: []string{"-c", "demo", " ", "get", "pods"}, code: 2, wantErr: "PRINCIPAL is empty"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var got *canIOptions
-			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
-				return newCanICmd(f, func(o *canIOptions) error { got = o; return nil })
-			}, tc.args...)
-			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
-				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
-			}
-			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
-				t.Fatalf("request %+v, want %+v", got, tc.want)
-			}
-			if tc.code != 0 && got != nil {
-				t.Fatalf("bad input reached the run function: %+v", got.Req)
-			}
-		})
-	}
+	}, newCanICmd, func(o *canIOptions) usecase.CanIRequest { return o.Req })
 }
 
 func TestNewCmdCanINotes(t *testing.T) {
@@ -91,13 +102,7 @@ func TestNewCmdCanINotes(t *testing.T) {
 
 func TestNewCmdWhoCan(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		args    []string
-		want    usecase.WhoCanRequest
-		code    int
-		wantErr string
-	}{
+	checkArgv(t, []argvCase[usecase.WhoCanRequest]{
 		{name: "namespaced", args: []string{"-c", "demo", "get", "secrets", "-n", "team-a"},
 			want: usecase.WhoCanRequest{Cluster: usecase.ClusterRef{Name: "demo"}, Request: usecase.KubeRequest{Verb: "get", Resource: "secrets", Namespace: "team-a"}}},
 		{name: "url", args: []string{"--hyperpod", "hp", "get", "/healthz"},
@@ -105,32 +110,12 @@ func TestNewCmdWhoCan(t *testing.T) {
 		{name: "arguments", args: []string{"-c", "demo", "get"}, code: 2, wantErr: "takes 2 argument(s): VERB RESOURCE (got 1)"},
 		{name: "bad cluster", args: []string{"-c", "-demo", "get", "pods"}, code: 2, wantErr: `cluster name "-demo" is not valid`},
 		{name: "two subresources", args: []string{"-c", "demo", "get", "pods/log", "--subresource", "exec"}, code: 2, wantErr: "names subresource log but --subresource says exec"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var got *whoCanOptions
-			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
-				return newWhoCanCmd(f, func(o *whoCanOptions) error { got = o; return nil })
-			}, tc.args...)
-			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
-				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
-			}
-			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
-				t.Fatalf("request %+v, want %+v", got, tc.want)
-			}
-		})
-	}
+	}, newWhoCanCmd, func(o *whoCanOptions) usecase.WhoCanRequest { return o.Req })
 }
 
 func TestNewCmdVerify(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		args    []string
-		want    usecase.VerifyRequest
-		code    int
-		wantErr string
-	}{
+	checkArgv(t, []argvCase[usecase.VerifyRequest]{
 		{name: "live with role", args: []string{"-c", "demo", "--role", "EKSFullAccessRole", "--session-name", "alice", "--check", "list:pods:a", "--check", "!get:/metrics"},
 			want: usecase.VerifyRequest{Cluster: usecase.ClusterRef{Name: "demo"}, As: usecase.AsRole{Role: "EKSFullAccessRole", SessionName: "alice"}, Checks: []string{"list:pods:a", "!get:/metrics"}}},
 		{name: "offline", args: []string{"--hyperpod", "hp", "--as-principal", "alice"},
@@ -139,52 +124,18 @@ func TestNewCmdVerify(t *testing.T) {
 		{name: "session without role", args: []string{"-c", "demo", "--session-name", "s1"}, code: 2, wantErr: "add --role ROLE"},
 		{name: "bad check", args: []string{"-c", "demo", "--check", "list:pods:Team_A"}, code: 2, wantErr: `--check "list:pods:Team_A": -n: `},
 		{name: "arguments", args: []string{"-c", "demo", "extra"}, code: 2, wantErr: "takes no arguments"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var got *verifyOptions
-			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
-				return newVerifyCmd(f, func(o *verifyOptions) error { got = o; return nil })
-			}, tc.args...)
-			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
-				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
-			}
-			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
-				t.Fatalf("request %+v, want %+v", got, tc.want)
-			}
-		})
-	}
+	}, newVerifyCmd, func(o *verifyOptions) usecase.VerifyRequest { return o.Req })
 }
 
 func TestNewCmdToken(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		args    []string
-		want    usecase.TokenRequest
-		code    int
-		wantErr string
-	}{
+	checkArgv(t, []argvCase[usecase.TokenRequest]{
 		{name: "plain", args: []string{"-c", "demo"}, want: usecase.TokenRequest{Cluster: usecase.ClusterRef{Name: "demo"}}},
 		{name: "role", args: []string{"--hyperpod", "hp", "--role", "role/teams/x", "--session-name", "alice"},
 			want: usecase.TokenRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, As: usecase.AsRole{Role: "role/teams/x", SessionName: "alice"}}},
 		{name: "user ARN", args: []string{"-c", "demo", "--role", "arn:aws:iam::111122223333:user/alice"}, code: 2, wantErr: "is a user ARN"},
 		{name: "short session", args: []string{"-c", "demo", "--role", "x", "--session-name", "b"}, code: 2, wantErr: `--session-name: session name "b" is too short`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var got *tokenOptions
-			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
-				return newTokenCmd(f, func(o *tokenOptions) error { got = o; return nil })
-			}, tc.args...)
-			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
-				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
-			}
-			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want)) {
-				t.Fatalf("request %+v, want %+v", got, tc.want)
-			}
-		})
-	}
+	}, newTokenCmd, func(o *tokenOptions) usecase.TokenRequest { return o.Req })
 }
 
 func TestNewCmdKubeconfig(t *testing.T) {

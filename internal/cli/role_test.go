@@ -48,6 +48,17 @@ func (s *roleSandbox) run(args ...string) (string, string, int) {
 	return out.String(), errOut.String(), code
 }
 
+// expectMutations checks that the mutating requests after the first n of the log are want
+// (space-separated, "" for none) and returns the log's length.
+func (s *roleSandbox) expectMutations(n int, what, want string) int {
+	s.t.Helper()
+	m, next := s.mutationsSince(n)
+	if got := strings.Join(m, " "); got != want {
+		s.t.Errorf("%s made mutating calls %v, want %q", what, m, want)
+	}
+	return next
+}
+
 // mutationsSince lists the mutating requests after the first n of the log, and the log's length.
 func (s *roleSandbox) mutationsSince(n int) ([]string, int) {
 	reqs := s.srv.Requests()
@@ -99,9 +110,7 @@ role         EKSFullAccessRole                          would create   `+roleRol
 attachment   EKSFullAccessPolicy -> EKSFullAccessRole   would create   -
 dry run: 3 to change, nothing changed
 `, "")
-	if m, _ := s.mutationsSince(n); m != nil {
-		t.Errorf("dry run made mutating calls: %v", m)
-	}
+	s.expectMutations(n, "dry run", "")
 
 	_, n = s.mutationsSince(0)
 	expectRun(t, s, create, 0, `RESOURCE     NAME                                       RESULT    DETAIL
@@ -110,10 +119,7 @@ role         EKSFullAccessRole                          created   `+roleRoleArn+
 attachment   EKSFullAccessPolicy -> EKSFullAccessRole   created   -
 3 changed
 `, "users assume it with: eval \"$(eksaccess assume EKSFullAccessRole)\"\n")
-	m, n := s.mutationsSince(n)
-	if want := "iam:CreatePolicy iam:CreateRole iam:AttachRolePolicy"; strings.Join(m, " ") != want {
-		t.Errorf("first run mutations = %v, want %s", m, want)
-	}
+	n = s.expectMutations(n, "first run", "iam:CreatePolicy iam:CreateRole iam:AttachRolePolicy")
 
 	expectRun(t, s, create, 0, `RESOURCE     NAME                                       RESULT      DETAIL
 policy       EKSFullAccessPolicy                        unchanged   `+rolePolicyArn+`
@@ -121,9 +127,7 @@ role         EKSFullAccessRole                          unchanged   `+roleRoleAr
 attachment   EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
 no changes
 `, "")
-	if m, _ := s.mutationsSince(n); m != nil {
-		t.Errorf("second run made mutating calls: %v", m)
-	}
+	s.expectMutations(n, "second run", "")
 
 	_, n = s.mutationsSince(0)
 	expectRun(t, s, append(create, "--require-mfa", "--max-session", "2h", "--actions", "eks:Describe*,eks:List*", "--trust", "account", "--trust", "arn:aws:iam::444455556666:user/ops"), 0,
@@ -133,10 +137,7 @@ role         EKSFullAccessRole                          updated     trust policy
 attachment   EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
 2 changed
 `, "")
-	m, _ = s.mutationsSince(n)
-	if want := "iam:CreatePolicyVersion iam:UpdateAssumeRolePolicy iam:UpdateRole"; strings.Join(m, " ") != want {
-		t.Errorf("update mutations = %v, want %s", m, want)
-	}
+	s.expectMutations(n, "update", "iam:CreatePolicyVersion iam:UpdateAssumeRolePolicy iam:UpdateRole")
 
 	out, _, code := s.run(append(create, "--require-mfa", "--max-session", "2h", "--actions", "eks:List*", "--actions", "eks:Describe*", "--trust", "arn:aws:iam::444455556666:user/ops,account", "-o", "json")...)
 	if code != 0 || !strings.Contains(out, `"status": "unchanged"`) || strings.Contains(out, `"status": "updated"`) || !strings.Contains(out, `"roleArn": "`+roleRoleArn+`"`) {
@@ -155,10 +156,7 @@ attachment     EKSFullAccessPolicy -> EKSFullAccessRole   created   -
 access entry   hyperpod-demo                              created   associate AmazonEKSClusterAdminPolicy(cluster)
 4 changed
 `, "users assume it with: eval \"$(eksaccess assume EKSFullAccessRole)\"\n")
-	m, n := s.mutationsSince(n)
-	if want := "iam:CreatePolicy iam:CreateRole iam:AttachRolePolicy eks:CreateAccessEntry eks:AssociateAccessPolicy"; strings.Join(m, " ") != want {
-		t.Errorf("mutations = %v, want %s", m, want)
-	}
+	n = s.expectMutations(n, "grant", "iam:CreatePolicy iam:CreateRole iam:AttachRolePolicy eks:CreateAccessEntry eks:AssociateAccessPolicy")
 	expectRun(t, s, grant, 0, `RESOURCE       NAME                                       RESULT      DETAIL
 policy         EKSFullAccessPolicy                        unchanged   `+rolePolicyArn+`
 role           EKSFullAccessRole                          unchanged   `+roleRoleArn+`
@@ -166,10 +164,7 @@ attachment     EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
 access entry   hyperpod-demo                              unchanged   -
 no changes
 `, "")
-	m, n = s.mutationsSince(n)
-	if m != nil {
-		t.Errorf("second run made mutating calls: %v", m)
-	}
+	n = s.expectMutations(n, "second run", "")
 	out, _, code := s.run("entries", "show", "-c", "hyperpod-demo", roleRoleArn, "-o", "json")
 	if code != 0 || !strings.Contains(out, `"eksaccess/managed": "true"`) || !strings.Contains(out, `"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"`) {
 		t.Errorf("entries show: exit %d\n%s", code, out)
@@ -183,9 +178,7 @@ attachment     EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
 access entry   hyperpod-demo                              unchanged   -
 no changes
 `, "")
-	if m, _ := s.mutationsSince(n); m != nil {
-		t.Errorf("dry run made mutating calls: %v", m)
-	}
+	s.expectMutations(n, "dry run", "")
 }
 
 func TestRoleCreateBadInput(t *testing.T) {
@@ -212,9 +205,7 @@ func TestRoleCreateBadInput(t *testing.T) {
 			if code != ExitInput || first != tt.want {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and:\n%s", code, errOut, tt.want)
 			}
-			if m, _ := s.mutationsSince(n); m != nil {
-				t.Errorf("bad input made mutating calls: %v", m)
-			}
+			s.expectMutations(n, "bad input", "")
 		})
 	}
 	// A cluster in CONFIG_MAP mode has no access entries: refused before any IAM change.
@@ -223,7 +214,5 @@ func TestRoleCreateBadInput(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(errOut, "cluster legacy-cm uses the aws-auth ConfigMap only") {
 		t.Errorf("CONFIG_MAP cluster: exit %d %s", code, errOut)
 	}
-	if m, _ := s.mutationsSince(n); m != nil {
-		t.Errorf("refused grant made mutating calls: %v", m)
-	}
+	s.expectMutations(n, "refused grant", "")
 }

@@ -24,31 +24,24 @@ var (
 )
 
 func TestWriteEnv(t *testing.T) {
+	// What bash and zsh print around the sandbox variables (which stand between the two).
+	posixKeys := `export AWS_ACCESS_KEY_ID=ASIAEXAMPLEEXAMPLE01
+export AWS_SECRET_ACCESS_KEY=wJalr/XUtnFEMI+K7MDENG
+export AWS_SESSION_TOKEN=IQoJ/tok+en=
+`
+	posixTail := `unset AWS_PROFILE
+unset AWS_DEFAULT_PROFILE
+unset AWS_SECURITY_TOKEN
+unset AWS_CREDENTIAL_EXPIRATION
+# arn:aws:sts::111122223333:assumed-role/EKSFullAccessRole/alice expires 2026-11-27T16:00:00Z (in 1h0m0s)
+`
 	tests := []struct {
 		shell Shell
 		extra []Var
 		want  string
 	}{
-		{Bash, nil, `export AWS_ACCESS_KEY_ID=ASIAEXAMPLEEXAMPLE01
-export AWS_SECRET_ACCESS_KEY=wJalr/XUtnFEMI+K7MDENG
-export AWS_SESSION_TOKEN=IQoJ/tok+en=
-unset AWS_PROFILE
-unset AWS_DEFAULT_PROFILE
-unset AWS_SECURITY_TOKEN
-unset AWS_CREDENTIAL_EXPIRATION
-# arn:aws:sts::111122223333:assumed-role/EKSFullAccessRole/alice expires 2026-11-27T16:00:00Z (in 1h0m0s)
-`},
-		{Zsh, sandboxVars, `export AWS_ACCESS_KEY_ID=ASIAEXAMPLEEXAMPLE01
-export AWS_SECRET_ACCESS_KEY=wJalr/XUtnFEMI+K7MDENG
-export AWS_SESSION_TOKEN=IQoJ/tok+en=
-export AWS_ENDPOINT_URL=http://127.0.0.1:4566
-export AWS_REGION=us-west-2
-unset AWS_PROFILE
-unset AWS_DEFAULT_PROFILE
-unset AWS_SECURITY_TOKEN
-unset AWS_CREDENTIAL_EXPIRATION
-# arn:aws:sts::111122223333:assumed-role/EKSFullAccessRole/alice expires 2026-11-27T16:00:00Z (in 1h0m0s)
-`},
+		{Bash, nil, posixKeys + posixTail},
+		{Zsh, sandboxVars, posixKeys + "export AWS_ENDPOINT_URL=http://127.0.0.1:4566\nexport AWS_REGION=us-west-2\n" + posixTail},
 		{Fish, sandboxVars[1:], `set -gx AWS_ACCESS_KEY_ID ASIAEXAMPLEEXAMPLE01;
 set -gx AWS_SECRET_ACCESS_KEY wJalr/XUtnFEMI+K7MDENG;
 set -gx AWS_SESSION_TOKEN IQoJ/tok+en=;
@@ -110,35 +103,35 @@ func TestQuoting(t *testing.T) {
 }
 
 func TestJSONFormats(t *testing.T) {
-	var b bytes.Buffer
-	if err := WriteJSON(&b, c); err != nil {
-		t.Fatal(err)
-	}
-	want := `{
+	for _, tc := range []struct {
+		name  string
+		write func(*bytes.Buffer) error
+		want  string
+	}{
+		{"json", func(b *bytes.Buffer) error { return WriteJSON(b, c) }, `{
   "AccessKeyId": "ASIAEXAMPLEEXAMPLE01",
   "SecretAccessKey": "wJalr/XUtnFEMI+K7MDENG",
   "SessionToken": "IQoJ/tok+en=",
   "Expiration": "2026-11-27T16:00:00Z",
   "AssumedRoleArn": "arn:aws:sts::111122223333:assumed-role/EKSFullAccessRole/alice"
 }
-`
-	if b.String() != want {
-		t.Errorf("json:\n%s\nwant:\n%s", b.String(), want)
-	}
-	b.Reset()
-	if err := WriteCredentialProcess(&b, c); err != nil {
-		t.Fatal(err)
-	}
-	want = `{
+`},
+		{"credential-process", func(b *bytes.Buffer) error { return WriteCredentialProcess(b, c) }, `{
   "Version": 1,
   "AccessKeyId": "ASIAEXAMPLEEXAMPLE01",
   "SecretAccessKey": "wJalr/XUtnFEMI+K7MDENG",
   "SessionToken": "IQoJ/tok+en=",
   "Expiration": "2026-11-27T16:00:00Z"
 }
-`
-	if b.String() != want {
-		t.Errorf("credential-process:\n%s\nwant:\n%s", b.String(), want)
+`},
+	} {
+		var b bytes.Buffer
+		if err := tc.write(&b); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != tc.want {
+			t.Errorf("%s:\n%s\nwant:\n%s", tc.name, b.String(), tc.want)
+		}
 	}
 }
 

@@ -171,7 +171,7 @@ clusters:
 }
 
 func TestResolveProblems(t *testing.T) {
-	_, err := resolve(t, newFake(), `apiVersion: eksaccess/v1
+	file := `apiVersion: eksaccess/v1
 kind: AccessConfig
 clusters:
   - name: c
@@ -182,7 +182,8 @@ clusters:
       - permissionSet: Nope
       - principal: dave
       - iamGroup: nobody
-  - name: d
+`
+	_, err := resolve(t, newFake(), file+`  - name: d
     region: cn-north-1
 `)
 	if err == nil {
@@ -192,18 +193,7 @@ clusters:
 	if got := err.Error(); got != "access.yaml:12: cluster region cn-north-1 is in partition aws-cn, but your credentials are in aws: use credentials for that partition, or split the file by partition" {
 		t.Fatalf("err = %s", got)
 	}
-	_, err = resolve(t, newFake(), `apiVersion: eksaccess/v1
-kind: AccessConfig
-clusters:
-  - name: c
-    region: us-west-2
-    access:
-      - principal: alice
-      - iamGroup: devs
-      - permissionSet: Nope
-      - principal: dave
-      - iamGroup: nobody
-`)
+	_, err = resolve(t, newFake(), file)
 	for _, want := range []string{
 		"access.yaml:8: " + acct + "user/alice is also given access by the item at access.yaml:7",
 		"access.yaml:9: no IAM Identity Center role for permission set Nope",

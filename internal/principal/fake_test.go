@@ -89,29 +89,33 @@ func (f *fakeIAM) sortedCalls() []string {
 }
 
 func (f *fakeIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
-	name := aws.ToString(in.UserName)
-	defer f.leave()
-	if err := f.enter("GetUser " + name); err != nil {
+	u, err := getOne(f, "GetUser", "user", aws.ToString(in.UserName), f.users)
+	if err != nil {
 		return nil, err
 	}
-	u, ok := f.users[strings.ToLower(name)]
-	if !ok {
-		return nil, &types.NoSuchEntityException{Message: aws.String("The user with name " + name + " cannot be found.")}
-	}
-	return &iam.GetUserOutput{User: &u}, nil
+	return &iam.GetUserOutput{User: u}, nil
 }
 
 func (f *fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
-	name := aws.ToString(in.RoleName)
-	defer f.leave()
-	if err := f.enter("GetRole " + name); err != nil {
+	r, err := getOne(f, "GetRole", "role", aws.ToString(in.RoleName), f.roles)
+	if err != nil {
 		return nil, err
 	}
-	r, ok := f.roles[strings.ToLower(name)]
-	if !ok {
-		return nil, &types.NoSuchEntityException{Message: aws.String("The role with name " + name + " cannot be found.")}
+	return &iam.GetRoleOutput{Role: r}, nil
+}
+
+// getOne records the call "OP NAME" and looks name up in m as IAM does (whatever its case),
+// with IAM's NoSuchEntity message for a kind of entity that is not there.
+func getOne[T any](f *fakeIAM, op, kind, name string, m map[string]T) (*T, error) {
+	defer f.leave()
+	if err := f.enter(op + " " + name); err != nil {
+		return nil, err
 	}
-	return &iam.GetRoleOutput{Role: &r}, nil
+	v, ok := m[strings.ToLower(name)]
+	if !ok {
+		return nil, &types.NoSuchEntityException{Message: aws.String("The " + kind + " with name " + name + " cannot be found.")}
+	}
+	return &v, nil
 }
 
 func (f *fakeIAM) GetGroup(ctx context.Context, in *iam.GetGroupInput, _ ...func(*iam.Options)) (*iam.GetGroupOutput, error) {
@@ -149,31 +153,33 @@ func (f *fakeIAM) GetGroup(ctx context.Context, in *iam.GetGroupInput, _ ...func
 
 // ListUsers and ListRoles return everything in one page (the resolver follows pages).
 func (f *fakeIAM) ListUsers(ctx context.Context, in *iam.ListUsersInput, _ ...func(*iam.Options)) (*iam.ListUsersOutput, error) {
-	if err := f.enter("ListUsers"); err != nil {
-		f.leave()
+	users, err := listAll(f, "ListUsers", f.users)
+	if err != nil {
 		return nil, err
 	}
-	defer f.leave()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := &iam.ListUsersOutput{}
-	for _, u := range f.users {
-		out.Users = append(out.Users, u)
-	}
-	return out, nil
+	return &iam.ListUsersOutput{Users: users}, nil
 }
 
 func (f *fakeIAM) ListRoles(ctx context.Context, in *iam.ListRolesInput, _ ...func(*iam.Options)) (*iam.ListRolesOutput, error) {
-	if err := f.enter("ListRoles"); err != nil {
-		f.leave()
+	roles, err := listAll(f, "ListRoles", f.roles)
+	if err != nil {
 		return nil, err
 	}
+	return &iam.ListRolesOutput{Roles: roles}, nil
+}
+
+// listAll records call (failing as f.errs says) and returns every value of m.
+func listAll[T any](f *fakeIAM, call string, m map[string]T) ([]T, error) {
+	err := f.enter(call)
 	defer f.leave()
+	if err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := &iam.ListRolesOutput{}
-	for _, r := range f.roles {
-		out.Roles = append(out.Roles, r)
+	var out []T
+	for _, v := range m {
+		out = append(out, v)
 	}
 	return out, nil
 }

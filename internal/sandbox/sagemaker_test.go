@@ -65,33 +65,24 @@ func TestSageMakerErrors(t *testing.T) {
 		msg  string
 	}{
 		{"unknown name", func() error {
-			_, err := sm.DescribeCluster(ctx(), &sagemaker.DescribeClusterInput{ClusterName: aws.String("nope")})
-			return err
+			return errOf(sm.DescribeCluster(ctx(), &sagemaker.DescribeClusterInput{ClusterName: aws.String("nope")}))
 		}, "ResourceNotFound", "Cluster nope not found"},
 		{"unknown arn", func() error {
-			_, err := sm.DescribeCluster(ctx(), &sagemaker.DescribeClusterInput{ClusterName: aws.String("arn:aws:sagemaker:us-west-2:111122223333:cluster/zzzzzzzzzzzz")})
-			return err
+			return errOf(sm.DescribeCluster(ctx(), &sagemaker.DescribeClusterInput{ClusterName: aws.String("arn:aws:sagemaker:us-west-2:111122223333:cluster/zzzzzzzzzzzz")}))
 		}, "ResourceNotFound", "Cluster arn:aws:sagemaker:us-west-2:111122223333:cluster/zzzzzzzzzzzz not found"},
 		{"bad name", func() error {
-			_, err := sm.DescribeCluster(ctx(), &sagemaker.DescribeClusterInput{ClusterName: aws.String("bad_name!")})
-			return err
+			return errOf(sm.DescribeCluster(ctx(), &sagemaker.DescribeClusterInput{ClusterName: aws.String("bad_name!")}))
 		}, "ValidationException", "1 validation error detected: Value 'bad_name!' at 'clusterName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:cluster/[a-z0-9]{12})|([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})"},
 		{"max results 0", func() error {
-			_, err := sm.ListClusters(ctx(), &sagemaker.ListClustersInput{MaxResults: aws.Int32(0)})
-			return err
+			return errOf(sm.ListClusters(ctx(), &sagemaker.ListClustersInput{MaxResults: aws.Int32(0)}))
 		}, "ValidationException", "1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1"},
 		{"max results 101", func() error {
-			_, err := sm.ListClusters(ctx(), &sagemaker.ListClustersInput{MaxResults: aws.Int32(101)})
-			return err
+			return errOf(sm.ListClusters(ctx(), &sagemaker.ListClustersInput{MaxResults: aws.Int32(101)}))
 		}, "ValidationException", "1 validation error detected: Value '101' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"},
 		{"bad token", func() error {
-			_, err := sm.ListClusters(ctx(), &sagemaker.ListClustersInput{NextToken: aws.String("garbage!")})
-			return err
+			return errOf(sm.ListClusters(ctx(), &sagemaker.ListClustersInput{NextToken: aws.String("garbage!")}))
 		}, "ValidationException", "Invalid pagination token: garbage!"},
-		{"bad sort", func() error {
-			_, err := sm.ListClusters(ctx(), &sagemaker.ListClustersInput{SortBy: "SIZE"})
-			return err
-		}, "ValidationException", "1 validation error detected: Value 'SIZE' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: [CREATION_TIME, NAME]"},
+		{"bad sort", func() error { return errOf(sm.ListClusters(ctx(), &sagemaker.ListClustersInput{SortBy: "SIZE"})) }, "ValidationException", "1 validation error detected: Value 'SIZE' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: [CREATION_TIME, NAME]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,3 +172,6 @@ func TestSageMakerListClustersPagination(t *testing.T) {
 		t.Errorf("filtered page = %+v", out.ClusterSummaries)
 	}
 }
+
+// errOf is the error of a client call, for tables of calls that must fail.
+func errOf[T any](_ T, err error) error { return err }

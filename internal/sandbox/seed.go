@@ -455,48 +455,46 @@ func seedPrimary(now time.Time) *state.Data {
 	}
 	adminPolicy := "arn:" + part + ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
-	d.Clusters[DemoCluster] = &state.Cluster{
-		Name:                                    DemoCluster,
-		Arn:                                     clusterArn(DemoCluster),
-		ID:                                      stableUUID("cluster/" + DemoCluster),
-		Version:                                 "1.32",
-		PlatformVersion:                         "eks.9",
-		RoleArn:                                 clusterRole.Arn,
-		Status:                                  "ACTIVE",
-		CreatedAt:                               at.Add(30 * time.Minute),
-		AuthenticationMode:                      "API_AND_CONFIG_MAP",
-		BootstrapClusterCreatorAdminPermissions: true,
-		CreatorArn:                              adminArn,
-		Tags:                                    map[string]string{"team": "ml-platform"},
-		Entries: map[string]*state.AccessEntry{
-			adminArn: {
-				PrincipalArn:     adminArn,
-				AccessEntryArn:   entryArn(DemoCluster, "user", DemoAdmin),
-				Type:             "STANDARD",
-				Username:         adminArn,
-				KubernetesGroups: []string{},
-				CreatedAt:        at.Add(30 * time.Minute),
-				ModifiedAt:       at.Add(30 * time.Minute),
-				Policies: map[string]*state.AssociatedPolicy{
-					adminPolicy: {
-						PolicyArn:    adminPolicy,
-						ScopeType:    "cluster",
-						Namespaces:   []string{},
-						AssociatedAt: at.Add(30 * time.Minute),
-						ModifiedAt:   at.Add(30 * time.Minute),
-					},
+	// newCluster is an ACTIVE cluster the admin created with creator admin permissions.
+	newCluster := func(name, version, platform, mode string, created time.Time) *state.Cluster {
+		return &state.Cluster{
+			Name: name, Arn: clusterArn(name), ID: stableUUID("cluster/" + name),
+			Version: version, PlatformVersion: platform, RoleArn: clusterRole.Arn, Status: "ACTIVE",
+			CreatedAt: created, AuthenticationMode: mode,
+			BootstrapClusterCreatorAdminPermissions: true, CreatorArn: adminArn,
+		}
+	}
+	demo := newCluster(DemoCluster, "1.32", "eks.9", "API_AND_CONFIG_MAP", at.Add(30*time.Minute))
+	d.Clusters[DemoCluster] = demo
+	demo.Tags = map[string]string{"team": "ml-platform"}
+	demo.Entries = map[string]*state.AccessEntry{
+		adminArn: {
+			PrincipalArn:     adminArn,
+			AccessEntryArn:   entryArn(DemoCluster, "user", DemoAdmin),
+			Type:             "STANDARD",
+			Username:         adminArn,
+			KubernetesGroups: []string{},
+			CreatedAt:        at.Add(30 * time.Minute),
+			ModifiedAt:       at.Add(30 * time.Minute),
+			Policies: map[string]*state.AssociatedPolicy{
+				adminPolicy: {
+					PolicyArn:    adminPolicy,
+					ScopeType:    "cluster",
+					Namespaces:   []string{},
+					AssociatedAt: at.Add(30 * time.Minute),
+					ModifiedAt:   at.Add(30 * time.Minute),
 				},
 			},
-			nodeRole.Arn: {
-				PrincipalArn:     nodeRole.Arn,
-				AccessEntryArn:   entryArn(DemoCluster, "role", DemoNodeRole),
-				Type:             "HYPERPOD_LINUX",
-				Username:         "system:node:{{EC2PrivateDNSName}}",
-				KubernetesGroups: []string{},
-				CreatedAt:        at.Add(45 * time.Minute),
-				ModifiedAt:       at.Add(45 * time.Minute),
-				Policies:         map[string]*state.AssociatedPolicy{},
-			},
+		},
+		nodeRole.Arn: {
+			PrincipalArn:     nodeRole.Arn,
+			AccessEntryArn:   entryArn(DemoCluster, "role", DemoNodeRole),
+			Type:             "HYPERPOD_LINUX",
+			Username:         "system:node:{{EC2PrivateDNSName}}",
+			KubernetesGroups: []string{},
+			CreatedAt:        at.Add(45 * time.Minute),
+			ModifiedAt:       at.Add(45 * time.Minute),
+			Policies:         map[string]*state.AssociatedPolicy{},
 		},
 	}
 
@@ -512,37 +510,26 @@ func seedPrimary(now time.Time) *state.Data {
 	// aws-auth cannot carry a role path (aws-iam-authenticator does not match it), so the SSO
 	// role is mapped the way the EKS user guide tells people to: with the path removed.
 	ssoNoPath := "arn:" + part + ":iam::" + acct + ":role/" + ssoRole.RoleName
-	d.Clusters[LegacyCluster] = &state.Cluster{
-		Name:                                    LegacyCluster,
-		Arn:                                     clusterArn(LegacyCluster),
-		ID:                                      stableUUID("cluster/" + LegacyCluster),
-		Version:                                 "1.30",
-		PlatformVersion:                         "eks.20",
-		RoleArn:                                 clusterRole.Arn,
-		Status:                                  "ACTIVE",
-		CreatedAt:                               at.Add(-240 * time.Hour),
-		AuthenticationMode:                      "CONFIG_MAP",
-		BootstrapClusterCreatorAdminPermissions: true,
-		CreatorArn:                              adminArn,
-		Entries:                                 map[string]*state.AccessEntry{},
-		AwsAuth: map[string]string{
-			"mapRoles": "- rolearn: " + legacyNode.Arn + "\n" +
-				"  username: system:node:{{EC2PrivateDNSName}}\n" +
-				"  groups:\n    - system:bootstrappers\n    - system:nodes\n" +
-				"- rolearn: " + platformAdmin.Arn + "\n" +
-				"  username: platform-admin:{{SessionName}}\n" +
-				"  groups:\n    - system:masters\n" +
-				"- rolearn: " + ssoNoPath + "\n" +
-				"  username: data-scientist:{{SessionName}}\n" +
-				"  groups:\n    - hyperpod-scientist-user-cluster-level\n    - hyperpod-scientist-user-namespace-level\n",
-			"mapUsers": "- userarn: " + d.Users["alice"].Arn + "\n" +
-				"  username: alice\n" +
-				"  groups:\n    - hyperpod-scientist-user-namespace-level\n" +
-				"- userarn: " + d.Users["dave"].Arn + "\n" +
-				"  username: dave\n" +
-				"  groups:\n    - view-only\n",
-			"mapAccounts": "- \"" + acct + "\"\n",
-		},
+	legacy := newCluster(LegacyCluster, "1.30", "eks.20", "CONFIG_MAP", at.Add(-240*time.Hour))
+	d.Clusters[LegacyCluster] = legacy
+	legacy.Entries = map[string]*state.AccessEntry{}
+	legacy.AwsAuth = map[string]string{
+		"mapRoles": "- rolearn: " + legacyNode.Arn + "\n" +
+			"  username: system:node:{{EC2PrivateDNSName}}\n" +
+			"  groups:\n    - system:bootstrappers\n    - system:nodes\n" +
+			"- rolearn: " + platformAdmin.Arn + "\n" +
+			"  username: platform-admin:{{SessionName}}\n" +
+			"  groups:\n    - system:masters\n" +
+			"- rolearn: " + ssoNoPath + "\n" +
+			"  username: data-scientist:{{SessionName}}\n" +
+			"  groups:\n    - hyperpod-scientist-user-cluster-level\n    - hyperpod-scientist-user-namespace-level\n",
+		"mapUsers": "- userarn: " + d.Users["alice"].Arn + "\n" +
+			"  username: alice\n" +
+			"  groups:\n    - hyperpod-scientist-user-namespace-level\n" +
+			"- userarn: " + d.Users["dave"].Arn + "\n" +
+			"  username: dave\n" +
+			"  groups:\n    - view-only\n",
+		"mapAccounts": "- \"" + acct + "\"\n",
 	}
 
 	d.HyperPod[DemoHyperPod] = &state.HyperPodCluster{

@@ -90,21 +90,20 @@ func noSuchGroup(name string) error {
 
 // underPath returns the keys of m, sorted, whose entity's path starts with prefix.
 func underPath[T any](m map[string]*T, prefix string, path func(*T) string) []string {
-	var keys []string
-	for _, k := range state.SortedKeys(m) {
-		if strings.HasPrefix(path(m[k]), prefix) {
-			keys = append(keys, k)
-		}
-	}
-	return keys
+	return keysWhere(m, func(v *T) bool { return strings.HasPrefix(path(v), prefix) })
 }
 
 // ownedBy returns the keys of m, sorted, whose item belongs to user (IAM compares user names
 // case-insensitively).
 func ownedBy[T any](m map[string]*T, user string, owner func(*T) string) []string {
+	return keysWhere(m, func(v *T) bool { return strings.EqualFold(owner(v), user) })
+}
+
+// keysWhere returns the keys of m, sorted, whose item keep accepts.
+func keysWhere[T any](m map[string]*T, keep func(*T) bool) []string {
 	var keys []string
 	for _, k := range state.SortedKeys(m) {
-		if strings.EqualFold(owner(m[k]), user) {
+		if keep(m[k]) {
 			keys = append(keys, k)
 		}
 	}

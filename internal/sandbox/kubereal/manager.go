@@ -419,26 +419,25 @@ func (m *Manager) serveWebhook(w http.ResponseWriter, r *http.Request, rest stri
 	}
 	switch kind {
 	case "tokenreview":
-		state.SetOperation(r.Context(), "TokenReview", false)
-		var tr authenticationv1.TokenReview
-		if err := json.Unmarshal(body, &tr); err != nil {
-			writeStatus(w, http.StatusBadRequest, "BadRequest", "not a TokenReview: "+err.Error())
-			return
-		}
-		m.tokenReview(r.Context(), cluster, &tr)
-		writeJSON(w, &tr)
+		answerReview(w, r, "TokenReview", body, func(tr *authenticationv1.TokenReview) { m.tokenReview(r.Context(), cluster, tr) })
 	case "subjectaccessreview":
-		state.SetOperation(r.Context(), "SubjectAccessReview", false)
-		var sar authorizationv1.SubjectAccessReview
-		if err := json.Unmarshal(body, &sar); err != nil {
-			writeStatus(w, http.StatusBadRequest, "BadRequest", "not a SubjectAccessReview: "+err.Error())
-			return
-		}
-		m.subjectAccessReview(cluster, &sar)
-		writeJSON(w, &sar)
+		answerReview(w, r, "SubjectAccessReview", body, func(sar *authorizationv1.SubjectAccessReview) { m.subjectAccessReview(cluster, sar) })
 	default:
 		writeStatus(w, http.StatusNotFound, "NotFound", "no such webhook")
 	}
+}
+
+// answerReview logs the request as operation kind, decodes a review of that kind from body,
+// lets decide fill in its status and writes it back (400 when body is not such a review).
+func answerReview[T any](w http.ResponseWriter, r *http.Request, kind string, body []byte, decide func(*T)) {
+	state.SetOperation(r.Context(), kind, false)
+	var review T
+	if err := json.Unmarshal(body, &review); err != nil {
+		writeStatus(w, http.StatusBadRequest, "BadRequest", "not a "+kind+": "+err.Error())
+		return
+	}
+	decide(&review)
+	writeJSON(w, &review)
 }
 
 // tokenReview verifies an EKS token exactly as the builtin mode does, reading aws-auth from

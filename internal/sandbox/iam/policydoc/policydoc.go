@@ -673,27 +673,9 @@ func evalOne(op, key string, vals []string, req *Request) condResult {
 	switch set {
 	case "ForAllValues":
 		// Every request value must satisfy; a key with no values (or none at all) does.
-		for _, g := range got {
-			ok, valid := one(g)
-			if !valid {
-				return condUnknown
-			}
-			if !ok {
-				return condFalse
-			}
-		}
-		return condTrue
+		return scanValues(got, one, false)
 	case "ForAnyValue":
-		for _, g := range got {
-			ok, valid := one(g)
-			if !valid {
-				return condUnknown
-			}
-			if ok {
-				return condTrue
-			}
-		}
-		return condFalse
+		return scanValues(got, one, true)
 	}
 	if !present {
 		if ifExists || negated {
@@ -703,26 +685,29 @@ func evalOne(op, key string, vals []string, req *Request) condResult {
 	}
 	// A single-valued operator on a multivalued key: a positive operator needs one value
 	// to match, a negated one that no value matches the policy's values.
-	if negated {
-		for _, g := range got {
-			ok, valid := one(g)
-			if !valid {
-				return condUnknown
-			}
-			if !ok {
-				return condFalse
-			}
-		}
-		return condTrue
-	}
+	return scanValues(got, one, !negated)
+}
+
+// scanValues goes through the request values in order: condUnknown at the first that cannot
+// be compared, the result stopAt at the first whose match is stopAt, and the other result when
+// none is (false stops at a value that fails: every value must match; true stops at one that
+// matches: any value will do).
+func scanValues(got []string, one func(string) (bool, bool), stopAt bool) condResult {
 	for _, g := range got {
 		ok, valid := one(g)
 		if !valid {
 			return condUnknown
 		}
-		if ok {
-			return condTrue
+		if ok == stopAt {
+			return condOf(stopAt)
 		}
+	}
+	return condOf(!stopAt)
+}
+
+func condOf(b bool) condResult {
+	if b {
+		return condTrue
 	}
 	return condFalse
 }

@@ -109,3 +109,46 @@ func TestGlob(t *testing.T) {
 		}
 	}
 }
+
+// TestMultivaluedConditions pins each way a multivalued key is compared: ForAllValues (every
+// request value, none at all included), ForAnyValue (one value), and a plain operator on such
+// a key (positive: one value matches; negated: no value matches).
+func TestMultivaluedConditions(t *testing.T) {
+	tags := func(v ...string) Request {
+		r := user("alice", nil)
+		r.Multi = map[string][]string{"aws:tagkeys": v}
+		return r
+	}
+	allow := func(cond string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Condition":` + cond + `}]}`
+	}
+	cases := []struct {
+		name string
+		cond string
+		req  Request
+		want Decision
+	}{
+		{"all values, every one matches", `{"ForAllValues:StringEquals":{"aws:TagKeys":["a","b"]}}`, tags("a", "b"), Allowed},
+		{"all values, one does not", `{"ForAllValues:StringEquals":{"aws:TagKeys":["a","b"]}}`, tags("a", "c"), NotAllowed},
+		{"all values, none at all", `{"ForAllValues:StringEquals":{"aws:TagKeys":"a"}}`, tags(), Allowed},
+		{"all values, not comparable", `{"ForAllValues:NumericEquals":{"aws:TagKeys":"1"}}`, tags("1", "x"), NotAllowed},
+		{"any value, one matches", `{"ForAnyValue:StringEquals":{"aws:TagKeys":"b"}}`, tags("a", "b"), Allowed},
+		{"any value, none matches", `{"ForAnyValue:StringEquals":{"aws:TagKeys":"c"}}`, tags("a", "b"), NotAllowed},
+		{"any value, none at all", `{"ForAnyValue:StringEquals":{"aws:TagKeys":"a"}}`, tags(), NotAllowed},
+		{"plain, one value matches", `{"StringEquals":{"aws:TagKeys":"b"}}`, tags("a", "b"), Allowed},
+		{"plain, no value matches", `{"StringEquals":{"aws:TagKeys":"c"}}`, tags("a", "b"), NotAllowed},
+		{"negated, no value matches", `{"StringNotEquals":{"aws:TagKeys":"c"}}`, tags("a", "b"), Allowed},
+		{"negated, one value matches", `{"StringNotEquals":{"aws:TagKeys":"b"}}`, tags("a", "b"), NotAllowed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Parse(allow(tc.cond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.Evaluate(tc.req); got != tc.want {
+				t.Fatalf("Evaluate = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
