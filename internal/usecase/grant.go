@@ -140,7 +140,11 @@ func (e *Env) Grant(ctx context.Context, r GrantRequest) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	live, err := readCluster(ctx, c, cluster, r.Concurrency)
+	only := map[string]bool{}
+	for _, p := range ps {
+		only[p.Arn] = true
+	}
+	live, err := readEntries(ctx, c, cluster, r.Concurrency, only)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package usecase
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,29 @@ func TestOneJournalRunPerCommand(t *testing.T) {
 	}
 	if c.mode != "API" || c.entries[viewer] == nil {
 		t.Fatalf("apply did not do its work: mode %s", c.mode)
+	}
+}
+
+// A grant only adds, so it reads only its principals' entries, however large the cluster.
+func TestGrantReadsOnlyItsPrincipals(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, carol, users, nil)
+	c := w.eks.addCluster("c", "API")
+	c.add(creator, "STANDARD", clusterCreated, nil, "AmazonEKSClusterAdminPolicy")
+	for i := 0; i < 50; i++ {
+		c.add(fmt.Sprintf("%suser/other%02d", iamPrefix, i), "STANDARD", clusterCreated.Add(time.Hour), nil, "AmazonEKSViewPolicy")
+	}
+	if _, err := w.env.Grant(context.Background(), GrantRequest{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: []string{"viewer"}},
+		Policies: []string{"AmazonEKSViewPolicy"}, Concurrency: 4}); err != nil {
+		t.Fatal(err)
+	}
+	describes := 0
+	for _, call := range w.eks.calls {
+		if call == "DescribeAccessEntry" {
+			describes++
+		}
+	}
+	if describes != 0 || c.entries[viewer] == nil {
+		t.Fatalf("a grant to a new principal described %d other entries", describes)
 	}
 }
