@@ -91,7 +91,7 @@ func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config, own prin
 				return
 			}
 			if g.reach.Account != "" && caller.Account != g.reach.Account {
-				errs[gi] = &InputError{Err: fmt.Errorf("%s: the credentials are in account %s (%s), not %s: fix account:, or reach account %s with profile: or assumeRole:", g.reach, caller.Account, caller.Arn, g.reach.Account, g.reach.Account)}
+				errs[gi] = &InputError{Err: fmt.Errorf("%s: the credentials are in account %s (%s), not %s: fix the cluster's account, or reach account %s with its profile or assumeRole", g.reach, caller.Account, caller.Arn, g.reach.Account, g.reach.Account)}
 				return
 			}
 			c, err := e.accountClients(ctx, g.reach, "")

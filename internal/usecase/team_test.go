@@ -41,10 +41,9 @@ func slicesOf(s []string) []string { return append([]string(nil), s...) }
 // fakeClusterKube holds objects in maps; it records writes.
 type fakeClusterKube struct {
 	ClusterKube
-	ns      map[string]*corev1.Namespace
-	held    map[string][]string
-	objs    rbac.Objects
-	applied []string
+	ns   map[string]*corev1.Namespace
+	held map[string][]string
+	objs rbac.Objects
 }
 
 func (f *fakeClusterKube) GetNamespace(_ context.Context, n string) (*corev1.Namespace, error) {

@@ -38,10 +38,6 @@ type entity struct {
 	role     *state.Role
 }
 
-func noSuchEntity(kind, name string) error {
-	return query.Errorf(404, "NoSuchEntity", "The %s with name %s cannot be found.", kind, name)
-}
-
 func lookupEntity(d *state.Data, kind, name string) (*entity, error) {
 	switch kind {
 	case "user":
