@@ -2,22 +2,19 @@ package cli
 
 import (
 	"context"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/usecase"
+
+	"github.com/spf13/cobra"
 )
 
 func TestAuditArgvToRequest(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		args    []string
-		want    usecase.AuditRequest
-		wantErr string
-	}{
+	argvTable[usecase.AuditRequest]{
 		{args: []string{"-c", "a", "-c", "b"}, want: usecase.AuditRequest{Clusters: []string{"a", "b"}, Concurrency: 16}},
 		{args: []string{"--all", "--regions", "us-west-2,eu-west-1", "--concurrency", "4"}, want: usecase.AuditRequest{All: true, Regions: []string{"us-west-2", "eu-west-1"}, Concurrency: 4}},
 		{args: []string{"-f", "access.yaml", "--allow-outside-paths"}, want: usecase.AuditRequest{File: "access.yaml", AllowOutsidePaths: true, Concurrency: 16}},
@@ -27,60 +24,22 @@ func TestAuditArgvToRequest(t *testing.T) {
 		{args: []string{"--all", "--regions", "mars"}, wantErr: "not an AWS region"},
 		{args: []string{"-c", "-x"}, wantErr: "not valid"},
 		{args: []string{"-c", "a", "extra"}, wantErr: "takes no arguments"},
-	}
-	for _, tc := range tests {
-		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			t.Parallel()
-			var got *usecase.AuditRequest
-			err := parse(newAuditCmd(testFactory(), func(o *auditOptions) error { got = &o.Req; return nil }), tc.args...)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCodeOf(err) != ExitInput || got != nil {
-					t.Fatalf("err = %v (exit %d), want %q and no run", err, exitCodeOf(err), tc.wantErr)
-				}
-				return
-			}
-			if err != nil || got == nil {
-				t.Fatalf("err = %v", err)
-			}
-			if !reflect.DeepEqual(*got, tc.want) {
-				t.Fatalf("request\n%+v\nwant\n%+v", *got, tc.want)
-			}
-		})
-	}
+	}.run(t, func(f *Factory, runF func(*usecase.AuditRequest) error) *cobra.Command {
+		return newAuditCmd(f, func(o *auditOptions) error { return runF(&o.Req) })
+	})
 }
 
 func TestDoctorArgvToRequest(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		args    []string
-		want    usecase.DoctorRequest
-		wantErr string
-	}{
+	argvTable[usecase.DoctorRequest]{
 		{args: []string{"-c", "a", "--fix", "--force", "arn:x"}, want: usecase.DoctorRequest{Clusters: []string{"a"}, Fix: true, Force: []string{"arn:x"}, Concurrency: 16}},
 		{args: []string{"-f", "access.yaml"}, want: usecase.DoctorRequest{File: "access.yaml", Concurrency: 16}},
 		{args: nil, wantErr: "-c CLUSTER... or -f FILE"},
 		{args: []string{"-c", "a", "-f", "x.yaml"}, wantErr: "one of them"},
 		{args: []string{"-c", "a", "--concurrency", "0"}, wantErr: "--concurrency"},
-	}
-	for _, tc := range tests {
-		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			t.Parallel()
-			var got *usecase.DoctorRequest
-			err := parse(newDoctorCmd(testFactory(), func(o *doctorOptions) error { got = &o.Req; return nil }), tc.args...)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCodeOf(err) != ExitInput || got != nil {
-					t.Fatalf("err = %v (exit %d), want %q and no run", err, exitCodeOf(err), tc.wantErr)
-				}
-				return
-			}
-			if err != nil || got == nil {
-				t.Fatalf("err = %v", err)
-			}
-			if !reflect.DeepEqual(*got, tc.want) {
-				t.Fatalf("request\n%+v\nwant\n%+v", *got, tc.want)
-			}
-		})
-	}
+	}.run(t, func(f *Factory, runF func(*usecase.DoctorRequest) error) *cobra.Command {
+		return newDoctorCmd(f, func(o *doctorOptions) error { return runF(&o.Req) })
+	})
 }
 
 func auditFixture() *usecase.AuditResult {

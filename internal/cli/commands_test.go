@@ -33,35 +33,23 @@ func parse(cmd *cobra.Command, args ...string) error {
 	return cmd.Execute()
 }
 
-func ptr(s string) *string { return &s }
+// argvTable is a table of argv → request cases: a case with wantErr must be a usage error
+// (exit 2) that never reaches the run function; the others must reach it with want.
+type argvTable[R any] []struct {
+	args    []string
+	want    R
+	wantErr string
+}
 
-func TestGrantArgvToRequest(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		args    []string
-		want    usecase.GrantRequest
-		wantErr string
-	}{
-		{args: []string{"-c", "ml", "--policy", "AmazonEKSViewPolicy", "alice", "role/ops"},
-			want: usecase.GrantRequest{Cluster: usecase.ClusterRef{Name: "ml"}, Principals: usecase.Principals{Args: []string{"alice", "role/ops"}}, Policies: []string{"AmazonEKSViewPolicy"}, Type: "STANDARD", Concurrency: 16}},
-		{args: []string{"--hyperpod", "hp", "--policy", "AmazonEKSEditPolicy", "-n", "a", "--namespace", "dev-*", "--users-file", "u.txt", "--iam-group", "g", "--group", "x", "--username", " team:{{SessionName}} ", "--expires", "30d", "--dry-run", "--concurrency", "4"},
-			want: usecase.GrantRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, Principals: usecase.Principals{Args: []string{}, UsersFiles: []string{"u.txt"}, IAMGroups: []string{"g"}},
-				Policies: []string{"AmazonEKSEditPolicy"}, Namespaces: []string{"a", "dev-*"}, Groups: []string{"x"}, Username: ptr("team:{{SessionName}}"), Type: "STANDARD", Expires: "30d", DryRun: true, Concurrency: 4}},
-		{args: []string{"-c", "ml", "--type", "ec2_linux", "role/node"},
-			want: usecase.GrantRequest{Cluster: usecase.ClusterRef{Name: "ml"}, Principals: usecase.Principals{Args: []string{"role/node"}}, Type: "EC2_LINUX", Concurrency: 16}},
-		{args: []string{"-c", "ml", "alice"}, wantErr: "name at least one access policy"},
-		{args: []string{"-c", "ml", "--policy", "P"}, wantErr: "name who gets access"},
-		{args: []string{"--policy", "P", "alice"}, wantErr: "name a cluster with -c CLUSTER"},
-		{args: []string{"-c", "ml", "--policy", "P", "--expires=", "alice"}, wantErr: "--expires: empty value"},
-		{args: []string{"-c", "ml", "--policy", "P", "--username", "alice{{SessionName}}", "alice"}, wantErr: "--username"},
-		{args: []string{"-c", "ml", "--policy", "P", "--concurrency", "0", "alice"}, wantErr: "--concurrency must be between 1 and 256"},
-		{args: []string{"-c", "ml", "-n", "a", "--group", "g", "alice"}, wantErr: "--namespace scopes access policies"},
-	}
+// run parses each case with the command newCmd builds and checks the request req takes
+// out of the options its run function received.
+func (tests argvTable[R]) run(t *testing.T, newCmd func(*Factory, func(*R) error) *cobra.Command) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()
-			var got *usecase.GrantRequest
-			err := parse(newGrantCmd(testFactory(), func(o *grantOptions) error { got = &o.Req; return nil }), tc.args...)
+			var got *R
+			err := parse(newCmd(testFactory(), func(r *R) error { got = r; return nil }), tc.args...)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCodeOf(err) != ExitInput || got != nil {
 					t.Fatalf("err = %v (exit %d), want %q and no run", err, exitCodeOf(err), tc.wantErr)
@@ -76,6 +64,30 @@ func TestGrantArgvToRequest(t *testing.T) {
 			}
 		})
 	}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestGrantArgvToRequest(t *testing.T) {
+	t.Parallel()
+	argvTable[usecase.GrantRequest]{
+		{args: []string{"-c", "ml", "--policy", "AmazonEKSViewPolicy", "alice", "role/ops"},
+			want: usecase.GrantRequest{Cluster: usecase.ClusterRef{Name: "ml"}, Principals: usecase.Principals{Args: []string{"alice", "role/ops"}}, Policies: []string{"AmazonEKSViewPolicy"}, Type: "STANDARD", Concurrency: 16}},
+		{args: []string{"--hyperpod", "hp", "--policy", "AmazonEKSEditPolicy", "-n", "a", "--namespace", "dev-*", "--users-file", "u.txt", "--iam-group", "g", "--group", "x", "--username", " team:{{SessionName}} ", "--expires", "30d", "--dry-run", "--concurrency", "4"},
+			want: usecase.GrantRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, Principals: usecase.Principals{Args: []string{}, UsersFiles: []string{"u.txt"}, IAMGroups: []string{"g"}},
+				Policies: []string{"AmazonEKSEditPolicy"}, Namespaces: []string{"a", "dev-*"}, Groups: []string{"x"}, Username: ptr("team:{{SessionName}}"), Type: "STANDARD", Expires: "30d", DryRun: true, Concurrency: 4}},
+		{args: []string{"-c", "ml", "--type", "ec2_linux", "role/node"},
+			want: usecase.GrantRequest{Cluster: usecase.ClusterRef{Name: "ml"}, Principals: usecase.Principals{Args: []string{"role/node"}}, Type: "EC2_LINUX", Concurrency: 16}},
+		{args: []string{"-c", "ml", "alice"}, wantErr: "name at least one access policy"},
+		{args: []string{"-c", "ml", "--policy", "P"}, wantErr: "name who gets access"},
+		{args: []string{"--policy", "P", "alice"}, wantErr: "name a cluster with -c CLUSTER"},
+		{args: []string{"-c", "ml", "--policy", "P", "--expires=", "alice"}, wantErr: "--expires: empty value"},
+		{args: []string{"-c", "ml", "--policy", "P", "--username", "alice{{SessionName}}", "alice"}, wantErr: "--username"},
+		{args: []string{"-c", "ml", "--policy", "P", "--concurrency", "0", "alice"}, wantErr: "--concurrency must be between 1 and 256"},
+		{args: []string{"-c", "ml", "-n", "a", "--group", "g", "alice"}, wantErr: "--namespace scopes access policies"},
+	}.run(t, func(f *Factory, runF func(*usecase.GrantRequest) error) *cobra.Command {
+		return newGrantCmd(f, func(o *grantOptions) error { return runF(&o.Req) })
+	})
 }
 
 func TestRevokeArgvToRequest(t *testing.T) {
