@@ -149,8 +149,9 @@ func assumeEndpointVars(f *Factory, region string) []creds.Var {
 	if !f.UseSandbox && f.EndpointURL == "" {
 		return nil
 	}
-	endpoint := f.endpoint // the sandbox's, or --endpoint-url (set when the clients were built)
-	if endpoint == "" {
+	// The sandbox's, or --endpoint-url (resolved when the clients were built).
+	endpoint, err := f.session().Endpoint(context.Background())
+	if err != nil || endpoint == "" {
 		endpoint = f.EndpointURL
 	}
 	var vars []creds.Var
