@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 type accessOptions struct {
@@ -57,30 +55,6 @@ func runAccess(ctx context.Context, o *accessOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range res.Notes {
-		fmt.Fprintln(o.f.IO.ErrOut, "note: "+n)
-	}
-	if format != output.Table {
-		return output.Data(o.f.IO.Out, format, res)
-	}
-	t := output.NewTable(o.f.IO.Out, "RESOURCES", "NON-RESOURCE URLS", "RESOURCE NAMES", "VERBS", "SOURCE")
-	for _, r := range res.Rules {
-		var res []string
-		for _, rs := range r.Rule.Resources {
-			for _, g := range r.Rule.APIGroups {
-				if g == "" || g == "*" && rs == "*" {
-					res = append(res, rs)
-				} else {
-					res = append(res, rs+"."+g)
-				}
-			}
-		}
-		via := r.Via
-		if r.AggregatedFrom != "" {
-			via += " (aggregated from " + r.AggregatedFrom + ")"
-		}
-		t.Row(orDash(strings.Join(res, ",")), orDash(strings.Join(r.Rule.NonResourceURLs, ",")), orDash(strings.Join(r.Rule.ResourceNames, ",")),
-			"["+strings.Join(r.Rule.Verbs, " ")+"]", via)
-	}
-	return t.Flush()
+	view.Notes(o.f.IO.ErrOut, res.Notes)
+	return show(o.f.IO.Out, format, res, func() error { return view.Rules(o.f.IO.Out, res) })
 }

@@ -2,16 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
-	"fmt"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/output"
 	"eksaccess/internal/report"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 // Audit's extra output formats.
@@ -78,22 +75,16 @@ func runAudit(ctx context.Context, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range res.Clusters {
-		if c.Error != "" {
-			fmt.Fprintf(f.IO.ErrOut, "error: %s (%s, %s): %s\n", c.Cluster, c.Account, c.Region, c.Error)
-		} else if strings.HasPrefix(c.RBAC, "unknown") {
-			fmt.Fprintf(f.IO.ErrOut, "note: %s: groups' RBAC %s\n", c.Cluster, c.RBAC)
-		}
-	}
+	view.AuditProblems(f.IO.ErrOut, res)
 	switch format {
 	case output.JSON, output.YAML:
 		err = output.Data(f.IO.Out, format, res)
 	case formatHTML:
 		err = report.HTML(f.IO.Out, res)
 	case formatCSV:
-		err = auditCSV(o, res)
+		err = view.AuditCSV(f.IO.Out, res)
 	default:
-		err = auditTable(o, res)
+		err = view.Audit(f.IO.Out, f.IO.ErrOut, res)
 	}
 	if err != nil {
 		return err
@@ -102,81 +93,4 @@ func runAudit(ctx context.Context, o *auditOptions) error {
 		return silentExit(ExitFailure)
 	}
 	return nil
-}
-
-func grantCell(r usecase.AuditRow) string {
-	switch r.Grant {
-	case "policy":
-		return r.Policy
-	case "group":
-		return "group:" + r.Group
-	}
-	return r.Grant
-}
-
-func scopeCell(r usecase.AuditRow) string {
-	switch {
-	case r.Grant == "policy" && r.Scope == "namespace":
-		return strings.Join(r.Namespaces, ",")
-	case r.Grant == "policy":
-		return "cluster"
-	case r.Grant == "group" && !r.RBACKnown:
-		return "rbac not read"
-	case r.Grant == "group" && len(r.RBAC) == 0:
-		return "no binding"
-	case r.Grant == "group":
-		return strings.Join(r.RBAC, "; ")
-	}
-	return ""
-}
-
-func timeCell(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-func auditTable(o *auditOptions, res *usecase.AuditResult) error {
-	headers := []string{"ACCOUNT", "CLUSTER", "PRINCIPAL", "TYPE", "GRANT", "SCOPE", "LEVEL", "MANAGED", "EXPIRES", "CREATED"}
-	if res.File != "" {
-		headers = append(headers, "DRIFT")
-	}
-	t := output.NewTable(o.IO.f.IO.Out, headers...)
-	for _, r := range res.Rows {
-		managed := "no"
-		if r.Managed {
-			managed = "yes"
-		}
-		cells := []string{r.Account, r.Cluster, r.Principal, r.EntryType, grantCell(r), scopeCell(r), r.Level, managed, r.Expires, timeCell(r.CreatedAt)}
-		if res.File != "" {
-			cells = append(cells, r.Drift)
-		}
-		t.Row(cells...)
-	}
-	if err := t.Flush(); err != nil {
-		return err
-	}
-	s := res.Summary
-	fmt.Fprintf(o.IO.f.IO.ErrOut, "%d grant(s) of %d principal(s) on %d cluster(s)", s.Rows, s.Principals, s.Clusters-s.Failed)
-	if res.File != "" {
-		fmt.Fprintf(o.IO.f.IO.ErrOut, ", %d drifted", s.Drift)
-	}
-	fmt.Fprintln(o.IO.f.IO.ErrOut)
-	return nil
-}
-
-func auditCSV(o *auditOptions, res *usecase.AuditResult) error {
-	w := csv.NewWriter(o.IO.f.IO.Out)
-	_ = w.Write([]string{"account", "region", "cluster", "principal", "entry_type", "username", "grant", "policy", "scope", "namespaces", "group", "rbac", "level", "managed", "expires", "created_at", "modified_at", "drift"})
-	for _, r := range res.Rows {
-		rbac := ""
-		if r.Grant == "group" {
-			rbac = scopeCell(r)
-		}
-		_ = w.Write([]string{r.Account, r.Region, r.Cluster, r.Principal, r.EntryType, r.Username, r.Grant, r.Policy, r.Scope,
-			strings.Join(r.Namespaces, " "), r.Group, rbac, r.Level, fmt.Sprint(r.Managed), r.Expires, timeCell(r.CreatedAt), timeCell(r.ModifiedAt), r.Drift})
-	}
-	w.Flush()
-	return w.Error()
 }

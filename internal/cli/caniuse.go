@@ -3,12 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 // addKubeRequestFlags binds the parts of a Kubernetes request shared by can-i and who-can.
@@ -64,38 +64,13 @@ func (o *canIOptions) render(res *usecase.CanIResult, err error) error {
 	if err != nil {
 		return err
 	}
-	if o.format != output.Table {
-		if err := output.Data(o.io.Out, o.format, res); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintln(o.io.Out, res.Answer)
-		t := output.NewTable(o.io.Out)
-		t.Row("Principal:", res.Principal)
-		t.Row("Request:", res.Request)
-		if e := res.Entry; e != nil {
-			t.Row("Entry:", fmt.Sprintf("%s, username %s, groups %s", orDash(e.Type), orDash(e.Username), orDash(strings.Join(e.Groups, ","))))
-		}
-		if res.Allowed() {
-			t.Row("Granted by:", res.Via)
-		} else {
-			t.Row("Reason:", res.Reason)
-		}
-		if err := t.Flush(); err != nil {
-			return err
-		}
+	if err := show(o.io.Out, o.format, res, func() error { return view.CanI(o.io.Out, res) }); err != nil {
+		return err
 	}
 	if !res.Allowed() {
 		return silentExit(ExitFailure)
 	}
 	return nil
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 type whoCanOptions struct {
@@ -133,16 +108,9 @@ func (o *whoCanOptions) render(res *usecase.WhoCanResult, err error) error {
 	if err != nil {
 		return err
 	}
-	if o.format != output.Table {
-		return output.Data(o.io.Out, o.format, res.Rows)
-	}
-	if len(res.Rows) == 0 {
+	if len(res.Rows) == 0 && o.format == output.Table {
 		fmt.Fprintf(o.io.ErrOut, "no access entry of %s may %s\n", res.Cluster, res.Request)
 		return nil
 	}
-	t := output.NewTable(o.io.Out, "PRINCIPAL", "TYPE", "ANSWER", "VIA")
-	for _, r := range res.Rows {
-		t.Row(r.PrincipalArn, r.Type, r.Answer, r.Via)
-	}
-	return t.Flush()
+	return show(o.io.Out, o.format, res.Rows, func() error { return view.WhoCan(o.io.Out, res.Rows) })
 }

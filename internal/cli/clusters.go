@@ -2,12 +2,11 @@ package cli
 
 import (
 	"context"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 type clustersOptions struct {
@@ -31,20 +30,7 @@ func (o *clustersOptions) render(rows []usecase.ClusterInfo, err error) error {
 	if err != nil {
 		return err
 	}
-	if o.format != output.Table {
-		return output.Data(o.io.Out, o.format, rows)
-	}
-	t := output.NewTable(o.io.Out, "NAME", "KIND", "STATUS", "VERSION", "AUTH MODE", "ORCHESTRATION")
-	for _, r := range rows {
-		orch := r.EKSCluster
-		if r.Kind == "EKS" && len(r.HyperPod) > 0 {
-			orch = "HyperPod: " + strings.Join(r.HyperPod, ",")
-		} else if r.Kind == "HyperPod" && r.EKSCluster != "" {
-			orch = "EKS: " + r.EKSCluster
-		}
-		t.Row(r.Name, r.Kind, r.Status, r.Version, r.AuthenticationMode, orch)
-	}
-	return t.Flush()
+	return show(o.io.Out, o.format, rows, func() error { return view.Clusters(o.io.Out, rows) })
 }
 
 type policiesOptions struct {
@@ -68,12 +54,5 @@ func (o *policiesOptions) render(pols []usecase.AccessPolicy, err error) error {
 	if err != nil {
 		return err
 	}
-	if o.format != output.Table {
-		return output.Data(o.io.Out, o.format, pols)
-	}
-	t := output.NewTable(o.io.Out, "NAME", "ARN")
-	for _, p := range pols {
-		t.Row(p.Name, p.Arn)
-	}
-	return t.Flush()
+	return show(o.io.Out, o.format, pols, func() error { return view.Policies(o.io.Out, pols) })
 }

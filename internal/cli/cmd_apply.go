@@ -10,6 +10,7 @@ import (
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 type applyOptions struct {
@@ -84,14 +85,14 @@ func runApplyPlan(ctx context.Context, o *applyOptions, planned **usecase.FilePl
 		return err
 	}
 	*planned = fp
-	printFailures(f.IO.ErrOut, fp.Failures)
+	view.Failures(f.IO.ErrOut, fp.Failures)
 	res := applyResult{Plan: fp.Clusters, Totals: fp.Totals, Failures: fp.Failures}
 	// The plan goes to stdout in table mode, to stderr when stdout carries JSON.
 	planOut := f.IO.Out
 	if format != output.Table {
 		planOut = f.IO.ErrOut
 	}
-	printUnreadableExpiry(f.IO.ErrOut, fp.Clusters)
+	view.UnreadableExpiry(f.IO.ErrOut, fp.Clusters)
 	plan.WriteClusterPlans(planOut, fp.Clusters, f.Verbose)
 	emit := func() error {
 		if format == output.Table {

@@ -3,14 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 // addFileFlags binds what plan and apply share.
@@ -91,15 +90,14 @@ func runPlan(ctx context.Context, o *planOptions) error {
 	if err != nil {
 		return err
 	}
-	printUnreadableExpiry(o.IO.f.IO.ErrOut, fp.Clusters)
-	printFailures(o.IO.f.IO.ErrOut, fp.Failures)
+	view.UnreadableExpiry(o.IO.f.IO.ErrOut, fp.Clusters)
+	view.Failures(o.IO.f.IO.ErrOut, fp.Failures)
 	t := fp.Totals
-	if format != output.Table {
-		if err := output.Data(o.IO.f.IO.Out, format, fp); err != nil {
-			return err
-		}
-	} else {
+	if err := show(o.IO.f.IO.Out, format, fp, func() error {
 		plan.WriteClusterPlans(o.IO.f.IO.Out, fp.Clusters, o.IO.f.Verbose)
+		return nil
+	}); err != nil {
+		return err
 	}
 	switch {
 	case t.Refused > 0, len(fp.Failures) > 0:
@@ -108,20 +106,4 @@ func runPlan(ctx context.Context, o *planOptions) error {
 		return silentExit(ExitDrift)
 	}
 	return nil
-}
-
-// printUnreadableExpiry warns about expiry tags eksaccess cannot read.
-func printUnreadableExpiry(w io.Writer, cps []*plan.ClusterPlan) {
-	for _, cp := range cps {
-		for _, p := range cp.Unreadable {
-			fmt.Fprintf(w, "warning: %s: %s\n", cp.Cluster, p)
-		}
-	}
-}
-
-// printFailures reports the accounts (or clusters) a run could not reach or read.
-func printFailures(w io.Writer, fs []usecase.AccountFailure) {
-	for _, f := range fs {
-		fmt.Fprintf(w, "error: %s\n", f)
-	}
 }

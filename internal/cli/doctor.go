@@ -2,12 +2,12 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 type doctorOptions struct {
@@ -75,34 +75,12 @@ func runDoctor(ctx context.Context, o *doctorOptions) error {
 	if err != nil && res == nil {
 		return err
 	}
-	for _, n := range res.Notes {
-		fmt.Fprintf(o.out.io.ErrOut, "note: %s\n", n)
-	}
-	if format == output.JSON {
-		if jerr := output.Data(o.out.io.Out, format, res); jerr != nil {
-			return jerr
-		}
-	} else {
-		w := o.out.io.Out
-		if len(res.Findings) == 0 {
-			fmt.Fprintf(w, "no problems found on %d cluster(s)\n", len(res.Clusters))
-		}
-		for _, fd := range res.Findings {
-			state := ""
-			if fd.Fixed {
-				state = " [fixed]"
-			} else if fd.Fixable && !o.Req.Fix {
-				state = " [--fix repairs it]"
-			}
-			who := fd.Cluster
-			if fd.Principal != "" {
-				who += " " + fd.Principal
-			}
-			fmt.Fprintf(w, "%s %s: %s%s\n  %s\n  evidence: %s\n  fix: %s\n", fd.Severity, fd.Check, who, state, fd.Message, fd.Evidence, fd.Fix)
-		}
-		if res.Outcome != nil && res.Outcome.Summary != nil {
-			res.Outcome.Summary.Write(w, o.out.verbose())
-		}
+	view.Notes(o.out.io.ErrOut, res.Notes)
+	if jerr := show(o.out.io.Out, format, res, func() error {
+		view.Doctor(o.out.io.Out, res, o.Req.Fix, o.out.verbose())
+		return nil
+	}); jerr != nil {
+		return jerr
 	}
 	if err != nil {
 		return o.out.render(res.Outcome, err)

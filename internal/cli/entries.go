@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +12,7 @@ import (
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 func newEntriesCmd(f *Factory) *cobra.Command {
@@ -82,52 +81,11 @@ func (o *entriesListOptions) render(res *usecase.EntryList, err error) error {
 	if err != nil {
 		return err
 	}
-	if o.format != output.Table {
-		return output.Data(o.io.Out, o.format, res.Entries)
-	}
-	if res.AuthenticationMode == "CONFIG_MAP" {
+	if res.AuthenticationMode == "CONFIG_MAP" && o.format == output.Table {
 		fmt.Fprintf(o.io.ErrOut, "cluster %s uses the aws-auth ConfigMap only (authentication mode CONFIG_MAP): it has no access entries; see `eksaccess migrate aws-auth -c %s`\n", res.Cluster, res.Cluster)
 		return nil
 	}
-	t := output.NewTable(o.io.Out, "PRINCIPAL", "TYPE", "USERNAME", "GROUPS", "POLICIES", "EXPIRES")
-	now := o.now()
-	for _, e := range res.Entries {
-		t.Row(e.PrincipalArn, e.Type, e.Username, strings.Join(e.KubernetesGroups, ","), policiesCell(e.Policies), expiresCell(e, now))
-	}
-	return t.Flush()
-}
-
-// policiesCell renders policies as NAME(cluster) or NAME(ns1,ns2).
-func policiesCell(ps []plan.LivePolicy) string {
-	parts := make([]string, 0, len(ps))
-	for _, p := range ps {
-		scope := "cluster"
-		if p.ScopeType == "namespace" {
-			scope = strings.Join(p.Namespaces, ",")
-		}
-		parts = append(parts, plan.PolicyName(p.PolicyArn)+"("+scope+")")
-	}
-	return strings.Join(parts, " ")
-}
-
-func expiresCell(e *plan.LiveEntry, now time.Time) string {
-	x := e.Expiry()
-	var parts []string
-	for _, p := range x.Problems {
-		parts = append(parts, p.Key+" unreadable")
-	}
-	t := e.NextExpiry()
-	if !t.IsZero() {
-		s := t.UTC().Format(time.RFC3339)
-		if n := len(x.Records); n > 1 {
-			s += fmt.Sprintf(" (first of %d grants)", n)
-		}
-		if !now.Before(t) {
-			s += " (expired)"
-		}
-		parts = append([]string{s}, parts...)
-	}
-	return strings.Join(parts, "; ")
+	return show(o.io.Out, o.format, res.Entries, func() error { return view.Entries(o.io.Out, res.Entries, o.now()) })
 }
 
 type entriesShowOptions struct {
@@ -155,35 +113,5 @@ func (o *entriesShowOptions) render(e *plan.LiveEntry, err error) error {
 	if err != nil {
 		return err
 	}
-	if o.format != output.Table {
-		return output.Data(o.io.Out, o.format, e)
-	}
-	w := o.io.Out
-	t := output.NewTable(w)
-	t.Row("Principal:", e.PrincipalArn)
-	t.Row("Type:", e.Type)
-	t.Row("Username:", e.Username)
-	t.Row("Groups:", strings.Join(e.KubernetesGroups, ","))
-	t.Row("Created:", e.CreatedAt.UTC().Format(time.RFC3339))
-	t.Row("Expires:", expiresCell(e, o.now()))
-	t.Row("Managed:", fmt.Sprint(e.Managed()))
-	keys := make([]string, 0, len(e.Tags))
-	for k := range e.Tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var tags []string
-	for _, k := range keys {
-		tags = append(tags, k+"="+e.Tags[k])
-	}
-	t.Row("Tags:", strings.Join(tags, " "))
-	if err := t.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(w)
-	pt := output.NewTable(w, "POLICY", "SCOPE", "NAMESPACES")
-	for _, p := range e.Policies {
-		pt.Row(plan.PolicyName(p.PolicyArn), p.ScopeType, strings.Join(p.Namespaces, ","))
-	}
-	return pt.Flush()
+	return show(o.io.Out, o.format, e, func() error { return view.Entry(o.io.Out, e, o.now()) })
 }

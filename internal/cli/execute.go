@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
@@ -33,6 +34,14 @@ func dispatch[O any](o O, invalid error, runF func(O) error, run func() error) e
 		return runF(o)
 	}
 	return run()
+}
+
+// show prints data as -o asks: JSON or YAML as data, the table format through its view.
+func show(w io.Writer, format output.Format, data any, table func() error) error {
+	if format != output.Table {
+		return output.Data(w, format, data)
+	}
+	return table()
 }
 
 // changeOutput renders the outcome of any job that changes access, the same way for all.

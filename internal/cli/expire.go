@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/output"
-	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 type expireOptions struct {
@@ -56,33 +56,9 @@ func runExpire(ctx context.Context, o *expireOptions) error {
 	}
 	res, err := o.Run(ctx, o.Req)
 	if res != nil {
-		for _, rep := range res.Reports {
-			for _, p := range rep.Unreadable {
-				fmt.Fprintf(o.out.io.ErrOut, "warning: %s: %s\n", rep.Cluster, p)
-			}
-		}
-	}
-	if res != nil && format == output.Table {
-		w := o.out.io.Out
-		for _, rep := range res.Reports {
-			fmt.Fprintf(w, "cluster %s: %d entr(ies) with expired grants\n", rep.Cluster, len(rep.Expired))
-			for _, x := range rep.Expired {
-				for _, r := range x.Records {
-					what := r.Policy
-					if r.Key == plan.TagExpires {
-						what = "every grant"
-					} else if !r.Cluster() {
-						what += " in " + fmt.Sprint(r.Namespaces)
-					}
-					fmt.Fprintf(w, "  %s: %s expired %s\n", x.Principal, what, plan.FormatExpiry(r.At))
-				}
-				if x.LeftAlone {
-					fmt.Fprintf(w, "  %s: left alone (not managed by eksaccess: revoke it yourself, or list it in an access file with apply to adopt it)\n", x.Principal)
-				}
-				if x.Deleted {
-					fmt.Fprintf(w, "  %s: nothing left, the entry goes\n", x.Principal)
-				}
-			}
+		view.ExpireWarnings(o.out.io.ErrOut, res)
+		if format == output.Table {
+			view.Expired(o.out.io.Out, res)
 		}
 	}
 	if err != nil {

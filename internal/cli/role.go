@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/output"
-	"eksaccess/internal/plan"
 	"eksaccess/internal/role"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 func newRoleCmd(f *Factory) *cobra.Command {
@@ -122,12 +119,8 @@ func runRoleCreate(ctx context.Context, o *roleCreateOptions) error {
 	if err != nil {
 		return newChangeOutput(f, "role create").render(nil, err)
 	}
-	if format != output.Table {
-		if err := output.Data(f.IO.Out, format, out); err != nil {
-			return err
-		}
-	} else {
-		printRoleCreate(f.IO.Out, out, o.Req.DryRun)
+	if err := show(f.IO.Out, format, out, func() error { view.RoleCreate(f.IO.Out, out, o.Req.DryRun); return nil }); err != nil {
+		return err
 	}
 	if g := out.Grant; g != nil && g.Error != "" {
 		fmt.Fprintf(f.IO.ErrOut, "error: %s\n", g.Error)
@@ -151,54 +144,4 @@ func (o *roleCreateOptions) confirmAdoption(as []role.Adoption) (bool, error) {
 		return false, usageErrorf("--adopt needs confirmation and there is no terminal to ask on: review the changes above, then run again with --adopt --yes")
 	}
 	return f.IO.Confirm(fmt.Sprintf("Adopt %d existing IAM resource(s) and write the changes above?", len(as)))
-}
-
-func printRoleCreate(w io.Writer, out *usecase.RoleCreateResult, dryRun bool) {
-	word := func(s role.Status) string {
-		if dryRun && s != role.Unchanged {
-			return "would " + strings.TrimSuffix(string(s), "d")
-		}
-		return string(s)
-	}
-	t := output.NewTable(w, "RESOURCE", "NAME", "RESULT", "DETAIL")
-	changed := 0
-	for _, s := range out.Steps {
-		detail := s.Arn
-		if s.Resource == "attachment" {
-			detail = ""
-		}
-		if len(s.Changes) > 0 {
-			detail = strings.Join(s.Changes, ", ")
-		}
-		if s.Status != role.Unchanged {
-			changed++
-		}
-		t.Row(s.Resource, s.Name, word(s.Status), detail)
-	}
-	if g := out.Grant; g != nil {
-		var parts []string
-		for _, c := range g.Changes {
-			switch {
-			case c.Action == plan.ActCreate:
-			case c.Before != "" && c.After != "":
-				parts = append(parts, string(c.Action)+" "+c.Before+" -> "+c.After)
-			default:
-				parts = append(parts, strings.TrimSpace(string(c.Action)+" "+c.After+" "+strings.Join(c.TagKeys, ",")))
-			}
-		}
-		detail := strings.Join(parts, ", ")
-		if g.Status != role.Unchanged {
-			changed++
-		}
-		t.Row("access entry", g.Cluster, word(g.Status), detail)
-	}
-	t.Flush()
-	switch {
-	case changed == 0:
-		fmt.Fprintln(w, "no changes")
-	case dryRun:
-		fmt.Fprintf(w, "dry run: %d to change, nothing changed\n", changed)
-	default:
-		fmt.Fprintf(w, "%d changed\n", changed)
-	}
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 // teamOptions holds what the team subcommands parse; the run functions are injected so the
@@ -151,12 +149,11 @@ func runTeam(ctx context.Context, o *teamOptions) error {
 		if res == nil {
 			return err
 		}
-		if format != output.Table {
-			if derr := output.Data(o.f.IO.Out, format, res); derr != nil {
-				return derr
-			}
-		} else {
-			printTeamResult(o.f.IO.Out, o.Command, res, o.f.Verbose)
+		if derr := show(o.f.IO.Out, format, res, func() error {
+			view.TeamResult(o.f.IO.Out, o.Command, res, o.f.Verbose)
+			return nil
+		}); derr != nil {
+			return derr
 		}
 		if err != nil {
 			return err
@@ -170,83 +167,9 @@ func runTeam(ctx context.Context, o *teamOptions) error {
 		if err != nil {
 			return err
 		}
-		if format != output.Table {
-			if o.Command == "show" {
-				return output.Data(o.f.IO.Out, format, teams[0])
-			}
-			return output.Data(o.f.IO.Out, format, teams)
-		}
 		if o.Command == "show" {
-			printTeamShow(o.f.IO.Out, teams[0])
-			return nil
+			return show(o.f.IO.Out, format, teams[0], func() error { return view.Team(o.f.IO.Out, teams[0]) })
 		}
-		t := output.NewTable(o.f.IO.Out, "TEAM", "NAMESPACE", "RBAC", "MEMBERS", "DRIFT")
-		for _, ts := range teams {
-			drift := "none"
-			if len(ts.Drift) > 0 {
-				drift = strings.Join(ts.Drift, "; ")
-			}
-			t.Row(ts.Team, ts.Namespace, ts.Variant, fmt.Sprint(len(ts.Members)), drift)
-		}
-		return t.Flush()
-	}
-}
-
-func printTeamResult(w io.Writer, command string, r *usecase.TeamResult, verbose bool) {
-	verb := map[string]string{"add": "add", "remove": "remove"}[command]
-	if r.DryRun {
-		fmt.Fprintf(w, "dry run: team %s %s on cluster %s (nothing was changed)\n", verb, r.Team, r.Cluster)
-	} else {
-		fmt.Fprintf(w, "team %s (namespace %s, rbac %s, groups %s) on cluster %s\n", r.Team, r.Namespace, r.Variant, strings.Join(r.Groups, ","), r.Cluster)
-	}
-	t := output.NewTable(w, "KUBERNETES OBJECT", "ACTION", "NOTE")
-	for _, k := range r.Kubernetes {
-		t.Row(k.Object, k.Action, k.Note)
-	}
-	t.Flush()
-	if r.Entries != nil {
-		if r.Entries.Summary == nil {
-			plan.WritePlans(w, r.Entries.Plans, verbose)
-		} else {
-			r.Entries.Summary.Write(w, verbose)
-		}
-	}
-	if r.Unchanged() {
-		fmt.Fprintf(w, "no changes: team %s is already as wanted (0 Kubernetes writes, 0 access entry changes)\n", r.Team)
-		return
-	}
-	pending := 0
-	if r.Entries != nil {
-		pending = r.Entries.Pending
-	}
-	would := ""
-	if r.DryRun {
-		would = "would make "
-	}
-	fmt.Fprintf(w, "%s%d Kubernetes writes, %d access entry changes\n", would, r.KubeWrites(), pending)
-}
-
-func printTeamShow(w io.Writer, ts usecase.TeamStatus) {
-	fmt.Fprintf(w, "team %s\nnamespace: %s\nrbac: %s\ngroups: %s\n", ts.Team, ts.Namespace, ts.Variant, strings.Join(ts.Groups, ", "))
-	t := output.NewTable(w, "OBJECT", "STATE")
-	for _, o := range ts.Objects {
-		t.Row(o.Object, o.State)
-	}
-	t.Flush()
-	fmt.Fprintf(w, "members (%d):\n", len(ts.Members))
-	for _, m := range ts.Members {
-		line := "  " + m.PrincipalArn
-		if len(m.MissingGroups) > 0 {
-			line += " (lacks " + strings.Join(m.MissingGroups, ", ") + ")"
-		}
-		fmt.Fprintln(w, line)
-	}
-	if len(ts.Drift) == 0 {
-		fmt.Fprintln(w, "drift: none")
-		return
-	}
-	fmt.Fprintln(w, "drift:")
-	for _, d := range ts.Drift {
-		fmt.Fprintln(w, "  "+d)
+		return show(o.f.IO.Out, format, teams, func() error { return view.Teams(o.f.IO.Out, teams) })
 	}
 }

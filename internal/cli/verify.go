@@ -3,14 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
-	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 type verifyOptions struct {
@@ -58,11 +56,7 @@ func (o *verifyOptions) render(res *usecase.VerifyResult, err error) error {
 	if err != nil {
 		return err
 	}
-	if o.format != output.Table {
-		if err := output.Data(o.io.Out, o.format, res); err != nil {
-			return err
-		}
-	} else if err := printVerify(o.io.Out, res); err != nil {
+	if err := show(o.io.Out, o.format, res, func() error { return view.Verify(o.io.Out, res) }); err != nil {
 		return err
 	}
 	if res.Failed > 0 {
@@ -70,72 +64,6 @@ func (o *verifyOptions) render(res *usecase.VerifyResult, err error) error {
 			fmt.Fprintf(o.io.ErrOut, "%d of %d checks did not come out as expected\n", res.Failed, len(res.Checks))
 		}
 		return silentExit(ExitFailure)
-	}
-	return nil
-}
-
-func printVerify(w io.Writer, res *usecase.VerifyResult) error {
-	if res.Offline {
-		fmt.Fprintf(w, "Offline: nobody can get a token for another principal, so this is what EKS would decide from %s's access entry and access policies (as `eksaccess can-i`), not the cluster's answer.\n\n", res.Principal)
-	}
-	t := output.NewTable(w)
-	if res.Server != "" {
-		t.Row("Cluster:", res.Cluster+" ("+res.Server+")")
-	} else {
-		t.Row("Cluster:", res.Cluster)
-	}
-	if res.Offline {
-		t.Row("Principal:", res.Principal)
-	}
-	t.Row("Username:", res.User.Username)
-	if res.User.UID != "" {
-		t.Row("UID:", res.User.UID)
-	}
-	t.Row("Groups:", strings.Join(res.User.Groups, ", "))
-	keys := make([]string, 0, len(res.User.Extra))
-	for k := range res.User.Extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if k == "arn" || k == "sessionName" {
-			t.Row("Extra "+k+":", strings.Join(res.User.Extra[k], ", "))
-		}
-	}
-	if err := t.Flush(); err != nil {
-		return err
-	}
-	if len(res.Checks) == 0 {
-		return nil
-	}
-	fmt.Fprintln(w)
-	// The offline answer is shown beside the live one where the two disagree.
-	offline := !res.Offline && res.Disagreements > 0
-	headers := []string{"CHECK", "EXPECTED", "RESULT", "REASON"}
-	if offline {
-		headers = []string{"CHECK", "EXPECTED", "RESULT", "OFFLINE", "REASON"}
-	}
-	ct := output.NewTable(w, headers...)
-	for _, c := range res.Checks {
-		result := c.Result
-		if !c.OK {
-			result += " (FAIL)"
-		}
-		if offline {
-			off := c.Offline
-			if c.Disagrees {
-				off += " (DISAGREES)"
-			}
-			ct.Row(c.Check, c.Expected, result, off, c.Reason)
-			continue
-		}
-		ct.Row(c.Check, c.Expected, result, c.Reason)
-	}
-	if err := ct.Flush(); err != nil {
-		return err
-	}
-	if res.Disagreements > 0 {
-		fmt.Fprintf(w, "%d checks: the cluster's answer differs from the offline one (access policies alone; RBAC or aws-auth decides)\n", res.Disagreements)
 	}
 	return nil
 }
