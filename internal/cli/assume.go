@@ -154,13 +154,5 @@ func assumeEndpointVars(f *Factory, region string) []creds.Var {
 	if err != nil || endpoint == "" {
 		endpoint = f.EndpointURL
 	}
-	var vars []creds.Var
-	if endpoint != "" {
-		vars = append(vars, creds.Var{Name: "AWS_ENDPOINT_URL", Value: endpoint})
-	}
-	if region != "" {
-		// The aws CLI v1 reads AWS_DEFAULT_REGION only; the SDKs read AWS_REGION.
-		vars = append(vars, creds.Var{Name: "AWS_REGION", Value: region}, creds.Var{Name: "AWS_DEFAULT_REGION", Value: region})
-	}
-	return vars
+	return creds.EndpointVars(endpoint, region)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"eksaccess/internal/apply"
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/awssession"
+	"eksaccess/internal/dirs"
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/sandbox"
@@ -112,44 +112,8 @@ func (f *Factory) Close() {
 	f.closers = nil
 }
 
-// stateDir is eksaccess's state directory ($XDG_STATE_HOME/eksaccess or ~/.local/state/eksaccess).
-func (f *Factory) stateDir() string {
-	if d := f.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "eksaccess")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), "eksaccess")
-	}
-	return filepath.Join(home, ".local", "state", "eksaccess")
-}
-
-// SandboxDir is the embedded sandbox's state directory (EKSACCESS_SANDBOX overrides).
-func (f *Factory) SandboxDir() string {
-	if d := f.Getenv("EKSACCESS_SANDBOX"); d != "" {
-		return d
-	}
-	return filepath.Join(f.stateDir(), "sandbox")
-}
-
-// JournalPath is where every change is recorded (EKSACCESS_JOURNAL overrides).
-func (f *Factory) JournalPath() string {
-	if p := f.Getenv("EKSACCESS_JOURNAL"); p != "" {
-		return p
-	}
-	return filepath.Join(f.stateDir(), "journal.jsonl")
-}
-
-// CacheDir is where tokens are cached.
-func (f *Factory) CacheDir() string {
-	if d := f.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "eksaccess")
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "eksaccess")
-	}
-	return filepath.Join(os.TempDir(), "eksaccess-cache")
-}
+// SandboxDir is the embedded sandbox's state directory.
+func (f *Factory) SandboxDir() string { return dirs.Sandbox(f.Getenv) }
 
 // Logf prints a diagnostic on stderr when -v is set.
 func (f *Factory) Logf(format string, args ...any) {
@@ -167,7 +131,7 @@ func (f *Factory) Env() *usecase.Env {
 			Caller:      f.session().Caller,
 			AWSFor:      f.session().ClientsFor,
 			CallerFor:   f.session().CallerFor,
-			JournalPath: f.JournalPath(),
+			JournalPath: dirs.Journal(f.Getenv),
 			Now:         f.Now,
 			Logf:        f.Logf,
 			Progress:    f.progress,
@@ -177,7 +141,7 @@ func (f *Factory) Env() *usecase.Env {
 			ReadKube: func(ctx context.Context, c *awsapi.Clients, cluster, path string) ([]byte, error) {
 				return usecase.FetchKube(ctx, c, cluster, path, f.Now, f.Timeouts())
 			},
-			CacheDir: f.CacheDir(),
+			CacheDir: dirs.Cache(f.Getenv),
 			Profile:  f.activeProfile,
 			Warnf:    func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, "warning: "+format+"\n", args...) },
 			Kube: func(server, token string, caPEM []byte) (usecase.KubeAPI, error) {

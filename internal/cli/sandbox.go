@@ -41,13 +41,8 @@ func newSandboxServeCmd(f *Factory) *cobra.Command {
 			if o.opts.StateDir == "" {
 				o.opts.StateDir = f.SandboxDir()
 			}
-			if err := validateKnobs(&o.opts); err != nil {
-				return err
-			}
-			switch o.opts.Kubernetes {
-			case sandbox.KubeAuto, sandbox.KubeReal, sandbox.KubeBuiltin:
-			default:
-				return usageErrorf("--kubernetes must be real or builtin, got %q", o.opts.Kubernetes)
+			if err := o.opts.Validate(); err != nil {
+				return &UsageError{Err: err}
 			}
 			return runSandboxServe(cmd.Context(), o)
 		},
@@ -67,21 +62,6 @@ func newSandboxServeCmd(f *Factory) *cobra.Command {
 	fl.BoolVar(&o.opts.NoIAMEnforce, "no-iam-enforce", false, "do not evaluate IAM identity policies: any authenticated caller may call anything")
 	fl.DurationVar(&o.opts.ClusterDelay, "cluster-delay", sandbox.DefaultClusterDelay, "how long a new cluster stays CREATING (a deleted one DELETING)")
 	return cmd
-}
-
-func validateKnobs(o *sandbox.Options) error {
-	for name, v := range map[string]float64{"--fault-rate": o.FaultRate, "--reset-rate": o.ResetRate} {
-		if v < 0 || v > 1 {
-			return usageErrorf("%s must be between 0 and 1, got %v", name, v)
-		}
-	}
-	if o.ThrottleRPS < 0 {
-		return usageErrorf("--throttle-rps must not be negative, got %v", o.ThrottleRPS)
-	}
-	if o.Latency < 0 || o.ConsistencyDelay < 0 || o.ClusterDelay < 0 {
-		return usageErrorf("--latency, --consistency-delay and --cluster-delay must not be negative")
-	}
-	return nil
 }
 
 func runSandboxServe(ctx context.Context, o *sandboxServeOptions) error {

@@ -257,3 +257,16 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// EndpointVars point tools at endpoint (when set) and region: AWS_ENDPOINT_URL, and both
+// AWS_REGION (the SDKs) and AWS_DEFAULT_REGION (the aws CLI v1 reads only that one).
+func EndpointVars(endpoint, region string) []Var {
+	var vars []Var
+	if endpoint != "" {
+		vars = append(vars, Var{Name: "AWS_ENDPOINT_URL", Value: endpoint})
+	}
+	if region != "" {
+		vars = append(vars, Var{Name: "AWS_REGION", Value: region}, Var{Name: "AWS_DEFAULT_REGION", Value: region})
+	}
+	return vars
+}

@@ -227,3 +227,19 @@ func TestRun(t *testing.T) {
 		t.Errorf("missing command error %T %v", err, ece)
 	}
 }
+
+func TestEndpointVars(t *testing.T) {
+	got := EndpointVars("http://127.0.0.1:4566", "us-west-2")
+	want := []Var{{"AWS_ENDPOINT_URL", "http://127.0.0.1:4566"}, {"AWS_REGION", "us-west-2"}, {"AWS_DEFAULT_REGION", "us-west-2"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+	if v := EndpointVars("", ""); len(v) != 0 {
+		t.Fatalf("nothing to point at: got %v", v)
+	}
+}

@@ -23,15 +23,6 @@ type Cache struct {
 	Now func() time.Time // nil means time.Now
 }
 
-// DefaultCacheDir is <user cache dir>/eksaccess/tokens.
-func DefaultCacheDir() (string, error) {
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("find the user cache directory: %w: set XDG_CACHE_HOME or HOME", err)
-	}
-	return filepath.Join(d, "eksaccess", "tokens"), nil
-}
-
 type cacheFile struct {
 	Cluster    string    `json:"cluster"`
 	Identity   string    `json:"identity"`

@@ -11,6 +11,7 @@
 package kubereal
 
 import (
+	"eksaccess/internal/dirs"
 	"errors"
 	"fmt"
 	"os"
@@ -41,15 +42,7 @@ func ComponentsDir() (string, error) {
 	if d := os.Getenv(DirEnv); d != "" {
 		return d, nil
 	}
-	cache := os.Getenv("XDG_CACHE_HOME")
-	if cache == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("find the components cache: %w (set XDG_CACHE_HOME or %s)", err, DirEnv)
-		}
-		cache = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(cache, "eksaccess", "kube", KubeVersion), nil
+	return filepath.Join(dirs.Cache(os.Getenv), "kube", KubeVersion), nil
 }
 
 // ErrNotBuilt is returned (wrapped) by Find when the components are missing.
