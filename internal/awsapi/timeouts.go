@@ -56,6 +56,25 @@ func ParseTimeout(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// ResolveTimeout is the run's timeout: the --timeout flag when given (flagSet), else
+// EKSACCESS_TIMEOUT when set (env), else flag's default.
+func ResolveTimeout(flag time.Duration, flagSet bool, env string) (time.Duration, error) {
+	switch {
+	case flagSet:
+		if !(flag > 0) || flag > time.Hour {
+			return 0, fmt.Errorf("--timeout %s is out of range: give a duration between 1ms and 1h, like 20s or 2m", flag)
+		}
+		return flag, nil
+	case env != "":
+		d, err := ParseTimeout(env)
+		if err != nil {
+			return 0, fmt.Errorf("EKSACCESS_TIMEOUT: %w", err)
+		}
+		return d, nil
+	}
+	return flag, nil
+}
+
 func clipValue(s string) string {
 	if r := []rune(s); len(r) > 20 {
 		return string(r[:20]) + "…"

@@ -118,3 +118,36 @@ func TestLimiterWaitIsNotATimeout(t *testing.T) {
 		t.Errorf("4 calls at 2/s took %s: the limiter did not hold them, so the test proves nothing", took)
 	}
 }
+
+func TestResolveTimeout(t *testing.T) {
+	def := DefaultTimeout
+	cases := []struct {
+		name    string
+		flag    time.Duration
+		set     bool
+		env     string
+		want    time.Duration
+		wantErr string
+	}{
+		{"default", def, false, "", def, ""},
+		{"env", def, false, "45s", 45 * time.Second, ""},
+		{"flag beats env", 3 * time.Second, true, "45s", 3 * time.Second, ""},
+		{"flag out of range", 2 * time.Hour, true, "", 0, "--timeout 2h0m0s is out of range"},
+		{"flag zero", 0, true, "", 0, "--timeout 0s is out of range"},
+		{"env bad", def, false, "soon", 0, `EKSACCESS_TIMEOUT: "soon" is not a duration`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ResolveTimeout(c.flag, c.set, c.env)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("got %v, %v; want %v", got, err, c.want)
+			}
+		})
+	}
+}

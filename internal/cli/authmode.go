@@ -75,18 +75,9 @@ func runAuthMode(ctx context.Context, o *authModeOptions) error {
 		warn += "; the aws-auth ConfigMap stops being read, so principals mapped only there lose access"
 	}
 	fmt.Fprintln(f.IO.ErrOut, "warning: "+warn)
-	if !o.yes {
-		if !f.IO.CanPrompt() {
-			return usageErrorf("switching the authentication mode needs confirmation and there is no terminal to ask on: run again with --yes")
-		}
-		ok, err := f.IO.Confirm(fmt.Sprintf("Switch %s to %s?", res.Cluster, o.Req.Set))
-		if err != nil {
-			return &UsageError{Err: err}
-		}
-		if !ok {
-			fmt.Fprintln(f.IO.ErrOut, "cancelled: nothing was changed")
-			return silentExit(ExitInput)
-		}
+	if err := confirm(f, o.yes, "auth-mode", fmt.Sprintf("Switch %s to %s?", res.Cluster, o.Req.Set),
+		"switching the authentication mode needs confirmation and there is no terminal to ask on: run again with --yes"); err != nil {
+		return err
 	}
 	res, err = o.Switch(ctx, res, ch, o.Req.Force)
 	if err != nil {

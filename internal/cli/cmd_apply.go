@@ -111,18 +111,9 @@ func runApplyPlan(ctx context.Context, o *applyOptions, planned **usecase.FilePl
 		fmt.Fprintln(planOut, "dry run: nothing was changed")
 		return emit()
 	}
-	if !o.yes {
-		if !f.IO.CanPrompt() {
-			return usageErrorf("apply needs confirmation and there is no terminal to ask on: review the plan (eksaccess plan -f %s), then run apply with --yes", o.Req.File)
-		}
-		ok, err := f.IO.Confirm(fmt.Sprintf("Apply %d change(s) to %d cluster(s)?", res.Totals.Changes, res.Totals.Clusters))
-		if err != nil {
-			return &UsageError{Err: err}
-		}
-		if !ok {
-			fmt.Fprintln(f.IO.ErrOut, "apply cancelled: nothing was changed")
-			return silentExit(ExitInput)
-		}
+	if err := confirm(f, o.yes, "apply", fmt.Sprintf("Apply %d change(s) to %d cluster(s)?", res.Totals.Changes, res.Totals.Clusters),
+		fmt.Sprintf("apply needs confirmation and there is no terminal to ask on: review the plan (eksaccess plan -f %s), then run apply with --yes", o.Req.File)); err != nil {
+		return err
 	}
 	ar, err := o.Apply(ctx, fp)
 	if ar != nil && ar.Outcome != nil {

@@ -2,10 +2,9 @@ package cli
 
 import (
 	"context"
+	"eksaccess/internal/usecase"
 	"errors"
 	"fmt"
-
-	"eksaccess/internal/principal"
 )
 
 // Exit codes, mapped in one place (Main).
@@ -43,12 +42,6 @@ func usageErrorf(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
-// InputError marks bad input found by validation (files, names, policies): exit 2.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
 // exitCoder is implemented by errors of other packages that know their exit code
 // (e.g. the input errors of principal and accessfile, which exit 2).
 type exitCoder interface{ ExitCode() int }
@@ -69,11 +62,7 @@ func exitCodeOf(err error) int {
 	if errors.As(err, &ue) {
 		return ExitInput
 	}
-	var ie *InputError
-	if errors.As(err, &ie) {
-		return ExitInput
-	}
-	if principal.IsInputError(err) {
+	if usecase.IsInput(err) {
 		return ExitInput
 	}
 	var ec exitCoder

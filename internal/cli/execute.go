@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
@@ -42,6 +43,40 @@ func show(w io.Writer, format output.Format, data any, table func() error) error
 		return output.Data(w, format, data)
 	}
 	return table()
+}
+
+// confirm asks question on a terminal unless yes is set: declined exits 2 with
+// "<what> cancelled: nothing was changed", and without a terminal noTerminal is the usage
+// error (say how to run again with --yes).
+func confirm(f *Factory, yes bool, what, question, noTerminal string) error {
+	if yes {
+		return nil
+	}
+	if !f.IO.CanPrompt() {
+		return usageErrorf("%s", noTerminal)
+	}
+	ok, err := f.IO.Confirm(question)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	if !ok {
+		fmt.Fprintln(f.IO.ErrOut, what+" cancelled: nothing was changed")
+		return silentExit(ExitInput)
+	}
+	return nil
+}
+
+// writeOutput writes b to path (stdout when path is ""), then says on stderr: "wrote PATH: " + note.
+func writeOutput(f *Factory, path string, b []byte, note string) error {
+	if path == "" {
+		_, err := f.IO.Out.Write(b)
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w; check the directory exists and is writable", path, err)
+	}
+	fmt.Fprintf(f.IO.ErrOut, "wrote %s: %s\n", path, note)
+	return nil
 }
 
 // changeOutput renders the outcome of any job that changes access, the same way for all.

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/accessfile"
 	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 type exportOptions struct {
@@ -57,9 +57,7 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range res.Notes {
-		fmt.Fprintf(f.IO.ErrOut, "note: %s\n", n)
-	}
+	view.Notes(f.IO.ErrOut, res.Notes)
 	var b []byte
 	if format == output.JSON {
 		b, err = json.MarshalIndent(res.Config, "", "  ")
@@ -70,13 +68,5 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.outFile == "" {
-		_, err = f.IO.Out.Write(b)
-		return err
-	}
-	if err := os.WriteFile(o.outFile, b, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w; check the directory exists and is writable", o.outFile, err)
-	}
-	fmt.Fprintf(f.IO.ErrOut, "wrote %s: %d cluster(s)\n", o.outFile, len(res.Config.Clusters))
-	return nil
+	return writeOutput(f, o.outFile, b, fmt.Sprintf("%d cluster(s)", len(res.Config.Clusters)))
 }

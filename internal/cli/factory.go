@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/schollz/progressbar/v3"
 
 	"eksaccess/internal/apply"
 	"eksaccess/internal/awsapi"
@@ -18,6 +17,7 @@ import (
 	"eksaccess/internal/output"
 	"eksaccess/internal/sandbox"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 // Factory holds what every command shares: streams, global flags, and lazily built clients.
@@ -154,20 +154,8 @@ func (f *Factory) Env() *usecase.Env {
 }
 
 func (f *Factory) progress(n int, label string) (apply.Progress, func()) {
-	if !f.IO.ShowProgress() || n <= 5 {
+	if !f.IO.ShowProgress() {
 		return nil, func() {}
 	}
-	bar := progressbar.NewOptions(n,
-		progressbar.OptionSetWriter(f.IO.ErrOut),
-		progressbar.OptionSetDescription(label),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionThrottle(100_000_000),
-	)
-	return barProgress{bar}, func() { bar.Finish() }
+	return view.Progress(f.IO.ErrOut, n, label)
 }
-
-type barProgress struct{ b *progressbar.ProgressBar }
-
-func (p barProgress) Add(n int) { p.b.Add(n) }

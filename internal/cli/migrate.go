@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -71,13 +70,5 @@ func runMigrate(ctx context.Context, o *migrateOptions) error {
 		fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", w)
 	}
 	fmt.Fprintln(f.IO.ErrOut, res.Summary)
-	if o.out == "" {
-		_, err = f.IO.Out.Write(res.File)
-		return err
-	}
-	if err := os.WriteFile(o.out, res.File, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w; check the directory exists and is writable", o.out, err)
-	}
-	fmt.Fprintf(f.IO.ErrOut, "wrote %s: review it, then `eksaccess plan -f %s` and `eksaccess apply -f %s`\n", o.out, o.out, o.out)
-	return nil
+	return writeOutput(f, o.out, res.File, fmt.Sprintf("review it, then `eksaccess plan -f %s` and `eksaccess apply -f %s`", o.out, o.out))
 }

@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -150,25 +149,16 @@ instead: the way to try it without an AWS account.`,
 	return root
 }
 
-// resolveTimeout applies EKSACCESS_TIMEOUT when --timeout is not given, and checks the value.
+// resolveTimeout settles the run's timeout from --timeout and EKSACCESS_TIMEOUT.
 func (f *Factory) resolveTimeout(c *cobra.Command) error {
-	if fl := c.Flags().Lookup("timeout"); fl != nil && fl.Changed {
-		if !(f.Timeout > 0) || f.Timeout > time.Hour {
-			return usageErrorf("--timeout %s is out of range: give a duration between 1ms and 1h, like 20s or 2m", f.Timeout)
-		}
-		return nil
+	d, err := awsapi.ResolveTimeout(f.Timeout, c.Flags().Changed("timeout"), f.Getenv("EKSACCESS_TIMEOUT"))
+	if err != nil {
+		return &UsageError{Err: err}
 	}
-	if v := f.Getenv("EKSACCESS_TIMEOUT"); v != "" {
-		d, err := awsapi.ParseTimeout(v)
-		if err != nil {
-			return usageErrorf("EKSACCESS_TIMEOUT: %v", err)
-		}
-		f.Timeout = d
-	}
+	f.Timeout = d
 	return nil
 }
 
-// exactArgs is cobra.ExactArgs returning a UsageError that names the arguments.
 func exactArgs(n int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {

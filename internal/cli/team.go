@@ -3,11 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
 	"eksaccess/internal/view"
 )
@@ -40,11 +38,9 @@ sagemaker-hyperpod-cli helm chart's team-role-and-bindings). Kubernetes objects 
 server-side as field manager eksaccess, through your own EKS token, and labelled
 app.kubernetes.io/managed-by=eksaccess and eksaccess.io/team=TEAM.`,
 	}
-	run := func(cmd *cobra.Command) error {
-		if runF != nil {
-			return runF(o)
-		}
-		return runTeam(cmd.Context(), o)
+	run := func(cmd *cobra.Command, command string, invalid error) error {
+		o.Command = command
+		return dispatch(o, invalid, runF, func() error { return runTeam(cmd.Context(), o) })
 	}
 
 	add := &cobra.Command{
@@ -59,12 +55,8 @@ is not taken over: the run stops before any change.`,
   eksaccess team add --hyperpod ml-hp team-a --users-file team-a.txt --rbac hyperpod-cli`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Command = "add"
 			o.Add.Team, o.Add.Principals.Args = args[0], args[1:]
-			if err := o.Add.Validate(); err != nil {
-				return asUsage(err)
-			}
-			return run(cmd)
+			return run(cmd, "add", o.Add.Validate())
 		},
 	}
 	addClusterFlags(add, &o.Add.Cluster)
@@ -83,12 +75,8 @@ uses them), then the namespace if eksaccess created it and it holds nothing else
 principals, only those members leave the team.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Command = "remove"
 			o.Remove.Team, o.Remove.Principals.Args = args[0], args[1:]
-			if err := o.Remove.Validate(); err != nil {
-				return asUsage(err)
-			}
-			return run(cmd)
+			return run(cmd, "remove", o.Remove.Validate())
 		},
 	}
 	addClusterFlags(rm, &o.Remove.Cluster)
@@ -101,11 +89,7 @@ principals, only those members leave the team.`,
 		Short: "List the cluster's teams: namespace, RBAC variant, members, drift",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Command = "list"
-			if err := o.List.Cluster.Validate(); err != nil {
-				return usageErrorf("%v", err)
-			}
-			return run(cmd)
+			return run(cmd, "list", o.List.Cluster.Validate())
 		},
 	}
 	addClusterFlags(list, &o.List.Cluster)
@@ -115,12 +99,8 @@ principals, only those members leave the team.`,
 		Short: "Show one team: its objects and their state, its members, drift",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Command = "show"
 			o.List.Team = args[0]
-			if err := o.List.Cluster.Validate(); err != nil {
-				return usageErrorf("%v", err)
-			}
-			return run(cmd)
+			return run(cmd, "show", o.List.Cluster.Validate())
 		},
 	}
 	addClusterFlags(show, &o.List.Cluster)
@@ -143,8 +123,7 @@ func runTeam(ctx context.Context, o *teamOptions) error {
 		}
 		var re *usecase.RefusedError
 		if errors.As(err, &re) {
-			plan.WriteRefusals(o.f.IO.ErrOut, re.Refusals)
-			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("team %s refused: nothing was changed", o.Command)}
+			return newChangeOutput(o.f, "team "+o.Command).render(nil, err)
 		}
 		if res == nil {
 			return err
