@@ -10,13 +10,13 @@ import (
 )
 
 type accessOptions struct {
-	f   *Factory
+	cmdIO
 	Run func(context.Context, usecase.AccessRequest) (*usecase.AccessResult, error)
 	Req usecase.AccessRequest
 }
 
 func newAccessCmd(f *Factory, runF func(*accessOptions) error) *cobra.Command {
-	o := &accessOptions{f: f, Run: f.Env().Access}
+	o := &accessOptions{cmdIO: newCmdIO(f), Run: f.Env().Access}
 	cmd := &cobra.Command{
 		Use:   "access -c CLUSTER PRINCIPAL [-n NS]",
 		Short: "List a principal's effective permissions: every rule, from access policies and RBAC, with its source",
@@ -31,13 +31,7 @@ read through the cluster's API with your own token; --offline lists access polic
 		Args: exactArgs(1, "PRINCIPAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principal = args[0]
-			if err := o.Req.Cluster.Validate(); err != nil {
-				return usageErrorf("%v", err)
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return runAccess(cmd.Context(), o)
+			return dispatch(o, o.prepare(o.Req.Cluster.Validate), runF, func() error { return runAccess(cmd.Context(), o) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -47,14 +41,10 @@ read through the cluster's API with your own token; --offline lists access polic
 }
 
 func runAccess(ctx context.Context, o *accessOptions) error {
-	format, err := o.f.Format()
-	if err != nil {
-		return err
-	}
 	res, err := o.Run(ctx, o.Req)
 	if err != nil {
 		return err
 	}
 	view.Notes(o.f.IO.ErrOut, res.Notes)
-	return show(o.f.IO.Out, format, res, func() error { return view.Rules(o.f.IO.Out, res) })
+	return show(o.io.Out, o.format, res, func() error { return view.Rules(o.f.IO.Out, res) })
 }

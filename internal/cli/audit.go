@@ -17,14 +17,16 @@ const (
 	formatHTML output.Format = "html"
 )
 
+var auditFormats = []output.Format{output.Table, output.JSON, output.YAML, formatCSV, formatHTML}
+
 type auditOptions struct {
-	IO  ioOut
+	cmdIO
 	Run func(context.Context, usecase.AuditRequest) (*usecase.AuditResult, error)
 	Req usecase.AuditRequest
 }
 
 func newAuditCmd(f *Factory, runF func(*auditOptions) error) *cobra.Command {
-	o := &auditOptions{IO: ioOut{f}, Run: f.Env().Audit}
+	o := &auditOptions{cmdIO: newCmdIO(f), Run: f.Env().Audit}
 	cmd := &cobra.Command{
 		Use:   "audit [-f FILE | -c CLUSTER... | --all [--regions R,...]] [-o table|csv|json|html]",
 		Short: "Who can reach what: one row per principal, cluster and grant",
@@ -47,13 +49,7 @@ still reported), 2 bad input.`,
   eksaccess audit -f access.yaml -o csv`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return runAudit(cmd.Context(), o)
+			return dispatch(o, o.prepare(o.Req.Validate, auditFormats...), runF, func() error { return runAudit(cmd.Context(), o) })
 		},
 	}
 	cmd.Flags().StringVarP(&o.Req.File, "file", "f", "", "audit the clusters of this access file, with drift against it")
@@ -66,19 +62,15 @@ still reported), 2 bad input.`,
 }
 
 func runAudit(ctx context.Context, o *auditOptions) error {
-	f := o.IO.f
-	format, err := f.Format(output.Table, output.JSON, output.YAML, formatCSV, formatHTML)
-	if err != nil {
-		return err
-	}
+	f := o.f
 	res, err := o.Run(ctx, o.Req)
 	if err != nil {
 		return err
 	}
 	view.AuditProblems(f.IO.ErrOut, res)
-	switch format {
+	switch o.format {
 	case output.JSON, output.YAML:
-		err = output.Data(f.IO.Out, format, res)
+		err = output.Data(f.IO.Out, o.format, res)
 	case formatHTML:
 		err = report.HTML(f.IO.Out, res)
 	case formatCSV:

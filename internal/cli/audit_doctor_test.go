@@ -66,7 +66,10 @@ func TestRunAuditFormats(t *testing.T) {
 			io, _, out, errOut := iostreams.Test()
 			f := newFactory(io)
 			f.Output = tc.format
-			o := &auditOptions{IO: ioOut{f}, Run: func(context.Context, usecase.AuditRequest) (*usecase.AuditResult, error) { return auditFixture(), nil }}
+			o := &auditOptions{cmdIO: newCmdIO(f), Run: func(context.Context, usecase.AuditRequest) (*usecase.AuditResult, error) { return auditFixture(), nil }}
+			if err := o.prepare(nil, auditFormats...); err != nil {
+				t.Fatal(err)
+			}
 			err := runAudit(context.Background(), o)
 			if exitCodeOf(err) != ExitFailure {
 				t.Errorf("a cluster failed: exit %d, want 1", exitCodeOf(err))
@@ -82,7 +85,8 @@ func TestRunAuditFormats(t *testing.T) {
 	io, _, _, _ := iostreams.Test()
 	f := newFactory(io)
 	f.Output = "xml"
-	if err := runAudit(context.Background(), &auditOptions{IO: ioOut{f}}); exitCodeOf(err) != ExitInput {
+	o := &auditOptions{cmdIO: newCmdIO(f)}
+	if err := o.prepare(nil, auditFormats...); exitCodeOf(err) != ExitInput {
 		t.Errorf("-o xml: %v", err)
 	}
 }
@@ -104,7 +108,7 @@ func TestRunDoctorExitCodes(t *testing.T) {
 			t.Parallel()
 			io, _, out, _ := iostreams.Test()
 			f := newFactory(io)
-			o := &doctorOptions{out: newChangeOutput(f, "doctor"), f: f, Run: func(context.Context, usecase.DoctorRequest) (*usecase.DoctorResult, error) {
+			o := &doctorOptions{out: newChangeOutput(f, "doctor"), Run: func(context.Context, usecase.DoctorRequest) (*usecase.DoctorResult, error) {
 				return &usecase.DoctorResult{Clusters: []string{"a"}, Findings: tc.findings}, nil
 			}}
 			if err := runDoctor(context.Background(), o); exitCodeOf(err) != tc.code {

@@ -11,7 +11,7 @@ import (
 )
 
 type authModeOptions struct {
-	IO     ioOut
+	cmdIO
 	Status func(context.Context, usecase.AuthModeRequest) (*usecase.AuthModeResult, *usecase.Change, error)
 	Switch func(context.Context, *usecase.AuthModeResult, *usecase.Change, []string) (*usecase.AuthModeResult, error)
 	Req    usecase.AuthModeRequest
@@ -20,7 +20,7 @@ type authModeOptions struct {
 
 func newAuthModeCmd(f *Factory, runF func(*authModeOptions) error) *cobra.Command {
 	env := f.Env()
-	o := &authModeOptions{IO: ioOut{f}, Status: env.AuthModeStatus, Switch: env.SwitchAuthMode}
+	o := &authModeOptions{cmdIO: newCmdIO(f), Status: env.AuthModeStatus, Switch: env.SwitchAuthMode}
 	cmd := &cobra.Command{
 		Use:   "auth-mode -c CLUSTER [--set API_AND_CONFIG_MAP|API] [--yes]",
 		Short: "Show a cluster's authentication mode, or switch it one step forward",
@@ -38,7 +38,7 @@ access entries first: eksaccess migrate aws-auth.`,
   eksaccess auth-mode -c legacy-cm --set API_AND_CONFIG_MAP --yes`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.Req.Validate(), runF, func() error { return runAuthMode(cmd.Context(), o) })
+			return dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return runAuthMode(cmd.Context(), o) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -49,14 +49,11 @@ access entries first: eksaccess migrate aws-auth.`,
 }
 
 func runAuthMode(ctx context.Context, o *authModeOptions) error {
-	f := o.IO.f
-	format, err := f.Format()
-	if err != nil {
-		return err
-	}
+	f := o.f
+	format := o.format
 	res, ch, err := o.Status(ctx, o.Req)
 	if err != nil {
-		return newChangeOutput(f, "auth-mode").render(nil, err)
+		return o.changeOutput("auth-mode").render(nil, err)
 	}
 	if o.Req.Set == "" {
 		if format != output.Table {

@@ -19,13 +19,13 @@ func addKubeRequestFlags(cmd *cobra.Command, r *usecase.KubeRequest) {
 }
 
 type canIOptions struct {
-	readOptions
+	cmdIO
 	Run func(context.Context, usecase.CanIRequest) (*usecase.CanIResult, error)
 	Req usecase.CanIRequest
 }
 
 func newCanICmd(f *Factory, runF func(*canIOptions) error) *cobra.Command {
-	o := &canIOptions{readOptions: newReadOptions(f), Run: f.Env().CanI}
+	o := &canIOptions{cmdIO: newCmdIO(f), Run: f.Env().CanI}
 	cmd := &cobra.Command{
 		Use:   "can-i -c CLUSTER PRINCIPAL VERB RESOURCE [-n NS] [--subresource S] [--api-group G]",
 		Short: "Say whether a principal may do something: access policies and the cluster's RBAC together",
@@ -50,7 +50,7 @@ Exit status: 0 yes; 1 no, unknown or depends-on-rbac; 2 bad input.`,
 		Args: exactArgs(3, "PRINCIPAL VERB RESOURCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principal, o.Req.Request.Verb, o.Req.Request.Resource = args[0], args[1], args[2]
-			return dispatch(o, o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
+			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -74,13 +74,13 @@ func (o *canIOptions) render(res *usecase.CanIResult, err error) error {
 }
 
 type whoCanOptions struct {
-	readOptions
+	cmdIO
 	Run func(context.Context, usecase.WhoCanRequest) (*usecase.WhoCanResult, error)
 	Req usecase.WhoCanRequest
 }
 
 func newWhoCanCmd(f *Factory, runF func(*whoCanOptions) error) *cobra.Command {
-	o := &whoCanOptions{readOptions: newReadOptions(f), Run: f.Env().WhoCan}
+	o := &whoCanOptions{cmdIO: newCmdIO(f), Run: f.Env().WhoCan}
 	cmd := &cobra.Command{
 		Use:   "who-can -c CLUSTER VERB RESOURCE [-n NS] [--subresource S] [--api-group G]",
 		Short: "List which access entries may do something, through which policy or RBAC binding",
@@ -95,7 +95,7 @@ RESOURCE is written as for kubectl: pods, pods/exec, deployments.apps or /health
 		Args: exactArgs(2, "VERB RESOURCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Request.Verb, o.Req.Request.Resource = args[0], args[1]
-			return dispatch(o, o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
+			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

@@ -10,18 +10,18 @@ import (
 )
 
 type clustersOptions struct {
-	readOptions
+	cmdIO
 	Run func(context.Context) ([]usecase.ClusterInfo, error)
 }
 
 func newClustersCmd(f *Factory, runF func(*clustersOptions) error) *cobra.Command {
-	o := &clustersOptions{readOptions: newReadOptions(f), Run: f.Env().Clusters}
+	o := &clustersOptions{cmdIO: newCmdIO(f), Run: f.Env().Clusters}
 	return &cobra.Command{
 		Use:   "clusters",
 		Short: "List EKS clusters with their authentication mode, and the HyperPod clusters they orchestrate",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.prepare(f, nil), runF, func() error { return o.render(o.Run(cmd.Context())) })
+			return dispatch(o, o.prepare(nil), runF, func() error { return o.render(o.Run(cmd.Context())) })
 		},
 	}
 }
@@ -34,18 +34,18 @@ func (o *clustersOptions) render(rows []usecase.ClusterInfo, err error) error {
 }
 
 type policiesOptions struct {
-	readOptions
+	cmdIO
 	Run func(context.Context) ([]usecase.AccessPolicy, error)
 }
 
 func newPoliciesCmd(f *Factory, runF func(*policiesOptions) error) *cobra.Command {
-	o := &policiesOptions{readOptions: newReadOptions(f), Run: f.Env().Policies}
+	o := &policiesOptions{cmdIO: newCmdIO(f), Run: f.Env().Policies}
 	return &cobra.Command{
 		Use:   "policies",
 		Short: "List the EKS access policies (live ListAccessPolicies)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.prepare(f, nil), runF, func() error { return o.render(o.Run(cmd.Context())) })
+			return dispatch(o, o.prepare(nil), runF, func() error { return o.render(o.Run(cmd.Context())) })
 		},
 	}
 }

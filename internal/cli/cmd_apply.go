@@ -14,7 +14,7 @@ import (
 )
 
 type applyOptions struct {
-	IO     ioOut
+	cmdIO
 	Plan   func(context.Context, usecase.FileRequest) (*usecase.FilePlan, error)
 	Apply  func(context.Context, *usecase.FilePlan) (*usecase.ApplyResult, error)
 	Req    usecase.FileRequest
@@ -23,7 +23,7 @@ type applyOptions struct {
 }
 
 func newApplyCmd(f *Factory, runF func(*applyOptions) error) *cobra.Command {
-	o := &applyOptions{IO: ioOut{f}, Plan: f.Env().PlanFile, Apply: f.Env().ApplyFile}
+	o := &applyOptions{cmdIO: newCmdIO(f), Plan: f.Env().PlanFile, Apply: f.Env().ApplyFile}
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE [--prune] [--yes] [--concurrency N] [--dry-run]",
 		Short: "Make the clusters match an access file (plan, confirm, execute, re-plan)",
@@ -43,7 +43,7 @@ refused, or the re-plan still shows changes, 2 bad input or no confirmation.`,
   eksaccess apply -f access.yaml --prune --force arn:aws:iam::111122223333:user/old-admin`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.Req.Validate(), runF, func() error { return runApply(cmd.Context(), o) })
+			return dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return runApply(cmd.Context(), o) })
 		},
 	}
 	addFileFlags(cmd, &o.Req)
@@ -75,11 +75,8 @@ func runApply(ctx context.Context, o *applyOptions) error {
 }
 
 func runApplyPlan(ctx context.Context, o *applyOptions, planned **usecase.FilePlan) error {
-	f := o.IO.f
-	format, err := o.IO.format()
-	if err != nil {
-		return err
-	}
+	f := o.f
+	format := o.format
 	fp, err := o.Plan(ctx, o.Req)
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
 	"eksaccess/internal/view"
@@ -23,23 +22,14 @@ func addFileFlags(cmd *cobra.Command, r *usecase.FileRequest) {
 }
 
 type planOptions struct {
-	IO       ioOut
+	cmdIO
 	Run      func(context.Context, usecase.FileRequest) (*usecase.FilePlan, error)
 	Req      usecase.FileRequest
 	detailed bool
 }
 
-// ioOut is what a command prints with: the streams, the -o format, -v.
-type ioOut struct {
-	f *Factory
-}
-
-func (o ioOut) format() (output.Format, error) {
-	return o.f.Format(output.Table, output.JSON, output.YAML)
-}
-
 func newPlanCmd(f *Factory, runF func(*planOptions) error) *cobra.Command {
-	o := &planOptions{IO: ioOut{f}, Run: f.Env().PlanFile}
+	o := &planOptions{cmdIO: newCmdIO(f), Run: f.Env().PlanFile}
 	cmd := &cobra.Command{
 		Use:   "plan -f FILE [--prune] [--detailed-exitcode] [-o json]",
 		Short: "Show what apply would change to make the clusters match an access file",
@@ -59,7 +49,7 @@ With --detailed-exitcode (for CI drift checks): 0 no changes, 2 changes pending,
   eksaccess plan -f access.yaml --prune -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := asUsage(o.Req.Validate())
+			err := o.prepare(o.Req.Validate)
 			if err == nil {
 				if runF != nil {
 					return runF(o)
@@ -82,19 +72,15 @@ With --detailed-exitcode (for CI drift checks): 0 no changes, 2 changes pending,
 }
 
 func runPlan(ctx context.Context, o *planOptions) error {
-	format, err := o.IO.format()
-	if err != nil {
-		return err
-	}
 	fp, err := o.Run(ctx, o.Req)
 	if err != nil {
 		return err
 	}
-	view.UnreadableExpiry(o.IO.f.IO.ErrOut, fp.Clusters)
-	view.Failures(o.IO.f.IO.ErrOut, fp.Failures)
+	view.UnreadableExpiry(o.io.ErrOut, fp.Clusters)
+	view.Failures(o.io.ErrOut, fp.Failures)
 	t := fp.Totals
-	if err := show(o.IO.f.IO.Out, format, fp, func() error {
-		plan.WriteClusterPlans(o.IO.f.IO.Out, fp.Clusters, o.IO.f.Verbose)
+	if err := show(o.io.Out, o.format, fp, func() error {
+		plan.WriteClusterPlans(o.io.Out, fp.Clusters, o.f.Verbose)
 		return nil
 	}); err != nil {
 		return err

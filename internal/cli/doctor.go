@@ -12,13 +12,12 @@ import (
 
 type doctorOptions struct {
 	out *changeOutput
-	f   *Factory
 	Run func(context.Context, usecase.DoctorRequest) (*usecase.DoctorResult, error)
 	Req usecase.DoctorRequest
 }
 
 func newDoctorCmd(f *Factory, runF func(*doctorOptions) error) *cobra.Command {
-	o := &doctorOptions{out: newChangeOutput(f, "doctor"), f: f, Run: f.Env().Doctor}
+	o := &doctorOptions{out: newChangeOutput(f, "doctor"), Run: f.Env().Doctor}
 	cmd := &cobra.Command{
 		Use:   "doctor [-f FILE | -c CLUSTER...] [--fix] [-o table|json]",
 		Short: "Find access entries that silently stopped working, and repair what is safe",
@@ -48,13 +47,7 @@ Exit codes: 0 nothing is wrong (or --fix repaired everything), 1 findings remain
   eksaccess doctor -f access.yaml --fix`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Req.Validate(); err != nil {
-				return asUsage(err)
-			}
-			if runF != nil {
-				return runF(o)
-			}
-			return runDoctor(cmd.Context(), o)
+			return dispatch(o, o.out.prepare(o.Req.Validate, output.Table, output.JSON), runF, func() error { return runDoctor(cmd.Context(), o) })
 		},
 	}
 	cmd.Flags().StringVarP(&o.Req.File, "file", "f", "", "examine every cluster of this access file")
@@ -67,17 +60,13 @@ Exit codes: 0 nothing is wrong (or --fix repaired everything), 1 findings remain
 }
 
 func runDoctor(ctx context.Context, o *doctorOptions) error {
-	format, err := o.f.Format(output.Table, output.JSON)
-	if err != nil {
-		return err
-	}
 	res, err := o.Run(ctx, o.Req)
 	if err != nil && res == nil {
 		return err
 	}
 	view.Notes(o.out.io.ErrOut, res.Notes)
-	if jerr := show(o.out.io.Out, format, res, func() error {
-		view.Doctor(o.out.io.Out, res, o.Req.Fix, o.out.verbose())
+	if jerr := show(o.out.io.Out, o.out.format, res, func() error {
+		view.Doctor(o.out.io.Out, res, o.Req.Fix, o.out.f.Verbose)
 		return nil
 	}); jerr != nil {
 		return jerr

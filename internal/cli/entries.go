@@ -24,20 +24,28 @@ func newEntriesCmd(f *Factory) *cobra.Command {
 	return cmd
 }
 
-// readOptions are what every read command's options share: streams, -o, the clock.
-type readOptions struct {
+// cmdIO is what every command prints with: the factory (streams, -v, the clock) and the -o
+// format, which prepare checks against the formats the command supports before any call.
+type cmdIO struct {
+	f      *Factory
 	io     *iostreams.IOStreams
 	format output.Format
-	now    func() time.Time
 }
 
-func newReadOptions(f *Factory) readOptions { return readOptions{io: f.IO, now: f.Now} }
+func newCmdIO(f *Factory) cmdIO { return cmdIO{f: f, io: f.IO, format: output.Table} }
 
-// prepare checks -o and validates the request (nil: nothing to check) before any call: bad
-// input exits 2 and changes nothing.
-func (r *readOptions) prepare(f *Factory, validate func() error) error {
+func (c *cmdIO) now() time.Time { return c.f.Now() }
+
+// changeOutput renders a change's outcome (or refusal) with c's format.
+func (c *cmdIO) changeOutput(command string) *changeOutput {
+	return &changeOutput{cmdIO: *c, command: command}
+}
+
+// prepare checks -o (table, json and yaml unless allowed says) and validates the request
+// (nil: nothing to check) before any call: bad input exits 2 and changes nothing.
+func (c *cmdIO) prepare(validate func() error, allowed ...output.Format) error {
 	var err error
-	if r.format, err = f.Format(); err != nil {
+	if c.format, err = c.f.Format(allowed...); err != nil {
 		return err
 	}
 	if validate == nil {
@@ -58,19 +66,19 @@ func noted(w io.Writer, validate func() ([]string, error)) func() error {
 }
 
 type entriesListOptions struct {
-	readOptions
+	cmdIO
 	Run func(context.Context, usecase.ListEntriesRequest) (*usecase.EntryList, error)
 	Req usecase.ListEntriesRequest
 }
 
 func newEntriesListCmd(f *Factory, runF func(*entriesListOptions) error) *cobra.Command {
-	o := &entriesListOptions{readOptions: newReadOptions(f), Run: f.Env().ListEntries}
+	o := &entriesListOptions{cmdIO: newCmdIO(f), Run: f.Env().ListEntries}
 	cmd := &cobra.Command{
 		Use:   "list -c CLUSTER",
 		Short: "List access entries with type, username, groups, policies, scopes and expiry",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.prepare(f, o.Req.Validate), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
+			return dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -89,20 +97,20 @@ func (o *entriesListOptions) render(res *usecase.EntryList, err error) error {
 }
 
 type entriesShowOptions struct {
-	readOptions
+	cmdIO
 	Run func(context.Context, usecase.ShowEntryRequest) (*plan.LiveEntry, error)
 	Req usecase.ShowEntryRequest
 }
 
 func newEntriesShowCmd(f *Factory, runF func(*entriesShowOptions) error) *cobra.Command {
-	o := &entriesShowOptions{readOptions: newReadOptions(f), Run: f.Env().ShowEntry}
+	o := &entriesShowOptions{cmdIO: newCmdIO(f), Run: f.Env().ShowEntry}
 	cmd := &cobra.Command{
 		Use:   "show -c CLUSTER PRINCIPAL",
 		Short: "Show one access entry (PRINCIPAL: IAM user name, role/NAME or ARN)",
 		Args:  exactArgs(1, "PRINCIPAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principal = args[0]
-			return dispatch(o, o.prepare(f, o.Req.Validate), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
+			return dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 
-	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
@@ -81,24 +80,19 @@ func writeOutput(f *Factory, path string, b []byte, note string) error {
 
 // changeOutput renders the outcome of any job that changes access, the same way for all.
 type changeOutput struct {
-	io      *iostreams.IOStreams
-	format  func() (output.Format, error)
-	verbose func() bool
+	cmdIO
 	command string
 	dryRun  bool
 }
 
 func newChangeOutput(f *Factory, command string) *changeOutput {
-	return &changeOutput{io: f.IO, format: func() (output.Format, error) { return f.Format() }, verbose: func() bool { return f.Verbose }, command: command}
+	return &changeOutput{cmdIO: newCmdIO(f), command: command}
 }
 
 // render prints a dry run's plan or a run's summary (or the refusal) and maps the result to
 // the exit code: partial failure exits 1 after the summary, an interrupted run 130.
 func (c *changeOutput) render(out *usecase.Outcome, err error) error {
-	format, ferr := c.format()
-	if ferr != nil {
-		return ferr
-	}
+	format := c.format
 	var re *usecase.RefusedError
 	if errors.As(err, &re) {
 		if format != output.Table {
@@ -121,7 +115,7 @@ func (c *changeOutput) render(out *usecase.Outcome, err error) error {
 			}
 		}
 		fmt.Fprintf(c.io.Out, "dry run: %s would change %d of %d principals (nothing was changed)\n", c.command, pending, len(out.Plans))
-		plan.WritePlans(c.io.Out, out.Plans, c.verbose())
+		plan.WritePlans(c.io.Out, out.Plans, c.f.Verbose)
 		return nil
 	}
 	if format != output.Table {
@@ -129,7 +123,7 @@ func (c *changeOutput) render(out *usecase.Outcome, err error) error {
 			return err
 		}
 	} else {
-		out.Summary.Write(c.io.Out, c.verbose())
+		out.Summary.Write(c.io.Out, c.f.Verbose)
 	}
 	if out.Interrupted() {
 		return silentExit(ExitSignal)

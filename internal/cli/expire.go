@@ -37,7 +37,7 @@ Exit codes: 0 done (or nothing expired), 1 a deletion failed or a guardrail refu
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.DryRun = o.out.dryRun
-			return dispatch(o, o.Req.Validate(), runF, func() error { return runExpire(cmd.Context(), o) })
+			return dispatch(o, o.out.prepare(o.Req.Validate), runF, func() error { return runExpire(cmd.Context(), o) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -50,10 +50,7 @@ Exit codes: 0 done (or nothing expired), 1 a deletion failed or a guardrail refu
 }
 
 func runExpire(ctx context.Context, o *expireOptions) error {
-	format, err := o.out.format()
-	if err != nil {
-		return err
-	}
+	format := o.out.format
 	res, err := o.Run(ctx, o.Req)
 	if res != nil {
 		view.ExpireWarnings(o.out.io.ErrOut, res)
@@ -75,7 +72,7 @@ func runExpire(ctx context.Context, o *expireOptions) error {
 	} else if o.out.dryRun {
 		fmt.Fprintf(o.out.io.Out, "dry run: %d change(s) would be made (nothing was changed)\n", res.Outcome.Pending)
 	} else if res.Outcome.Pending > 0 {
-		res.Outcome.Summary.Write(o.out.io.Out, o.out.verbose())
+		res.Outcome.Summary.Write(o.out.io.Out, o.out.f.Verbose)
 	}
 	switch {
 	case res.Outcome.Interrupted():

@@ -14,14 +14,14 @@ import (
 )
 
 type exportOptions struct {
-	IO      ioOut
+	cmdIO
 	Run     func(context.Context, usecase.ExportRequest) (*usecase.ExportResult, error)
 	Req     usecase.ExportRequest
 	outFile string
 }
 
 func newExportCmd(f *Factory, runF func(*exportOptions) error) *cobra.Command {
-	o := &exportOptions{IO: ioOut{f}, Run: f.Env().Export}
+	o := &exportOptions{cmdIO: newCmdIO(f), Run: f.Env().Export}
 	cmd := &cobra.Command{
 		Use:   "export -c CLUSTER [-c CLUSTER]... [-o yaml|json] [--output-file FILE]",
 		Short: "Write the live access of clusters as an access file",
@@ -35,7 +35,7 @@ The file does not turn pruning on: add prune: true once you have reviewed it.`,
   eksaccess export -c prod-a -c prod-b --output-file access.yaml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.Req.Validate(), runF, func() error { return runExport(cmd.Context(), o) })
+			return dispatch(o, o.prepare(o.Req.Validate, output.YAML, output.JSON), runF, func() error { return runExport(cmd.Context(), o) })
 		},
 	}
 	cmd.Flags().StringArrayVarP(&o.Req.Clusters, "cluster", "c", nil, "EKS cluster to export; repeatable")
@@ -45,21 +45,14 @@ The file does not turn pruning on: add prune: true once you have reviewed it.`,
 }
 
 func runExport(ctx context.Context, o *exportOptions) error {
-	f := o.IO.f
-	format, err := f.Format(output.YAML, output.JSON)
-	if err != nil {
-		return err
-	}
-	if f.Output == "" {
-		format = output.YAML
-	}
+	f := o.f
 	res, err := o.Run(ctx, o.Req)
 	if err != nil {
 		return err
 	}
 	view.Notes(f.IO.ErrOut, res.Notes)
 	var b []byte
-	if format == output.JSON {
+	if o.format == output.JSON {
 		b, err = json.MarshalIndent(res.Config, "", "  ")
 		b = append(b, '\n')
 	} else {

@@ -56,7 +56,7 @@ nothing the second time, and a run that was interrupted finishes when run again.
 			if cmd.Flags().Changed("expires") && strings.TrimSpace(o.Req.Expires) == "" {
 				return usageErrorf("--expires: empty value: give a duration (30d, 12h) or a time (2026-12-31), or omit --expires for a grant that does not expire")
 			}
-			return dispatch(o, o.Req.Validate(f.Now()), runF, func() error { return o.out.render(o.Run(cmd.Context(), o.Req)) })
+			return dispatch(o, o.out.prepare(func() error { return o.Req.Validate(f.Now()) }), runF, func() error { return o.out.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

@@ -17,14 +17,14 @@ import (
 var executablePath = os.Executable
 
 type kubeconfigOptions struct {
-	readOptions
+	cmdIO
 	sandbox func() (dir string, running bool) // --sandbox: the sandbox kubectl will need
 	Run     func(context.Context, usecase.KubeconfigRequest) (*usecase.KubeconfigResult, error)
 	Req     usecase.KubeconfigRequest
 }
 
 func newKubeconfigCmd(f *Factory, runF func(*kubeconfigOptions) error) *cobra.Command {
-	o := &kubeconfigOptions{readOptions: newReadOptions(f), Run: f.Env().Kubeconfig}
+	o := &kubeconfigOptions{cmdIO: newCmdIO(f), Run: f.Env().Kubeconfig}
 	cmd := &cobra.Command{
 		Use:   "kubeconfig -c CLUSTER [--role ROLE] [--session-name S] [--alias A] [--kubeconfig PATH]",
 		Short: "Add a cluster to your kubeconfig, with `eksaccess token` as its credential plugin",
@@ -43,7 +43,7 @@ kubeconfig and show up under their own session name in the cluster. Use --alias 
 several roles for one cluster side by side (the context and user get that name).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.prepare(f, o.Req.Validate); err != nil {
+			if err := o.prepare(o.Req.Validate); err != nil {
 				return err
 			}
 			var err error

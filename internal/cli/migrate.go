@@ -23,14 +23,14 @@ func newMigrateCmd(f *Factory) *cobra.Command {
 }
 
 type migrateOptions struct {
-	IO  ioOut
+	cmdIO
 	Run func(context.Context, usecase.MigrateRequest) (*usecase.MigrateResult, error)
 	Req usecase.MigrateRequest
 	out string
 }
 
 func newMigrateAwsAuthCmd(f *Factory, runF func(*migrateOptions) error) *cobra.Command {
-	o := &migrateOptions{IO: ioOut{f}, Run: f.Env().Migrate}
+	o := &migrateOptions{cmdIO: newCmdIO(f), Run: f.Env().Migrate}
 	cmd := &cobra.Command{
 		Use:   "aws-auth -c CLUSTER [--from FILE] [--out FILE]",
 		Short: "Turn a cluster's aws-auth ConfigMap into an access file",
@@ -61,7 +61,7 @@ Exit codes: 0 written (warnings or not), 1 the ConfigMap could not be read, 2 ba
 }
 
 func runMigrate(ctx context.Context, o *migrateOptions) error {
-	f := o.IO.f
+	f := o.f
 	res, err := o.Run(ctx, o.Req)
 	if err != nil {
 		return err

@@ -33,7 +33,7 @@ the creator's entry, the last cluster-scoped admin, node and service entries —
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principals.Args = args
 			o.Req.DryRun = o.out.dryRun
-			return dispatch(o, o.Req.Validate(), runF, func() error { return o.out.render(o.Run(cmd.Context(), o.Req)) })
+			return dispatch(o, o.out.prepare(o.Req.Validate), runF, func() error { return o.out.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)

@@ -23,7 +23,7 @@ func newRoleCmd(f *Factory) *cobra.Command {
 }
 
 type roleCreateOptions struct {
-	IO         ioOut
+	cmdIO
 	Run        func(context.Context, usecase.RoleCreateRequest) (*usecase.RoleCreateResult, error)
 	Req        usecase.RoleCreateRequest
 	maxSession time.Duration
@@ -36,7 +36,7 @@ type roleCreateOptions struct {
 }
 
 func newRoleCreateCmd(f *Factory, runF func(*roleCreateOptions) error) *cobra.Command {
-	o := &roleCreateOptions{IO: ioOut{f}, Run: f.Env().RoleCreate}
+	o := &roleCreateOptions{cmdIO: newCmdIO(f), Run: f.Env().RoleCreate}
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create or converge an IAM role that people assume to reach EKS clusters",
@@ -61,7 +61,7 @@ says "no changes". Users then run ` + "`eval \"$(eksaccess assume NAME)\"`" + `.
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Spec.RoleName = args[0]
-			return dispatch(o, o.validate(), runF, func() error { return runRoleCreate(cmd.Context(), o) })
+			return dispatch(o, o.prepare(o.validate), runF, func() error { return runRoleCreate(cmd.Context(), o) })
 		},
 	}
 	fl := cmd.Flags()
@@ -110,16 +110,12 @@ func (o *roleCreateOptions) validate() error {
 }
 
 func runRoleCreate(ctx context.Context, o *roleCreateOptions) error {
-	f := o.IO.f
-	format, err := f.Format()
-	if err != nil {
-		return err
-	}
+	f := o.f
 	out, err := o.Run(ctx, o.Req)
 	if err != nil {
-		return newChangeOutput(f, "role create").render(nil, err)
+		return o.changeOutput("role create").render(nil, err)
 	}
-	if err := show(f.IO.Out, format, out, func() error { view.RoleCreate(f.IO.Out, out, o.Req.DryRun); return nil }); err != nil {
+	if err := show(f.IO.Out, o.format, out, func() error { view.RoleCreate(f.IO.Out, out, o.Req.DryRun); return nil }); err != nil {
 		return err
 	}
 	if g := out.Grant; g != nil && g.Error != "" {
@@ -135,7 +131,7 @@ func runRoleCreate(ctx context.Context, o *roleCreateOptions) error {
 // confirmAdoption shows what adopting would write, then asks on a terminal (--yes, or a dry
 // run, skips the question; without a terminal --yes is required).
 func (o *roleCreateOptions) confirmAdoption(as []role.Adoption) (bool, error) {
-	f := o.IO.f
+	f := o.f
 	role.WriteAdoptions(f.IO.ErrOut, as)
 	if o.Req.DryRun || o.yes {
 		return true, nil

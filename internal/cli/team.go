@@ -13,7 +13,7 @@ import (
 // teamOptions holds what the team subcommands parse; the run functions are injected so the
 // tests check argv → request without a server.
 type teamOptions struct {
-	f       *Factory
+	cmdIO
 	Add     usecase.TeamAddRequest
 	Remove  usecase.TeamRemoveRequest
 	List    usecase.TeamListRequest
@@ -25,7 +25,7 @@ type teamOptions struct {
 
 func newTeamCmd(f *Factory, runF func(*teamOptions) error) *cobra.Command {
 	env := f.Env()
-	o := &teamOptions{f: f, RunAdd: env.TeamAdd, RunRm: env.TeamRemove, RunList: env.TeamList}
+	o := &teamOptions{cmdIO: newCmdIO(f), RunAdd: env.TeamAdd, RunRm: env.TeamRemove, RunList: env.TeamList}
 	cmd := &cobra.Command{
 		Use:   "team",
 		Short: "HyperPod teams: namespace, RBAC and members' access entries in one command",
@@ -40,7 +40,7 @@ app.kubernetes.io/managed-by=eksaccess and eksaccess.io/team=TEAM.`,
 	}
 	run := func(cmd *cobra.Command, command string, invalid error) error {
 		o.Command = command
-		return dispatch(o, invalid, runF, func() error { return runTeam(cmd.Context(), o) })
+		return dispatch(o, o.prepare(func() error { return invalid }), runF, func() error { return runTeam(cmd.Context(), o) })
 	}
 
 	add := &cobra.Command{
@@ -109,10 +109,8 @@ principals, only those members leave the team.`,
 }
 
 func runTeam(ctx context.Context, o *teamOptions) error {
-	format, err := o.f.Format()
-	if err != nil {
-		return err
-	}
+	format := o.format
+	var err error
 	switch o.Command {
 	case "add", "remove":
 		var res *usecase.TeamResult
@@ -123,7 +121,7 @@ func runTeam(ctx context.Context, o *teamOptions) error {
 		}
 		var re *usecase.RefusedError
 		if errors.As(err, &re) {
-			return newChangeOutput(o.f, "team "+o.Command).render(nil, err)
+			return o.changeOutput("team "+o.Command).render(nil, err)
 		}
 		if res == nil {
 			return err

@@ -12,13 +12,13 @@ import (
 )
 
 type verifyOptions struct {
-	readOptions
+	cmdIO
 	Run func(context.Context, usecase.VerifyRequest) (*usecase.VerifyResult, error)
 	Req usecase.VerifyRequest
 }
 
 func newVerifyCmd(f *Factory, runF func(*verifyOptions) error) *cobra.Command {
-	o := &verifyOptions{readOptions: newReadOptions(f), Run: f.Env().Verify}
+	o := &verifyOptions{cmdIO: newCmdIO(f), Run: f.Env().Verify}
 	cmd := &cobra.Command{
 		Use:   "verify -c CLUSTER [--role ROLE] [--as-principal ARN] [--check VERB:RESOURCE[:NAMESPACE]]...",
 		Short: "Check live, through the cluster's own API, who you are and what you may do",
@@ -41,7 +41,7 @@ principal's access entry and policies; the output says so.`,
   eksaccess verify -c hyperpod-demo --as-principal arn:aws:iam::111122223333:user/alice --check get:secrets:team-a`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.prepare(f, noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
+			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
