@@ -8,6 +8,7 @@ import (
 
 	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 type authModeOptions struct {
@@ -56,12 +57,7 @@ func runAuthMode(ctx context.Context, o *authModeOptions) error {
 		return o.changeOutput("auth-mode").render(nil, err)
 	}
 	if o.Req.Set == "" {
-		if format != output.Table {
-			return output.Data(f.IO.Out, format, res)
-		}
-		t := output.NewTable(f.IO.Out, "CLUSTER", "AUTHENTICATION MODE", "NEXT STEP")
-		t.Row(res.Cluster, res.Mode, res.Next)
-		return t.Flush()
+		return show(f.IO.Out, format, res, func() error { return view.AuthMode(f.IO.Out, res) })
 	}
 	if ch == nil {
 		fmt.Fprintf(f.IO.Out, "%s is already in %s: nothing to do\n", res.Cluster, res.Mode)

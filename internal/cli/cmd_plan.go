@@ -49,21 +49,12 @@ With --detailed-exitcode (for CI drift checks): 0 no changes, 2 changes pending,
   eksaccess plan -f access.yaml --prune -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := o.prepare(o.Req.Validate)
-			if err == nil {
-				if runF != nil {
-					return runF(o)
-				}
-				err = runPlan(cmd.Context(), o)
+			err := dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return runPlan(cmd.Context(), o) })
+			var ee *ExitError
+			if err == nil || !o.detailed || exitCodeOf(err) == ExitSignal || errors.As(err, &ee) && ee.Err == nil {
+				return err // without --detailed-exitcode, or drift (2) and failure (1) as runPlan mapped them
 			}
-			if err != nil && o.detailed && exitCodeOf(err) != ExitOK && exitCodeOf(err) != ExitSignal {
-				var ee *ExitError
-				if errors.As(err, &ee) && ee.Err == nil {
-					return err // already mapped below
-				}
-				return &ExitError{Code: ExitFailure, Err: err}
-			}
-			return err
+			return &ExitError{Code: ExitFailure, Err: err} // bad input too: with --detailed-exitcode, 2 means drift only
 		},
 	}
 	addFileFlags(cmd, &o.Req)

@@ -45,8 +45,8 @@ func (c *cmdIO) changeOutput(command string) *changeOutput {
 // (nil: nothing to check) before any call: bad input exits 2 and changes nothing.
 func (c *cmdIO) prepare(validate func() error, allowed ...output.Format) error {
 	var err error
-	if c.format, err = c.f.Format(allowed...); err != nil {
-		return err
+	if c.format, err = output.ParseFormat(c.f.Output, allowed...); err != nil {
+		return &UsageError{Err: err}
 	}
 	if validate == nil {
 		return nil

@@ -9,6 +9,7 @@ import (
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 // asUsage turns a request's validation error into a usage error (exit 2, with --help hint).
@@ -105,25 +106,13 @@ func (c *changeOutput) render(out *usecase.Outcome, err error) error {
 		return err
 	}
 	if out.Summary == nil {
-		if format != output.Table {
-			return output.Data(c.io.Out, format, map[string]any{"dryRun": out.DryRun, "plans": out.Plans})
-		}
-		pending := 0
-		for _, pp := range out.Plans {
-			if len(pp.Changes) > 0 {
-				pending++
-			}
-		}
-		fmt.Fprintf(c.io.Out, "dry run: %s would change %d of %d principals (nothing was changed)\n", c.command, pending, len(out.Plans))
-		plan.WritePlans(c.io.Out, out.Plans, c.f.Verbose)
-		return nil
+		return show(c.io.Out, format, map[string]any{"dryRun": out.DryRun, "plans": out.Plans}, func() error {
+			view.DryRun(c.io.Out, c.command, out.Plans, c.f.Verbose)
+			return nil
+		})
 	}
-	if format != output.Table {
-		if err := output.Data(c.io.Out, format, out.Summary); err != nil {
-			return err
-		}
-	} else {
-		out.Summary.Write(c.io.Out, c.f.Verbose)
+	if err := show(c.io.Out, format, out.Summary, func() error { out.Summary.Write(c.io.Out, c.f.Verbose); return nil }); err != nil {
+		return err
 	}
 	if out.Interrupted() {
 		return silentExit(ExitSignal)

@@ -14,7 +14,6 @@ import (
 	"eksaccess/internal/awssession"
 	"eksaccess/internal/dirs"
 	"eksaccess/internal/iostreams"
-	"eksaccess/internal/output"
 	"eksaccess/internal/sandbox"
 	"eksaccess/internal/usecase"
 	"eksaccess/internal/view"
@@ -47,15 +46,6 @@ type Factory struct {
 
 func newFactory(io *iostreams.IOStreams) *Factory {
 	return &Factory{IO: io, Getenv: os.Getenv, Now: time.Now}
-}
-
-// Format is the -o value, checked against the formats a command supports.
-func (f *Factory) Format(allowed ...output.Format) (output.Format, error) {
-	ff, err := output.ParseFormat(f.Output, allowed...)
-	if err != nil {
-		return "", &UsageError{Err: err}
-	}
-	return ff, nil
 }
 
 // session is the run's AWS clients, built on first use: against the embedded sandbox with

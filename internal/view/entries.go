@@ -138,3 +138,22 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// DryRun prints what a change would do: how many principals it changes, then each plan.
+func DryRun(w io.Writer, command string, plans []plan.PrincipalPlan, verbose bool) {
+	pending := 0
+	for _, pp := range plans {
+		if len(pp.Changes) > 0 {
+			pending++
+		}
+	}
+	fmt.Fprintf(w, "dry run: %s would change %d of %d principals (nothing was changed)\n", command, pending, len(plans))
+	plan.WritePlans(w, plans, verbose)
+}
+
+// AuthMode shows a cluster's authentication mode and its next step.
+func AuthMode(w io.Writer, res *usecase.AuthModeResult) error {
+	t := output.NewTable(w, "CLUSTER", "AUTHENTICATION MODE", "NEXT STEP")
+	t.Row(res.Cluster, res.Mode, res.Next)
+	return t.Flush()
+}
