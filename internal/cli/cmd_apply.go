@@ -65,23 +65,17 @@ type applyResult struct {
 
 // runApply applies what it could plan; accounts it could not reach are reported and make it
 // exit 1, after the others were applied.
-func runApply(ctx context.Context, o *applyOptions) error {
-	var fp *usecase.FilePlan
-	err := runApplyPlan(ctx, o, &fp)
-	if err == nil && fp != nil && len(fp.Failures) > 0 {
-		return silentExit(ExitFailure)
-	}
-	return err
-}
-
-func runApplyPlan(ctx context.Context, o *applyOptions, planned **usecase.FilePlan) error {
-	f := o.f
-	format := o.format
+func runApply(ctx context.Context, o *applyOptions) (err error) {
+	f, format := o.f, o.format
 	fp, err := o.Plan(ctx, o.Req)
 	if err != nil {
 		return err
 	}
-	*planned = fp
+	defer func() {
+		if err == nil && len(fp.Failures) > 0 {
+			err = silentExit(ExitFailure)
+		}
+	}()
 	view.Failures(f.IO.ErrOut, fp.Failures)
 	res := applyResult{Plan: fp.Clusters, Totals: fp.Totals, Failures: fp.Failures}
 	// The plan goes to stdout in table mode, to stderr when stdout carries JSON.
@@ -124,10 +118,7 @@ func runApplyPlan(ctx context.Context, o *applyOptions, planned **usecase.FilePl
 			}
 			if ar.Outcome.Failed() {
 				emit()
-				if ar.Outcome.Interrupted() {
-					return silentExit(ExitSignal)
-				}
-				return silentExit(ExitFailure)
+				return outcomeExit(ar.Outcome)
 			}
 		}
 	}

@@ -74,11 +74,8 @@ func runDoctor(ctx context.Context, o *doctorOptions) error {
 	if err != nil {
 		return o.out.render(res.Outcome, err)
 	}
-	switch {
-	case res.Outcome != nil && res.Outcome.Interrupted():
-		return silentExit(ExitSignal)
-	case res.Open() > 0, res.Outcome != nil && res.Outcome.Failed():
-		return silentExit(ExitFailure)
+	if err := outcomeExit(res.Outcome); err != nil || res.Open() == 0 {
+		return err
 	}
-	return nil
+	return silentExit(ExitFailure)
 }

@@ -114,10 +114,18 @@ func (c *changeOutput) render(out *usecase.Outcome, err error) error {
 	if err := show(c.io.Out, format, out.Summary, func() error { out.Summary.Write(c.io.Out, c.f.Verbose); return nil }); err != nil {
 		return err
 	}
-	if out.Interrupted() {
+	return outcomeExit(out)
+}
+
+// outcomeExit maps a run that changed access to its exit code: interrupted 130, a failed
+// change 1 (after the summary was printed).
+func outcomeExit(out *usecase.Outcome) error {
+	switch {
+	case out == nil:
+		return nil
+	case out.Interrupted():
 		return silentExit(ExitSignal)
-	}
-	if out.Failed() {
+	case out.Failed():
 		return silentExit(ExitFailure)
 	}
 	return nil

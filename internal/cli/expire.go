@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -65,20 +64,8 @@ func runExpire(ctx context.Context, o *expireOptions) error {
 		}
 		return o.out.render(out, err)
 	}
-	if format != output.Table {
-		if err := output.Data(o.out.io.Out, format, res); err != nil {
-			return err
-		}
-	} else if o.out.dryRun {
-		fmt.Fprintf(o.out.io.Out, "dry run: %d change(s) would be made (nothing was changed)\n", res.Outcome.Pending)
-	} else if res.Outcome.Pending > 0 {
-		res.Outcome.Summary.Write(o.out.io.Out, o.out.f.Verbose)
+	if err := show(o.out.io.Out, format, res, func() error { view.ExpireOutcome(o.out.io.Out, res, o.out.f.Verbose); return nil }); err != nil {
+		return err
 	}
-	switch {
-	case res.Outcome.Interrupted():
-		return silentExit(ExitSignal)
-	case res.Outcome.Failed():
-		return silentExit(ExitFailure)
-	}
-	return nil
+	return outcomeExit(res.Outcome)
 }

@@ -17,6 +17,16 @@ func ExpireWarnings(w io.Writer, res *usecase.ExpireResult) {
 	}
 }
 
+// ExpireOutcome says what expire changed, or in a dry run would change.
+func ExpireOutcome(w io.Writer, res *usecase.ExpireResult, verbose bool) {
+	switch {
+	case res.Outcome.DryRun:
+		fmt.Fprintf(w, "dry run: %d change(s) would be made (nothing was changed)\n", res.Outcome.Pending)
+	case res.Outcome.Pending > 0:
+		res.Outcome.Summary.Write(w, verbose)
+	}
+}
+
 // Expired lists, per cluster, each expired grant and what becomes of its entry.
 func Expired(w io.Writer, res *usecase.ExpireResult) {
 	for _, rep := range res.Reports {
