@@ -117,7 +117,7 @@ func Resolve(ctx context.Context, cfg *accessfile.Config, o Options) ([]Cluster,
 	}
 
 	// Then every principal, each distinct reference looked up once for the whole file.
-	items := make([][][]string, len(cfg.Clusters))   // cluster → item → ARNs
+	items := make([][][]string, len(cfg.Clusters))     // cluster → item → ARNs
 	members := make([][][][]string, len(cfg.Clusters)) // cluster → team → member → ARNs
 	for i := range cfg.Clusters {
 		c := &cfg.Clusters[i]
