@@ -70,9 +70,9 @@ var kindOrder = map[string]int{"Namespace": 0, "Role": 1, "RoleBinding": 2, "Clu
 
 // writeTeams prints one line per team that changes:
 //
-//	+ team ml (sagemaker-guide, hyperpod-ns-ml): namespace, Role, RoleBinding, ClusterRole, ClusterRoleBinding
-//	~ team ml (sagemaker-guide, hyperpod-ns-ml): update Role (changed by hand: restored)
-//	- team old (hyperpod-cli, hyperpod-ns-old): RoleBinding, Role, ClusterRoleBinding, ClusterRole, namespace
+//   - team ml (sagemaker-guide, hyperpod-ns-ml): namespace, Role, RoleBinding, ClusterRole, ClusterRoleBinding
+//     ~ team ml (sagemaker-guide, hyperpod-ns-ml): update Role (changed by hand: restored)
+//   - team old (hyperpod-cli, hyperpod-ns-old): RoleBinding, Role, ClusterRoleBinding, ClusterRole, namespace
 //
 // with what a deletion keeps, and why, below it; verbose lists every object.
 func writeTeams(w io.Writer, teams []TeamPlan, verbose bool) {
