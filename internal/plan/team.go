@@ -68,13 +68,10 @@ func (p *ClusterPlan) KubeWrites() int {
 // cluster-wide ones.
 var kindOrder = map[string]int{"Namespace": 0, "Role": 1, "RoleBinding": 2, "ClusterRole": 3, "ClusterRoleBinding": 4}
 
-// writeTeams prints one line per team that changes:
-//
-//   - team ml (sagemaker-guide, hyperpod-ns-ml): namespace, Role, RoleBinding, ClusterRole, ClusterRoleBinding
-//     ~ team ml (sagemaker-guide, hyperpod-ns-ml): update Role (changed by hand: restored)
-//   - team old (hyperpod-cli, hyperpod-ns-old): RoleBinding, Role, ClusterRoleBinding, ClusterRole, namespace
-//
-// with what a deletion keeps, and why, below it; verbose lists every object.
+// writeTeams prints one line per team that changes: "+ team ml (sagemaker-guide,
+// hyperpod-ns-ml): namespace, Role, RoleBinding, ClusterRole, ClusterRoleBinding" for a new
+// team, "~ team ..." with what is created or restored, "- team ..." with what a prune deletes
+// and below it what it keeps, and why; verbose lists every object.
 func writeTeams(w io.Writer, teams []TeamPlan, verbose bool) {
 	for i := range teams {
 		t := &teams[i]
