@@ -34,18 +34,19 @@ type fileTeams struct {
 func (e *Env) planFileTeams(ctx context.Context, c *awsapi.Clients, dc *declare.Cluster, live *plan.LiveCluster, prune bool) (*fileTeams, error) {
 	out := &fileTeams{}
 	kube, err := e.connectKube(ctx, c, dc.Name)
-	var have []TeamSummary
-	if err == nil {
-		have, err = listTeams(ctx, kube)
-		if err != nil {
-			err = teamKubeError(dc.Name, "list teams", err)
-		}
-	}
 	if err != nil {
 		if len(dc.Teams) > 0 {
 			return nil, err
 		}
 		out.notes = append(out.notes, fmt.Sprintf("teams not checked for pruning: %v", err))
+		return out, nil
+	}
+	have, err := listTeams(ctx, kube)
+	if err != nil {
+		if len(dc.Teams) > 0 {
+			return nil, teamKubeError(dc.Name, "list teams", err)
+		}
+		out.notes = append(out.notes, fmt.Sprintf("teams not checked for pruning: cannot list the cluster's RBAC objects: %v", err))
 		return out, nil
 	}
 	out.kube = kube
