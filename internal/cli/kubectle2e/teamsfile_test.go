@@ -65,6 +65,11 @@ func TestFileTeams(t *testing.T) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
 		}
 	}
+	awsBefore, kubeBefore := w.mutatingAWS(), len(w.kubeWrites())
+	out = w.eksaccess("admin", "apply", "-f", with, "--dry-run")
+	if !strings.Contains(out, "dry run: nothing was changed") || w.mutatingAWS() != awsBefore || len(w.kubeWrites()) != kubeBefore {
+		t.Errorf("apply --dry-run changed something (%d AWS, %d Kubernetes writes):\n%s", w.mutatingAWS()-awsBefore, len(w.kubeWrites())-kubeBefore, out)
+	}
 	out = w.eksaccess("admin", "apply", "-f", with, "--yes")
 	if !strings.Contains(out, "re-plan: no changes remain") {
 		t.Errorf("apply:\n%s", out)
@@ -80,7 +85,7 @@ func TestFileTeams(t *testing.T) {
 		"-o", `jsonpath={.metadata.managedFields[*].manager} {.metadata.labels.eksaccess\.io/team}{"\n"}`)
 
 	// Again: no mutating AWS call, no Kubernetes write.
-	awsBefore, kubeBefore := w.mutatingAWS(), len(w.kubeWrites())
+	awsBefore, kubeBefore = w.mutatingAWS(), len(w.kubeWrites())
 	out = w.eksaccess("admin", "apply", "-f", with, "--yes")
 	if got := w.mutatingAWS() - awsBefore; got != 0 {
 		t.Errorf("second apply made %d mutating AWS calls", got)
