@@ -547,3 +547,26 @@ func TestExportTeamsRoundTrip(t *testing.T) {
 		t.Fatalf("exported file plans changes:\n%s", render(fp))
 	}
 }
+
+// TestFileTeamsUnderGuardrails: a plan whose entry changes a guardrail refuses changes
+// nothing, Kubernetes included: no team is made or pruned.
+func TestFileTeamsUnderGuardrails(t *testing.T) {
+	t.Parallel()
+	w := newTeamWorld(t)
+	w.apply(t, w.plan(t, w.file(t, twoTeams), false))
+	// The caller's own admin entry is now eksaccess's and the file does not list it: prune
+	// would delete it.
+	w.eks.clusters["c"].entries[adminArn].tags[plan.TagManaged] = "true"
+	kw, aw := len(w.kube.writes), len(w.eks.mutations())
+	fp := w.plan(t, w.file(t, "    teams:\n      - name: cv\n"), true)
+	out := render(fp)
+	mustContain(t, "refused plan", out, "+ team cv (sagemaker-guide, hyperpod-ns-cv)", "- team ml", "- team nlp", "! refused by guardrail")
+	_, err := w.env.ApplyFile(context.Background(), fp)
+	var re *RefusedError
+	if !errors.As(err, &re) {
+		t.Fatalf("apply: err = %v, want a refusal", err)
+	}
+	if got := w.kube.writesSince(kw); len(got) != 0 || len(w.eks.mutations()) != aw {
+		t.Errorf("a refused apply wrote: %v %v", got, w.eks.mutations()[aw:])
+	}
+}
