@@ -40,8 +40,10 @@ type fakeEKS struct {
 
 type fakeCluster struct {
 	name, mode string
-	created    time.Time
-	entries    map[string]*fakeEntry
+	// endpoint, when set, is the cluster's Kubernetes API (the CA is a placeholder).
+	endpoint string
+	created  time.Time
+	entries  map[string]*fakeEntry
 }
 
 type fakeEntry struct {
@@ -128,8 +130,12 @@ func (f *fakeEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterIn
 	if err != nil {
 		return nil, err
 	}
-	return &eks.DescribeClusterOutput{Cluster: &ekstypes.Cluster{Name: aws.String(c.name), Arn: aws.String("arn:aws:eks:us-west-2:" + acct + ":cluster/" + c.name),
-		CreatedAt: aws.Time(c.created), AccessConfig: &ekstypes.AccessConfigResponse{AuthenticationMode: ekstypes.AuthenticationMode(c.mode)}}}, nil
+	out := &ekstypes.Cluster{Name: aws.String(c.name), Arn: aws.String("arn:aws:eks:us-west-2:" + acct + ":cluster/" + c.name),
+		CreatedAt: aws.Time(c.created), AccessConfig: &ekstypes.AccessConfigResponse{AuthenticationMode: ekstypes.AuthenticationMode(c.mode)}}
+	if c.endpoint != "" {
+		out.Endpoint, out.CertificateAuthority = aws.String(c.endpoint), &ekstypes.Certificate{Data: aws.String("Y2E=")}
+	}
+	return &eks.DescribeClusterOutput{Cluster: out}, nil
 }
 
 func (f *fakeEKS) UpdateClusterConfig(ctx context.Context, in *eks.UpdateClusterConfigInput, _ ...func(*eks.Options)) (*eks.UpdateClusterConfigOutput, error) {
