@@ -244,7 +244,7 @@ func (fp *FilePlan) dropFailed(failed []error) {
 	for i := range fp.resolved {
 		if err := failed[i]; err != nil {
 			r := fp.resolved[i].reach
-			fp.Failures = append(fp.Failures, AccountFailure{Account: r.Account, Reach: r.String(), Clusters: []string{fp.resolved[i].Source}, Error: err.Error()})
+			fp.Failures = append(fp.Failures, AccountFailure{Account: r.Account, Reach: r.String(), Clusters: []string{fp.resolved[i].Source}, Names: []string{fp.resolved[i].Name}, Error: err.Error()})
 			continue
 		}
 		fp.resolved[keep], fp.Clusters[keep], fp.live[keep] = fp.resolved[i], fp.Clusters[i], fp.live[i]
