@@ -32,22 +32,25 @@ type Factory struct {
 	Now    func() time.Time
 
 	// Global flags.
-	Profile     string
-	AssumeRole  string // --assume-role: the run's credentials assume this role first
-	Region      string
-	EndpointURL string
-	UseSandbox  bool
-	Output      string
-	Verbose     bool
-	NoProgress  bool
-	Rate        float64
-	Timeout     time.Duration // --timeout / EKSACCESS_TIMEOUT: one attempt of any AWS or Kubernetes call
+	Profile    string
+	AssumeRole string // --assume-role: the run's credentials assume this role first
+	// --external-id, --role-session-name: how --assume-role assumes it
+	ExternalID, RoleSessionName string
+	Region                      string
+	EndpointURL                 string
+	UseSandbox                  bool
+	Output                      string
+	Verbose                     bool
+	NoProgress                  bool
+	Rate                        float64
+	Timeout                     time.Duration // --timeout / EKSACCESS_TIMEOUT: one attempt of any AWS or Kubernetes call
 
-	once     sync.Once
-	clients  *awsapi.Clients
-	limiters *awsapi.Limiters
-	err      error
-	closers  []func() error
+	once      sync.Once
+	clients   *awsapi.Clients
+	baseCreds aws.CredentialsProvider // with --assume-role: the credentials that assume it
+	limiters  *awsapi.Limiters
+	err       error
+	closers   []func() error
 
 	envOnce  sync.Once
 	env      *usecase.Env
@@ -117,11 +120,20 @@ func (f *Factory) buildClients(ctx context.Context) (*awsapi.Clients, error) {
 	}
 	f.endpoint = endpoint
 	if f.AssumeRole != "" {
-		cfg.Credentials = assumeRoleCredentials(cfg, endpoint, usecase.Reach{RoleArn: f.AssumeRole})
+		f.baseCreds = cfg.Credentials
+		cfg.Credentials = assumeRoleCredentials(cfg, endpoint, f.assumed())
 	}
 	f.baseAPIOptions = slices.Clone(cfg.APIOptions)
 	f.instrument(&cfg, "")
 	return awsapi.NewClients(cfg, endpoint), nil
+}
+
+// assumed is the role --assume-role names, as the run assumes it (zero: none).
+func (f *Factory) assumed() usecase.Reach {
+	if f.AssumeRole == "" {
+		return usecase.Reach{}
+	}
+	return usecase.Reach{RoleArn: f.AssumeRole, ExternalID: f.ExternalID, SessionName: f.RoleSessionName}
 }
 
 // instrument adds the rate state of the account (labelled by account) and the -v trace.
@@ -346,6 +358,7 @@ func (f *Factory) Env() *usecase.Env {
 			},
 			CacheDir: f.CacheDir(),
 			Profile:  f.activeProfile,
+			Assumed:  func() (usecase.Reach, aws.CredentialsProvider) { return f.assumed(), f.baseCreds },
 			Warnf:    func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, "warning: "+format+"\n", args...) },
 			Kube: func(server, token string, caPEM []byte) (usecase.KubeAPI, error) {
 				return usecase.ClientGoKube("eksaccess/"+version(), f.Timeouts())(server, token, caPEM)

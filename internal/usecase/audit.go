@@ -58,8 +58,8 @@ func (r *AuditRequest) Validate() error {
 			return inputErrorf("an account to audit is reached by a role ARN or a profile (one of them)")
 		}
 		if a.RoleArn != "" {
-			if err := ValidateRoleArn(a.RoleArn); err != nil {
-				return inputErrorf("--account-role: %v", err)
+			if err := a.ValidateAssume("--account-role"); err != nil {
+				return &InputError{Err: err}
 			}
 		}
 		if a.ExternalID != "" && a.RoleArn == "" {
