@@ -12,9 +12,10 @@ import (
 	"eksaccess/internal/principal"
 )
 
-// auditPerAccount is how many clusters of one account are read at a time: each account
-// (and region) has its own rate state, so accounts add up instead of sharing one pool.
-const auditPerAccount = 4
+// clustersPerAccount is how many clusters of one account are read at a time (audit, plan,
+// apply): each account (and region) has its own rate state, so accounts add up instead of
+// sharing one pool.
+const clustersPerAccount = 4
 
 // auditReaches are the accounts a request reaches: the run's own credentials (unless
 // NoDefaultAccount) and each of Accounts.
@@ -77,7 +78,11 @@ func (e *Env) auditTargets(ctx context.Context, r AuditRequest) ([]AuditCluster,
 	var out []AuditCluster
 	for i, reach := range reaches {
 		if errs[i] != nil {
-			out = append(out, AuditCluster{AuditTarget: AuditTarget{Account: reach.Account, Reach: howReached(reach)}, Error: errs[i].Error()})
+			how := howReached(reach)
+			if how == "" {
+				how = "your credentials"
+			}
+			out = append(out, AuditCluster{AuditTarget: AuditTarget{Account: reach.Account, Reach: how}, Error: errs[i].Error()})
 			continue
 		}
 		if first, dup := seen[accts[i]]; dup {
@@ -163,7 +168,7 @@ func howReached(r Reach) string {
 	return Reach{Profile: r.Profile, RoleArn: r.RoleArn}.String()
 }
 
-// readTargets reads every target that has a cluster, auditPerAccount at a time per account
+// readTargets reads every target that has a cluster, clustersPerAccount at a time per account
 // and all accounts together; a target that cannot be read keeps its error.
 func (e *Env) readTargets(ctx context.Context, r AuditRequest, targets []AuditCluster) []*plan.LiveCluster {
 	out := make([]*plan.LiveCluster, len(targets))
@@ -176,7 +181,7 @@ func (e *Env) readTargets(ctx context.Context, r AuditRequest, targets []AuditCl
 		}
 		sem, ok := sems[t.reach.Key()]
 		if !ok {
-			sem = make(chan struct{}, auditPerAccount)
+			sem = make(chan struct{}, clustersPerAccount)
 			sems[t.reach.Key()] = sem
 		}
 		wg.Add(1)

@@ -207,3 +207,50 @@ func TestAuditAccountFlagsNeedAll(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanFileReadsAccountsSideBySide(t *testing.T) {
+	t.Parallel()
+	w, _ := fleetWorld(t)
+	// Four clusters of the first account whose reads wait for the partner's: with one pool of
+	// four for every account, they would hold it and the partner's read would never start.
+	file := "apiVersion: eksaccess/v1\nkind: AccessConfig\nclusters:\n"
+	for _, n := range []string{"c", "c2", "c3", "c4"} {
+		if n != "c" {
+			w.eks.addCluster(n, "API").add(creator, "STANDARD", clusterCreated, nil, "AmazonEKSClusterAdminPolicy")
+		}
+		file += "  - name: " + n + "\n    region: us-west-2\n    access:\n      - principal: viewer\n        policies: [{policy: AmazonEKSViewPolicy}]\n"
+	}
+	file += `  - name: prod
+    region: us-west-2
+    account: "444455556666"
+    assumeRole: {roleArn: "arn:aws:iam::444455556666:role/CrossAccountEKSAdmin"}
+    access:
+      - principal: frank
+        policies: [{policy: AmazonEKSEditPolicy}]
+`
+	partnerStarted := make(chan struct{})
+	own, _ := w.env.AWS(context.Background(), "")
+	gated := *own
+	gated.EKS = gatedEKS{EKS: own.EKS, gate: partnerStarted}
+	w.env.AWS = func(context.Context, string) (*awsapi.Clients, error) { return &gated, nil }
+	partnerFor := w.env.AWSFor
+	var once sync.Once
+	w.env.AWSFor = func(ctx context.Context, r Reach, region string) (*awsapi.Clients, error) {
+		c, err := partnerFor(ctx, r, region)
+		if err != nil {
+			return nil, err
+		}
+		sc := *c
+		sc.EKS = signalEKS{EKS: c.EKS, once: &once, done: partnerStarted}
+		return &sc, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	fp, err := w.env.PlanFile(ctx, FileRequest{File: writeFile(t, file), Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fp.Clusters) != 5 || len(fp.Failures) != 0 {
+		t.Fatalf("clusters %d, failures %+v", len(fp.Clusters), fp.Failures)
+	}
+}

@@ -133,11 +133,24 @@ func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
 	var mu sync.Mutex
 	var bad []string
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
+	// A few clusters at a time per account: each account has its own rate state, so the
+	// accounts are read side by side rather than sharing one pool.
+	sems := map[string]chan struct{}{}
 	failed := make([]error, len(fp.resolved))
 	for i, rc := range fp.resolved {
 		dc, reach := rc.Cluster, rc.reach
+		sem, ok := sems[reach.Key()]
+		if !ok {
+			sem = make(chan struct{}, clustersPerAccount)
+			sems[reach.Key()] = sem
+		}
 		g.Go(func() error {
+			select {
+			case sem <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			defer func() { <-sem }()
 			c, err := e.accountClients(gctx, reach, dc.Region)
 			if err != nil {
 				failed[i] = err
