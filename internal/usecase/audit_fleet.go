@@ -3,6 +3,7 @@ package usecase
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,7 +83,9 @@ func (e *Env) auditTargets(ctx context.Context, r AuditRequest) ([]AuditCluster,
 			if how == "" {
 				how = "your credentials"
 			}
-			out = append(out, AuditCluster{AuditTarget: AuditTarget{Account: reach.Account, Reach: how}, Error: errs[i].Error()})
+			// (The reach is named once, in the target, not again at the head of the error.)
+			msg := strings.TrimPrefix(errs[i].Error(), reach.String()+": ")
+			out = append(out, AuditCluster{AuditTarget: AuditTarget{Account: reach.Account, Reach: how}, Error: msg})
 			continue
 		}
 		if first, dup := seen[accts[i]]; dup {
