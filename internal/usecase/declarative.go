@@ -138,12 +138,25 @@ func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
 	var mu sync.Mutex
 	var bad []string
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
+	// A few clusters at a time per account: each account has its own rate state, so the
+	// accounts are read side by side rather than sharing one pool.
+	sems := map[string]chan struct{}{}
 	failed := make([]error, len(fp.resolved))
 	for i, rc := range fp.resolved {
 		dc, reach := rc.Cluster, rc.reach
 		prune := fp.req.Prune || dc.Prune
+		sem, ok := sems[reach.Key()]
+		if !ok {
+			sem = make(chan struct{}, clustersPerAccount)
+			sems[reach.Key()] = sem
+		}
 		g.Go(func() error {
+			select {
+			case sem <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			defer func() { <-sem }()
 			c, err := e.accountClients(gctx, reach, dc.Region)
 			if err != nil {
 				failed[i] = err
@@ -319,7 +332,7 @@ func (fp *FilePlan) dropFailed(failed []error) {
 	for i := range fp.resolved {
 		if err := failed[i]; err != nil {
 			r := fp.resolved[i].reach
-			fp.Failures = append(fp.Failures, AccountFailure{Account: r.Account, Reach: r.String(), Clusters: []string{fp.resolved[i].Source}, Error: err.Error()})
+			fp.Failures = append(fp.Failures, AccountFailure{Account: r.Account, Reach: r.String(), Clusters: []string{fp.resolved[i].Source}, Names: []string{fp.resolved[i].Name}, Error: err.Error()})
 			continue
 		}
 		fp.resolved[keep], fp.Clusters[keep], fp.live[keep], fp.teams[keep] = fp.resolved[i], fp.Clusters[i], fp.live[i], fp.teams[i]

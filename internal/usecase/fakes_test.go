@@ -1,6 +1,7 @@
 package usecase
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -33,6 +34,7 @@ var clusterCreated = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // fakeEKS is an in-memory EKS access-entry API with the SDK's error types: enough of EKS's
 // behaviour for the use cases (one cluster per name, entries, associations, tags, modes).
 type fakeEKS struct {
+	account  string // the account in cluster ARNs ("" → acct)
 	mu       sync.Mutex
 	clusters map[string]*fakeCluster
 	calls    []string
@@ -130,7 +132,7 @@ func (f *fakeEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterIn
 	if err != nil {
 		return nil, err
 	}
-	out := &ekstypes.Cluster{Name: aws.String(c.name), Arn: aws.String("arn:aws:eks:us-west-2:" + acct + ":cluster/" + c.name),
+	out := &ekstypes.Cluster{Name: aws.String(c.name), Arn: aws.String("arn:aws:eks:us-west-2:" + cmp.Or(f.account, acct) + ":cluster/" + c.name),
 		CreatedAt: aws.Time(c.created), AccessConfig: &ekstypes.AccessConfigResponse{AuthenticationMode: ekstypes.AuthenticationMode(c.mode)}}
 	if c.endpoint != "" {
 		out.Endpoint, out.CertificateAuthority = aws.String(c.endpoint), &ekstypes.Certificate{Data: aws.String("Y2E=")}
