@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -85,55 +86,51 @@ func runSandboxServe(ctx context.Context, o *sandboxServeOptions) error {
 	return nil
 }
 
-type sandboxDirOptions struct {
-	f       *Factory
-	state   string
-	account string
+// addStateFlag binds --state; the returned function is the directory it names, by default
+// the sandbox eksaccess --sandbox uses.
+func addStateFlag(cmd *cobra.Command, f *Factory) func() string {
+	state := cmd.Flags().String("state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
+	return func() string { return cmp.Or(*state, f.SandboxDir()) }
 }
 
 func newSandboxEnvCmd(f *Factory) *cobra.Command {
-	o := &sandboxDirOptions{f: f}
+	var account string
+	var dir func() string
 	cmd := &cobra.Command{
 		Use:   "env",
 		Short: "Print the export lines for a running or stopped sandbox",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.state == "" {
-				o.state = f.SandboxDir()
-			}
-			lines, running, err := sandbox.EnvForAccount(o.state, o.account)
+			lines, running, err := sandbox.EnvForAccount(dir(), account)
 			if err != nil {
 				return err
 			}
 			fmt.Fprint(f.IO.Out, lines)
 			if !running {
-				fmt.Fprintf(f.IO.ErrOut, "# the sandbox in %s is not running: start it with `eksaccess sandbox serve --state %s`\n", o.state, o.state)
+				fmt.Fprintf(f.IO.ErrOut, "# the sandbox in %s is not running: start it with `eksaccess sandbox serve --state %s`\n", dir(), dir())
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.state, "state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
-	cmd.Flags().StringVar(&o.account, "account", "", "print the admin credentials of this account of the sandbox (default: the first, "+sandbox.DemoAccount+")")
+	dir = addStateFlag(cmd, f)
+	cmd.Flags().StringVar(&account, "account", "", "print the admin credentials of this account of the sandbox (default: the first, "+sandbox.DemoAccount+")")
 	return cmd
 }
 
 func newSandboxResetCmd(f *Factory) *cobra.Command {
-	o := &sandboxDirOptions{f: f}
+	var dir func() string
 	cmd := &cobra.Command{
 		Use:   "reset",
 		Short: "Restore the sandbox's demo seed (new access keys; everything else is lost)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.state == "" {
-				o.state = f.SandboxDir()
-			}
-			if err := sandbox.Reset(o.state); err != nil {
+			if err := sandbox.Reset(dir()); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.ErrOut, "sandbox in %s restored to the demo seed\n", o.state)
+			fmt.Fprintf(f.IO.ErrOut, "sandbox in %s restored to the demo seed\n", dir())
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.state, "state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
+	dir = addStateFlag(cmd, f)
 	return cmd
 }
