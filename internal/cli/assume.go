@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/creds"
 	"eksaccess/internal/iostreams"
+	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
 )
 
@@ -98,7 +98,10 @@ func (o *assumeOptions) parse(cmd *cobra.Command, f *Factory, duration, format, 
 			return usageErrorf("%v", err)
 		}
 	}
-	if format == "" && strings.EqualFold(f.Output, "json") {
+	// -o json is --format json; -o table (the default) prints the env format.
+	if out, err := output.ParseFormat(f.Output, output.Table, output.JSON); err != nil {
+		return usageErrorf("%v (assume prints credentials: choose how with --format env|json|credential-process)", err)
+	} else if format == "" && out == output.JSON {
 		format = "json"
 	}
 	if o.format, err = creds.ParseFormat(format); err != nil {
