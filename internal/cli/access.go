@@ -10,13 +10,11 @@ import (
 )
 
 type accessOptions struct {
-	cmdIO
-	Run func(context.Context, usecase.AccessRequest) (*usecase.AccessResult, error)
-	Req usecase.AccessRequest
+	job[usecase.AccessRequest, *usecase.AccessResult]
 }
 
 func newAccessCmd(f *Factory, runF func(*accessOptions) error) *cobra.Command {
-	o := &accessOptions{cmdIO: newCmdIO(f), Run: f.Env().Access}
+	o := &accessOptions{job: newJob(f, f.Env().Access)}
 	cmd := &cobra.Command{
 		Use:   "access -c CLUSTER PRINCIPAL [-n NS]",
 		Short: "List a principal's effective permissions: every rule, from access policies and RBAC, with its source",

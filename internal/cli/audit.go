@@ -20,9 +20,7 @@ const (
 var auditFormats = []output.Format{output.Table, output.JSON, output.YAML, formatCSV, formatHTML}
 
 type auditOptions struct {
-	cmdIO
-	Run func(context.Context, usecase.AuditRequest) (*usecase.AuditResult, error)
-	Req usecase.AuditRequest
+	job[usecase.AuditRequest, *usecase.AuditResult]
 
 	roles, profiles []string // --account-role, --account-profile
 	externalID      string   // --account-external-id
@@ -40,7 +38,7 @@ func (o *auditOptions) accounts() {
 }
 
 func newAuditCmd(f *Factory, runF func(*auditOptions) error) *cobra.Command {
-	o := &auditOptions{cmdIO: newCmdIO(f), Run: f.Env().Audit}
+	o := &auditOptions{job: newJob(f, f.Env().Audit)}
 	cmd := &cobra.Command{
 		Use:   "audit [-f FILE | -c CLUSTER... | --all [--regions R,...] [--account-role ARN]... [--account-profile P]...] [-o table|csv|json|html]",
 		Short: "Who can reach what: one row per principal, cluster and grant",

@@ -73,7 +73,7 @@ func TestRunAuditFormats(t *testing.T) {
 			io, _, out, errOut := iostreams.Test()
 			f := newFactory(io)
 			f.Output = tc.format
-			o := &auditOptions{cmdIO: newCmdIO(f), Run: func(context.Context, usecase.AuditRequest) (*usecase.AuditResult, error) { return auditFixture(), nil }}
+			o := &auditOptions{job: newJob(f, func(context.Context, usecase.AuditRequest) (*usecase.AuditResult, error) { return auditFixture(), nil })}
 			if err := o.prepare(nil, auditFormats...); err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +93,7 @@ func TestRunAuditFormats(t *testing.T) {
 	io, _, _, _ := iostreams.Test()
 	f := newFactory(io)
 	f.Output = "xml"
-	o := &auditOptions{cmdIO: newCmdIO(f)}
+	o := &auditOptions{job: job[usecase.AuditRequest, *usecase.AuditResult]{cmdIO: newCmdIO(f)}}
 	if err := o.prepare(nil, auditFormats...); exitCodeOf(err) != ExitInput {
 		t.Errorf("-o xml: %v", err)
 	}
@@ -116,9 +116,9 @@ func TestRunDoctorExitCodes(t *testing.T) {
 			t.Parallel()
 			io, _, out, _ := iostreams.Test()
 			f := newFactory(io)
-			o := &doctorOptions{out: newChangeOutput(f, "doctor"), Run: func(context.Context, usecase.DoctorRequest) (*usecase.DoctorResult, error) {
+			o := &doctorOptions{job: newJob(f, func(context.Context, usecase.DoctorRequest) (*usecase.DoctorResult, error) {
 				return &usecase.DoctorResult{Clusters: []string{"a"}, Findings: tc.findings}, nil
-			}}
+			})}
 			if err := runDoctor(context.Background(), o); exitCodeOf(err) != tc.code {
 				t.Errorf("exit %d, want %d (%v)", exitCodeOf(err), tc.code, err)
 			}

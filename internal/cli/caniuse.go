@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -19,13 +18,11 @@ func addKubeRequestFlags(cmd *cobra.Command, r *usecase.KubeRequest) {
 }
 
 type canIOptions struct {
-	cmdIO
-	Run func(context.Context, usecase.CanIRequest) (*usecase.CanIResult, error)
-	Req usecase.CanIRequest
+	job[usecase.CanIRequest, *usecase.CanIResult]
 }
 
 func newCanICmd(f *Factory, runF func(*canIOptions) error) *cobra.Command {
-	o := &canIOptions{cmdIO: newCmdIO(f), Run: f.Env().CanI}
+	o := &canIOptions{job: newJob(f, f.Env().CanI)}
 	cmd := &cobra.Command{
 		Use:   "can-i -c CLUSTER PRINCIPAL VERB RESOURCE [-n NS] [--subresource S] [--api-group G]",
 		Short: "Say whether a principal may do something: access policies and the cluster's RBAC together",
@@ -74,13 +71,11 @@ func (o *canIOptions) render(res *usecase.CanIResult, err error) error {
 }
 
 type whoCanOptions struct {
-	cmdIO
-	Run func(context.Context, usecase.WhoCanRequest) (*usecase.WhoCanResult, error)
-	Req usecase.WhoCanRequest
+	job[usecase.WhoCanRequest, *usecase.WhoCanResult]
 }
 
 func newWhoCanCmd(f *Factory, runF func(*whoCanOptions) error) *cobra.Command {
-	o := &whoCanOptions{cmdIO: newCmdIO(f), Run: f.Env().WhoCan}
+	o := &whoCanOptions{job: newJob(f, f.Env().WhoCan)}
 	cmd := &cobra.Command{
 		Use:   "who-can -c CLUSTER VERB RESOURCE [-n NS] [--subresource S] [--api-group G]",
 		Short: "List which access entries may do something, through which policy or RBAC binding",

@@ -22,14 +22,12 @@ func addFileFlags(cmd *cobra.Command, r *usecase.FileRequest) {
 }
 
 type planOptions struct {
-	cmdIO
-	Run      func(context.Context, usecase.FileRequest) (*usecase.FilePlan, error)
-	Req      usecase.FileRequest
+	job[usecase.FileRequest, *usecase.FilePlan]
 	detailed bool
 }
 
 func newPlanCmd(f *Factory, runF func(*planOptions) error) *cobra.Command {
-	o := &planOptions{cmdIO: newCmdIO(f), Run: f.Env().PlanFile}
+	o := &planOptions{job: newJob(f, f.Env().PlanFile)}
 	cmd := &cobra.Command{
 		Use:   "plan -f FILE [--prune] [--detailed-exitcode] [-o json]",
 		Short: "Show what apply would change to make the clusters match an access file",

@@ -11,13 +11,11 @@ import (
 )
 
 type doctorOptions struct {
-	out *changeOutput
-	Run func(context.Context, usecase.DoctorRequest) (*usecase.DoctorResult, error)
-	Req usecase.DoctorRequest
+	job[usecase.DoctorRequest, *usecase.DoctorResult]
 }
 
 func newDoctorCmd(f *Factory, runF func(*doctorOptions) error) *cobra.Command {
-	o := &doctorOptions{out: newChangeOutput(f, "doctor"), Run: f.Env().Doctor}
+	o := &doctorOptions{job: newJob(f, f.Env().Doctor)}
 	cmd := &cobra.Command{
 		Use:   "doctor [-f FILE | -c CLUSTER...] [--fix] [-o table|json]",
 		Short: "Find access entries that silently stopped working, and repair what is safe",
@@ -52,7 +50,7 @@ Exit codes: 0 nothing is wrong (or --fix repaired everything), 1 findings remain
   eksaccess doctor -f access.yaml --fix`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.out.prepare(o.Req.Validate, output.Table, output.JSON), runF, func() error { return runDoctor(cmd.Context(), o) })
+			return dispatch(o, o.prepare(o.Req.Validate, output.Table, output.JSON), runF, func() error { return runDoctor(cmd.Context(), o) })
 		},
 	}
 	cmd.Flags().StringVarP(&o.Req.File, "file", "f", "", "examine every cluster of this access file")
@@ -69,15 +67,15 @@ func runDoctor(ctx context.Context, o *doctorOptions) error {
 	if err != nil && res == nil {
 		return err
 	}
-	view.Notes(o.out.io.ErrOut, res.Notes)
-	if jerr := show(o.out.io.Out, o.out.format, res, func() error {
-		view.Doctor(o.out.io.Out, res, o.Req.Fix, o.out.f.Verbose)
+	view.Notes(o.io.ErrOut, res.Notes)
+	if jerr := show(o.io.Out, o.format, res, func() error {
+		view.Doctor(o.io.Out, res, o.Req.Fix, o.f.Verbose)
 		return nil
 	}); jerr != nil {
 		return jerr
 	}
 	if err != nil {
-		return o.out.render(res.Outcome, err)
+		return o.changeOutput("doctor").render(res.Outcome, err)
 	}
 	if err := outcomeExit(res.Outcome); err != nil || res.Open() == 0 {
 		return err

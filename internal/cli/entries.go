@@ -32,6 +32,18 @@ type cmdIO struct {
 	format output.Format
 }
 
+// job is what most commands hold: how they print, the request their flags fill, and the
+// use case that runs it (the tests replace Run, or take the options before it runs).
+type job[Req, Res any] struct {
+	cmdIO
+	Run func(context.Context, Req) (Res, error)
+	Req Req
+}
+
+func newJob[Req, Res any](f *Factory, run func(context.Context, Req) (Res, error)) job[Req, Res] {
+	return job[Req, Res]{cmdIO: newCmdIO(f), Run: run}
+}
+
 func newCmdIO(f *Factory) cmdIO { return cmdIO{f: f, io: f.IO, format: output.Table} }
 
 func (c *cmdIO) now() time.Time { return c.f.Now() }
@@ -66,13 +78,11 @@ func noted(w io.Writer, validate func() ([]string, error)) func() error {
 }
 
 type entriesListOptions struct {
-	cmdIO
-	Run func(context.Context, usecase.ListEntriesRequest) (*usecase.EntryList, error)
-	Req usecase.ListEntriesRequest
+	job[usecase.ListEntriesRequest, *usecase.EntryList]
 }
 
 func newEntriesListCmd(f *Factory, runF func(*entriesListOptions) error) *cobra.Command {
-	o := &entriesListOptions{cmdIO: newCmdIO(f), Run: f.Env().ListEntries}
+	o := &entriesListOptions{job: newJob(f, f.Env().ListEntries)}
 	cmd := &cobra.Command{
 		Use:   "list -c CLUSTER",
 		Short: "List access entries with type, username, groups, policies, scopes and expiry",
@@ -97,13 +107,11 @@ func (o *entriesListOptions) render(res *usecase.EntryList, err error) error {
 }
 
 type entriesShowOptions struct {
-	cmdIO
-	Run func(context.Context, usecase.ShowEntryRequest) (*plan.LiveEntry, error)
-	Req usecase.ShowEntryRequest
+	job[usecase.ShowEntryRequest, *plan.LiveEntry]
 }
 
 func newEntriesShowCmd(f *Factory, runF func(*entriesShowOptions) error) *cobra.Command {
-	o := &entriesShowOptions{cmdIO: newCmdIO(f), Run: f.Env().ShowEntry}
+	o := &entriesShowOptions{job: newJob(f, f.Env().ShowEntry)}
 	cmd := &cobra.Command{
 		Use:   "show -c CLUSTER PRINCIPAL",
 		Short: "Show one access entry (PRINCIPAL: IAM user name, role/NAME or ARN)",

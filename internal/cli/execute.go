@@ -83,11 +83,6 @@ func writeOutput(f *Factory, path string, b []byte, note string) error {
 type changeOutput struct {
 	cmdIO
 	command string
-	dryRun  bool
-}
-
-func newChangeOutput(f *Factory, command string) *changeOutput {
-	return &changeOutput{cmdIO: newCmdIO(f), command: command}
 }
 
 // render prints a dry run's plan or a run's summary (or the refusal) and maps the result to

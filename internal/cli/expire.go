@@ -11,13 +11,11 @@ import (
 )
 
 type expireOptions struct {
-	out *changeOutput
-	Run func(context.Context, usecase.ExpireRequest) (*usecase.ExpireResult, error)
-	Req usecase.ExpireRequest
+	job[usecase.ExpireRequest, *usecase.ExpireResult]
 }
 
 func newExpireCmd(f *Factory, runF func(*expireOptions) error) *cobra.Command {
-	o := &expireOptions{out: newChangeOutput(f, "expire"), Run: f.Env().Expire}
+	o := &expireOptions{job: newJob(f, f.Env().Expire)}
 	cmd := &cobra.Command{
 		Use:   "expire [-c CLUSTER | --hyperpod NAME | -f FILE] [--dry-run]",
 		Short: "Take away the grants whose expiry has passed",
@@ -35,13 +33,12 @@ Exit codes: 0 done (or nothing expired), 1 a deletion failed or a guardrail refu
   eksaccess expire -f access.yaml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Req.DryRun = o.out.dryRun
-			return dispatch(o, o.out.prepare(o.Req.Validate), runF, func() error { return runExpire(cmd.Context(), o) })
+			return dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return runExpire(cmd.Context(), o) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
 	cmd.Flags().StringVarP(&o.Req.File, "file", "f", "", "expire on every cluster of this access file")
-	cmd.Flags().BoolVar(&o.out.dryRun, "dry-run", false, "report what has expired and change nothing")
+	cmd.Flags().BoolVar(&o.Req.DryRun, "dry-run", false, "report what has expired and change nothing")
 	addForceFlag(cmd, &o.Req.Force)
 	cmd.Flags().IntVar(&o.Req.Concurrency, "concurrency", 16, "entries read or changed in parallel")
 	cmd.Flags().BoolVar(&o.Req.AllowOutsidePaths, "allow-outside-paths", false, "with -f: let the file's usersFile entries point outside the access file's directory")
@@ -49,12 +46,12 @@ Exit codes: 0 done (or nothing expired), 1 a deletion failed or a guardrail refu
 }
 
 func runExpire(ctx context.Context, o *expireOptions) error {
-	format := o.out.format
+	format := o.format
 	res, err := o.Run(ctx, o.Req)
 	if res != nil {
-		view.ExpireWarnings(o.out.io.ErrOut, res)
+		view.ExpireWarnings(o.io.ErrOut, res)
 		if format == output.Table {
-			view.Expired(o.out.io.Out, res)
+			view.Expired(o.io.Out, res)
 		}
 	}
 	if err != nil {
@@ -62,9 +59,9 @@ func runExpire(ctx context.Context, o *expireOptions) error {
 		if res != nil {
 			out = res.Outcome
 		}
-		return o.out.render(out, err)
+		return o.changeOutput("expire").render(out, err)
 	}
-	if err := show(o.out.io.Out, format, res, func() error { view.ExpireOutcome(o.out.io.Out, res, o.out.f.Verbose); return nil }); err != nil {
+	if err := show(o.io.Out, format, res, func() error { view.ExpireOutcome(o.io.Out, res, o.f.Verbose); return nil }); err != nil {
 		return err
 	}
 	return outcomeExit(res.Outcome)

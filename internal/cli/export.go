@@ -14,14 +14,12 @@ import (
 )
 
 type exportOptions struct {
-	cmdIO
-	Run     func(context.Context, usecase.ExportRequest) (*usecase.ExportResult, error)
-	Req     usecase.ExportRequest
+	job[usecase.ExportRequest, *usecase.ExportResult]
 	outFile string
 }
 
 func newExportCmd(f *Factory, runF func(*exportOptions) error) *cobra.Command {
-	o := &exportOptions{cmdIO: newCmdIO(f), Run: f.Env().Export}
+	o := &exportOptions{job: newJob(f, f.Env().Export)}
 	cmd := &cobra.Command{
 		Use:   "export -c CLUSTER [-c CLUSTER]... [-o yaml|json] [--output-file FILE]",
 		Short: "Write the live access of clusters as an access file",

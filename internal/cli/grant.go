@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,14 +22,12 @@ func addPrincipalFlags(cmd *cobra.Command, s *usecase.Principals) {
 }
 
 type grantOptions struct {
-	out  *changeOutput
-	Run  func(context.Context, usecase.GrantRequest) (*usecase.Outcome, error)
-	Req  usecase.GrantRequest
+	job[usecase.GrantRequest, *usecase.Outcome]
 	user string
 }
 
 func newGrantCmd(f *Factory, runF func(*grantOptions) error) *cobra.Command {
-	o := &grantOptions{out: newChangeOutput(f, "grant"), Run: f.Env().Grant}
+	o := &grantOptions{job: newJob(f, f.Env().Grant)}
 	cmd := &cobra.Command{
 		Use:   "grant -c CLUSTER --policy POLICY [--namespace NS]... PRINCIPAL... | --users-file FILE | --iam-group GROUP",
 		Short: "Give principals access to a cluster (create access entries, associate policies)",
@@ -48,7 +45,6 @@ nothing the second time, and a run that was interrupted finishes when run again.
   eksaccess grant --hyperpod ml-team-hp --policy AmazonEKSEditPolicy --namespace 'hyperpod-ns-*' --iam-group data-scientists --expires 30d`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principals.Args = args
-			o.Req.DryRun = o.out.dryRun
 			if cmd.Flags().Changed("username") {
 				u := strings.TrimSpace(o.user)
 				o.Req.Username = &u
@@ -56,7 +52,7 @@ nothing the second time, and a run that was interrupted finishes when run again.
 			if cmd.Flags().Changed("expires") && strings.TrimSpace(o.Req.Expires) == "" {
 				return usageErrorf("--expires: empty value: give a duration (30d, 12h) or a time (2026-12-31), or omit --expires for a grant that does not expire")
 			}
-			return dispatch(o, o.out.prepare(func() error { return o.Req.Validate(f.Now()) }), runF, func() error { return o.out.render(o.Run(cmd.Context(), o.Req)) })
+			return dispatch(o, o.prepare(func() error { return o.Req.Validate(f.Now()) }), runF, func() error { return o.changeOutput("grant").render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -68,7 +64,7 @@ nothing the second time, and a run that was interrupted finishes when run again.
 	fl.StringVar(&o.user, "username", "", "Kubernetes username for the entry (default: EKS's)")
 	fl.StringVar(&o.Req.Type, "type", "STANDARD", "entry type: STANDARD, EC2_LINUX, EC2_WINDOWS, EC2, FARGATE_LINUX, HYBRID_LINUX, HYPERPOD_LINUX")
 	fl.StringVar(&o.Req.Expires, "expires", "", "expire this grant after a duration (30d, 12h) or at a time (2026-12-31); eksaccess expire removes it")
-	fl.BoolVar(&o.out.dryRun, "dry-run", false, "show what would change and change nothing")
+	fl.BoolVar(&o.Req.DryRun, "dry-run", false, "show what would change and change nothing")
 	fl.IntVar(&o.Req.Concurrency, "concurrency", 16, "principals worked on in parallel")
 	return cmd
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 
@@ -16,14 +15,12 @@ import (
 var executablePath = os.Executable
 
 type kubeconfigOptions struct {
-	cmdIO
+	job[usecase.KubeconfigRequest, *usecase.KubeconfigResult]
 	sandbox func() (dir string, running bool) // --sandbox: the sandbox kubectl will need
-	Run     func(context.Context, usecase.KubeconfigRequest) (*usecase.KubeconfigResult, error)
-	Req     usecase.KubeconfigRequest
 }
 
 func newKubeconfigCmd(f *Factory, runF func(*kubeconfigOptions) error) *cobra.Command {
-	o := &kubeconfigOptions{cmdIO: newCmdIO(f), Run: f.Env().Kubeconfig}
+	o := &kubeconfigOptions{job: newJob(f, f.Env().Kubeconfig)}
 	cmd := &cobra.Command{
 		Use:   "kubeconfig -c CLUSTER [--role ROLE] [--session-name S] [--alias A] [--kubeconfig PATH]",
 		Short: "Add a cluster to your kubeconfig, with `eksaccess token` as its credential plugin",

@@ -23,14 +23,12 @@ func newMigrateCmd(f *Factory) *cobra.Command {
 }
 
 type migrateOptions struct {
-	cmdIO
-	Run func(context.Context, usecase.MigrateRequest) (*usecase.MigrateResult, error)
-	Req usecase.MigrateRequest
+	job[usecase.MigrateRequest, *usecase.MigrateResult]
 	out string
 }
 
 func newMigrateAwsAuthCmd(f *Factory, runF func(*migrateOptions) error) *cobra.Command {
-	o := &migrateOptions{cmdIO: newCmdIO(f), Run: f.Env().Migrate}
+	o := &migrateOptions{job: newJob(f, f.Env().Migrate)}
 	cmd := &cobra.Command{
 		Use:   "aws-auth -c CLUSTER [--from FILE] [--out FILE]",
 		Short: "Turn a cluster's aws-auth ConfigMap into an access file",

@@ -1,21 +1,17 @@
 package cli
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/usecase"
 )
 
 type revokeOptions struct {
-	out *changeOutput
-	Run func(context.Context, usecase.RevokeRequest) (*usecase.Outcome, error)
-	Req usecase.RevokeRequest
+	job[usecase.RevokeRequest, *usecase.Outcome]
 }
 
 func newRevokeCmd(f *Factory, runF func(*revokeOptions) error) *cobra.Command {
-	o := &revokeOptions{out: newChangeOutput(f, "revoke"), Run: f.Env().Revoke}
+	o := &revokeOptions{job: newJob(f, f.Env().Revoke)}
 	cmd := &cobra.Command{
 		Use:   "revoke -c CLUSTER [--policy POLICY [--namespace NS]...]... PRINCIPAL... | --users-file FILE | --iam-group GROUP",
 		Short: "Take access away: narrow or disassociate a policy, or delete the access entry",
@@ -32,8 +28,7 @@ the creator's entry, the last cluster-scoped admin, node and service entries —
   eksaccess revoke -c ml-prod --policy AmazonEKSViewPolicy --namespace team-b erin`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principals.Args = args
-			o.Req.DryRun = o.out.dryRun
-			return dispatch(o, o.out.prepare(o.Req.Validate), runF, func() error { return o.out.render(o.Run(cmd.Context(), o.Req)) })
+			return dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return o.changeOutput("revoke").render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -42,7 +37,7 @@ the creator's entry, the last cluster-scoped admin, node and service entries —
 	fl.StringArrayVar(&o.Req.Policies, "policy", nil, "disassociate only this access policy (name or ARN); repeatable; default: delete the entry")
 	fl.StringArrayVarP(&o.Req.Namespaces, "namespace", "n", nil, "with --policy: remove only this namespace from the association; repeatable")
 	addForceFlag(cmd, &o.Req.Force)
-	fl.BoolVar(&o.out.dryRun, "dry-run", false, "show what would change and change nothing")
+	fl.BoolVar(&o.Req.DryRun, "dry-run", false, "show what would change and change nothing")
 	fl.IntVar(&o.Req.Concurrency, "concurrency", 16, "principals worked on in parallel")
 	return cmd
 }

@@ -23,9 +23,7 @@ func newRoleCmd(f *Factory) *cobra.Command {
 }
 
 type roleCreateOptions struct {
-	cmdIO
-	Run        func(context.Context, usecase.RoleCreateRequest) (*usecase.RoleCreateResult, error)
-	Req        usecase.RoleCreateRequest
+	job[usecase.RoleCreateRequest, *usecase.RoleCreateResult]
 	maxSession time.Duration
 	yes        bool
 	adopt      bool
@@ -36,7 +34,7 @@ type roleCreateOptions struct {
 }
 
 func newRoleCreateCmd(f *Factory, runF func(*roleCreateOptions) error) *cobra.Command {
-	o := &roleCreateOptions{cmdIO: newCmdIO(f), Run: f.Env().RoleCreate}
+	o := &roleCreateOptions{job: newJob(f, f.Env().RoleCreate)}
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create or converge an IAM role that people assume to reach EKS clusters",

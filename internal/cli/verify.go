@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -12,13 +11,11 @@ import (
 )
 
 type verifyOptions struct {
-	cmdIO
-	Run func(context.Context, usecase.VerifyRequest) (*usecase.VerifyResult, error)
-	Req usecase.VerifyRequest
+	job[usecase.VerifyRequest, *usecase.VerifyResult]
 }
 
 func newVerifyCmd(f *Factory, runF func(*verifyOptions) error) *cobra.Command {
-	o := &verifyOptions{cmdIO: newCmdIO(f), Run: f.Env().Verify}
+	o := &verifyOptions{job: newJob(f, f.Env().Verify)}
 	cmd := &cobra.Command{
 		Use:   "verify -c CLUSTER [--role ROLE] [--as-principal ARN] [--check VERB:RESOURCE[:NAMESPACE]]...",
 		Short: "Check live, through the cluster's own API, who you are and what you may do",
