@@ -137,11 +137,7 @@ func (e *Env) Access(ctx context.Context, r AccessRequest) (*AccessResult, error
 			return nil, err
 		}
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
+	c, cluster, err := e.clusterOf(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}

@@ -45,11 +45,7 @@ func (e *Env) AuthModeStatus(ctx context.Context, r AuthModeRequest) (*AuthModeR
 	if err := r.Validate(); err != nil {
 		return nil, nil, err
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, nil, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
+	c, cluster, err := e.clusterOf(ctx, r.Cluster)
 	if err != nil {
 		return nil, nil, err
 	}

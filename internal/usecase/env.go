@@ -155,6 +155,16 @@ func ValidateClusterName(n string) error {
 	return nil
 }
 
+// clusterOf returns the run's own clients and the EKS cluster ref names.
+func (e *Env) clusterOf(ctx context.Context, ref ClusterRef) (*awsapi.Clients, string, error) {
+	c, err := e.AWS(ctx, "")
+	if err != nil {
+		return nil, "", err
+	}
+	cluster, err := e.resolveCluster(ctx, c, ref)
+	return c, cluster, err
+}
+
 // resolveCluster returns the EKS cluster name (HyperPod clusters resolved through SageMaker).
 func (e *Env) resolveCluster(ctx context.Context, c *awsapi.Clients, r ClusterRef) (string, error) {
 	if r.HyperPod == "" {

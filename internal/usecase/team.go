@@ -465,15 +465,11 @@ func (e *Env) TeamRemove(ctx context.Context, r TeamRemoveRequest) (*TeamResult,
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := e.AWS(ctx, "")
+	c, cluster, err := e.clusterOf(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}
 	caller, err := e.Caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -670,11 +666,7 @@ func (e *Env) TeamList(ctx context.Context, r TeamListRequest) ([]TeamStatus, er
 			return nil, &InputError{Err: err}
 		}
 	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	cluster, err := e.resolveCluster(ctx, c, r.Cluster)
+	c, cluster, err := e.clusterOf(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}
