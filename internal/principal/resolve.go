@@ -266,8 +266,8 @@ func (r *Resolver) listIfMany(ctx context.Context, refs []Ref) error {
 			if err != nil {
 				return apiError("ListUsers", "the account's users", err)
 			}
-			for _, u := range page.Users {
-				m[strings.ToLower(aws.ToString(u.UserName))] = Principal{Arn: aws.ToString(u.Arn), Kind: KindUser, Name: aws.ToString(u.UserName), Path: orRoot(aws.ToString(u.Path))}
+			for i := range page.Users {
+				m[strings.ToLower(aws.ToString(page.Users[i].UserName))] = userPrincipal(&page.Users[i])
 			}
 		}
 		r.users = m
@@ -284,10 +284,8 @@ func (r *Resolver) listIfMany(ctx context.Context, refs []Ref) error {
 			if err != nil {
 				return apiError("ListRoles", "the account's roles", err)
 			}
-			for _, ro := range page.Roles {
-				path := orRoot(aws.ToString(ro.Path))
-				m[strings.ToLower(aws.ToString(ro.RoleName))] = Principal{Arn: aws.ToString(ro.Arn), Kind: KindRole, Name: aws.ToString(ro.RoleName), Path: path,
-					ServiceLinked: strings.HasPrefix(path, ServiceLinkedPath)}
+			for i := range page.Roles {
+				m[strings.ToLower(aws.ToString(page.Roles[i].RoleName))] = rolePrincipal(&page.Roles[i])
 			}
 		}
 		r.roles = m
@@ -295,45 +293,56 @@ func (r *Resolver) listIfMany(ctx context.Context, refs []Ref) error {
 	return nil
 }
 
-// getUser reports found=false for NoSuchEntity; other errors are API failures.
+// userPrincipal and rolePrincipal are what GetUser/ListUsers and GetRole/ListRoles say of
+// a principal.
+func userPrincipal(u *types.User) Principal {
+	return Principal{Arn: aws.ToString(u.Arn), Kind: KindUser, Name: aws.ToString(u.UserName), Path: orRoot(aws.ToString(u.Path))}
+}
+
+func rolePrincipal(ro *types.Role) Principal {
+	path := orRoot(aws.ToString(ro.Path))
+	return Principal{Arn: aws.ToString(ro.Arn), Kind: KindRole, Name: aws.ToString(ro.RoleName), Path: path,
+		ServiceLinked: strings.HasPrefix(path, ServiceLinkedPath)}
+}
+
+// getUser and getRole report found=false for NoSuchEntity; other errors are API failures.
 func (r *Resolver) getUser(ctx context.Context, name string) (Principal, bool, error) {
-	if r.users != nil {
-		p, ok := r.users[strings.ToLower(name)]
-		return p, ok, nil
-	}
-	out, err := r.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
-	if err != nil {
-		if isNoSuchEntity(err) {
-			return Principal{}, false, nil
+	return getPrincipal(r.users, "GetUser", "user", name, func() (Principal, bool, error) {
+		out, err := r.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+		if err != nil || out == nil || out.User == nil || out.User.Arn == nil {
+			return Principal{}, false, err
 		}
-		return Principal{}, false, apiError("GetUser", "user "+name, err)
-	}
-	if out == nil || out.User == nil || out.User.Arn == nil {
-		return Principal{}, false, fmt.Errorf("iam GetUser %s returned no user: check the endpoint (AWS_ENDPOINT_URL) points at IAM", name)
-	}
-	u := out.User
-	return Principal{Arn: *u.Arn, Kind: KindUser, Name: aws.ToString(u.UserName), Path: orRoot(aws.ToString(u.Path))}, true, nil
+		return userPrincipal(out.User), true, nil
+	})
 }
 
 func (r *Resolver) getRole(ctx context.Context, name string) (Principal, bool, error) {
-	if r.roles != nil {
-		p, ok := r.roles[strings.ToLower(name)]
+	return getPrincipal(r.roles, "GetRole", "role", name, func() (Principal, bool, error) {
+		out, err := r.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		if err != nil || out == nil || out.Role == nil || out.Role.Arn == nil {
+			return Principal{}, false, err
+		}
+		return rolePrincipal(out.Role), true, nil
+	})
+}
+
+// getPrincipal answers from the listed directory (Preload) when there is one, else by the
+// IAM call get, which reports ok=false with no error when IAM's answer holds no principal.
+func getPrincipal(listed map[string]Principal, op, kind, name string, get func() (Principal, bool, error)) (Principal, bool, error) {
+	if listed != nil {
+		p, ok := listed[strings.ToLower(name)]
 		return p, ok, nil
 	}
-	out, err := r.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
-	if err != nil {
-		if isNoSuchEntity(err) {
-			return Principal{}, false, nil
-		}
-		return Principal{}, false, apiError("GetRole", "role "+name, err)
+	p, ok, err := get()
+	switch {
+	case err != nil && isNoSuchEntity(err):
+		return Principal{}, false, nil
+	case err != nil:
+		return Principal{}, false, apiError(op, kind+" "+name, err)
+	case !ok:
+		return Principal{}, false, fmt.Errorf("iam %s %s returned no %s: check the endpoint (AWS_ENDPOINT_URL) points at IAM", op, name, kind)
 	}
-	if out == nil || out.Role == nil || out.Role.Arn == nil {
-		return Principal{}, false, fmt.Errorf("iam GetRole %s returned no role: check the endpoint (AWS_ENDPOINT_URL) points at IAM", name)
-	}
-	ro := out.Role
-	path := orRoot(aws.ToString(ro.Path))
-	return Principal{Arn: *ro.Arn, Kind: KindRole, Name: aws.ToString(ro.RoleName), Path: path,
-		ServiceLinked: strings.HasPrefix(path, ServiceLinkedPath)}, true, nil
+	return p, true, nil
 }
 
 // ExpandGroup lists the members of IAM group group (following GetGroup's Marker pages) as

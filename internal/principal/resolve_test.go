@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -173,6 +174,31 @@ func TestResolveAPIErrors(t *testing.T) {
 				t.Error("error does not wrap the API error")
 			}
 		})
+	}
+}
+
+// emptyIAM answers GetUser and GetRole with no principal, as an endpoint that is not IAM may.
+type emptyIAM struct{ *fakeIAM }
+
+func (emptyIAM) GetUser(context.Context, *iam.GetUserInput, ...func(*iam.Options)) (*iam.GetUserOutput, error) {
+	return &iam.GetUserOutput{}, nil
+}
+
+func (emptyIAM) GetRole(context.Context, *iam.GetRoleInput, ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	return &iam.GetRoleOutput{Role: &types.Role{RoleName: aws.String("r")}}, nil
+}
+
+func TestResolveEmptyAnswer(t *testing.T) {
+	for _, tc := range []struct{ ref, want string }{
+		{"bob", "iam GetUser bob returned no user: check the endpoint (AWS_ENDPOINT_URL) points at IAM"},
+		{"role/r", "iam GetRole r returned no role: check the endpoint (AWS_ENDPOINT_URL) points at IAM"},
+	} {
+		r := newResolver(newFakeIAM())
+		r.IAM = emptyIAM{newFakeIAM()}
+		_, err := r.Resolve(context.Background(), []Ref{{Raw: tc.ref, Source: ArgSource(1)}})
+		if err == nil || IsInputError(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want an ordinary error saying %q", tc.ref, err, tc.want)
+		}
 	}
 }
 
