@@ -88,6 +88,23 @@ func noSuchGroup(name string) error {
 	return query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", name)
 }
 
+// listUnderPath answers ListUsers, ListRoles and ListGroups: the page of the caller's
+// entities (of) whose path starts with PathPrefix, each rendered by item, in the operation's
+// result (answer).
+func listUnderPath[T, X, R any](s *service, ctx context.Context, p query.Params, of func(*state.Data) map[string]*T,
+	path func(*T) string, item func(*T) X, answer func(xmlList[X], page) R) (any, error) {
+	var v query.Validator
+	prefix := pathPrefix(&v, p, pathPrefixRe, pathPrefixPat)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return read(s, ctx, func(_, d *state.Data) (R, error) {
+		m := of(d)
+		l, pg, err := paginate(p, underPath(m, prefix, path), func(k string) X { return item(m[k]) })
+		return answer(l, pg), err
+	})
+}
+
 // underPath returns the keys of m, sorted, whose entity's path starts with prefix.
 func underPath[T any](m map[string]*T, prefix string, path func(*T) string) []string {
 	return keysWhere(m, func(v *T) bool { return strings.HasPrefix(path(v), prefix) })

@@ -37,16 +37,9 @@ type listUsersResult struct {
 }
 
 func (s *service) listUsers(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	prefix := pathPrefix(&v, p, pathPrefixRe, pathPrefixPat)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	return read(s, ctx, func(_, d *state.Data) (res listUsersResult, err error) {
-		keys := underPath(d.Users, prefix, func(u *state.User) string { return u.Path })
-		res.Users, res.page, err = paginate(p, keys, func(k string) xmlUser { return toXMLUser(d.Users[k], false) })
-		return res, err
-	})
+	return listUnderPath(s, ctx, p, func(d *state.Data) map[string]*state.User { return d.Users },
+		func(u *state.User) string { return u.Path }, func(u *state.User) xmlUser { return toXMLUser(u, false) },
+		func(l xmlList[xmlUser], pg page) listUsersResult { return listUsersResult{l, pg} })
 }
 
 type createUserResult struct {
@@ -171,16 +164,9 @@ type listGroupsResult struct {
 }
 
 func (s *service) listGroups(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	prefix := pathPrefix(&v, p, pathPrefixRe, pathPrefixPat)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	return read(s, ctx, func(_, d *state.Data) (res listGroupsResult, err error) {
-		keys := underPath(d.Groups, prefix, func(g *state.Group) string { return g.Path })
-		res.Groups, res.page, err = paginate(p, keys, func(k string) xmlGroup { return toXMLGroup(d.Groups[k]) })
-		return res, err
-	})
+	return listUnderPath(s, ctx, p, func(d *state.Data) map[string]*state.Group { return d.Groups },
+		func(g *state.Group) string { return g.Path }, toXMLGroup,
+		func(l xmlList[xmlGroup], pg page) listGroupsResult { return listGroupsResult{l, pg} })
 }
 
 type xmlAccessKey struct {
