@@ -259,16 +259,10 @@ func (r *Resolver) listIfMany(ctx context.Context, refs []Ref) error {
 		}
 	}
 	if users >= threshold && r.users == nil {
-		m := map[string]Principal{}
-		p := iam.NewListUsersPaginator(r.IAM, &iam.ListUsersInput{MaxItems: aws.Int32(1000)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return apiError("ListUsers", "the account's users", err)
-			}
-			for i := range page.Users {
-				m[strings.ToLower(aws.ToString(page.Users[i].UserName))] = userPrincipal(&page.Users[i])
-			}
+		m, err := listPrincipals(ctx, iam.NewListUsersPaginator(r.IAM, &iam.ListUsersInput{MaxItems: aws.Int32(1000)}), "ListUsers", "the account's users",
+			func(o *iam.ListUsersOutput) []types.User { return o.Users }, userPrincipal)
+		if err != nil {
+			return err
 		}
 		r.users = m
 	}
@@ -277,20 +271,38 @@ func (r *Resolver) listIfMany(ctx context.Context, refs []Ref) error {
 	// Listing the roles too keeps the hint and bounds the calls (reliability corpus
 	// users-many-unknown).
 	if (roles >= threshold || users >= threshold) && r.roles == nil {
-		m := map[string]Principal{}
-		p := iam.NewListRolesPaginator(r.IAM, &iam.ListRolesInput{MaxItems: aws.Int32(1000)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return apiError("ListRoles", "the account's roles", err)
-			}
-			for i := range page.Roles {
-				m[strings.ToLower(aws.ToString(page.Roles[i].RoleName))] = rolePrincipal(&page.Roles[i])
-			}
+		m, err := listPrincipals(ctx, iam.NewListRolesPaginator(r.IAM, &iam.ListRolesInput{MaxItems: aws.Int32(1000)}), "ListRoles", "the account's roles",
+			func(o *iam.ListRolesOutput) []types.Role { return o.Roles }, rolePrincipal)
+		if err != nil {
+			return err
 		}
 		r.roles = m
 	}
 	return nil
+}
+
+// pager is an SDK paginator of IAM listings (ListUsers, ListRoles).
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*iam.Options)) (*O, error)
+}
+
+// listPrincipals follows p to the last page and keys each principal by its lower-case name,
+// as IAM compares names.
+func listPrincipals[O, T any](ctx context.Context, p pager[O], op, what string, items func(*O) []T, principal func(*T) Principal) (map[string]Principal, error) {
+	m := map[string]Principal{}
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, apiError(op, what, err)
+		}
+		l := items(page)
+		for i := range l {
+			pr := principal(&l[i])
+			m[strings.ToLower(pr.Name)] = pr
+		}
+	}
+	return m, nil
 }
 
 // userPrincipal and rolePrincipal are what GetUser/ListUsers and GetRole/ListRoles say of

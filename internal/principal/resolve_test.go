@@ -381,3 +381,24 @@ func TestResolveManyUsersListsOnce(t *testing.T) {
 		t.Fatalf("ListUsers called %d times", n)
 	}
 }
+
+func TestPreloadListErrors(t *testing.T) {
+	for _, call := range []string{"ListUsers", "ListRoles"} {
+		f := newFakeIAM()
+		var refs []Ref
+		for i := 0; i < 3; i++ {
+			name := fmt.Sprintf("user%d", i)
+			f.addUser("/", name)
+			refs = append(refs, Ref{Raw: name, Source: ArgSource(i + 1)})
+		}
+		denied := &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform: iam:" + call}
+		f.errs[call] = denied
+		r := newResolver(f)
+		r.BulkThreshold = 2
+		err := r.Preload(context.Background(), refs)
+		what := map[string]string{"ListUsers": "users", "ListRoles": "roles"}[call]
+		if !errors.Is(err, denied) || IsInputError(err) || !strings.Contains(err.Error(), "the account's "+what) {
+			t.Errorf("%s failing: error %v, want the API error about the account's %s", call, err, what)
+		}
+	}
+}
