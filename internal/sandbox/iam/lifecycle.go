@@ -532,15 +532,8 @@ func listEntityTags(kind string) handler {
 
 // --- users, groups, access keys, MFA devices ---------------------------------------------
 
-// oneName validates the single required name parameter of an operation.
-func oneName(p query.Params, param, field string) (string, error) {
-	var v query.Validator
-	n := name(&v, p, param, field, 128)
-	return n, v.Err()
-}
-
 func (s *service) deleteUser(ctx context.Context, p query.Params) (any, error) {
-	n, err := oneName(p, "UserName", "userName")
+	n, err := entityAnd(p, "user", 128, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -616,7 +609,7 @@ func (s *service) createGroup(ctx context.Context, p query.Params) (any, error) 
 }
 
 func (s *service) deleteGroup(ctx context.Context, p query.Params) (any, error) {
-	n, err := oneName(p, "GroupName", "groupName")
+	n, err := entityAnd(p, "group", 128, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -679,7 +672,7 @@ func membership(add bool) handler {
 }
 
 func (s *service) listGroupsForUser(ctx context.Context, p query.Params) (any, error) {
-	un, err := oneName(p, "UserName", "userName")
+	un, err := entityAnd(p, "user", 128, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -53,9 +53,8 @@ type getRoleResult struct {
 }
 
 func (s *service) getRole(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	if err := v.Err(); err != nil {
+	roleName, err := entityAnd(p, "role", 64, nil)
+	if err != nil {
 		return nil, err
 	}
 	return read(s, ctx, func(_, d *state.Data) (getRoleResult, error) {

@@ -125,9 +125,8 @@ type getGroupResult struct {
 }
 
 func (s *service) getGroup(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	groupName := name(&v, p, "GroupName", "groupName", 128)
-	if err := v.Err(); err != nil {
+	groupName, err := entityAnd(p, "group", 128, nil)
+	if err != nil {
 		return nil, err
 	}
 	return read(s, ctx, func(_, d *state.Data) (res getGroupResult, err error) {
