@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 
-	"eksaccess/internal/iostreams"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/sandbox"
 	"eksaccess/internal/sandbox/state"
@@ -31,27 +30,14 @@ type declEnv struct {
 func newDeclEnv(t *testing.T) *declEnv {
 	t.Helper()
 	h := newSBHarness(t)
+	h.flags = []string{"--rate", "1000"}
 	return &declEnv{t: t, h: h, srv: h.srv, dir: h.env["HOME"], env: h.env}
 }
 
-// run executes `eksaccess --endpoint-url SANDBOX args...`: stdout, stderr, exit code.
-func (e *declEnv) run(args ...string) (string, string, int) {
-	e.t.Helper()
-	io, _, out, errOut := iostreams.Test()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	code := Run(ctx, append([]string{"--endpoint-url", e.srv.Endpoint(), "--rate", "1000"}, args...), io, func(k string) string { return e.env[k] })
-	return out.String(), errOut.String(), code
-}
+// run executes `eksaccess --endpoint-url SANDBOX --rate 1000 args...`: stdout, stderr, exit code.
+func (e *declEnv) run(args ...string) (string, string, int) { return e.h.run(args...) }
 
-func (e *declEnv) mustRun(args ...string) string {
-	e.t.Helper()
-	out, errOut, code := e.run(args...)
-	if code != 0 {
-		e.t.Fatalf("eksaccess %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
-	}
-	return out
-}
+func (e *declEnv) mustRun(args ...string) string { return e.h.mustRun(args...) }
 
 // expectCode runs and checks the exit code, returning stdout+stderr.
 func (e *declEnv) expectCode(want int, args ...string) string {
