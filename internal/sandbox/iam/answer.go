@@ -44,12 +44,7 @@ func write[T any](s *service, ctx context.Context, fn func(root, d *state.Data) 
 }
 
 func locked[T any](ctx context.Context, lock func(func(*state.Data) error) error, fn func(root, d *state.Data) (T, error)) (any, error) {
-	var res T
-	err := lock(func(root *state.Data) error {
-		var err error
-		res, err = fn(root, state.AccountData(ctx, root))
-		return err
-	})
+	res, err := state.InAccount(ctx, lock, fn)
 	if err != nil {
 		return nil, err
 	}
