@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -142,19 +143,9 @@ func (s *service) getGroup(ctx context.Context, p query.Params) (any, error) {
 		}
 		sort.Strings(keys)
 		res.Group = toXMLGroup(g)
-		res.Users, res.page, err = paginate(p, dedupe(keys), func(k string) xmlUser { return toXMLUser(d.Users[k], false) })
+		res.Users, res.page, err = paginate(p, slices.Compact(keys), func(k string) xmlUser { return toXMLUser(d.Users[k], false) })
 		return res, err
 	})
-}
-
-func dedupe(sorted []string) []string {
-	out := sorted[:0]
-	for i, k := range sorted {
-		if i == 0 || k != sorted[i-1] {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 type listGroupsResult struct {
