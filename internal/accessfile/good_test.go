@@ -75,6 +75,15 @@ func stripPos(c *Config) *Config {
 		for j := range cp.Clusters[i].Access {
 			cp.Clusters[i].Access[j].Pos = Pos{}
 		}
+		cp.Clusters[i].Teams = append([]Team(nil), c.Clusters[i].Teams...)
+		for j := range cp.Clusters[i].Teams {
+			t := &cp.Clusters[i].Teams[j]
+			t.Pos = Pos{}
+			t.Members = append([]TeamMember(nil), t.Members...)
+			for k := range t.Members {
+				t.Members[k].Pos = Pos{}
+			}
+		}
 	}
 	return &cp
 }
@@ -246,5 +255,33 @@ func TestAliasesAndBillionLaughs(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+func TestLoadTeams(t *testing.T) {
+	cfg, err := Load("testdata/good/teams.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := cfg.Clusters[0].Teams
+	if len(ts) != 3 {
+		t.Fatalf("teams = %d, want 3", len(ts))
+	}
+	ml, nlp, empty := ts[0], ts[1], ts[2]
+	if ml.Name != "ml" || ml.NamespaceOrDefault() != "hyperpod-ns-ml" || ml.Variant() != "sagemaker-guide" || ml.Pos != (Pos{Line: 12, Col: 9}) || len(ml.Members) != 3 {
+		t.Errorf("team ml = %+v", ml)
+	}
+	if m := ml.Members[0]; m.UsersFilePath != filepath.Join("testdata", "good", "users.txt") || len(m.Users) != 3 || m.Users[0] != (User{"carol", 1}) || m.Pos != (Pos{Line: 14, Col: 13}) {
+		t.Errorf("ml member 0 = %+v", m)
+	}
+	if it := ml.Members[2].Item(); it.IAMGroup != "data-scientists" || it.Source() != "iamGroup data-scientists" || it.Pos.Line != 16 {
+		t.Errorf("ml member 2 as item = %+v", it)
+	}
+	if nlp.NamespaceOrDefault() != "nlp-jobs" || nlp.Variant() != "hyperpod-cli" || nlp.Members[0].PermissionSet != "DataScientist" ||
+		nlp.Members[1].Principal != "arn:aws:iam::111122223333:role/nlp-runner" {
+		t.Errorf("team nlp = %+v", nlp)
+	}
+	if empty.Name != "empty" || len(empty.Members) != 0 || empty.NamespaceOrDefault() != "hyperpod-ns-empty" {
+		t.Errorf("team empty = %+v", empty)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"eksaccess/internal/principal"
+	"eksaccess/internal/rbac"
 	"eksaccess/internal/yamlpos"
 )
 
@@ -329,8 +330,11 @@ func (l *loader) strList(mv *ast.MappingValueNode, field, example string, check 
 
 var (
 	topFields     = []string{"apiVersion", "kind", "clusters"}
-	clusterFields = []string{"name", "hyperpod", "region", "account", "profile", "assumeRole", "authenticationMode", "prune", "access"}
+	clusterFields = []string{"name", "hyperpod", "region", "account", "profile", "assumeRole", "authenticationMode", "prune", "access", "teams"}
 	itemFields    = []string{"principal", "usersFile", "iamGroup", "permissionSet", "policies", "kubernetesGroups", "username", "type", "expires", "tags"}
+	whoFields     = []string{"principal", "usersFile", "iamGroup", "permissionSet"}
+	teamFields    = []string{"name", "namespace", "rbac", "members"}
+	memberFields  = whoFields
 	policyFields  = []string{"policy", "namespaces"}
 )
 
@@ -473,7 +477,7 @@ func (l *loader) cluster(n ast.Node) (*Cluster, bool) {
 	if mv := fs["access"]; mv != nil {
 		items, _, ok := l.list(mv, "access", "'- principal: role/NAME' items")
 		if ok {
-			d := newDupTracker()
+			d := newDupTracker("this cluster", "merge the two items into one")
 			for _, it := range items {
 				if a, ok := l.item(it, partition); ok {
 					d.check(l, a)
@@ -482,7 +486,132 @@ func (l *loader) cluster(n ast.Node) (*Cluster, bool) {
 			}
 		}
 	}
+	if mv := fs["teams"]; mv != nil {
+		l.teams(c, mv, partition)
+	}
 	return c, true
+}
+
+// teams reads a cluster's teams: each name once, each namespace one team's, and no member
+// that the cluster's access list makes a node entry (those take no Kubernetes groups).
+func (l *loader) teams(c *Cluster, mv *ast.MappingValueNode, partition string) {
+	items, _, ok := l.list(mv, "teams", "'- name: TEAM' items")
+	if !ok {
+		return
+	}
+	nodes := map[string]string{} // principal → FILE:LINE of its non-STANDARD access item
+	for _, a := range c.Access {
+		if a.EntryType() != TypeStandard && a.Principal != "" {
+			nodes[a.Principal] = fmt.Sprintf("%s:%d", l.file, a.Pos.Line)
+		}
+	}
+	names := map[string]Pos{}
+	type claim struct {
+		team string
+		pos  Pos
+	}
+	namespaces := map[string]claim{}
+	for _, it := range items {
+		t, _ := l.team(it, partition)
+		if t == nil {
+			continue
+		}
+		if t.Name != "" {
+			if first, dup := names[t.Name]; dup {
+				l.addf(t.Pos, "team %s is listed twice in this cluster (first at line %d); merge the two into one", t.Name, first.Line)
+				continue
+			}
+			names[t.Name] = t.Pos
+			ns := t.NamespaceOrDefault()
+			if first, dup := namespaces[ns]; dup {
+				l.addf(t.Pos, "team %s's namespace %s is already team %s's (line %d); give each team its own namespace", t.Name, ns, first.team, first.pos.Line)
+			} else {
+				namespaces[ns] = claim{t.Name, t.Pos}
+			}
+		}
+		for _, m := range t.Members {
+			if where, ok := nodes[m.Principal]; ok && m.Principal != "" {
+				l.addf(m.Pos, "principal %s is a member of team %s and has a non-STANDARD access entry from the access item at %s, which takes no Kubernetes groups; remove it from the team or from that item", m.Principal, t.Name, where)
+			}
+		}
+		c.Teams = append(c.Teams, *t)
+	}
+}
+
+// team reads one team: name (required, as team add's TEAM), namespace, rbac, members.
+func (l *loader) team(n ast.Node, partition string) (*Team, bool) {
+	fs, ok := l.fields(n, "a team", teamFields)
+	if !ok {
+		return nil, false
+	}
+	t := &Team{Pos: nodePos(l.resolve(n))}
+	good := true
+	if mv := fs["name"]; mv == nil {
+		l.add(t.Pos, "team is missing name; add name: TEAM (its namespace is then hyperpod-ns-TEAM)")
+		good = false
+	} else if v, ok := l.str(mv, "name"); !ok {
+		good = false
+	} else if err := rbac.ValidateName(v); err != nil {
+		l.addf(valuePos(mv), "%v; write it like ml-research", err)
+		good = false
+	} else {
+		t.Name = v
+	}
+	if mv := fs["namespace"]; mv != nil {
+		if v, ok := l.str(mv, "namespace"); !ok {
+			good = false
+		} else if len(v) > 63 || !dns1123Label.MatchString(v) {
+			l.addf(valuePos(mv), "namespace %q is not a valid Kubernetes namespace; use lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit (or omit it for hyperpod-ns-TEAM)", clip(v))
+			good = false
+		} else {
+			t.Namespace = v
+		}
+	}
+	if mv := fs["rbac"]; mv != nil {
+		if v, ok := l.str(mv, "rbac"); !ok {
+			good = false
+		} else if rbac.ValidateVariant(v) != nil {
+			msg := fmt.Sprintf("rbac %q is not an RBAC variant; use %s (default) or %s", clip(v), rbac.SageMakerGuide, rbac.HyperPodCLI)
+			if s := suggest(v, rbac.Variants, nil); s != "" && len(v) < 200 {
+				msg = fmt.Sprintf("rbac %q is not an RBAC variant; did you mean %q?", clip(v), s)
+			}
+			l.add(valuePos(mv), msg)
+			good = false
+		} else {
+			t.RBAC = v
+		}
+	}
+	if mv := fs["members"]; mv != nil {
+		items, _, ok := l.list(mv, "members", "'- principal: NAME' items")
+		good = good && ok
+		d := newDupTracker("team "+t.Name, "remove one")
+		for _, it := range items {
+			m, ok := l.member(it, partition)
+			if !ok {
+				good = false
+				continue
+			}
+			a := m.Item()
+			d.check(l, &a)
+			t.Members = append(t.Members, *m)
+		}
+	}
+	return t, good
+}
+
+// member reads one team member: the who fields of an access item, by the same rules.
+func (l *loader) member(n ast.Node, partition string) (*TeamMember, bool) {
+	fs, ok := l.fields(n, "a team member", memberFields)
+	if !ok {
+		return nil, false
+	}
+	a := &AccessItem{Pos: nodePos(l.resolve(n))}
+	_, good := l.who(fs, a, partition, "team member")
+	if good && a.UsersFile != "" && !l.usersFile(a, valuePos(fs["usersFile"]), partition) {
+		good = false
+	}
+	return &TeamMember{Principal: a.Principal, UsersFile: a.UsersFile, IAMGroup: a.IAMGroup, PermissionSet: a.PermissionSet,
+		Users: a.Users, UsersFilePath: a.UsersFilePath, Pos: a.Pos}, good
 }
 
 func (l *loader) item(n ast.Node, partition string) (*AccessItem, bool) {
@@ -491,55 +620,7 @@ func (l *loader) item(n ast.Node, partition string) (*AccessItem, bool) {
 		return nil, false
 	}
 	a := &AccessItem{Pos: nodePos(l.resolve(n))}
-	good := true
-	var who []*ast.MappingValueNode
-	for _, k := range []string{"principal", "usersFile", "iamGroup", "permissionSet"} {
-		mv := fs[k]
-		if mv == nil {
-			continue
-		}
-		who = append(who, mv)
-		v, ok := l.str(mv, k)
-		if !ok {
-			good = false
-			continue
-		}
-		if v == "" {
-			l.addf(valuePos(mv), "%s is empty; write a value or remove the field", k)
-			good = false
-			continue
-		}
-		var msg string
-		switch k {
-		case "principal":
-			a.Principal = v
-			msg = checkPrincipal(v, partition)
-		case "usersFile":
-			a.UsersFile = v
-		case "iamGroup":
-			a.IAMGroup = v
-			if !iamNameRE.MatchString(v) || len(v) > 128 {
-				msg = fmt.Sprintf("iamGroup %q is not a valid IAM group name; use up to 128 letters, digits and +=,.@_-", clip(v))
-			}
-		case "permissionSet":
-			a.PermissionSet = v
-			if !iamNameRE.MatchString(v) || len(v) > 32 {
-				msg = fmt.Sprintf("permissionSet %q is not a valid permission set name; use up to 32 letters, digits and +=,.@_-", clip(v))
-			}
-		}
-		if msg != "" {
-			l.add(valuePos(mv), msg)
-			good = false
-		}
-	}
-	switch {
-	case len(who) == 0:
-		l.add(a.Pos, "access item names no one; add one of principal, usersFile, iamGroup or permissionSet")
-		good = false
-	case len(who) > 1:
-		l.addf(nodePos(who[1].Key), "access item sets both %s and %s; use exactly one per item (split it into two items)", keyName(who[0]), keyName(who[1]))
-		good = false
-	}
+	who, good := l.who(fs, a, partition, "access item")
 
 	if mv := fs["type"]; mv != nil {
 		if v, ok := l.str(mv, "type"); ok {
@@ -637,6 +718,62 @@ func (l *loader) item(n ast.Node, partition string) (*AccessItem, bool) {
 		}
 	}
 	return a, good
+}
+
+// who reads the fields that say whom an access item (or a team member, what names which)
+// is about: exactly one of principal, usersFile, iamGroup and permissionSet, checked by the
+// same rules wherever they appear. It returns the fields found and whether they are good.
+func (l *loader) who(fs map[string]*ast.MappingValueNode, a *AccessItem, partition, what string) ([]*ast.MappingValueNode, bool) {
+	good := true
+	var who []*ast.MappingValueNode
+	for _, k := range whoFields {
+		mv := fs[k]
+		if mv == nil {
+			continue
+		}
+		who = append(who, mv)
+		v, ok := l.str(mv, k)
+		if !ok {
+			good = false
+			continue
+		}
+		if v == "" {
+			l.addf(valuePos(mv), "%s is empty; write a value or remove the field", k)
+			good = false
+			continue
+		}
+		var msg string
+		switch k {
+		case "principal":
+			a.Principal = v
+			msg = checkPrincipal(v, partition)
+		case "usersFile":
+			a.UsersFile = v
+		case "iamGroup":
+			a.IAMGroup = v
+			if !iamNameRE.MatchString(v) || len(v) > 128 {
+				msg = fmt.Sprintf("iamGroup %q is not a valid IAM group name; use up to 128 letters, digits and +=,.@_-", clip(v))
+			}
+		case "permissionSet":
+			a.PermissionSet = v
+			if !iamNameRE.MatchString(v) || len(v) > 32 {
+				msg = fmt.Sprintf("permissionSet %q is not a valid permission set name; use up to 32 letters, digits and +=,.@_-", clip(v))
+			}
+		}
+		if msg != "" {
+			l.add(valuePos(mv), msg)
+			good = false
+		}
+	}
+	switch {
+	case len(who) == 0:
+		l.addf(a.Pos, "%s names no one; add one of principal, usersFile, iamGroup or permissionSet", what)
+		good = false
+	case len(who) > 1:
+		l.addf(nodePos(who[1].Key), "%s sets both %s and %s; use exactly one per item (split it into two items)", what, keyName(who[0]), keyName(who[1]))
+		good = false
+	}
+	return who, good
 }
 
 func keyName(mv *ast.MappingValueNode) string {
@@ -847,10 +984,12 @@ type dupTracker struct {
 	seen map[string]Pos
 	// users maps principals from users files to where they were read.
 	users map[string]string
+	// where names the list ("this cluster", "team ml"); fix says what to do about a repeat.
+	where, fix string
 }
 
-func newDupTracker() *dupTracker {
-	return &dupTracker{seen: map[string]Pos{}, users: map[string]string{}}
+func newDupTracker(where, fix string) *dupTracker {
+	return &dupTracker{seen: map[string]Pos{}, users: map[string]string{}, where: where, fix: fix}
 }
 
 func (d *dupTracker) check(l *loader, a *AccessItem) {
@@ -868,7 +1007,7 @@ func (d *dupTracker) check(l *loader, a *AccessItem) {
 		return
 	}
 	if first, dup := d.seen[key]; dup {
-		l.addf(a.Pos, "%s is listed twice in this cluster (first at line %d); merge the two items into one", a.Source(), first.Line)
+		l.addf(a.Pos, "%s is listed twice in %s (first at line %d); %s", a.Source(), d.where, first.Line, d.fix)
 		return
 	}
 	d.seen[key] = a.Pos

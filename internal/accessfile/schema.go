@@ -36,7 +36,15 @@ func (Cluster) JSONSchemaExtend(s *jsonschema.Schema) {
 
 // JSONSchemaExtend adds the "exactly one of principal, usersFile, iamGroup
 // and permissionSet" rule.
-func (AccessItem) JSONSchemaExtend(s *jsonschema.Schema) {
+func (AccessItem) JSONSchemaExtend(s *jsonschema.Schema) { whoSchema(s) }
+
+// JSONSchemaExtend adds the same rule to team members, which name principals as access
+// items do.
+func (TeamMember) JSONSchemaExtend(s *jsonschema.Schema) { whoSchema(s) }
+
+// whoSchema is "exactly one of principal, usersFile, iamGroup and permissionSet", with the
+// IAM name pattern of groups and permission sets.
+func whoSchema(s *jsonschema.Schema) {
 	// Set here because the struct-tag syntax splits on the comma in the class.
 	for _, k := range []string{"iamGroup", "permissionSet"} {
 		if p, ok := s.Properties.Get(k); ok {

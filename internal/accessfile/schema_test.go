@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -55,7 +56,7 @@ func TestSchemaShape(t *testing.T) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"Config", "Cluster", "AccessItem", "PolicyRef"} {
+	for _, name := range []string{"Config", "Cluster", "AccessItem", "PolicyRef", "Team", "TeamMember"} {
 		d, ok := s.Defs[name]
 		if !ok {
 			t.Fatalf("no $defs/%s", name)
@@ -70,8 +71,17 @@ func TestSchemaShape(t *testing.T) {
 	if got := len(s.Defs["AccessItem"].OneOf); got != 4 {
 		t.Errorf("AccessItem oneOf has %d branches, want 4", got)
 	}
+	if got := len(s.Defs["TeamMember"].OneOf); got != 4 {
+		t.Errorf("TeamMember oneOf has %d branches, want 4", got)
+	}
+	if got := s.Defs["Team"].Required; len(got) != 1 || got[0] != "name" {
+		t.Errorf("Team required = %v", got)
+	}
+	if got := s.Defs["Team"].Properties["rbac"]["enum"]; !reflect.DeepEqual(got, []any{"sagemaker-guide", "hyperpod-cli"}) {
+		t.Errorf("Team rbac enum = %v", got)
+	}
 	// Fields the loader knows and the schema must list: keep them in step.
-	for def, fields := range map[string][]string{"Config": topFields, "Cluster": clusterFields, "AccessItem": itemFields, "PolicyRef": policyFields} {
+	for def, fields := range map[string][]string{"Config": topFields, "Cluster": clusterFields, "AccessItem": itemFields, "PolicyRef": policyFields, "Team": teamFields, "TeamMember": memberFields} {
 		if len(s.Defs[def].Properties) != len(fields) {
 			t.Errorf("%s: schema has %d properties, loader knows %d", def, len(s.Defs[def].Properties), len(fields))
 		}

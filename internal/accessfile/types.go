@@ -10,9 +10,11 @@
 package accessfile
 
 import (
-	"eksaccess/internal/yamlpos"
 	"strings"
 	"time"
+
+	"eksaccess/internal/rbac"
+	"eksaccess/internal/yamlpos"
 )
 
 // APIVersion and Kind are the only values the loader accepts in an access
@@ -90,6 +92,9 @@ type Cluster struct {
 	Prune bool `json:"prune,omitempty" yaml:"prune,omitempty" jsonschema_description:"Remove entries tagged eksaccess/managed that this file no longer lists."`
 	// Access lists who gets access and how.
 	Access []AccessItem `json:"access,omitempty" yaml:"access,omitempty" jsonschema_description:"Who gets access to the cluster, and how."`
+	// Teams are SageMaker HyperPod teams: each a namespace, the RBAC of one published
+	// variant, and members whose access entries carry the team's Kubernetes groups.
+	Teams []Team `json:"teams,omitempty" yaml:"teams,omitempty" jsonschema_description:"HyperPod teams: namespace, RBAC (Role, RoleBinding, ClusterRole, ClusterRoleBinding) and members, as eksaccess team add makes them."`
 
 	// Pos is where the cluster starts in the file (zero when built in memory).
 	Pos Pos `json:"-" yaml:"-"`
@@ -185,6 +190,62 @@ func (a *AccessItem) Source() string {
 		return "permissionSet " + a.PermissionSet
 	}
 	return ""
+}
+
+// Team is a SageMaker HyperPod team, as `eksaccess team add` makes it: its namespace, the
+// Kubernetes RBAC objects of one published variant, and members whose access entries carry
+// the team's groups (added to whatever their access item gives them).
+type Team struct {
+	// Name is the team's name, as team add's TEAM: hyperpod-ns-NAME must be a namespace name.
+	Name string `json:"name" yaml:"name" jsonschema:"required,minLength=1,maxLength=51,pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" jsonschema_description:"Team name; hyperpod-ns-NAME must be a Kubernetes namespace name."`
+	// Namespace is the team's namespace; empty: hyperpod-ns-NAME (task governance's).
+	Namespace string `json:"namespace,omitempty" yaml:"namespace,omitempty" jsonschema:"maxLength=63,pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" jsonschema_description:"The team's namespace; default hyperpod-ns-NAME."`
+	// RBAC is the variant of roles and groups; empty: sagemaker-guide.
+	RBAC string `json:"rbac,omitempty" yaml:"rbac,omitempty" jsonschema:"enum=sagemaker-guide,enum=hyperpod-cli" jsonschema_description:"RBAC variant: sagemaker-guide (default, the SageMaker Developer Guide's) or hyperpod-cli (the HyperPod CLI helm chart's)."`
+	// Members name the principals of the team, by the same kinds of item as access does.
+	Members []TeamMember `json:"members,omitempty" yaml:"members,omitempty" jsonschema_description:"The team's members: each one principal, usersFile, iamGroup or permissionSet."`
+
+	// Pos is where the team starts in the file.
+	Pos Pos `json:"-" yaml:"-"`
+}
+
+// NamespaceOrDefault is the team's namespace: Namespace, or hyperpod-ns-NAME.
+func (t *Team) NamespaceOrDefault() string {
+	if t.Namespace != "" {
+		return t.Namespace
+	}
+	return rbac.DefaultNamespace(t.Name)
+}
+
+// Variant is the team's RBAC variant: RBAC, or sagemaker-guide.
+func (t *Team) Variant() string {
+	if t.RBAC != "" {
+		return t.RBAC
+	}
+	return rbac.SageMakerGuide
+}
+
+// TeamMember names team members the way an access item names its principals: exactly one
+// of Principal, UsersFile, IAMGroup and PermissionSet.
+type TeamMember struct {
+	Principal     string `json:"principal,omitempty" yaml:"principal,omitempty" jsonschema:"minLength=1" jsonschema_description:"IAM user name, role/NAME, or IAM user/role ARN."`
+	UsersFile     string `json:"usersFile,omitempty" yaml:"usersFile,omitempty" jsonschema:"minLength=1" jsonschema_description:"File of principals, one a line; relative to the access file."`
+	IAMGroup      string `json:"iamGroup,omitempty" yaml:"iamGroup,omitempty" jsonschema:"minLength=1,maxLength=128" jsonschema_description:"IAM group name; each member user joins the team."`
+	PermissionSet string `json:"permissionSet,omitempty" yaml:"permissionSet,omitempty" jsonschema:"minLength=1,maxLength=32" jsonschema_description:"IAM Identity Center permission set; resolved to its AWSReservedSSO_ role, path included."`
+
+	// Users are the principals read from UsersFile, in file order.
+	Users []User `json:"-" yaml:"-"`
+	// UsersFilePath is UsersFile resolved against the access file's directory.
+	UsersFilePath string `json:"-" yaml:"-"`
+	// Pos is where the member starts in the file.
+	Pos Pos `json:"-" yaml:"-"`
+}
+
+// Item is the member as an access item that names the same principals and gives nothing:
+// what the resolvers that read access items take.
+func (m *TeamMember) Item() AccessItem {
+	return AccessItem{Principal: m.Principal, UsersFile: m.UsersFile, IAMGroup: m.IAMGroup, PermissionSet: m.PermissionSet,
+		Users: m.Users, UsersFilePath: m.UsersFilePath, Pos: m.Pos}
 }
 
 // PolicyRef is one access-policy association.

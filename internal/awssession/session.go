@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -25,8 +26,9 @@ type Options struct {
 	Settings awsapi.Settings
 	// Endpoint, when set, serves every service (the sandbox, --endpoint-url).
 	Endpoint string
-	// AssumeRole, when set, is assumed first with the run's credentials (--assume-role).
-	AssumeRole string
+	// Assume, when it names a role, is assumed first with the run's credentials
+	// (--assume-role, --external-id, --role-session-name).
+	Assume Reach
 	// Rate is the fixed client-side cap per (account, region, service); 0 adapts.
 	Rate float64
 	// Trace, when set, receives one line per call (-v).
@@ -44,8 +46,10 @@ type Session struct {
 	opts     Options
 	base     *awsapi.Clients
 	apiOpts  []func(*middleware.Stack) error // the base config's, before rate state and trace
+	creds    aws.CredentialsProvider         // with Assume: the credentials that assume the role
 	err      error
 	limiters *awsapi.Limiters
+	ready    atomic.Bool // init finished without error: opts, base and creds may be read
 
 	mu       sync.Mutex
 	own      *account
@@ -79,13 +83,15 @@ func (s *Session) init(ctx context.Context) error {
 		if s.err != nil {
 			return
 		}
-		if s.opts.AssumeRole != "" {
-			cfg.Credentials = s.assume(cfg, Reach{RoleArn: s.opts.AssumeRole})
+		if s.opts.Assume.RoleArn != "" {
+			s.creds = cfg.Credentials
+			cfg.Credentials = s.assume(cfg, s.opts.Assume)
 		}
 		s.apiOpts = slices.Clone(cfg.APIOptions)
 		s.instrument(&cfg, "")
 		s.base = awsapi.NewClients(cfg, s.opts.Endpoint)
 		s.own = &account{base: s.base, regional: map[string]*awsapi.Clients{}}
+		s.ready.Store(true)
 	})
 	return s.err
 }
@@ -96,6 +102,15 @@ func (s *Session) Endpoint(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return s.opts.Endpoint, nil
+}
+
+// Assumed is the role the run's credentials assume first and the credentials that assume
+// it (zero and nil without a role, and until the session is first used).
+func (s *Session) Assumed() (Reach, aws.CredentialsProvider) {
+	if !s.ready.Load() {
+		return Reach{}, nil
+	}
+	return s.opts.Assume, s.creds
 }
 
 // Clients are the run's own clients for region ("" for the run's region).

@@ -116,3 +116,27 @@ func TestReachErrors(t *testing.T) {
 		t.Fatalf("options error through CallerFor: %v", err)
 	}
 }
+
+func TestAssumeFirst(t *testing.T) {
+	o := start(t)
+	o.Assume = awssession.Reach{RoleArn: "arn:aws:iam::" + sandbox.PartnerAccount + ":role/" + sandbox.PartnerRole, SessionName: "platform"}
+	s := awssession.New(func(context.Context) (awssession.Options, error) { return o, nil })
+	if r, base := s.Assumed(); !r.IsDefault() || base != nil {
+		t.Fatalf("before first use (options not resolved yet): %+v %v", r, base)
+	}
+	c, err := s.Caller(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Account != sandbox.PartnerAccount || !strings.HasSuffix(c.Arn, "assumed-role/"+sandbox.PartnerRole+"/platform") {
+		t.Fatalf("the run's caller is not the assumed role: %+v", c)
+	}
+	r, base := s.Assumed()
+	if r != o.Assume || base == nil {
+		t.Fatalf("Assumed() = %+v, %v; want the role and the credentials that assume it", r, base)
+	}
+	k, err := base.Retrieve(context.Background())
+	if err != nil || k.AccessKeyID == "" || k.SessionToken != "" {
+		t.Fatalf("base credentials are not the admin's long-term key: %+v %v", k, err)
+	}
+}

@@ -23,32 +23,58 @@ type auditOptions struct {
 	cmdIO
 	Run func(context.Context, usecase.AuditRequest) (*usecase.AuditResult, error)
 	Req usecase.AuditRequest
+
+	roles, profiles []string // --account-role, --account-profile
+	externalID      string   // --account-external-id
+}
+
+// accounts turns the account flags into the request's accounts, in the order given.
+func (o *auditOptions) accounts() {
+	o.Req.Accounts = nil
+	for _, arn := range o.roles {
+		o.Req.Accounts = append(o.Req.Accounts, usecase.Reach{RoleArn: arn, ExternalID: o.externalID})
+	}
+	for _, p := range o.profiles {
+		o.Req.Accounts = append(o.Req.Accounts, usecase.Reach{Profile: p})
+	}
 }
 
 func newAuditCmd(f *Factory, runF func(*auditOptions) error) *cobra.Command {
 	o := &auditOptions{cmdIO: newCmdIO(f), Run: f.Env().Audit}
 	cmd := &cobra.Command{
-		Use:   "audit [-f FILE | -c CLUSTER... | --all [--regions R,...]] [-o table|csv|json|html]",
+		Use:   "audit [-f FILE | -c CLUSTER... | --all [--regions R,...] [--account-role ARN]... [--account-profile P]...] [-o table|csv|json|html]",
 		Short: "Who can reach what: one row per principal, cluster and grant",
 		Long: `Audit reads each cluster once and prints one row per principal × cluster × grant: an
 access policy and its scope, or a Kubernetes group with the bindings it leads to (read from
 the cluster's Kubernetes API when it is reachable), with the entry's type, username, whether
 eksaccess manages it, the grant's expiry and the entry's created and modified times. With
 -f it also shows drift against the file (what apply would change, what the file lists and
-the cluster has not got, what the cluster has and the file does not list). --all lists the
-clusters of the caller's account in --regions (default: the current region).
+the cluster has not got, what the cluster has and the file does not list); each cluster is
+reached through the account, profile or assumeRole the file gives it.
+
+--all lists the clusters of every account it reaches in --regions (default: each account's
+current region): the account of your credentials, and one more for each --account-role ARN
+(a role assumed with your credentials, e.g. OrganizationAccountAccessRole or a read-only
+audit role; --account-external-id for roles that require one) and each --account-profile
+NAME (a profile of your AWS config: SSO, credential_process, role_arn). Add
+--no-default-account to leave out your credentials' own account (e.g. an organisation's
+management account that only assumes roles). Accounts and regions are read concurrently,
+each with its own rate state; two ways into one account audit it once.
 
 -o html writes one self-contained page (no network access, no external assets): a summary,
 a principal × cluster matrix with the highest access level in each cell, filters by
 account, cluster, principal and policy, sorting, and a cell's grants on click.
 
-Audit changes nothing. Exit codes: 0 done, 1 a cluster could not be read (the others are
-still reported), 2 bad input.`,
+Audit changes nothing. Exit codes: 0 done; 1 a cluster, region or account could not be
+reached or read (an AccessDenied on AssumeRole, say): it is reported as an error naming the
+account, and every other account and cluster is still audited and reported; 2 bad input.`,
 		Example: `  eksaccess audit -c ml-prod -c ml-dev
   eksaccess audit --all --regions us-west-2,us-east-1 -o html > audit.html
+  eksaccess audit --all --account-role arn:aws:iam::444455556666:role/EKSAudit --account-profile prod -o csv
   eksaccess audit -f access.yaml -o csv`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.accounts()
 			return dispatch(o, o.prepare(o.Req.Validate, auditFormats...), runF, func() error { return runAudit(cmd.Context(), o) })
 		},
 	}
@@ -56,6 +82,10 @@ still reported), 2 bad input.`,
 	cmd.Flags().StringArrayVarP(&o.Req.Clusters, "cluster", "c", nil, "EKS cluster to audit; repeatable")
 	cmd.Flags().BoolVar(&o.Req.All, "all", false, "audit every cluster ListClusters shows in --regions")
 	cmd.Flags().StringSliceVar(&o.Req.Regions, "regions", nil, "with --all: regions to list clusters in, comma-separated (default: the current region)")
+	cmd.Flags().StringArrayVar(&o.roles, "account-role", nil, "with --all: also audit the account of this role (ARN), assumed with your credentials; repeatable")
+	cmd.Flags().StringArrayVar(&o.profiles, "account-profile", nil, "with --all: also audit the account of this AWS profile; repeatable")
+	cmd.Flags().StringVar(&o.externalID, "account-external-id", "", "external id for assuming the --account-role roles")
+	cmd.Flags().BoolVar(&o.Req.NoDefaultAccount, "no-default-account", false, "with --account-role/--account-profile: leave out your credentials' own account")
 	cmd.Flags().IntVar(&o.Req.Concurrency, "concurrency", 16, "entries read in parallel per cluster")
 	cmd.Flags().BoolVar(&o.Req.AllowOutsidePaths, "allow-outside-paths", false, "with -f: let the file's usersFile entries point outside the access file's directory")
 	return cmd

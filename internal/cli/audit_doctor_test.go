@@ -18,6 +18,12 @@ func TestAuditArgvToRequest(t *testing.T) {
 		{args: []string{"-c", "a", "-c", "b"}, want: usecase.AuditRequest{Clusters: []string{"a", "b"}, Concurrency: 16}},
 		{args: []string{"--all", "--regions", "us-west-2,eu-west-1", "--concurrency", "4"}, want: usecase.AuditRequest{All: true, Regions: []string{"us-west-2", "eu-west-1"}, Concurrency: 4}},
 		{args: []string{"-f", "access.yaml", "--allow-outside-paths"}, want: usecase.AuditRequest{File: "access.yaml", AllowOutsidePaths: true, Concurrency: 16}},
+		{args: []string{"--all", "--account-role", "arn:aws:iam::444455556666:role/EKSAudit", "--account-role", "arn:aws:iam::777788889999:role/EKSAudit", "--account-external-id", "x-1", "--account-profile", "prod", "--no-default-account"},
+			want: usecase.AuditRequest{All: true, NoDefaultAccount: true, Concurrency: 16, Accounts: []usecase.Reach{
+				{RoleArn: "arn:aws:iam::444455556666:role/EKSAudit", ExternalID: "x-1"}, {RoleArn: "arn:aws:iam::777788889999:role/EKSAudit", ExternalID: "x-1"}, {Profile: "prod"}}}},
+		{args: []string{"-c", "a", "--account-profile", "prod"}, wantErr: "--account-role and --account-profile go with --all"},
+		{args: []string{"--all", "--account-role", "role/x"}, wantErr: "--account-role: \"role/x\" is not an IAM role ARN"},
+		{args: []string{"--all", "--no-default-account"}, wantErr: "--no-default-account leaves nothing to audit"},
 		{args: nil, wantErr: "one of -f FILE, -c CLUSTER... or --all"},
 		{args: []string{"-c", "a", "--all"}, wantErr: "one of -f FILE"},
 		{args: []string{"-c", "a", "--regions", "us-east-1"}, wantErr: "--regions goes with --all"},
@@ -46,7 +52,8 @@ func auditFixture() *usecase.AuditResult {
 	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	return &usecase.AuditResult{GeneratedAt: t0,
 		Clusters: []usecase.AuditCluster{{AuditTarget: usecase.AuditTarget{Account: "111122223333", Region: "us-west-2", Cluster: "a"}, Entries: 1},
-			{AuditTarget: usecase.AuditTarget{Account: "111122223333", Region: "us-west-2", Cluster: "gone"}, Error: "cluster \"gone\" not found"}},
+			{AuditTarget: usecase.AuditTarget{Account: "111122223333", Region: "us-west-2", Cluster: "gone"}, Error: "cluster \"gone\" not found"},
+			{AuditTarget: usecase.AuditTarget{Account: "777788889999", Reach: "role arn:aws:iam::777788889999:role/EKSAudit"}, Error: "AccessDenied"}},
 		Rows: []usecase.AuditRow{{Account: "111122223333", Region: "us-west-2", Cluster: "a", Principal: "arn:aws:iam::111122223333:user/alice", EntryType: "STANDARD",
 			Grant: "policy", Policy: "AmazonEKSViewPolicy", Scope: "namespace", Namespaces: []string{"team-a"}, Level: "view (namespaces)", Rank: 2, Managed: true, CreatedAt: t0}},
 		Summary: usecase.AuditSummary{Clusters: 2, Failed: 1, Principals: 1, Rows: 1, ByLevel: map[string]int{"view (namespaces)": 1}},
@@ -77,7 +84,8 @@ func TestRunAuditFormats(t *testing.T) {
 			if !strings.Contains(out.String(), tc.has) {
 				t.Errorf("output lacks %q:\n%s", tc.has, out)
 			}
-			if !strings.Contains(errOut.String(), `error: gone (111122223333, us-west-2): cluster "gone" not found`) {
+			if !strings.Contains(errOut.String(), `error: gone (111122223333, us-west-2): cluster "gone" not found`) ||
+				!strings.Contains(errOut.String(), `error: account 777788889999 (through role arn:aws:iam::777788889999:role/EKSAudit): AccessDenied`) {
 				t.Errorf("stderr: %s", errOut)
 			}
 		})

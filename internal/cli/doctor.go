@@ -36,6 +36,11 @@ each problem with its severity, the evidence and the fix:
   aws-auth-contradiction  an aws-auth mapping that says otherwise than the access entry
   config-map-mode         the cluster still authenticates through aws-auth only
   no-cluster-admin        no cluster-scoped admin is left
+  unreachable             with -f: the cluster's account (its profile or assumeRole) or the
+                          cluster could not be reached; the other clusters are still examined
+
+With -f each cluster is examined through the account the file gives it (account:, profile:,
+assumeRole:), its principals looked up in that account's IAM, the accounts concurrently.
 
 --fix repairs what is safe: a stale entry is deleted and created again with the same
 policies, groups, username and tags; expired grants are taken away. The repairs go through

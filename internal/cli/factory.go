@@ -26,16 +26,18 @@ type Factory struct {
 	Now    func() time.Time
 
 	// Global flags.
-	Profile     string
-	AssumeRole  string // --assume-role: the run's credentials assume this role first
-	Region      string
-	EndpointURL string
-	UseSandbox  bool
-	Output      string
-	Verbose     bool
-	NoProgress  bool
-	Rate        float64
-	Timeout     time.Duration // --timeout / EKSACCESS_TIMEOUT: one attempt of any AWS or Kubernetes call
+	Profile    string
+	AssumeRole string // --assume-role: the run's credentials assume this role first
+	// --external-id, --role-session-name: how --assume-role assumes it
+	ExternalID, RoleSessionName string
+	Region                      string
+	EndpointURL                 string
+	UseSandbox                  bool
+	Output                      string
+	Verbose                     bool
+	NoProgress                  bool
+	Rate                        float64
+	Timeout                     time.Duration // --timeout / EKSACCESS_TIMEOUT: one attempt of any AWS or Kubernetes call
 
 	aws     *awssession.Session
 	closers []func() error
@@ -59,10 +61,10 @@ func (f *Factory) session() *awssession.Session {
 
 func (f *Factory) sessionOptions(ctx context.Context) (awssession.Options, error) {
 	o := awssession.Options{
-		Settings:   awsapi.Settings{Profile: f.Profile, Region: f.Region, Timeouts: f.Timeouts()},
-		Endpoint:   f.EndpointURL,
-		AssumeRole: f.AssumeRole,
-		Rate:       f.Rate,
+		Settings: awsapi.Settings{Profile: f.Profile, Region: f.Region, Timeouts: f.Timeouts()},
+		Endpoint: f.EndpointURL,
+		Assume:   f.assumed(),
+		Rate:     f.Rate,
 	}
 	if f.Verbose {
 		o.Trace = f.IO.ErrOut
@@ -102,6 +104,14 @@ func (f *Factory) Close() {
 	f.closers = nil
 }
 
+// assumed is the role --assume-role names, as the run assumes it (zero: none).
+func (f *Factory) assumed() usecase.Reach {
+	if f.AssumeRole == "" {
+		return usecase.Reach{}
+	}
+	return usecase.Reach{RoleArn: f.AssumeRole, ExternalID: f.ExternalID, SessionName: f.RoleSessionName}
+}
+
 // SandboxDir is the embedded sandbox's state directory.
 func (f *Factory) SandboxDir() string { return dirs.Sandbox(f.Getenv) }
 
@@ -133,6 +143,7 @@ func (f *Factory) Env() *usecase.Env {
 			},
 			CacheDir: dirs.Cache(f.Getenv),
 			Profile:  f.activeProfile,
+			Assumed:  f.session().Assumed,
 			Warnf:    func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, "warning: "+format+"\n", args...) },
 			Kube: func(server, token string, caPEM []byte) (usecase.KubeAPI, error) {
 				return usecase.ClientGoKube("eksaccess/"+version(), f.Timeouts())(server, token, caPEM)

@@ -31,7 +31,8 @@ func newKubeconfigCmd(f *Factory, runF func(*kubeconfigOptions) error) *cobra.Co
 		Long: `Add (or update) a cluster, user and context in your kubeconfig, as
 ` + "`aws eks update-kubeconfig`" + ` does, and make the context current. The user runs this
 eksaccess binary (` + "`eksaccess token`" + `) as its exec credential plugin, with the same
---region, --profile, --endpoint-url or --sandbox, so kubectl reaches the AWS you used.
+--region, --profile, --assume-role (with --external-id and --role-session-name),
+--endpoint-url or --sandbox, so kubectl reaches the AWS you used as the identity you had.
 
 The file is the first of --kubeconfig, the $KUBECONFIG entry that already holds the
 cluster, the first $KUBECONFIG entry, or ~/.kube/config. Other entries are kept; the
@@ -82,6 +83,16 @@ func (f *Factory) plugin() (usecase.Plugin, error) {
 	}
 	if f.Profile != "" && !f.UseSandbox {
 		p.Args = append(p.Args, "--profile", f.Profile)
+	}
+	// The same role, assumed the same way, so kubectl gets the identity this run had.
+	if f.AssumeRole != "" {
+		p.Args = append(p.Args, "--assume-role", f.AssumeRole)
+		if f.ExternalID != "" {
+			p.Args = append(p.Args, "--external-id", f.ExternalID)
+		}
+		if f.RoleSessionName != "" {
+			p.Args = append(p.Args, "--role-session-name", f.RoleSessionName)
+		}
 	}
 	if prof := f.activeProfile(); prof != "" {
 		p.Env = append(p.Env, kubeauth.EnvVar{Name: "AWS_PROFILE", Value: prof})

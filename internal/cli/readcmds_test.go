@@ -154,6 +154,14 @@ func TestNewCmdKubeconfig(t *testing.T) {
 	if !reflect.DeepEqual(got.Req, want) || got.Req.Plugin.Command == "" || got.sandbox != nil {
 		t.Fatalf("request %+v\nwant %+v", got.Req, want)
 	}
+	// --assume-role (and how it is assumed) goes into the plugin, so kubectl gets the same identity.
+	_, code = execCmd(t, func(f *Factory) *cobra.Command {
+		f.Profile, f.AssumeRole, f.ExternalID, f.RoleSessionName = "dev", "arn:aws:iam::444455556666:role/Admin", "ext-1", "platform"
+		return newKubeconfigCmd(f, func(o *kubeconfigOptions) error { got = o; return nil })
+	}, "-c", "demo")
+	if wantArgs := []string{"--profile", "dev", "--assume-role", "arn:aws:iam::444455556666:role/Admin", "--external-id", "ext-1", "--role-session-name", "platform"}; code != 0 || !reflect.DeepEqual(got.Req.Plugin.Args, wantArgs) {
+		t.Fatalf("exit %d, plugin args %q, want %q", code, got.Req.Plugin.Args, wantArgs)
+	}
 	stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
 		return newKubeconfigCmd(f, func(o *kubeconfigOptions) error { t.Error("bad input ran"); return nil })
 	}, "-c", "demo", "--role", "role/x/")

@@ -93,6 +93,8 @@ instead: the way to try it without an AWS account.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&f.Profile, "profile", "", "AWS profile to use (default: AWS_PROFILE or the default profile)")
 	pf.StringVar(&f.AssumeRole, "assume-role", "", "assume this IAM role (ARN) with your credentials first, e.g. to reach another account")
+	pf.StringVar(&f.ExternalID, "external-id", "", "with --assume-role: the external id the role's trust policy requires")
+	pf.StringVar(&f.RoleSessionName, "role-session-name", "", "with --assume-role: the session name (default eksaccess)")
 	pf.StringVar(&f.Region, "region", "", "AWS region (default: AWS_REGION or the profile's region)")
 	pf.StringVar(&f.EndpointURL, "endpoint-url", "", "send every AWS call to this endpoint (overrides AWS_ENDPOINT_URL*)")
 	pf.BoolVar(&f.UseSandbox, "sandbox", false, "run against the embedded local sandbox (state in EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
@@ -112,9 +114,11 @@ instead: the way to try it without an AWS account.`,
 		// !(> 0) also refuses NaN, which compares false with everything and would slip past
 		// "<= 0" into an unlimited rate; +Inf is no limit either (reliability corpus flag-rate-nan).
 		if f.AssumeRole != "" {
-			if err := usecase.ValidateRoleArn(f.AssumeRole); err != nil {
-				return usageErrorf("--assume-role: %v", err)
+			if err := usecase.ValidateAssume(f.assumed(), "--assume-role"); err != nil {
+				return usageErrorf("%v", err)
 			}
+		} else if f.ExternalID != "" || f.RoleSessionName != "" {
+			return usageErrorf("--external-id and --role-session-name go with --assume-role ARN")
 		}
 		if c.Flags().Changed("rate") && (!(f.Rate > 0) || math.IsInf(f.Rate, 1)) {
 			return usageErrorf("--rate must be positive, got %v", f.Rate)

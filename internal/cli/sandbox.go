@@ -52,7 +52,7 @@ func newSandboxServeCmd(f *Factory) *cobra.Command {
 	fl.StringVar(&o.opts.KubeAddr, "kube-addr", "127.0.0.1:4567", "address of the clusters' Kubernetes endpoints (HTTPS)")
 	fl.StringVar(&o.opts.StateDir, "state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
 	fl.DurationVar(&o.opts.Latency, "latency", 0, "latency added to every call, e.g. 20ms")
-	fl.Float64Var(&o.opts.ThrottleRPS, "throttle-rps", 0, "throttle each service above this many requests per second (EKS 429 ThrottlingException, IAM/STS 400 Throttling); 0 = off")
+	fl.Float64Var(&o.opts.ThrottleRPS, "throttle-rps", 0, "throttle each account's calls to each service above this many requests per second (EKS 429 ThrottlingException, IAM/STS 400 Throttling); 0 = off")
 	fl.Float64Var(&o.opts.FaultRate, "fault-rate", 0, "fraction of calls answered with a 5xx fault (0–1)")
 	fl.Float64Var(&o.opts.ResetRate, "reset-rate", 0, "fraction of calls whose connection is dropped after the request was read (the change may or may not be applied)")
 	fl.DurationVar(&o.opts.ConsistencyDelay, "consistency-delay", 0, "IAM/EKS eventual consistency: new principals are refused by EKS for this long")

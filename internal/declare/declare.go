@@ -21,6 +21,7 @@ import (
 	"eksaccess/internal/awsapi"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/principal"
+	"eksaccess/internal/rbac"
 )
 
 // SSOPath is where IAM Identity Center creates the roles of permission sets.
@@ -37,11 +38,22 @@ type Cluster struct {
 	Prune              bool
 	AuthenticationMode string
 	Desired            []plan.DesiredEntry
+	// Teams are the section's teams; their members' groups are in Desired already.
+	Teams []Team
 	// Account, Profile and AssumeRole say which account the cluster is in and how to reach
 	// it, as the file wrote them (empty: the run's credentials).
 	Account    string
 	Profile    string
 	AssumeRole *accessfile.AssumeRole
+}
+
+// Team is a team of the file, resolved: its Kubernetes objects and groups, and the ARNs of
+// its members (each once, sorted). Each member's desired entry carries the team's groups.
+type Team struct {
+	*rbac.Team
+	// Source is where the team starts in the file (FILE:LINE).
+	Source  string
+	Members []string
 }
 
 // Options give Resolve its clients and context.
@@ -105,7 +117,8 @@ func Resolve(ctx context.Context, cfg *accessfile.Config, o Options) ([]Cluster,
 	}
 
 	// Then every principal, each distinct reference looked up once for the whole file.
-	items := make([][][]string, len(cfg.Clusters)) // cluster → item → ARNs
+	items := make([][][]string, len(cfg.Clusters))     // cluster → item → ARNs
+	members := make([][][][]string, len(cfg.Clusters)) // cluster → team → member → ARNs
 	for i := range cfg.Clusters {
 		c := &cfg.Clusters[i]
 		items[i] = make([][]string, len(c.Access))
@@ -118,6 +131,22 @@ func Resolve(ctx context.Context, cfg *accessfile.Config, o Options) ([]Cluster,
 				continue
 			}
 			items[i][j] = arns
+		}
+		members[i] = make([][][]string, len(c.Teams))
+		for ti := range c.Teams {
+			t := &c.Teams[ti]
+			members[i][ti] = make([][]string, len(t.Members))
+			for mi := range t.Members {
+				it := t.Members[mi].Item()
+				keys, err := r.item(ctx, file, &it)
+				if err != nil {
+					if !ie.Merge(err) {
+						return nil, err
+					}
+					continue
+				}
+				members[i][ti][mi] = keys
+			}
 		}
 	}
 	if err := r.wait(ctx); err != nil {
@@ -150,12 +179,76 @@ func Resolve(ctx context.Context, cfg *accessfile.Config, o Options) ([]Cluster,
 				out[i].Desired = append(out[i].Desired, desiredEntry(arn, it, part, src.String(), o.Now))
 			}
 		}
+		teams, err := r.teams(file, c, members[i], &out[i], &ie)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Teams = teams
 	}
 	if err := ie.Err(); err != nil {
 		ie.Sort()
 		return nil, &ie
 	}
 	return out, nil
+}
+
+// teams resolves a section's teams: each member's desired entry gets the team's groups, added
+// to what its access item gives (a member no item lists gets an entry with the groups alone).
+// A member whose item makes a node entry, which takes no groups, is bad input.
+func (r *resolver) teams(file string, c *accessfile.Cluster, keys [][][]string, rc *Cluster, ie *principal.InputError) ([]Team, error) {
+	index := map[string]int{}
+	for k, d := range rc.Desired {
+		index[d.PrincipalArn] = k
+	}
+	var out []Team
+	for ti := range c.Teams {
+		t := &c.Teams[ti]
+		built, err := rbac.Build(t.Name, t.Namespace, t.Variant())
+		if err != nil {
+			return nil, fmt.Errorf("team %s at %s: %w: this is a bug in eksaccess (the loader checks teams), please report it", t.Name, principal.FileSource(file, t.Pos.Line), err)
+		}
+		dt := Team{Team: built, Source: principal.FileSource(file, t.Pos.Line).String(), Members: []string{}}
+		seen := map[string]bool{}
+		for mi := range t.Members {
+			src := principal.FileSource(file, t.Members[mi].Pos.Line)
+			for _, key := range keys[ti][mi] {
+				for _, arn := range r.arnOf(key) {
+					if seen[arn] {
+						continue // the same principal through two members: one membership
+					}
+					seen[arn] = true
+					dt.Members = append(dt.Members, arn)
+					k, listed := index[arn]
+					if !listed {
+						index[arn] = len(rc.Desired)
+						rc.Desired = append(rc.Desired, plan.DesiredEntry{PrincipalArn: arn, Source: src.String(),
+							Tags: map[string]string{plan.TagManaged: "true"}, Policies: []plan.DesiredPolicy{}, KubernetesGroups: slices.Clone(built.Groups)})
+						continue
+					}
+					d := &rc.Desired[k]
+					if d.TypeOrStandard() != accessfile.TypeStandard {
+						ie.Add(src, "%s is a member of team %s, but the item at %s makes it a %s access entry, which takes no Kubernetes groups: remove it from the team or from that item", arn, t.Name, d.Source, d.Type)
+						continue
+					}
+					d.KubernetesGroups = union(d.KubernetesGroups, built.Groups)
+				}
+			}
+		}
+		slices.Sort(dt.Members)
+		out = append(out, dt)
+	}
+	return out, nil
+}
+
+// union is a followed by what of b it lacks.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, g := range b {
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // desiredEntry is the access one item gives one principal.

@@ -2,6 +2,7 @@ package declare
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -206,5 +207,95 @@ clusters:
 	}
 	if !principal.IsInputError(err) {
 		t.Fatalf("not an input error: %T", err)
+	}
+}
+
+func TestResolveTeams(t *testing.T) {
+	f := newFake()
+	cls, err := resolve(t, f, `apiVersion: eksaccess/v1
+kind: AccessConfig
+clusters:
+  - name: c
+    region: us-west-2
+    access:
+      - principal: alice
+        kubernetesGroups: [ops]
+        policies: [{policy: AmazonEKSViewPolicy}]
+    teams:
+      - name: ml
+        members:
+          - principal: alice
+          - iamGroup: devs
+      - name: nlp
+        rbac: hyperpod-cli
+        namespace: nlp-jobs
+        members:
+          - principal: bob
+          - principal: role/ml
+      - name: idle
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cls[0]
+	var got []string
+	for _, d := range c.Desired {
+		got = append(got, d.PrincipalArn+" "+d.Source+" groups="+strings.Join(d.KubernetesGroups, ",")+" policies="+strconv.Itoa(len(d.Policies))+" managed="+d.Tags[plan.TagManaged])
+	}
+	mlNS := "hyperpod-scientist-user-namespace-level-hyperpod-ns-ml,hyperpod-scientist-user-cluster-level"
+	want := []string{
+		// alice: her item's groups and policy, and team ml's groups.
+		acct + "user/alice access.yaml:7 groups=ops," + mlNS + " policies=1 managed=true",
+		// bob through the devs group (ml) and by name (nlp): one entry with both teams' groups.
+		acct + "user/bob access.yaml:14 groups=" + mlNS + ",hyperpod-ns-nlp-namespace-level-group policies=0 managed=true",
+		acct + "role/teams/ml access.yaml:20 groups=hyperpod-ns-nlp-namespace-level-group policies=0 managed=true",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("desired:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(c.Teams) != 3 {
+		t.Fatalf("teams = %+v", c.Teams)
+	}
+	ml, nlp, idle := c.Teams[0], c.Teams[1], c.Teams[2]
+	if ml.Name != "ml" || ml.Namespace != "hyperpod-ns-ml" || ml.Variant != "sagemaker-guide" || ml.Source != "access.yaml:11" ||
+		strings.Join(ml.Members, " ") != acct+"user/alice "+acct+"user/bob" {
+		t.Errorf("team ml = %+v", ml)
+	}
+	if nlp.Namespace != "nlp-jobs" || nlp.Variant != "hyperpod-cli" || nlp.RoleBinding.Namespace != "nlp-jobs" ||
+		strings.Join(nlp.Members, " ") != acct+"role/teams/ml "+acct+"user/bob" {
+		t.Errorf("team nlp = %+v", nlp)
+	}
+	if idle.Name != "idle" || len(idle.Members) != 0 {
+		t.Errorf("team idle = %+v", idle)
+	}
+	// alice is looked up once though the file names her twice.
+	if f.calls["GetUser alice"] != 1 || f.calls["GetGroup devs"] != 1 {
+		t.Errorf("calls = %v", f.calls)
+	}
+}
+
+func TestResolveTeamMemberWithNodeEntry(t *testing.T) {
+	// The same role, spelled differently: the loader cannot see it; the resolver can.
+	_, err := resolve(t, newFake(), `apiVersion: eksaccess/v1
+kind: AccessConfig
+clusters:
+  - name: c
+    region: us-west-2
+    access:
+      - principal: role/ml
+        type: EC2_LINUX
+    teams:
+      - name: ml
+        members:
+          - principal: arn:aws:iam::111122223333:role/teams/ml
+          - principal: nobody
+`)
+	for _, want := range []string{
+		"access.yaml:12: " + acct + "role/teams/ml is a member of team ml, but the item at access.yaml:7 makes it a EC2_LINUX access entry, which takes no Kubernetes groups",
+		"access.yaml:13: no IAM user named nobody",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err lacks %q:\n%v", want, err)
+		}
 	}
 }

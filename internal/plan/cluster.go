@@ -49,11 +49,15 @@ type ClusterPlan struct {
 	// Unreadable are expiry tags on the cluster's entries that eksaccess cannot read.
 	Unreadable []TagProblem `json:"unreadableExpiry,omitempty"`
 	Prune      bool         `json:"prune"`
+	// Teams are the file's teams and, with prune, the ones it no longer lists: what happens to
+	// their Kubernetes objects (applied before the entries change, deleted after).
+	Teams []TeamPlan `json:"teams,omitempty"`
 }
 
-// Changes counts the API calls the plan makes (the mode switch included).
+// Changes counts the API calls the plan makes (the mode switch and the teams' Kubernetes
+// writes included).
 func (p *ClusterPlan) Changes() int {
-	n := 0
+	n := p.KubeWrites()
 	if p.ModeSwitch != nil {
 		n++
 	}
@@ -83,6 +87,10 @@ type BuildOptions struct {
 	Guard              Guard
 	// Now is when the plan runs (relative expiries).
 	Now time.Time
+	// Extra are plans for entries the desired list does not name, made by the caller (a
+	// pruned team's groups taken off entries eksaccess does not manage); the guardrails
+	// check them with the rest.
+	Extra []PrincipalPlan
 }
 
 // BuildError is a desired state that no plan can reach (bad input: exit 2).
@@ -151,6 +159,9 @@ func Build(cluster string, desired []DesiredEntry, live *LiveCluster, o BuildOpt
 		return nil, &BuildError{Problems: bad}
 	}
 	unmanaged := 0
+	for _, pp := range o.Extra {
+		listed[pp.Principal] = true
+	}
 	for _, le := range live.SortedEntries() {
 		if listed[le.PrincipalArn] {
 			continue
@@ -170,6 +181,11 @@ func Build(cluster string, desired []DesiredEntry, live *LiveCluster, o BuildOpt
 			what = "entry"
 		}
 		cp.Notes = append(cp.Notes, fmt.Sprintf("%d %s not in the file and not managed by eksaccess: left alone", unmanaged, what))
+	}
+	for _, pp := range o.Extra {
+		if len(pp.Changes) > 0 {
+			cp.Plans = append(cp.Plans, pp)
+		}
 	}
 	for _, le := range live.SortedEntries() {
 		cp.Unreadable = append(cp.Unreadable, ReadExpiry(le).Problems...)

@@ -26,6 +26,9 @@ func TotalsOf(plans []*ClusterPlan) Totals {
 		if cp.ModeSwitch != nil {
 			t.ByAction["authenticationMode"]++
 		}
+		if n := cp.KubeWrites(); n > 0 {
+			t.ByAction[kubeWrites] += n
+		}
 		for a, n := range cp.Counts() {
 			t.ByAction[string(a)] += n
 		}
@@ -50,6 +53,7 @@ func WriteClusterPlans(w io.Writer, plans []*ClusterPlan, verbose bool) Totals {
 		if cp.ModeSwitch != nil {
 			fmt.Fprintf(w, "  ~ authenticationMode %s -> %s\n      # cannot be undone: EKS never switches back\n", cp.ModeSwitch.From, cp.ModeSwitch.To)
 		}
+		writeTeams(w, cp.Teams, verbose)
 		WritePlans(w, cp.Plans, verbose)
 		for _, r := range cp.Refusals {
 			fmt.Fprintf(w, "  ! refused by guardrail %s: %s\n", r.Invariant, r.Reason)
@@ -59,10 +63,20 @@ func WriteClusterPlans(w io.Writer, plans []*ClusterPlan, verbose bool) Totals {
 			fmt.Fprintf(w, "      %s\n", r.Override)
 		}
 		writeNotes(w, cp.Notes, verbose)
+		upToDate := fmt.Sprintf("%d listed entries", cp.Unchanged)
+		if len(cp.Teams) > 0 {
+			same := 0
+			for _, tp := range cp.Teams {
+				if tp.Action == TeamUnchanged {
+					same++
+				}
+			}
+			upToDate += fmt.Sprintf(" and %d team(s)", same)
+		}
 		if cp.Changes() == 0 {
-			fmt.Fprintf(w, "  no changes (%d listed entries up to date)\n", cp.Unchanged)
+			fmt.Fprintf(w, "  no changes (%s up to date)\n", upToDate)
 		} else {
-			fmt.Fprintf(w, "  %s; %d listed entries up to date\n", describeCounts(cp.Counts(), cp.ModeSwitch != nil), cp.Unchanged)
+			fmt.Fprintf(w, "  %s; %s up to date\n", describeCounts(cp.Counts(), cp.ModeSwitch != nil, cp.KubeWrites()), upToDate)
 		}
 	}
 	t := TotalsOf(plans)
@@ -79,10 +93,16 @@ func WriteClusterPlans(w io.Writer, plans []*ClusterPlan, verbose bool) Totals {
 
 var actionOrder = []Action{ActCreate, ActUpdate, ActTag, ActUntag, ActAssociate, ActRescope, ActDisassociate, ActDelete}
 
-func describeCounts(m map[Action]int, mode bool) string {
+// kubeWrites is the Totals.ByAction key of the teams' Kubernetes writes.
+const kubeWrites = "kubernetesWrites"
+
+func describeCounts(m map[Action]int, mode bool, kube int) string {
 	var parts []string
 	if mode {
 		parts = append(parts, "1 authenticationMode switch")
+	}
+	if kube > 0 {
+		parts = append(parts, fmt.Sprintf("%d Kubernetes write(s)", kube))
 	}
 	for _, a := range actionOrder {
 		if n := m[a]; n > 0 {
@@ -96,6 +116,9 @@ func describeTotals(m map[string]int) string {
 	var parts []string
 	if n := m["authenticationMode"]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d authenticationMode switch", n))
+	}
+	if n := m[kubeWrites]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d Kubernetes write(s)", n))
 	}
 	for _, a := range actionOrder {
 		if n := m[string(a)]; n > 0 {

@@ -45,6 +45,8 @@ func sampleAudit() *usecase.AuditResult {
 		res.Clusters = append(res.Clusters, usecase.AuditCluster{AuditTarget: usecase.AuditTarget{Account: c.acct, Region: c.region, Cluster: c.name}, AuthenticationMode: "API"})
 	}
 	res.Clusters = append(res.Clusters, usecase.AuditCluster{AuditTarget: usecase.AuditTarget{Account: "444455556666", Region: "eu-west-1", Cluster: "broken"}, Error: "AccessDeniedException: not authorized"})
+	// An account audit --all could not reach: named in the errors, no column of its own.
+	res.Clusters = append(res.Clusters, usecase.AuditCluster{AuditTarget: usecase.AuditTarget{Account: "777788889999", Reach: "role arn:aws:iam::777788889999:role/EKSAudit"}, Error: "AccessDenied: sts:AssumeRole"})
 	row := func(c cl, who, grant, pol, level string, rank int, ns ...string) usecase.AuditRow {
 		r := usecase.AuditRow{Account: c.acct, Region: c.region, Cluster: c.name, Principal: "arn:aws:iam::" + c.acct + ":" + who, EntryType: "STANDARD",
 			Grant: grant, Level: level, Rank: rank, CreatedAt: t0, ModifiedAt: t0, Managed: true}
@@ -73,7 +75,7 @@ func sampleAudit() *usecase.AuditResult {
 	)
 	res.Rows[len(res.Rows)-1].Expires = "2026-12-31T00:00:00Z"
 	res.Rows[len(res.Rows)-2].Drift = "not in file"
-	res.Summary = usecase.AuditSummary{Clusters: 4, Failed: 1, Rows: len(res.Rows), ByLevel: map[string]int{}}
+	res.Summary = usecase.AuditSummary{Clusters: 4, Failed: 1, FailedAccounts: 1, Rows: len(res.Rows), ByLevel: map[string]int{}}
 	ps := map[string]bool{}
 	for _, r := range res.Rows {
 		ps[r.Principal] = true
@@ -206,6 +208,15 @@ func TestReportInChromium(t *testing.T) {
 	}
 	if adminCard != fmt.Sprint(fromJSON.Summary.ByLevel["cluster-admin"]) || failedCard != "1" {
 		t.Errorf("summary cards: cluster admins %q, failed %q", adminCard, failedCard)
+	}
+	failedAccounts := str(`document.querySelector('[data-card="Failed accounts"] b').textContent`)
+	errorsText := str(`document.getElementById("errors").textContent`)
+	columns := num(`document.querySelectorAll("#matrix thead th").length`)
+	if failedAccounts != "1" || !strings.Contains(errorsText, "account (777788889999, through role arn:aws:iam::777788889999:role/EKSAudit): AccessDenied") {
+		t.Errorf("the unreachable account: card %q, errors %q", failedAccounts, errorsText)
+	}
+	if columns != 3+4 { // principal, grants, highest, then one per cluster (the failed one too)
+		t.Errorf("%d matrix columns, want 7 (an account without clusters has none)", columns)
 	}
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {

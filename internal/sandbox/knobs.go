@@ -2,16 +2,19 @@ package sandbox
 
 import (
 	"context"
+	"math"
 	"net"
 	"net/http"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // applyKnobs runs the test knobs in order (latency, throttle, fault, reset) for a verified
 // request. It returns the name of the knob that answered (or dropped) the request, or ""
 // when the service handler should run normally. raw is the connection's own writer, used
 // to drop the connection.
-func (s *Server) applyKnobs(ctx context.Context, sw *statusWriter, raw http.ResponseWriter, r *http.Request, service string) string {
+func (s *Server) applyKnobs(ctx context.Context, sw *statusWriter, raw http.ResponseWriter, r *http.Request, account, service string) string {
 	if d := s.opts.Latency; d > 0 {
 		t := time.NewTimer(d)
 		select {
@@ -21,7 +24,7 @@ func (s *Server) applyKnobs(ctx context.Context, sw *statusWriter, raw http.Resp
 			return "cancelled"
 		}
 	}
-	if lim := s.limiters[service]; lim != nil && !lim.Allow() {
+	if lim := s.limiter(account, service); lim != nil && !lim.Allow() {
 		status, code := throttleError(service)
 		writeError(ctx, sw, service, status, code, "Rate exceeded")
 		return "throttle"
@@ -43,6 +46,29 @@ func (s *Server) applyKnobs(ctx context.Context, sw *statusWriter, raw http.Resp
 		return "reset-after"
 	}
 	return ""
+}
+
+// throttleKey names a token bucket: one account's calls to one service.
+type throttleKey struct{ account, service string }
+
+// limiter is the token bucket of an account's calls to a service (nil: no throttling).
+func (s *Server) limiter(account, service string) *rate.Limiter {
+	rps := s.opts.ThrottleRPS
+	if rps <= 0 {
+		return nil
+	}
+	s.limMu.Lock()
+	defer s.limMu.Unlock()
+	k := throttleKey{account, service}
+	lim, ok := s.limiters[k]
+	if !ok {
+		if s.limiters == nil {
+			s.limiters = map[throttleKey]*rate.Limiter{}
+		}
+		lim = rate.NewLimiter(rate.Limit(rps), max(1, int(math.Ceil(rps))))
+		s.limiters[k] = lim
+	}
+	return lim
 }
 
 // chance draws from the seeded generator; p <= 0 draws nothing, so a knob that is off does

@@ -69,7 +69,7 @@ type Options struct {
 	Embedded bool
 
 	Latency     time.Duration // added to every AWS call
-	ThrottleRPS float64       // token bucket rate per service (EKS, IAM, STS, SageMaker each); 0 = off
+	ThrottleRPS float64       // token bucket rate per account and service (EKS, IAM, STS, SageMaker each); 0 = off
 	FaultRate   float64       // fraction of calls answered with a 500/503
 	ResetRate   float64       // fraction of calls whose connection is dropped
 	// ConsistencyDelay: see state.Config.ConsistencyDelay.
@@ -113,9 +113,11 @@ type Server struct {
 	kubeMode        string
 	kubeReal        *kubereal.Manager // nil in the builtin mode
 
-	// limiters: one token bucket per service, as AWS throttles each service (and API)
-	// separately; IAM lookups do not eat into EKS's rate.
-	limiters map[string]*rate.Limiter
+	// limiters: one token bucket per account and service, as AWS throttles each account's
+	// calls to each service (and API) separately: IAM lookups do not eat into EKS's rate,
+	// nor one account's calls into another's. Made on first use.
+	limMu    sync.Mutex
+	limiters map[throttleKey]*rate.Limiter
 	rngMu    sync.Mutex
 	rng      *rand.Rand
 
@@ -169,12 +171,6 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		seed = 1
 	}
 	s := &Server{opts: o, now: now, rng: rand.New(rand.NewSource(seed)), done: make(chan struct{}), kubeMode: kubeMode}
-	if o.ThrottleRPS > 0 {
-		s.limiters = map[string]*rate.Limiter{}
-		for _, svc := range []string{"eks", "iam", "sts", "sagemaker"} {
-			s.limiters[svc] = rate.NewLimiter(rate.Limit(o.ThrottleRPS), max(1, int(math.Ceil(o.ThrottleRPS))))
-		}
-	}
 
 	store, err := state.Open(o.StateDir, func() *state.Data { return Seed(now()) }, o.Wait)
 	if err != nil {
@@ -571,7 +567,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx = state.WithCaller(ctx, &caller)
 	r = r.WithContext(ctx)
 
-	if fault := s.applyKnobs(ctx, sw, w, r, op.Service); fault != "" {
+	if fault := s.applyKnobs(ctx, sw, w, r, caller.Account, op.Service); fault != "" {
 		rec.Fault = fault
 		return
 	}

@@ -249,6 +249,18 @@ func TestThrottle(t *testing.T) {
 	}
 	_, err = ec.DescribeCluster(ctx(), &eks.DescribeClusterInput{Name: aws.String(DemoCluster)})
 	apiErr(t, err, "ThrottlingException", 429)
+	// Each account has its own buckets, as AWS throttles each account separately: the
+	// partner's first EKS call passes while the first account's bucket is empty.
+	pid, psecret, err := s.AccountAdminCredentials(PartnerAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := eksClient(s, aws.Credentials{AccessKeyID: pid, SecretAccessKey: psecret}, clientOpts{})
+	if _, err := pc.DescribeCluster(ctx(), &eks.DescribeClusterInput{Name: aws.String(PartnerCluster)}); err != nil {
+		t.Fatalf("the partner's first EKS call is throttled by the first account's bucket: %v", err)
+	}
+	_, err = pc.DescribeCluster(ctx(), &eks.DescribeClusterInput{Name: aws.String(PartnerCluster)})
+	apiErr(t, err, "ThrottlingException", 429)
 	ic := iamClient(s, admin, clientOpts{})
 	if _, err := ic.GetUser(ctx(), &iam.GetUserInput{}); err != nil {
 		t.Fatal(err)

@@ -2,16 +2,10 @@ package usecase
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
-	"golang.org/x/sync/errgroup"
 
 	"eksaccess/internal/accessfile"
 	"eksaccess/internal/plan"
@@ -23,9 +17,14 @@ type AuditRequest struct {
 	File     string   `json:"file,omitempty"`
 	Clusters []string `json:"clusters,omitempty"`
 	All      bool     `json:"all,omitempty"`
-	// Regions, with All: where to list clusters (none: the default region).
-	Regions     []string `json:"regions,omitempty"`
-	Concurrency int      `json:"concurrency,omitempty"`
+	// Regions, with All: where to list clusters (none: each account's default region).
+	Regions []string `json:"regions,omitempty"`
+	// Accounts, with All: other accounts to audit beside the one of the run's credentials,
+	// each reached by a role to assume (with the run's credentials) or a profile.
+	Accounts []Reach `json:"accounts,omitempty"`
+	// NoDefaultAccount, with Accounts: audit only those, not the run's own account.
+	NoDefaultAccount bool `json:"noDefaultAccount,omitempty"`
+	Concurrency      int  `json:"concurrency,omitempty"`
 	// AllowOutsidePaths: with File, usersFile entries may point outside its directory.
 	AllowOutsidePaths bool `json:"allowOutsidePaths,omitempty"`
 }
@@ -47,6 +46,25 @@ func (r *AuditRequest) Validate() error {
 	}
 	if len(r.Regions) > 0 && !r.All {
 		return inputErrorf("--regions goes with --all (clusters of -c are in --region; an access file names its regions)")
+	}
+	if len(r.Accounts) > 0 && !r.All {
+		return inputErrorf("--account-role and --account-profile go with --all (an access file names each cluster's account; -c audits the account of your credentials: reach another with --assume-role or --profile)")
+	}
+	if r.NoDefaultAccount && len(r.Accounts) == 0 {
+		return inputErrorf("--no-default-account leaves nothing to audit: name the accounts with --account-role ARN or --account-profile NAME")
+	}
+	for _, a := range r.Accounts {
+		if (a.RoleArn == "") == (a.Profile == "") {
+			return inputErrorf("an account to audit is reached by a role ARN or a profile (one of them)")
+		}
+		if a.RoleArn != "" {
+			if err := ValidateAssume(a, "--account-role"); err != nil {
+				return &InputError{Err: err}
+			}
+		}
+		if a.ExternalID != "" && a.RoleArn == "" {
+			return inputErrorf("--account-external-id goes with --account-role")
+		}
 	}
 	for _, c := range r.Clusters {
 		if err := ValidateClusterName(c); err != nil {
@@ -79,6 +97,8 @@ type AuditTarget struct {
 	Account string `json:"account"`
 	Region  string `json:"region"`
 	Cluster string `json:"cluster"`
+	// Reach is how the account was reached, when not with the run's own credentials.
+	Reach string `json:"reach,omitempty"`
 }
 
 // AuditRow is one grant: a principal's access policy (and its scope) or Kubernetes group
@@ -120,16 +140,21 @@ type AuditCluster struct {
 	Error              string `json:"error,omitempty"`
 	// RBAC says whether the groups' bindings were read, and why not.
 	RBAC string `json:"rbac,omitempty"`
+
+	reach Reach
 }
 
 // AuditSummary counts the rows.
 type AuditSummary struct {
-	Clusters   int            `json:"clusters"`
-	Failed     int            `json:"failedClusters"`
-	Principals int            `json:"principals"`
-	Rows       int            `json:"rows"`
-	ByLevel    map[string]int `json:"byLevel"`
-	Drift      int            `json:"drift,omitempty"`
+	Clusters int `json:"clusters"`
+	Failed   int `json:"failedClusters"`
+	// FailedAccounts counts the accounts (or regions of them) that could not be reached or
+	// listed: their clusters are not in Clusters.
+	FailedAccounts int            `json:"failedAccounts,omitempty"`
+	Principals     int            `json:"principals"`
+	Rows           int            `json:"rows"`
+	ByLevel        map[string]int `json:"byLevel"`
+	Drift          int            `json:"drift,omitempty"`
 }
 
 // AuditResult is the report: rows sorted by account, cluster, principal.
@@ -142,11 +167,12 @@ type AuditResult struct {
 }
 
 // Failed reports a target that could not be read.
-func (r *AuditResult) Failed() bool { return r.Summary.Failed > 0 }
+func (r *AuditResult) Failed() bool { return r.Summary.Failed+r.Summary.FailedAccounts > 0 }
 
 // Audit reads every target once (the API's minimum: DescribeCluster, ListAccessEntries
 // pages, then DescribeAccessEntry and ListAssociatedAccessPolicies per entry), concurrently
-// across targets, and turns each grant into a row. A target that fails is reported and the
+// across targets and accounts, each account through its own credentials and rate state, and
+// turns each grant into a row. A target (or an account) that fails is reported and the
 // others go on. It changes nothing.
 func (e *Env) Audit(ctx context.Context, r AuditRequest) (*AuditResult, error) {
 	if err := r.Validate(); err != nil {
@@ -160,85 +186,13 @@ func (e *Env) Audit(ctx context.Context, r AuditRequest) (*AuditResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	lives := make([]*plan.LiveCluster, len(targets))
-	res.Clusters = make([]AuditCluster, len(targets))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			res.Clusters[i] = AuditCluster{AuditTarget: t}
-			c, err := e.AWS(ctx, t.Region)
-			if err == nil {
-				lives[i], err = readCluster(ctx, c, t.Cluster, r.Concurrency)
-			}
-			if err != nil {
-				res.Clusters[i].Error = err.Error()
-			}
-		}()
-	}
-	wg.Wait()
+	lives := e.readTargets(ctx, r, targets)
+	res.Clusters = targets
 	for i := range targets {
 		e.auditRows(ctx, res, &res.Clusters[i], lives[i], nil)
 	}
 	finishAudit(res)
 	return res, nil
-}
-
-// auditTargets lists the clusters: the named ones in the default region, or with All those
-// ListClusters shows in each region.
-func (e *Env) auditTargets(ctx context.Context, r AuditRequest) ([]AuditTarget, error) {
-	caller, err := e.Caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	if !r.All {
-		var out []AuditTarget
-		for _, name := range r.Clusters {
-			out = append(out, AuditTarget{Account: caller.Account, Region: c.Config.Region, Cluster: name})
-		}
-		return out, nil
-	}
-	regions := r.Regions
-	if len(regions) == 0 {
-		regions = []string{c.Config.Region}
-	}
-	per := make([][]AuditTarget, len(regions))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, reg := range regions {
-		g.Go(func() error {
-			rc, err := e.AWS(gctx, reg)
-			if err != nil {
-				return err
-			}
-			p := eks.NewListClustersPaginator(rc.EKS, &eks.ListClustersInput{MaxResults: aws.Int32(100)})
-			for p.HasMorePages() {
-				page, err := p.NextPage(gctx)
-				if err != nil {
-					return fmt.Errorf("list clusters in %s: %w", reg, err)
-				}
-				for _, n := range page.Clusters {
-					per[i] = append(per[i], AuditTarget{Account: caller.Account, Region: reg, Cluster: n})
-				}
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	var out []AuditTarget
-	for _, ts := range per {
-		out = append(out, ts...)
-	}
-	return out, nil
 }
 
 // auditFile plans the file (which reads each of its clusters once) and audits what it read,
@@ -248,12 +202,16 @@ func (e *Env) auditFile(ctx context.Context, r AuditRequest, res *AuditResult) e
 	if err != nil {
 		return err
 	}
-	caller, err := e.Caller(ctx)
-	if err != nil {
-		return err
+	for _, f := range fp.Failures {
+		for _, n := range f.Names {
+			how := strings.TrimSuffix(strings.TrimPrefix(f.Reach, "account "+f.Account+" ("), ")")
+			res.Clusters = append(res.Clusters, AuditCluster{AuditTarget: AuditTarget{Account: f.Account, Reach: how, Cluster: n}, Error: f.Error})
+		}
 	}
-	for i, dc := range fp.resolved {
-		ac := AuditCluster{AuditTarget: AuditTarget{Account: caller.Account, Region: dc.Region, Cluster: dc.Name}}
+	for i, rc := range fp.resolved {
+		dc := rc.Cluster
+		ac := AuditCluster{AuditTarget: AuditTarget{Account: rc.caller.Account, Region: dc.Region, Cluster: dc.Name}, reach: rc.reach}
+		ac.Reach = howReached(rc.reach)
 		if ac.Region == "" && fp.live[i] != nil {
 			ac.Region = fp.live[i].Region
 		}
@@ -329,7 +287,7 @@ func (e *Env) auditRows(ctx context.Context, res *AuditResult, ac *AuditCluster,
 	case e.ReadKube == nil:
 		ac.RBAC = "not read"
 	default:
-		c, err := e.AWS(ctx, ac.Region)
+		c, err := e.accountClients(ctx, ac.reach, ac.Region)
 		if err == nil {
 			rbac, err = e.readRBAC(ctx, c, live.Name)
 		}
@@ -475,12 +433,18 @@ func finishAudit(res *AuditResult) {
 		}
 		return a.Principal < b.Principal
 	})
-	s := AuditSummary{Clusters: len(res.Clusters), ByLevel: map[string]int{}, Rows: len(res.Rows)}
+	s := AuditSummary{ByLevel: map[string]int{}, Rows: len(res.Rows)}
 	principals := map[string]bool{}
 	drifted := map[string]bool{}
 	for _, c := range res.Clusters {
-		if c.Error != "" {
+		switch {
+		case c.Cluster == "":
+			s.FailedAccounts++
+		case c.Error != "":
+			s.Clusters++
 			s.Failed++
+		default:
+			s.Clusters++
 		}
 	}
 	for _, r := range res.Rows {

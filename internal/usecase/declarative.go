@@ -13,6 +13,7 @@ import (
 	"eksaccess/internal/accessfile"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/principal"
+	"eksaccess/internal/rbac"
 )
 
 // FileRequest is a plan or apply of an access file.
@@ -56,6 +57,9 @@ type FilePlan struct {
 	caller   principal.Caller
 	resolved []resolvedCluster
 	live     []*plan.LiveCluster
+	// teams are what the plan does to each cluster's teams (nil: the cluster's Kubernetes API
+	// was not read: the file gives it no teams and does not prune it).
+	teams []*fileTeams
 }
 
 // LoadFile validates an access file twice: offline first (any policy name accepted), so a
@@ -126,6 +130,7 @@ func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
 	prevPlans, prevLive := fp.Clusters, fp.live
 	fp.Clusters = make([]*plan.ClusterPlan, len(fp.resolved))
 	fp.live = make([]*plan.LiveCluster, len(fp.resolved))
+	fp.teams = make([]*fileTeams, len(fp.resolved))
 	force := map[string]bool{}
 	for _, a := range fp.req.Force {
 		force[a] = true
@@ -133,11 +138,25 @@ func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
 	var mu sync.Mutex
 	var bad []string
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
+	// A few clusters at a time per account: each account has its own rate state, so the
+	// accounts are read side by side rather than sharing one pool.
+	sems := map[string]chan struct{}{}
 	failed := make([]error, len(fp.resolved))
 	for i, rc := range fp.resolved {
 		dc, reach := rc.Cluster, rc.reach
+		prune := fp.req.Prune || dc.Prune
+		sem, ok := sems[reach.Key()]
+		if !ok {
+			sem = make(chan struct{}, clustersPerAccount)
+			sems[reach.Key()] = sem
+		}
 		g.Go(func() error {
+			select {
+			case sem <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			defer func() { <-sem }()
 			c, err := e.accountClients(gctx, reach, dc.Region)
 			if err != nil {
 				failed[i] = err
@@ -165,11 +184,33 @@ func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
 				live.Region = dc.Region
 			}
 			fp.live[i] = live.LiveCluster
+			// The cluster's Kubernetes API is read only for a section with teams, or pruned.
+			var teams *fileTeams
+			if len(dc.Teams) > 0 || prune {
+				if teams, err = e.planFileTeams(gctx, c, &dc, live.LiveCluster, prune); err != nil {
+					if gctx.Err() != nil || reach.IsDefault() {
+						return err
+					}
+					failed[i] = err
+					return nil
+				}
+				if len(teams.bad) > 0 {
+					mu.Lock()
+					bad = append(bad, teams.bad...)
+					mu.Unlock()
+					return nil
+				}
+				fp.teams[i] = teams
+			}
 			ch := &Change{Region: dc.Region, Reach: reach, Live: live.LiveCluster}
-			cp, err := plan.Build(dc.Name, dc.Desired, live.LiveCluster, plan.BuildOptions{
-				Prune: fp.req.Prune || dc.Prune, AuthenticationMode: dc.AuthenticationMode, Now: e.now(),
+			bo := plan.BuildOptions{
+				Prune: prune, AuthenticationMode: dc.AuthenticationMode, Now: e.now(),
 				Guard: plan.Guard{CallerPrincipalArn: rc.caller.PrincipalArn, Force: force, ForceFlag: "--force", AWSAuth: e.awsAuthReader(ctx, ch)},
-			})
+			}
+			if teams != nil {
+				bo.Extra = teams.extra
+			}
+			cp, err := plan.Build(dc.Name, dc.Desired, live.LiveCluster, bo)
 			if err != nil {
 				var be *plan.BuildError
 				if errors.As(err, &be) {
@@ -185,6 +226,10 @@ func (e *Env) planResolved(ctx context.Context, fp *FilePlan) error {
 			cp.Source = dc.Source
 			if dc.HyperPod != "" {
 				cp.Source += " (hyperpod " + dc.HyperPod + ")"
+			}
+			if teams != nil {
+				cp.Teams = teams.plans
+				cp.Notes = append(cp.Notes, teams.notes...)
 			}
 			fp.Clusters[i] = cp
 			return nil
@@ -209,6 +254,28 @@ type ApplyResult struct {
 	After *FilePlan `json:"-"`
 	// Remaining counts the changes the re-plan still shows.
 	Remaining int `json:"remainingChanges"`
+	// KubeWrites counts the teams' Kubernetes writes made.
+	KubeWrites int `json:"kubernetesWrites"`
+}
+
+// eachTeam calls f for each team plan that writes, cluster by cluster, stopping at the first
+// error.
+func (fp *FilePlan) eachTeam(f func(ft *fileTeams, cluster string, tp *plan.TeamPlan, team *rbac.Team) error) error {
+	for i, cp := range fp.Clusters {
+		ft := fp.teams[i]
+		if ft == nil {
+			continue
+		}
+		for k := range cp.Teams {
+			if cp.Teams[k].Writes() == 0 {
+				continue
+			}
+			if err := f(ft, cp.Cluster, &cp.Teams[k], ft.teams[k]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ApplyFile executes a plan through the engine (mode switches first, under the same run),
@@ -226,9 +293,30 @@ func (e *Env) ApplyFile(ctx context.Context, fp *FilePlan) (*ApplyResult, error)
 		rc := fp.resolved[i]
 		changes = append(changes, &Change{Region: rc.Region, Reach: rc.reach, Live: fp.live[i], Mode: cp.ModeSwitch, Plans: cp.Plans})
 	}
+	// The teams' objects first, as team add: a member's groups grant once they are bound.
+	res := &ApplyResult{}
+	if err := fp.eachTeam(func(ft *fileTeams, cluster string, tp *plan.TeamPlan, team *rbac.Team) error {
+		if tp.Action == plan.TeamDelete {
+			return nil
+		}
+		res.KubeWrites += tp.Writes()
+		return applyTeamObjects(ctx, ft.kube, cluster, team, tp.Objects)
+	}); err != nil {
+		return res, err
+	}
 	out, err := e.Run(ctx, fp.caller, changes, RunOptions{Command: "apply", Concurrency: fp.req.Concurrency, Checked: true})
-	res := &ApplyResult{Outcome: out}
+	res.Outcome = out
 	if err != nil || out.Failed() {
+		return res, err
+	}
+	// Pruned teams last, as team remove: access first, then the objects.
+	if err := fp.eachTeam(func(ft *fileTeams, cluster string, tp *plan.TeamPlan, team *rbac.Team) error {
+		if tp.Action != plan.TeamDelete {
+			return nil
+		}
+		res.KubeWrites += tp.Writes()
+		return deleteTeamObjects(ctx, ft.kube, cluster, tp.Objects)
+	}); err != nil {
 		return res, err
 	}
 	if err := e.planResolved(ctx, fp); err != nil {
@@ -244,11 +332,11 @@ func (fp *FilePlan) dropFailed(failed []error) {
 	for i := range fp.resolved {
 		if err := failed[i]; err != nil {
 			r := fp.resolved[i].reach
-			fp.Failures = append(fp.Failures, AccountFailure{Account: r.Account, Reach: r.String(), Clusters: []string{fp.resolved[i].Source}, Error: err.Error()})
+			fp.Failures = append(fp.Failures, AccountFailure{Account: r.Account, Reach: r.String(), Clusters: []string{fp.resolved[i].Source}, Names: []string{fp.resolved[i].Name}, Error: err.Error()})
 			continue
 		}
-		fp.resolved[keep], fp.Clusters[keep], fp.live[keep] = fp.resolved[i], fp.Clusters[i], fp.live[i]
+		fp.resolved[keep], fp.Clusters[keep], fp.live[keep], fp.teams[keep] = fp.resolved[i], fp.Clusters[i], fp.live[i], fp.teams[i]
 		keep++
 	}
-	fp.resolved, fp.Clusters, fp.live = fp.resolved[:keep], fp.Clusters[:keep], fp.live[:keep]
+	fp.resolved, fp.Clusters, fp.live, fp.teams = fp.resolved[:keep], fp.Clusters[:keep], fp.live[:keep], fp.teams[:keep]
 }

@@ -103,7 +103,8 @@ type iamFacts struct {
 	err     error
 }
 
-// Doctor reads each cluster once, IAM once per principal of the caller's account, and (when
+// Doctor reads each cluster once (with -f through the account the file gives it, the
+// accounts concurrently), IAM once per principal of the account eksaccess is in there, and (when
 // reachable) the cluster's namespaces, bindings and aws-auth, and reports what is broken.
 // With Fix it re-creates stale entries (same policies, groups, username and tags) and takes
 // away expired grants, through the engine and its invariants, journaled.
@@ -111,57 +112,27 @@ func (e *Env) Doctor(ctx context.Context, r DoctorRequest) (*DoctorResult, error
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
+	targets, err := e.doctorTargets(ctx, r)
+	if err != nil {
+		return nil, err
+	}
 	caller, err := e.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	type target struct{ name, region string }
-	var targets []target
-	if r.File != "" {
-		cfg, err := e.LoadFile(ctx, r.File, r.AllowOutsidePaths)
-		if err != nil {
-			return nil, err
-		}
-		for _, cl := range cfg.Clusters {
-			name := cl.Name
-			if cl.HyperPod != "" {
-				c, err := e.AWS(ctx, cl.Region)
-				if err != nil {
-					return nil, err
-				}
-				ec, err := awsapi.ResolveHyperPod(ctx, c.SageMaker, cl.HyperPod)
-				if err != nil {
-					return nil, err
-				}
-				name = ec.Name
-			}
-			targets = append(targets, target{name, cl.Region})
-		}
-	} else {
-		for _, n := range r.Clusters {
-			targets = append(targets, target{n, ""})
-		}
-	}
 	res := &DoctorResult{}
-	now := e.now()
 	var changes []*Change
 	var forceable []string
-	for _, t := range targets {
-		c, err := e.AWS(ctx, t.region)
-		if err != nil {
-			return nil, err
+	for _, x := range e.examineTargets(ctx, r, targets, e.now()) {
+		if x.err != nil {
+			return nil, x.err
 		}
-		live, err := readCluster(ctx, c, t.name, r.Concurrency)
-		if err != nil {
-			return nil, err
-		}
-		res.Clusters = append(res.Clusters, t.name)
-		fs, plans, notes := e.examine(ctx, c, caller, live, now, r.Concurrency)
-		res.Findings = append(res.Findings, fs...)
-		res.Notes = append(res.Notes, notes...)
-		if len(plans) > 0 {
-			changes = append(changes, &Change{Region: t.region, Live: live, Plans: plans})
-			for _, pp := range plans {
+		res.Clusters = append(res.Clusters, x.cluster)
+		res.Findings = append(res.Findings, x.findings...)
+		res.Notes = append(res.Notes, x.notes...)
+		if x.change != nil {
+			changes = append(changes, x.change)
+			for _, pp := range x.change.Plans {
 				forceable = append(forceable, pp.Principal)
 			}
 		}

@@ -60,7 +60,15 @@ func (e *Env) Check(ctx context.Context, caller principal.Caller, changes []*Cha
 		if ch.pending() == 0 {
 			continue
 		}
-		g := plan.Guard{CallerPrincipalArn: caller.PrincipalArn, Force: fm, ForceFlag: "--force", AWSAuth: e.awsAuthReader(ctx, ch)}
+		// The caller's own admin path is the one of who eksaccess is in the cluster's account.
+		who := caller
+		if !ch.Reach.IsDefault() {
+			var err error
+			if who, err = e.callerFor(ctx, ch.Reach); err != nil {
+				return nil, err
+			}
+		}
+		g := plan.Guard{CallerPrincipalArn: who.PrincipalArn, Force: fm, ForceFlag: "--force", AWSAuth: e.awsAuthReader(ctx, ch)}
 		out = append(out, plan.Check(ch.Live, ch.Plans, ch.Mode, g)...)
 	}
 	return out, nil

@@ -52,6 +52,10 @@ type Env struct {
 	CacheDir string
 	// Profile is the AWS profile in use ("" for none): tokens are cached per profile.
 	Profile func() string
+	// Assumed is the role the run's credentials assume first (--assume-role; zero for none)
+	// and the credentials that assume it: tokens are cached per role session and base
+	// identity, not per temporary key (nil: none).
+	Assumed func() (Reach, aws.CredentialsProvider)
 	// Warnf prints a warning whatever -v says (nil prints nothing).
 	Warnf func(format string, args ...any)
 	// Kube connects to a cluster's Kubernetes API (ClientGoKube).

@@ -8,9 +8,13 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	"eksaccess/internal/accessfile"
+	"eksaccess/internal/awsapi"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/principal"
+	"eksaccess/internal/rbac"
 )
 
 // ExportRequest reads clusters and writes their access as an access file.
@@ -58,6 +62,11 @@ func (e *Env) Export(ctx context.Context, r ExportRequest) (*ExportResult, error
 		for _, s := range skipped {
 			res.Notes = append(res.Notes, name+": "+s)
 		}
+		teams, err := e.exportTeams(ctx, c, name)
+		if err != nil {
+			res.Notes = append(res.Notes, fmt.Sprintf("%s: teams not exported: %v", name, err))
+		}
+		ExportTeams(cl, live, teams)
 		if live.AuthenticationMode == "CONFIG_MAP" {
 			res.Notes = append(res.Notes, fmt.Sprintf("%s is in CONFIG_MAP mode and has no access entries: `eksaccess migrate aws-auth -c %s` turns its aws-auth ConfigMap into an access file", name, name))
 		}
@@ -150,4 +159,71 @@ func uniformExpiry(e *plan.LiveEntry) (time.Time, bool) {
 		}
 	}
 	return t, true
+}
+
+// exportTeams lists the teams eksaccess made on the cluster. A cluster whose Kubernetes API
+// serves no RBAC (the sandbox's builtin mode) has none; one that cannot be read is an error,
+// which export turns into a note.
+func (e *Env) exportTeams(ctx context.Context, c *awsapi.Clients, cluster string) ([]TeamSummary, error) {
+	if e.ClusterKube == nil {
+		return nil, nil
+	}
+	kube, err := e.connectKube(ctx, c, cluster)
+	if err != nil {
+		return nil, err
+	}
+	teams, err := listTeams(ctx, kube)
+	if apierrors.IsMethodNotSupported(err) || apierrors.IsNotFound(err) {
+		e.logf("cluster %s: no teams exported: its Kubernetes API serves no RBAC (%v)", cluster, err)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, teamKubeError(cluster, "list teams", err)
+	}
+	return teams, nil
+}
+
+// ExportTeams adds the cluster's teams to its section, each with its members (the entries
+// carrying its member group), and takes the teams' groups off those members' access items:
+// the file gives them back through the teams. A member's item that is left giving nothing
+// is dropped (the team makes the entry).
+func ExportTeams(cl *accessfile.Cluster, live *plan.LiveCluster, teams []TeamSummary) {
+	strip := map[string]map[string]bool{} // principal → the groups its teams give
+	for _, ts := range teams {
+		team, err := rbac.Build(ts.Team, ts.Namespace, ts.Variant)
+		if err != nil {
+			continue
+		}
+		t := accessfile.Team{Name: team.Name, RBAC: team.Variant}
+		if team.Namespace != rbac.DefaultNamespace(team.Name) {
+			t.Namespace = team.Namespace
+		}
+		for _, m := range teamMembers(live, team) {
+			t.Members = append(t.Members, accessfile.TeamMember{Principal: m.PrincipalArn})
+			if strip[m.PrincipalArn] == nil {
+				strip[m.PrincipalArn] = map[string]bool{}
+			}
+			for _, g := range team.Groups {
+				strip[m.PrincipalArn][g] = true
+			}
+		}
+		cl.Teams = append(cl.Teams, t)
+	}
+	if len(strip) == 0 {
+		return
+	}
+	kept := cl.Access[:0]
+	for _, it := range cl.Access {
+		if gs := strip[it.Principal]; gs != nil {
+			it.KubernetesGroups = slices.DeleteFunc(it.KubernetesGroups, func(g string) bool { return gs[g] })
+			if len(it.KubernetesGroups) == 0 {
+				it.KubernetesGroups = nil
+			}
+			if it.Type == "" && len(it.Policies) == 0 && len(it.KubernetesGroups) == 0 && it.Username == "" && len(it.Tags) == 0 && it.Expires == "" {
+				continue
+			}
+		}
+		kept = append(kept, it)
+	}
+	cl.Access = kept
 }

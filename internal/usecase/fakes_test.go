@@ -1,6 +1,7 @@
 package usecase
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -33,6 +34,7 @@ var clusterCreated = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // fakeEKS is an in-memory EKS access-entry API with the SDK's error types: enough of EKS's
 // behaviour for the use cases (one cluster per name, entries, associations, tags, modes).
 type fakeEKS struct {
+	account  string // the account in cluster ARNs ("" → acct)
 	mu       sync.Mutex
 	clusters map[string]*fakeCluster
 	calls    []string
@@ -40,8 +42,10 @@ type fakeEKS struct {
 
 type fakeCluster struct {
 	name, mode string
-	created    time.Time
-	entries    map[string]*fakeEntry
+	// endpoint, when set, is the cluster's Kubernetes API (the CA is a placeholder).
+	endpoint string
+	created  time.Time
+	entries  map[string]*fakeEntry
 }
 
 type fakeEntry struct {
@@ -128,8 +132,12 @@ func (f *fakeEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterIn
 	if err != nil {
 		return nil, err
 	}
-	return &eks.DescribeClusterOutput{Cluster: &ekstypes.Cluster{Name: aws.String(c.name), Arn: aws.String("arn:aws:eks:us-west-2:" + acct + ":cluster/" + c.name),
-		CreatedAt: aws.Time(c.created), AccessConfig: &ekstypes.AccessConfigResponse{AuthenticationMode: ekstypes.AuthenticationMode(c.mode)}}}, nil
+	out := &ekstypes.Cluster{Name: aws.String(c.name), Arn: aws.String("arn:aws:eks:us-west-2:" + cmp.Or(f.account, acct) + ":cluster/" + c.name),
+		CreatedAt: aws.Time(c.created), AccessConfig: &ekstypes.AccessConfigResponse{AuthenticationMode: ekstypes.AuthenticationMode(c.mode)}}
+	if c.endpoint != "" {
+		out.Endpoint, out.CertificateAuthority = aws.String(c.endpoint), &ekstypes.Certificate{Data: aws.String("Y2E=")}
+	}
+	return &eks.DescribeClusterOutput{Cluster: out}, nil
 }
 
 func (f *fakeEKS) UpdateClusterConfig(ctx context.Context, in *eks.UpdateClusterConfigInput, _ ...func(*eks.Options)) (*eks.UpdateClusterConfigOutput, error) {

@@ -1,6 +1,7 @@
 package usecase
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +21,9 @@ type AccountFailure struct {
 	Account  string   `json:"account,omitempty"`
 	Reach    string   `json:"reach"`
 	Clusters []string `json:"clusters"`
-	Error    string   `json:"error"`
+	// Names are the clusters' names (a HyperPod cluster's own name before it is resolved).
+	Names []string `json:"clusterNames,omitempty"`
+	Error string   `json:"error"`
 }
 
 func (f AccountFailure) String() string {
@@ -138,6 +141,7 @@ func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config, own prin
 				f := AccountFailure{Account: g.reach.Account, Reach: g.reach.String(), Error: err.Error()}
 				for _, i := range g.indexes {
 					f.Clusters = append(f.Clusters, principal.FileSource(cfg.File, cfg.Clusters[i].Pos.Line).String())
+					f.Names = append(f.Names, cmp.Or(cfg.Clusters[i].Name, cfg.Clusters[i].HyperPod))
 				}
 				failures = append(failures, f)
 			}

@@ -30,6 +30,7 @@ func fleetWorld(t *testing.T) (*world, *fakeEKS) {
 	w.iam.roles["awsreservedsso_datascientist_0123456789abcdef"] = iamPrefix + "role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_DataScientist_0123456789abcdef"
 
 	peks := newFakeEKS()
+	peks.account = partnerAcct
 	pc := peks.addCluster("prod", "API")
 	session := "arn:aws:sts::" + partnerAcct + ":assumed-role/CrossAccountEKSAdmin/platform"
 	pc.add(partnerRole, "STANDARD", clusterCreated, nil, "AmazonEKSClusterAdminPolicy")

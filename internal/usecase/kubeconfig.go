@@ -107,16 +107,26 @@ func atEndpoint(endpoint string) func(*sts.Options) {
 // signerIdentity names the base credentials in the token cache key: the profile when one
 // is selected (resolving it could cost an SSO or AssumeRole call), else the access key id.
 func (e *Env) signerIdentity(ctx context.Context, c *awsapi.Clients) (string, error) {
+	profile := ""
 	if e.Profile != nil {
-		if p := e.Profile(); p != "" {
-			return "profile=" + p, nil
+		profile = e.Profile()
+	}
+	// An assumed role's keys change with every process: the role session names the
+	// identity (retrieving the keys would cost an AssumeRole on every kubectl call).
+	creds, role := c.Config.Credentials, ""
+	if e.Assumed != nil {
+		if r, base := e.Assumed(); !r.IsDefault() && base != nil {
+			creds, role = base, "assume="+r.Key()+" "
 		}
 	}
-	cr, err := c.Config.Credentials.Retrieve(ctx)
+	if profile != "" {
+		return role + "profile=" + profile, nil
+	}
+	cr, err := creds.Retrieve(ctx)
 	if err != nil {
 		return "", fmt.Errorf("load AWS credentials: %w: run `aws sso login`, set AWS_PROFILE or AWS_ACCESS_KEY_ID", err)
 	}
-	return "key=" + cr.AccessKeyID, nil
+	return role + "key=" + cr.AccessKeyID, nil
 }
 
 // clusterToken returns a token for cluster as the current credentials, or as the role

@@ -13,7 +13,27 @@ import (
 // Reach says how to reach an AWS account (see awssession.Reach).
 type Reach = awssession.Reach
 
-var roleArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+var (
+	roleArnRE    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+	externalIDRE = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+)
+
+// ValidateAssume checks a role to assume offline: its ARN, external id and session name
+// (flag names the flags in messages: --assume-role, --account-role).
+func ValidateAssume(r Reach, flag string) error {
+	if err := ValidateRoleArn(r.RoleArn); err != nil {
+		return fmt.Errorf("%s: %w", flag, err)
+	}
+	if n := len(r.ExternalID); n > 0 && (n < 2 || n > 1224 || !externalIDRE.MatchString(r.ExternalID)) {
+		return fmt.Errorf("the external id of %s must be 2 to 1224 letters, digits or +=,.@:/-_", flag)
+	}
+	if r.SessionName != "" {
+		if err := principal.ValidateSessionName(r.SessionName); err != nil {
+			return fmt.Errorf("the session name of %s: %w", flag, err)
+		}
+	}
+	return nil
+}
 
 // ValidateRoleArn checks an assumeRole/--assume-role value offline.
 func ValidateRoleArn(arn string) error {

@@ -65,19 +65,9 @@ func (r *TeamRemoveRequest) Validate() error {
 	return nil
 }
 
-// KubeChange is what a team command did (or, in a dry run, would do) to one Kubernetes
-// object.
-type KubeChange struct {
-	Object string `json:"object"` // KIND/[NAMESPACE/]NAME
-	// Action: create, update, delete, unchanged, keep (left in place, Note says why).
-	Action string `json:"action"`
-	Note   string `json:"note,omitempty"`
-}
-
-// Writes reports whether the change is a Kubernetes write.
-func (k KubeChange) Writes() bool {
-	return k.Action == "create" || k.Action == "update" || k.Action == "delete"
-}
+// KubeChange is what a team command (or an apply of a file with teams) did, or in a dry run
+// would do, to one Kubernetes object.
+type KubeChange = plan.KubeChange
 
 // TeamResult is what team add and team remove did.
 type TeamResult struct {
@@ -202,16 +192,16 @@ func objectLabels(obj any) map[string]string {
 	return nil
 }
 
-// teamObjects pairs a team's objects with their names, in apply order.
-func teamObjects(t *rbac.Team) []struct {
+// teamObject is one of a team's objects with its name (KIND/[NAMESPACE/]NAME).
+type teamObject struct {
 	name string
 	obj  any
-} {
+}
+
+// teamObjects pairs a team's objects with their names, in apply order.
+func teamObjects(t *rbac.Team) []teamObject {
 	names := t.Objects()
-	return []struct {
-		name string
-		obj  any
-	}{{names[0], t.ClusterRole}, {names[1], t.ClusterRoleBinding}, {names[2], t.Role}, {names[3], t.RoleBinding}}
+	return []teamObject{{names[0], t.ClusterRole}, {names[1], t.ClusterRoleBinding}, {names[2], t.Role}, {names[3], t.RoleBinding}}
 }
 
 func kindOf(object string) string { k, _, _ := strings.Cut(object, "/"); return k }
@@ -268,62 +258,118 @@ func (e *Env) TeamAdd(ctx context.Context, r TeamAddRequest) (*TeamResult, error
 		return nil, err
 	}
 	// Plan the Kubernetes side first: an object someone else made is not taken over.
-	ns, err := kube.GetNamespace(ctx, team.Namespace)
+	kc, foreign, err := planTeamObjects(ctx, kube, cluster, team)
 	if err != nil {
-		return nil, teamKubeError(cluster, "read namespace "+team.Namespace, err)
+		return nil, err
 	}
-	nsName := "Namespace/" + team.Namespace
-	if ns == nil {
-		res.Kubernetes = append(res.Kubernetes, KubeChange{Object: nsName, Action: "create"})
-	} else {
-		res.Kubernetes = append(res.Kubernetes, KubeChange{Object: nsName, Action: "unchanged"})
-	}
-	var foreign []string
-	objs := teamObjects(team)
-	for _, o := range objs {
-		st := ""
-		if ns != nil || kindOf(o.name) == "ClusterRole" || kindOf(o.name) == "ClusterRoleBinding" {
-			if st, err = objectState(kube, ctx, o.obj); err != nil {
-				return nil, teamKubeError(cluster, "read "+o.name, err)
-			}
-		}
-		switch st {
-		case "":
-			res.Kubernetes = append(res.Kubernetes, KubeChange{Object: o.name, Action: "create"})
-		case "ok":
-			res.Kubernetes = append(res.Kubernetes, KubeChange{Object: o.name, Action: "unchanged"})
-		case "changed":
-			res.Kubernetes = append(res.Kubernetes, KubeChange{Object: o.name, Action: "update", Note: "changed by hand: restored"})
-		case "foreign":
-			foreign = append(foreign, o.name)
-		}
-	}
+	res.Kubernetes = kc
 	if len(foreign) > 0 {
-		return nil, inputErrorf("nothing was changed: %s on cluster %s already exist and were not created by eksaccess (no label %s=%s): delete them, or label them so eksaccess manages them", strings.Join(foreign, ", "), cluster, rbac.LabelManagedBy, rbac.ManagedBy)
+		return nil, foreignObjectsError(cluster, foreign)
 	}
 	if r.DryRun {
 		out, err := e.Run(ctx, caller, changes, RunOptions{Command: "team add", DryRun: true, Checked: true})
 		res.Entries = out
 		return res, err
 	}
-	for i, kc := range res.Kubernetes {
-		if !kc.Writes() {
-			continue
-		}
-		if i == 0 {
-			labels := map[string]string{rbac.LabelManagedBy: rbac.ManagedBy, rbac.LabelTeam: team.Name}
-			if err := kube.ApplyNamespace(ctx, team.Namespace, labels); err != nil {
-				return res, teamKubeError(cluster, "create namespace "+team.Namespace, err)
-			}
-			continue
-		}
-		if err := kube.Apply(ctx, objs[i-1].obj); err != nil {
-			return res, teamKubeError(cluster, "apply "+kc.Object, err)
-		}
+	if err := applyTeamObjects(ctx, kube, cluster, team, res.Kubernetes); err != nil {
+		return res, err
 	}
 	out, err := e.Run(ctx, caller, changes, RunOptions{Command: "team add", Checked: true, Concurrency: 16})
 	res.Entries = out
 	return res, err
+}
+
+// planTeamObjects reads what the cluster has of the team's objects and says what making the
+// team work writes: the namespace (when missing), then each object in apply order — create
+// when missing, update when changed by hand, unchanged when as wanted. Objects of the same
+// name that eksaccess did not create are returned as foreign: they are not taken over. team
+// add and apply of a file with teams both plan through it.
+func planTeamObjects(ctx context.Context, kube ClusterKube, cluster string, team *rbac.Team) ([]KubeChange, []string, error) {
+	ns, err := kube.GetNamespace(ctx, team.Namespace)
+	if err != nil {
+		return nil, nil, teamKubeError(cluster, "read namespace "+team.Namespace, err)
+	}
+	nsName := "Namespace/" + team.Namespace
+	out := []KubeChange{{Object: nsName, Action: "unchanged"}}
+	if ns == nil {
+		out[0].Action = "create"
+	}
+	var foreign []string
+	for _, o := range teamObjects(team) {
+		st := ""
+		if ns != nil || kindOf(o.name) == "ClusterRole" || kindOf(o.name) == "ClusterRoleBinding" {
+			if st, err = objectState(kube, ctx, o.obj); err != nil {
+				return nil, nil, teamKubeError(cluster, "read "+o.name, err)
+			}
+		}
+		switch st {
+		case "":
+			out = append(out, KubeChange{Object: o.name, Action: "create"})
+		case "ok":
+			out = append(out, KubeChange{Object: o.name, Action: "unchanged"})
+		case "changed":
+			out = append(out, KubeChange{Object: o.name, Action: "update", Note: "changed by hand: restored"})
+		case "foreign":
+			foreign = append(foreign, o.name)
+		}
+	}
+	return out, foreign, nil
+}
+
+// foreignObjectsError refuses to take over objects eksaccess did not create.
+func foreignObjectsError(cluster string, foreign []string) error {
+	return inputErrorf("nothing was changed: %s on cluster %s already exist and were not created by eksaccess (no label %s=%s): delete them, or label them so eksaccess manages them", strings.Join(foreign, ", "), cluster, rbac.LabelManagedBy, rbac.ManagedBy)
+}
+
+// applyTeamObjects writes what planTeamObjects planned: the namespace first (labelled for the
+// team), then each object by server-side apply as field manager eksaccess.
+func applyTeamObjects(ctx context.Context, kube ClusterKube, cluster string, team *rbac.Team, planned []KubeChange) error {
+	objs := teamObjects(team)
+	for _, kc := range planned {
+		if !kc.Writes() {
+			continue
+		}
+		if kc.Kind() == "Namespace" {
+			labels := map[string]string{rbac.LabelManagedBy: rbac.ManagedBy, rbac.LabelTeam: team.Name}
+			if err := kube.ApplyNamespace(ctx, team.Namespace, labels); err != nil {
+				return teamKubeError(cluster, "create namespace "+team.Namespace, err)
+			}
+			continue
+		}
+		i := slices.IndexFunc(objs, func(o teamObject) bool { return o.name == kc.Object })
+		if i < 0 {
+			return fmt.Errorf("apply %s on cluster %s: not one of team %s's objects: this is a bug in eksaccess, please report it", kc.Object, cluster, team.Name)
+		}
+		if err := kube.Apply(ctx, objs[i].obj); err != nil {
+			return teamKubeError(cluster, "apply "+kc.Object, err)
+		}
+	}
+	return nil
+}
+
+// deleteTeamObjects deletes what planTeamDeletion planned to delete, in its order (bindings
+// before roles, the namespace last).
+func deleteTeamObjects(ctx context.Context, kube ClusterKube, cluster string, planned []KubeChange) error {
+	for _, kc := range planned {
+		if kc.Action != "delete" {
+			continue
+		}
+		kind, rest, _ := strings.Cut(kc.Object, "/")
+		ns, name := "", rest
+		if kind == "Role" || kind == "RoleBinding" {
+			ns, name, _ = strings.Cut(rest, "/")
+		}
+		var err error
+		if kind == "Namespace" {
+			err = kube.DeleteNamespace(ctx, name)
+		} else {
+			err = kube.Delete(ctx, kind, ns, name)
+		}
+		if err != nil {
+			return teamKubeError(cluster, "delete "+kc.Object, err)
+		}
+	}
+	return nil
 }
 
 // teamOnCluster finds the team's objects on the cluster (by the team label) and rebuilds
@@ -502,31 +548,12 @@ func (e *Env) TeamRemove(ctx context.Context, r TeamRemoveRequest) (*TeamResult,
 		return res, err
 	}
 	// Access first, then the objects: bindings before roles, the namespace last.
-	for _, kc := range res.Kubernetes {
-		if kc.Action != "delete" {
-			continue
-		}
-		kind, rest, _ := strings.Cut(kc.Object, "/")
-		ns, name := "", rest
-		if kind == "Role" || kind == "RoleBinding" {
-			ns, name, _ = strings.Cut(rest, "/")
-		}
-		if kind == "Namespace" {
-			err = kube.DeleteNamespace(ctx, name)
-		} else {
-			err = kube.Delete(ctx, kind, ns, name)
-		}
-		if err != nil {
-			return res, teamKubeError(cluster, "delete "+kc.Object, err)
-		}
-	}
-	return res, nil
+	return res, deleteTeamObjects(ctx, kube, cluster, res.Kubernetes)
 }
 
-// planTeamDeletion decides what of the team's objects go.
+// planTeamDeletion decides what of the team's objects go; the variant's shared objects stay
+// while another team of the cluster uses them.
 func (e *Env) planTeamDeletion(ctx context.Context, kube ClusterKube, team *rbac.Team) ([]KubeChange, error) {
-	var out []KubeChange
-	objs := teamObjects(team)
 	sharedInUse := false
 	if team.SharedCluster {
 		teams, err := listTeams(ctx, kube)
@@ -539,6 +566,15 @@ func (e *Env) planTeamDeletion(ctx context.Context, kube ClusterKube, team *rbac
 			}
 		}
 	}
+	return teamDeletion(ctx, kube, team, sharedInUse)
+}
+
+// teamDeletion decides what of the team's objects go: those eksaccess did not create stay, the
+// shared ones stay when sharedInUse, and the namespace goes only when eksaccess created it for
+// this team and it holds nothing else. team remove and apply --prune both plan through it.
+func teamDeletion(ctx context.Context, kube ClusterKube, team *rbac.Team, sharedInUse bool) ([]KubeChange, error) {
+	var out []KubeChange
+	objs := teamObjects(team)
 	// Bindings before roles.
 	for _, i := range []int{3, 2, 1, 0} {
 		o := objs[i]

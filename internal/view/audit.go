@@ -44,12 +44,36 @@ func timeCell(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// auditWhere names a failed target: its cluster, or the account (or region of it) that could
+// not be reached or listed, and how eksaccess reached it.
+func auditWhere(c usecase.AuditCluster) string {
+	name, where := c.Cluster, []string{}
+	switch {
+	case name != "" && c.Account != "":
+		where = append(where, c.Account)
+	case name == "" && c.Account != "":
+		name = "account " + c.Account
+	case name == "":
+		name = "account"
+	}
+	if c.Region != "" {
+		where = append(where, c.Region)
+	}
+	if c.Reach != "" {
+		where = append(where, "through "+c.Reach)
+	}
+	if len(where) == 0 {
+		return name
+	}
+	return name + " (" + strings.Join(where, ", ") + ")"
+}
+
 // AuditProblems reports, on w (stderr), the clusters audit could not read and those whose
 // groups' RBAC is unknown.
 func AuditProblems(w io.Writer, res *usecase.AuditResult) {
 	for _, c := range res.Clusters {
 		if c.Error != "" {
-			fmt.Fprintf(w, "error: %s (%s, %s): %s\n", c.Cluster, c.Account, c.Region, c.Error)
+			fmt.Fprintf(w, "error: %s: %s\n", auditWhere(c), c.Error)
 		} else if strings.HasPrefix(c.RBAC, "unknown") {
 			fmt.Fprintf(w, "note: %s: groups' RBAC %s\n", c.Cluster, c.RBAC)
 		}

@@ -5,6 +5,7 @@
 //	go run ./bench/cmd/logstats -log bench/tmp/requests.jsonl -skip 120 -format md
 //
 // -format kv prints shell-friendly key=value totals; md a Markdown table; both prints both.
+// -account ID counts only the calls of callers in that account.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -27,6 +29,16 @@ type record struct {
 	DurationMS float64   `json:"duration_ms"`
 	Mutating   bool      `json:"mutating"`
 	Fault      string    `json:"fault"`
+	Caller     string    `json:"caller"`
+}
+
+// accountOf is the account of a caller ARN ("" when it has none).
+func accountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
 }
 
 type opStats struct {
@@ -41,6 +53,7 @@ func main() {
 	path := flag.String("log", "", "request log (JSON lines)")
 	skip := flag.Int("skip", 0, "ignore this many leading lines")
 	format := flag.String("format", "both", "kv, md or both")
+	account := flag.String("account", "", "count only the calls of callers in this account")
 	flag.Parse()
 	if *path == "" {
 		fmt.Fprintln(os.Stderr, "logstats: -log FILE is required")
@@ -52,13 +65,13 @@ func main() {
 		os.Exit(1)
 	}
 	defer f.Close()
-	if err := run(f, os.Stdout, *skip, *format); err != nil {
+	if err := run(f, os.Stdout, *skip, *format, *account); err != nil {
 		fmt.Fprintln(os.Stderr, "logstats:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in io.Reader, out io.Writer, skip int, format string) error {
+func run(in io.Reader, out io.Writer, skip int, format, account string) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	ops := map[string]*opStats{}
@@ -72,6 +85,9 @@ func run(in io.Reader, out io.Writer, skip int, format string) error {
 		var r record
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			return fmt.Errorf("line %d: %w", line, err)
+		}
+		if account != "" && accountOf(r.Caller) != account {
+			continue
 		}
 		key := r.Service + "/" + r.Operation
 		s := ops[key]
