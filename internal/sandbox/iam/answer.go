@@ -83,6 +83,23 @@ func noSuchGroup(name string) error {
 	return query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", name)
 }
 
+// readNamed answers what fn computes from the item named name in the caller's account's
+// collection of (allUsers, allRoles, allGroups), or the NoSuchEntity error missing makes.
+func readNamed[T, R any](s *service, ctx context.Context, of func(*state.Data) map[string]*T, name string, missing func(string) error, fn func(d *state.Data, x *T) (R, error)) (any, error) {
+	return read(s, ctx, func(_, d *state.Data) (R, error) {
+		x, err := find(of(d), name, missing)
+		if err != nil {
+			var zero R
+			return zero, err
+		}
+		return fn(d, x)
+	})
+}
+
+func allUsers(d *state.Data) map[string]*state.User   { return d.Users }
+func allRoles(d *state.Data) map[string]*state.Role   { return d.Roles }
+func allGroups(d *state.Data) map[string]*state.Group { return d.Groups }
+
 // listUnderPath answers ListUsers, ListRoles and ListGroups: the page of the caller's
 // entities (of) whose path starts with PathPrefix, each rendered by item, in the operation's
 // result (answer).

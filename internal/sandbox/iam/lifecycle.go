@@ -676,11 +676,7 @@ func (s *service) listGroupsForUser(ctx context.Context, p query.Params) (any, e
 	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (res listGroupsResult, err error) {
-		u, err := find(d.Users, un, noSuchUser)
-		if err != nil {
-			return res, err
-		}
+	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listGroupsResult, err error) {
 		res.Groups, res.page, err = paginate(p, groupsOf(d, u.UserName), func(k string) xmlGroup { return toXMLGroup(d.Groups[k]) })
 		return res, err
 	})
@@ -722,11 +718,7 @@ func (s *service) listAccessKeys(ctx context.Context, p query.Params) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (res listAccessKeysResult, err error) {
-		u, err := find(d.Users, un, noSuchUser)
-		if err != nil {
-			return res, err
-		}
+	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listAccessKeysResult, err error) {
 		keys := ownedBy(d.AccessKeys, u.UserName, func(k *state.AccessKey) string { return k.UserName })
 		res.AccessKeyMetadata, res.page, err = paginate(p, keys, func(id string) xmlAccessKeyMetadata {
 			k := d.AccessKeys[id]
@@ -822,11 +814,7 @@ func (s *service) listMFADevices(ctx context.Context, p query.Params) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (res listMFADevicesResult, err error) {
-		u, err := find(d.Users, un, noSuchUser)
-		if err != nil {
-			return res, err
-		}
+	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listMFADevicesResult, err error) {
 		keys := ownedBy(d.MFADevices, u.UserName, func(m *state.MFADevice) string { return m.UserName })
 		res.MFADevices, res.page, err = paginate(p, keys, func(k string) xmlMFADevice {
 			m := d.MFADevices[k]

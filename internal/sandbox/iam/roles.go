@@ -57,11 +57,7 @@ func (s *service) getRole(ctx context.Context, p query.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (getRoleResult, error) {
-		r, err := find(d.Roles, roleName, noSuchRole)
-		if err != nil {
-			return getRoleResult{}, err
-		}
+	return readNamed(s, ctx, allRoles, roleName, noSuchRole, func(_ *state.Data, r *state.Role) (getRoleResult, error) {
 		return getRoleResult{Role: toXMLRole(r, true)}, nil
 	})
 }
@@ -73,7 +69,7 @@ type listRolesResult struct {
 
 func (s *service) listRoles(ctx context.Context, p query.Params) (any, error) {
 	// ListRoles leaves out Tags (and PermissionsBoundary, RoleLastUsed), as IAM does.
-	return listUnderPath(s, ctx, p, func(d *state.Data) map[string]*state.Role { return d.Roles },
+	return listUnderPath(s, ctx, p, allRoles,
 		func(r *state.Role) string { return r.Path }, func(r *state.Role) xmlRole { return toXMLRole(r, false) },
 		func(l xmlList[xmlRole], pg page) listRolesResult { return listRolesResult{l, pg} })
 }

@@ -23,11 +23,7 @@ func (s *service) getUser(ctx context.Context, p query.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (getUserResult, error) {
-		u, err := find(d.Users, userName, noSuchUser)
-		if err != nil {
-			return getUserResult{}, err
-		}
+	return readNamed(s, ctx, allUsers, userName, noSuchUser, func(_ *state.Data, u *state.User) (getUserResult, error) {
 		return getUserResult{User: toXMLUser(u, true)}, nil
 	})
 }
@@ -38,7 +34,7 @@ type listUsersResult struct {
 }
 
 func (s *service) listUsers(ctx context.Context, p query.Params) (any, error) {
-	return listUnderPath(s, ctx, p, func(d *state.Data) map[string]*state.User { return d.Users },
+	return listUnderPath(s, ctx, p, allUsers,
 		func(u *state.User) string { return u.Path }, func(u *state.User) xmlUser { return toXMLUser(u, false) },
 		func(l xmlList[xmlUser], pg page) listUsersResult { return listUsersResult{l, pg} })
 }
@@ -130,11 +126,7 @@ func (s *service) getGroup(ctx context.Context, p query.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (res getGroupResult, err error) {
-		g, err := find(d.Groups, groupName, noSuchGroup)
-		if err != nil {
-			return res, err
-		}
+	return readNamed(s, ctx, allGroups, groupName, noSuchGroup, func(d *state.Data, g *state.Group) (res getGroupResult, err error) {
 		var keys []string
 		for _, m := range g.Members {
 			if _, ok := d.Users[strings.ToLower(m)]; ok {
@@ -154,7 +146,7 @@ type listGroupsResult struct {
 }
 
 func (s *service) listGroups(ctx context.Context, p query.Params) (any, error) {
-	return listUnderPath(s, ctx, p, func(d *state.Data) map[string]*state.Group { return d.Groups },
+	return listUnderPath(s, ctx, p, allGroups,
 		func(g *state.Group) string { return g.Path }, toXMLGroup,
 		func(l xmlList[xmlGroup], pg page) listGroupsResult { return listGroupsResult{l, pg} })
 }
