@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/output"
 	"eksaccess/internal/sandbox"
 	"eksaccess/internal/usecase"
@@ -73,31 +72,11 @@ func (f *Factory) plugin() (usecase.Plugin, error) {
 	if err != nil {
 		return usecase.Plugin{}, fmt.Errorf("find the eksaccess binary for the kubeconfig's exec plugin: %w: run eksaccess by its full path", err)
 	}
-	p := usecase.Plugin{Command: exe}
-	switch {
-	case f.UseSandbox:
-		p.Args = append(p.Args, "--sandbox")
-		p.Env = append(p.Env, kubeauth.EnvVar{Name: "EKSACCESS_SANDBOX", Value: f.SandboxDir()})
-	case f.EndpointURL != "":
-		p.Args = append(p.Args, "--endpoint-url", f.EndpointURL)
+	src := usecase.PluginSource{Executable: exe, EndpointURL: f.EndpointURL, Profile: f.Profile, ActiveProfile: f.activeProfile(), Assume: f.assumed()}
+	if f.UseSandbox {
+		src.SandboxDir = f.SandboxDir()
 	}
-	if f.Profile != "" && !f.UseSandbox {
-		p.Args = append(p.Args, "--profile", f.Profile)
-	}
-	// The same role, assumed the same way, so kubectl gets the identity this run had.
-	if f.AssumeRole != "" {
-		p.Args = append(p.Args, "--assume-role", f.AssumeRole)
-		if f.ExternalID != "" {
-			p.Args = append(p.Args, "--external-id", f.ExternalID)
-		}
-		if f.RoleSessionName != "" {
-			p.Args = append(p.Args, "--role-session-name", f.RoleSessionName)
-		}
-	}
-	if prof := f.activeProfile(); prof != "" {
-		p.Env = append(p.Env, kubeauth.EnvVar{Name: "AWS_PROFILE", Value: prof})
-	}
-	return p, nil
+	return src.Plugin(), nil
 }
 
 func (o *kubeconfigOptions) render(res *usecase.KubeconfigResult, err error) error {

@@ -111,8 +111,6 @@ instead: the way to try it without an AWS account.`,
 		if f.UseSandbox && f.EndpointURL != "" {
 			return usageErrorf("--sandbox and --endpoint-url cannot be used together: --sandbox picks its own endpoint")
 		}
-		// !(> 0) also refuses NaN, which compares false with everything and would slip past
-		// "<= 0" into an unlimited rate; +Inf is no limit either (reliability corpus flag-rate-nan).
 		if f.AssumeRole != "" {
 			if err := usecase.ValidateAssume(f.assumed(), "--assume-role"); err != nil {
 				return usageErrorf("%v", err)
@@ -120,6 +118,8 @@ instead: the way to try it without an AWS account.`,
 		} else if f.ExternalID != "" || f.RoleSessionName != "" {
 			return usageErrorf("--external-id and --role-session-name go with --assume-role ARN")
 		}
+		// !(> 0) also refuses NaN, which compares false with everything and would slip past
+		// "<= 0" into an unlimited rate; +Inf is no limit either (reliability corpus flag-rate-nan).
 		if c.Flags().Changed("rate") && (!(f.Rate > 0) || math.IsInf(f.Rate, 1)) {
 			return usageErrorf("--rate must be positive, got %v", f.Rate)
 		}

@@ -211,6 +211,45 @@ type Plugin struct {
 	Env     []kubeauth.EnvVar `json:"env,omitempty"`
 }
 
+// PluginSource is how this run reached AWS, for an exec plugin that gets kubectl the same
+// identity: the same endpoint (the sandbox, --endpoint-url), profile and role.
+type PluginSource struct {
+	Executable    string
+	SandboxDir    string // set with --sandbox: the plugin uses the same sandbox
+	EndpointURL   string // --endpoint-url
+	Profile       string // --profile
+	ActiveProfile string // the profile in use (--profile or AWS_PROFILE), kept in the plugin's environment
+	Assume        Reach  // --assume-role (with --external-id, --role-session-name)
+}
+
+// Plugin is the exec plugin's command line and environment.
+func (s PluginSource) Plugin() Plugin {
+	p := Plugin{Command: s.Executable}
+	switch {
+	case s.SandboxDir != "":
+		p.Args = append(p.Args, "--sandbox")
+		p.Env = append(p.Env, kubeauth.EnvVar{Name: "EKSACCESS_SANDBOX", Value: s.SandboxDir})
+	case s.EndpointURL != "":
+		p.Args = append(p.Args, "--endpoint-url", s.EndpointURL)
+	}
+	if s.Profile != "" && s.SandboxDir == "" {
+		p.Args = append(p.Args, "--profile", s.Profile)
+	}
+	if a := s.Assume; a.RoleArn != "" {
+		p.Args = append(p.Args, "--assume-role", a.RoleArn)
+		if a.ExternalID != "" {
+			p.Args = append(p.Args, "--external-id", a.ExternalID)
+		}
+		if a.SessionName != "" {
+			p.Args = append(p.Args, "--role-session-name", a.SessionName)
+		}
+	}
+	if s.ActiveProfile != "" {
+		p.Env = append(p.Env, kubeauth.EnvVar{Name: "AWS_PROFILE", Value: s.ActiveProfile})
+	}
+	return p
+}
+
 // Validate checks the request offline.
 func (r *KubeconfigRequest) Validate() error {
 	if err := r.Cluster.Validate(); err != nil {
