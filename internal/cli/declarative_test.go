@@ -13,17 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 
 	"eksaccess/internal/plan"
-	"eksaccess/internal/sandbox"
 	"eksaccess/internal/sandbox/state"
 )
 
-// declEnv runs eksaccess in-process against a fresh sandbox (the declarative commands'
-// own harness, so it does not depend on other commands' test files).
+// declEnv runs eksaccess in-process against a fresh sandbox, with --rate 1000 (the
+// declarative commands' own harness, so it does not depend on other commands' test files).
 type declEnv struct {
-	t   *testing.T
-	h   *sbHarness // the same t, server and environment
-	srv *sandbox.Server
-	env map[string]string
+	*sbHarness
 	dir string
 }
 
@@ -31,13 +27,8 @@ func newDeclEnv(t *testing.T) *declEnv {
 	t.Helper()
 	h := newSBHarness(t)
 	h.flags = []string{"--rate", "1000"}
-	return &declEnv{t: t, h: h, srv: h.srv, dir: h.env["HOME"], env: h.env}
+	return &declEnv{sbHarness: h, dir: h.env["HOME"]}
 }
-
-// run executes `eksaccess --endpoint-url SANDBOX --rate 1000 args...`: stdout, stderr, exit code.
-func (e *declEnv) run(args ...string) (string, string, int) { return e.h.run(args...) }
-
-func (e *declEnv) mustRun(args ...string) string { return e.h.mustRun(args...) }
 
 // expectCode runs and checks the exit code, returning stdout+stderr.
 func (e *declEnv) expectCode(want int, args ...string) string {
@@ -49,29 +40,7 @@ func (e *declEnv) expectCode(want int, args ...string) string {
 	return out + errOut
 }
 
-func (e *declEnv) write(name, content string) string {
-	e.t.Helper()
-	p := filepath.Join(e.dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		e.t.Fatal(err)
-	}
-	return p
-}
-
-// mutating counts the mutating calls by operation since mark (an index into Requests).
-func (e *declEnv) mutating(mark int) map[string]int {
-	m := map[string]int{}
-	for _, r := range e.srv.Requests()[mark:] {
-		if r.Mutating {
-			m[r.Operation]++
-		}
-	}
-	return m
-}
-
-func (e *declEnv) mark() int { return len(e.srv.Requests()) }
-
-func (e *declEnv) eks() *eks.Client { return e.h.eksClient() }
+func (e *declEnv) eks() *eks.Client { return e.eksClient() }
 
 // entries describes a cluster's live entries as sorted "ARN TYPE managed? policies" lines.
 func (e *declEnv) entries(cluster string) []string {
@@ -245,9 +214,7 @@ func (e *declEnv) useUser(name string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.env["AWS_ACCESS_KEY_ID"], e.env["AWS_SECRET_ACCESS_KEY"] = id, secret
-	e.t.Setenv("AWS_ACCESS_KEY_ID", id)
-	e.t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	e.as(id, secret)
 }
 
 func declMustContain(t *testing.T, what, out string, wants ...string) {
@@ -458,7 +425,7 @@ func TestDeclarativeExpire(t *testing.T) {
 
 func (e *declEnv) liveEntry(cluster, arn string) *plan.LiveEntry {
 	e.t.Helper()
-	return e.h.entry(cluster, arn)
+	return e.entry(cluster, arn)
 }
 
 func TestDeclarativeAuthMode(t *testing.T) {

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -111,15 +113,28 @@ func (h *sbHarness) mustRun(args ...string) string {
 	return out
 }
 
-// mutations counts the sandbox's mutating calls so far, by operation.
-func (h *sbHarness) mutations() map[string]int {
+// mutating counts the sandbox's mutating calls by operation since mark (an index into its
+// request log: 0, or what mark returned).
+func (h *sbHarness) mutating(mark int) map[string]int {
 	m := map[string]int{}
-	for _, r := range h.srv.Requests() {
+	for _, r := range h.srv.Requests()[mark:] {
 		if r.Mutating {
 			m[r.Operation]++
 		}
 	}
 	return m
+}
+
+func (h *sbHarness) mark() int { return len(h.srv.Requests()) }
+
+// write writes a file under the harness's HOME and returns its path.
+func (h *sbHarness) write(name, content string) string {
+	h.t.Helper()
+	p := filepath.Join(h.env["HOME"], name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	return p
 }
 
 func total(m map[string]int) int {
