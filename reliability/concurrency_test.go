@@ -44,52 +44,58 @@ func runTogether(e *env, cmds ...[]string) []result {
 // and a third grant finds nothing to do.
 func TestTwoGrantsAtOnceConverge(t *testing.T) {
 	t.Parallel()
-	n := concSize()
-	e := newEnv(t, sandbox.Options{Latency: 5 * time.Millisecond})
-	users := e.addUsers("c", n, 0)
-	f := e.usersFile("users.txt", users)
-	args := []string{"--rate", "1000", "grant", "-c", cluster, "--policy", "AmazonEKSEditPolicy", "-n", namespace, "--users-file", f}
-	for i, r := range runTogether(e, args, args) {
-		if r.code != 0 {
-			t.Fatalf("grant %d: %v", i, r)
-		}
+	twoAtOnceConverge(t, "grant", "c", func(e *env, users []string) []string {
+		return []string{"--rate", "1000", "grant", "-c", cluster, "--policy", "AmazonEKSEditPolicy", "-n", namespace, "--users-file", e.usersFile("users.txt", users)}
+	}, func(r result) bool {
 		m := summaryRE.FindStringSubmatch(r.out)
-		if m == nil || m[5] != "0" {
-			t.Fatalf("grant %d summary: %v", i, r)
+		return m != nil && m[5] == "0"
+	}, func(t *testing.T, e *env, n int, argv []string) {
+		if c := stats(e.srv.Requests())["CreateAccessEntry"]; c.OK+c.Conflict > 2*n {
+			t.Fatalf("CreateAccessEntry %v for %d principals", c, n)
 		}
-	}
-	e.requireGranted(users)
-	st := stats(e.srv.Requests())
-	if c := st["CreateAccessEntry"]; c.OK != n || c.OK+c.Conflict > 2*n {
-		t.Fatalf("CreateAccessEntry %v for %d principals", c, n)
-	}
-	r := e.runReadOnly("third grant", "grant", "-c", cluster, "--policy", "AmazonEKSEditPolicy", "-n", namespace, "--users-file", f)
-	if r.code != 0 || !strings.Contains(r.out, summaryLine(0, 0, 0, n, 0)) {
-		t.Fatalf("third grant: %v", r)
-	}
+		third := argv[2:] // the same grant without --rate 1000
+		if r := e.runReadOnly("third grant", third...); r.code != 0 || !strings.Contains(r.out, summaryLine(0, 0, 0, n, 0)) {
+			t.Fatalf("third grant: %v", r)
+		}
+	})
 }
 
 // TestTwoAppliesAtOnceConverge: the same for two applies of one access file; each one's own
 // re-plan is empty, and so is a plan afterwards.
 func TestTwoAppliesAtOnceConverge(t *testing.T) {
 	t.Parallel()
+	twoAtOnceConverge(t, "apply", "d", func(e *env, users []string) []string {
+		return []string{"--rate", "1000", "apply", "--yes", "-f", e.accessFile("access.yaml", e.usersFile("users.txt", users))}
+	}, func(r result) bool {
+		return strings.Contains(r.out, "re-plan: no changes remain")
+	}, func(t *testing.T, e *env, _ int, argv []string) {
+		file := argv[len(argv)-1] // -f's
+		if r := e.runReadOnly("plan", "plan", "-f", file, "--detailed-exitcode"); r.code != 0 || !strings.Contains(r.out, "No changes") {
+			t.Fatalf("plan after two applies: %v", r)
+		}
+	})
+}
+
+// twoAtOnceConverge runs the command argv builds for new principals (user names starting
+// with prefix) twice at the same moment: both exit 0 with output ok accepts, every principal
+// is granted with exactly one CreateAccessEntry that succeeded; then the command's own
+// follow-up.
+func twoAtOnceConverge(t *testing.T, command, prefix string, argv func(e *env, users []string) []string,
+	ok func(result) bool, then func(t *testing.T, e *env, n int, argv []string)) {
 	n := concSize()
 	e := newEnv(t, sandbox.Options{Latency: 5 * time.Millisecond})
-	users := e.addUsers("d", n, 0)
-	file := e.accessFile("access.yaml", e.usersFile("users.txt", users))
-	args := []string{"--rate", "1000", "apply", "--yes", "-f", file}
+	users := e.addUsers(prefix, n, 0)
+	args := argv(e, users)
 	for i, r := range runTogether(e, args, args) {
-		if r.code != 0 || !strings.Contains(r.out, "re-plan: no changes remain") {
-			t.Fatalf("apply %d: %v", i, r)
+		if r.code != 0 || !ok(r) {
+			t.Fatalf("%s %d: %v", command, i, r)
 		}
 	}
 	e.requireGranted(users)
 	if c := stats(e.srv.Requests())["CreateAccessEntry"]; c.OK != n {
 		t.Fatalf("CreateAccessEntry %v for %d principals", c, n)
 	}
-	if r := e.runReadOnly("plan", "plan", "-f", file, "--detailed-exitcode"); r.code != 0 || !strings.Contains(r.out, "No changes") {
-		t.Fatalf("plan after two applies: %v", r)
-	}
+	then(t, e, n, args)
 }
 
 // TestApplyRacingManualChangesConverges: while apply runs, someone changes the same cluster

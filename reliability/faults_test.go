@@ -42,67 +42,59 @@ func faultSize() (int, []int64) {
 // applied twice (from the sandbox's request log).
 func TestGrantConvergesUnderFaults(t *testing.T) {
 	t.Parallel()
-	n, seeds := faultSize()
-	for _, seed := range seeds {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t, faultOptions(seed))
-			users := e.addUsers("g", n, n/10)
-			f := e.usersFile("users.txt", users)
-			start := time.Now()
-			r := e.run("--rate", "80", "grant", "-c", cluster, "--policy", "AmazonEKSEditPolicy", "-n", namespace, "--users-file", f)
-			recs, took := e.srv.Requests(), time.Since(start)
-			defer soakLog(t, "grant under faults", seed, n, took, r.code, recs)
-			t.Logf("seed %d: %d principals in %v, faults %v, mutating %v", seed, n, took.Round(time.Millisecond), faultCounts(recs), stats(recs))
-			if r.code != 0 {
-				t.Fatalf("grant: %v", r)
-			}
-			if !strings.Contains(r.out, summaryLine(n, 0, 0, 0, 0)) {
-				t.Fatalf("summary does not say %d created:\n%s", n, r.out)
-			}
-			e.requireGranted(users)
-			requireExactlyOnce(t, recs, n)
-			requireFaultsInjected(t, recs)
-
-			// Re-running is a no-op, even through the faults.
-			r = e.runReadOnly("second grant", "--rate", "80", "grant", "-c", cluster, "--policy", "AmazonEKSEditPolicy", "-n", namespace, "--users-file", f)
-			if r.code != 0 || !strings.Contains(r.out, summaryLine(0, 0, 0, n, 0)) {
-				t.Fatalf("second grant: %v", r)
-			}
-		})
-	}
+	convergesUnderFaults(t, "grant", "g", 0, func(e *env, users []string) []string {
+		return []string{"--rate", "80", "grant", "-c", cluster, "--policy", "AmazonEKSEditPolicy", "-n", namespace, "--users-file", e.usersFile("users.txt", users)}
+	}, "", func(t *testing.T, e *env, n int, argv []string) {
+		// Re-running is a no-op, even through the faults.
+		if r := e.runReadOnly("second grant", argv...); r.code != 0 || !strings.Contains(r.out, summaryLine(0, 0, 0, n, 0)) {
+			t.Fatalf("second grant: %v", r)
+		}
+	})
 }
 
 // TestApplyConvergesUnderFaults is the same for `apply -f` of an access file listing the
 // principals through a users file; apply's own re-plan must also come out empty.
 func TestApplyConvergesUnderFaults(t *testing.T) {
 	t.Parallel()
+	convergesUnderFaults(t, "apply", "a", 100, func(e *env, users []string) []string {
+		return []string{"--rate", "80", "apply", "--yes", "-f", e.accessFile("access.yaml", e.usersFile("users.txt", users))}
+	}, "re-plan: no changes remain", func(t *testing.T, e *env, _ int, argv []string) {
+		file := argv[len(argv)-1] // -f's
+		if r := e.runReadOnly("plan", "plan", "-f", file, "--detailed-exitcode"); r.code != 0 {
+			t.Fatalf("plan after apply: %v", r)
+		}
+	})
+}
+
+// convergesUnderFaults is one trial per seed (offset by seedOff) of the command argv builds
+// for new principals (user names starting with prefix): exit 0, output that counts every
+// principal as created and says wantOut, every principal granted, no change applied twice,
+// every kind of fault met; then the command's own follow-up.
+func convergesUnderFaults(t *testing.T, command, prefix string, seedOff int64, argv func(e *env, users []string) []string,
+	wantOut string, then func(t *testing.T, e *env, n int, argv []string)) {
 	n, seeds := faultSize()
 	for _, seed := range seeds {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, faultOptions(seed+100))
-			users := e.addUsers("a", n, n/10)
-			file := e.accessFile("access.yaml", e.usersFile("users.txt", users))
+			seed += seedOff
+			e := newEnv(t, faultOptions(seed))
+			users := e.addUsers(prefix, n, n/10)
+			args := argv(e, users)
 			start := time.Now()
-			r := e.run("--rate", "80", "apply", "-f", file, "--yes")
+			r := e.run(args...)
 			recs, took := e.srv.Requests(), time.Since(start)
-			defer soakLog(t, "apply under faults", seed+100, n, took, r.code, recs)
-			t.Logf("seed %d: %d principals in %v, faults %v, mutating %v", seed+100, n, took.Round(time.Millisecond), faultCounts(recs), stats(recs))
+			defer soakLog(t, command+" under faults", seed, n, took, r.code, recs)
+			t.Logf("seed %d: %d principals in %v, faults %v, mutating %v", seed, n, took.Round(time.Millisecond), faultCounts(recs), stats(recs))
 			if r.code != 0 {
-				t.Fatalf("apply: %v", r)
+				t.Fatalf("%s: %v", command, r)
 			}
-			if !strings.Contains(r.out, summaryLine(n, 0, 0, 0, 0)) || !strings.Contains(r.out, "re-plan: no changes remain") {
-				t.Fatalf("apply output does not report %d created and an empty re-plan:\n%s", n, r.out)
+			if !strings.Contains(r.out, summaryLine(n, 0, 0, 0, 0)) || !strings.Contains(r.out, wantOut) {
+				t.Fatalf("%s output does not count %d created (and say %q):\n%s", command, n, wantOut, r.out)
 			}
 			e.requireGranted(users)
 			requireExactlyOnce(t, recs, n)
 			requireFaultsInjected(t, recs)
-
-			r = e.runReadOnly("plan", "plan", "-f", file, "--detailed-exitcode")
-			if r.code != 0 {
-				t.Fatalf("plan after apply: %v", r)
-			}
+			then(t, e, n, args)
 		})
 	}
 }

@@ -137,26 +137,17 @@ func NewClients(cfg aws.Config, endpoint string) *Clients {
 		ep = aws.String(endpoint)
 	}
 	return &Clients{
-		Config: cfg,
-		EKS: eks.NewFromConfig(cfg, func(o *eks.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
-		IAM: iam.NewFromConfig(cfg, func(o *iam.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
-		STS: sts.NewFromConfig(cfg, func(o *sts.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
-		SageMaker: sagemaker.NewFromConfig(cfg, func(o *sagemaker.Options) {
-			if ep != nil {
-				o.BaseEndpoint = ep
-			}
-		}),
+		Config:    cfg,
+		EKS:       eks.NewFromConfig(cfg, func(o *eks.Options) { overrideEndpoint(&o.BaseEndpoint, ep) }),
+		IAM:       iam.NewFromConfig(cfg, func(o *iam.Options) { overrideEndpoint(&o.BaseEndpoint, ep) }),
+		STS:       sts.NewFromConfig(cfg, func(o *sts.Options) { overrideEndpoint(&o.BaseEndpoint, ep) }),
+		SageMaker: sagemaker.NewFromConfig(cfg, func(o *sagemaker.Options) { overrideEndpoint(&o.BaseEndpoint, ep) }),
+	}
+}
+
+// overrideEndpoint sets a client's BaseEndpoint to ep when there is one.
+func overrideEndpoint(base **string, ep *string) {
+	if ep != nil {
+		*base = ep
 	}
 }

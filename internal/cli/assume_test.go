@@ -107,7 +107,7 @@ func TestAssumeRequiresMFA(t *testing.T) {
 	}
 
 	// alice has a virtual MFA device in the seed.
-	s.as(s.userKey("alice"))
+	s.as(s.accessKey("alice"))
 	mfa := []string{"--mfa-serial", "arn:aws:iam::111122223333:mfa/alice", "--token-code"}
 	out, errOut, code = s.run(append([]string{"assume", "EKSFullAccessRole", "--format", "json"}, append(mfa, sandbox.DemoMFACode)...)...)
 	if a := assumeParse(t, out); code != 0 || errOut != "" || a.AssumedRoleArn != "arn:aws:sts::111122223333:assumed-role/EKSFullAccessRole/alice" {

@@ -16,7 +16,7 @@ func TestBadOutputFormatChangesNothing(t *testing.T) {
 	file := filepath.Join(dir, "access.yaml")
 	os.WriteFile(file, []byte("apiVersion: eksaccess/v1\nclusters:\n  - name: hyperpod-demo\n    access:\n      - principals: [alice]\n        policies: [AmazonEKSViewPolicy]\n"), 0o644)
 	h.mustRun("grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSViewPolicy", "--expires", "1s", "bob")
-	before := total(h.mutations())
+	before := total(h.mutating(0))
 	for _, argv := range [][]string{
 		{"grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSViewPolicy", "alice"},
 		{"revoke", "-c", "hyperpod-demo", "bob"},
@@ -32,7 +32,7 @@ func TestBadOutputFormatChangesNothing(t *testing.T) {
 		if code != ExitInput || !strings.Contains(errOut, `unknown output format "xml"`) {
 			t.Errorf("%s -o xml: exit %d, want 2 naming the format\nstdout: %s\nstderr: %s", strings.Join(argv, " "), code, out, errOut)
 		}
-		if n := total(h.mutations()); n != before {
+		if n := total(h.mutating(0)); n != before {
 			t.Errorf("%s -o xml made %d mutating call(s)", strings.Join(argv, " "), n-before)
 			before = n
 		}

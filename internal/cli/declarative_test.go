@@ -12,45 +12,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 
-	"eksaccess/internal/iostreams"
 	"eksaccess/internal/plan"
-	"eksaccess/internal/sandbox"
 	"eksaccess/internal/sandbox/state"
 )
 
-// declEnv runs eksaccess in-process against a fresh sandbox (the declarative commands'
-// own harness, so it does not depend on other commands' test files).
+// declEnv runs eksaccess in-process against a fresh sandbox, with --rate 1000 (the
+// declarative commands' own harness, so it does not depend on other commands' test files).
 type declEnv struct {
-	t   *testing.T
-	h   *sbHarness // the same t, server and environment
-	srv *sandbox.Server
-	env map[string]string
+	*sbHarness
 	dir string
 }
 
 func newDeclEnv(t *testing.T) *declEnv {
 	t.Helper()
 	h := newSBHarness(t)
-	return &declEnv{t: t, h: h, srv: h.srv, dir: h.env["HOME"], env: h.env}
-}
-
-// run executes `eksaccess --endpoint-url SANDBOX args...`: stdout, stderr, exit code.
-func (e *declEnv) run(args ...string) (string, string, int) {
-	e.t.Helper()
-	io, _, out, errOut := iostreams.Test()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	code := Run(ctx, append([]string{"--endpoint-url", e.srv.Endpoint(), "--rate", "1000"}, args...), io, func(k string) string { return e.env[k] })
-	return out.String(), errOut.String(), code
-}
-
-func (e *declEnv) mustRun(args ...string) string {
-	e.t.Helper()
-	out, errOut, code := e.run(args...)
-	if code != 0 {
-		e.t.Fatalf("eksaccess %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
-	}
-	return out
+	h.flags = []string{"--rate", "1000"}
+	return &declEnv{sbHarness: h, dir: h.env["HOME"]}
 }
 
 // expectCode runs and checks the exit code, returning stdout+stderr.
@@ -63,29 +40,7 @@ func (e *declEnv) expectCode(want int, args ...string) string {
 	return out + errOut
 }
 
-func (e *declEnv) write(name, content string) string {
-	e.t.Helper()
-	p := filepath.Join(e.dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		e.t.Fatal(err)
-	}
-	return p
-}
-
-// mutating counts the mutating calls by operation since mark (an index into Requests).
-func (e *declEnv) mutating(mark int) map[string]int {
-	m := map[string]int{}
-	for _, r := range e.srv.Requests()[mark:] {
-		if r.Mutating {
-			m[r.Operation]++
-		}
-	}
-	return m
-}
-
-func (e *declEnv) mark() int { return len(e.srv.Requests()) }
-
-func (e *declEnv) eks() *eks.Client { return e.h.eksClient() }
+func (e *declEnv) eks() *eks.Client { return e.eksClient() }
 
 // entries describes a cluster's live entries as sorted "ARN TYPE managed? policies" lines.
 func (e *declEnv) entries(cluster string) []string {
@@ -259,9 +214,7 @@ func (e *declEnv) useUser(name string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.env["AWS_ACCESS_KEY_ID"], e.env["AWS_SECRET_ACCESS_KEY"] = id, secret
-	e.t.Setenv("AWS_ACCESS_KEY_ID", id)
-	e.t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	e.as(id, secret)
 }
 
 func declMustContain(t *testing.T, what, out string, wants ...string) {
@@ -472,7 +425,7 @@ func TestDeclarativeExpire(t *testing.T) {
 
 func (e *declEnv) liveEntry(cluster, arn string) *plan.LiveEntry {
 	e.t.Helper()
-	return e.h.entry(cluster, arn)
+	return e.entry(cluster, arn)
 }
 
 func TestDeclarativeAuthMode(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -46,14 +45,6 @@ func (h *sbHarness) addUsers(prefix string, n int) []string {
 	return names
 }
 
-func (h *sbHarness) writeFile(name, content string) string {
-	p := filepath.Join(h.env["HOME"], name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		h.t.Fatal(err)
-	}
-	return p
-}
-
 func (h *sbHarness) eksClient() *eks.Client {
 	return eks.New(eks.Options{
 		Region:       "us-west-2",
@@ -74,7 +65,7 @@ func (h *sbHarness) entry(cluster, arn string) *plan.LiveEntry {
 func TestGrantUsersFileThenIdempotentRerun(t *testing.T) {
 	h := newSBHarness(t)
 	// BOM, CRLF, comments, blank lines, spaces, a duplicate and no final newline.
-	f := h.writeFile("users.txt", "\ufeff# team a\r\n alice \r\n\r\nbob # the new one\r\nalice\r\ncarol")
+	f := h.write("users.txt", "\ufeff# team a\r\n alice \r\n\r\nbob # the new one\r\nalice\r\ncarol")
 	out := h.mustRun("grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSEditPolicy", "--namespace", "hyperpod-ns-team-a", "--users-file", f)
 	if !strings.Contains(out, "3 created, 0 updated, 0 deleted, 0 unchanged, 0 failed") {
 		t.Fatalf("summary:\n%s", out)
@@ -86,7 +77,7 @@ func TestGrantUsersFileThenIdempotentRerun(t *testing.T) {
 			t.Fatalf("%s: entry %+v", u, e)
 		}
 	}
-	m := h.mutations()
+	m := h.mutating(0)
 	if m["CreateAccessEntry"] != 3 || m["AssociateAccessPolicy"] != 3 || total(m) != 6 {
 		t.Fatalf("first run mutations: %v", m)
 	}
@@ -94,7 +85,7 @@ func TestGrantUsersFileThenIdempotentRerun(t *testing.T) {
 	if !strings.Contains(out, "0 created, 0 updated, 0 deleted, 3 unchanged, 0 failed") {
 		t.Fatalf("second summary:\n%s", out)
 	}
-	if m2 := h.mutations(); total(m2) != 6 {
+	if m2 := h.mutating(0); total(m2) != 6 {
 		t.Fatalf("second run made mutating calls: %v", m2)
 	}
 	// The journal records each change with the caller, and never a secret.
@@ -122,7 +113,7 @@ func TestGrantUsersFileThenIdempotentRerun(t *testing.T) {
 
 func TestGrantBadInputChangesNothing(t *testing.T) {
 	h := newSBHarness(t)
-	bad := h.writeFile("bad.txt", "alice\nnot a name\nghost\n")
+	bad := h.write("bad.txt", "alice\nnot a name\nghost\n")
 	cases := []struct {
 		name string
 		args []string
@@ -157,7 +148,7 @@ func TestGrantBadInputChangesNothing(t *testing.T) {
 			}
 		})
 	}
-	if m := h.mutations(); total(m) != 0 {
+	if m := h.mutating(0); total(m) != 0 {
 		t.Fatalf("bad input made mutating calls: %v", m)
 	}
 }
@@ -169,7 +160,7 @@ func TestGrantDryRunChangesNothing(t *testing.T) {
 		!strings.Contains(out, "+ associate "+userArn("bob")+" AmazonEKSViewPolicy(cluster)") {
 		t.Fatalf("dry run output:\n%s", out)
 	}
-	if m := h.mutations(); total(m) != 0 {
+	if m := h.mutating(0); total(m) != 0 {
 		t.Fatalf("dry run mutated: %v", m)
 	}
 }
@@ -183,9 +174,9 @@ func TestGrantFinishesEntryLeftWithoutPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := total(h.mutations())
+	before := total(h.mutating(0))
 	out := h.mustRun("grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSEditPolicy", "-n", "hyperpod-ns-team-a", "alice")
-	m := h.mutations()
+	m := h.mutating(0)
 	if m["CreateAccessEntry"] != 1 || m["AssociateAccessPolicy"] != 1 || total(m)-before != 1 {
 		t.Fatalf("mutations %v (before %d)\n%s", m, before, out)
 	}
@@ -197,9 +188,9 @@ func TestGrantFinishesEntryLeftWithoutPolicy(t *testing.T) {
 func TestGrantRescopesInPlaceAndUpdatesGroups(t *testing.T) {
 	h := newSBHarness(t)
 	h.mustRun("grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSEditPolicy", "-n", "hyperpod-ns-team-a", "alice")
-	before := h.mutations()
+	before := h.mutating(0)
 	out := h.mustRun("grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSEditPolicy", "-n", "hyperpod-ns-team-b", "-n", "hyperpod-ns-team-a", "--group", "ml-users", "alice")
-	after := h.mutations()
+	after := h.mutating(0)
 	if after["AssociateAccessPolicy"]-before["AssociateAccessPolicy"] != 1 || after["UpdateAccessEntry"]-before["UpdateAccessEntry"] != 1 ||
 		after["DeleteAccessEntry"] != 0 || after["DisassociateAccessPolicy"] != 0 {
 		t.Fatalf("before %v after %v\n%s", before, after, out)
@@ -246,7 +237,7 @@ func TestGrantWaitsOutConsistencyAndThrottling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := h.writeFile("bulk.txt", strings.Join(append([]string{"fresh"}, names...), "\n"))
+	f := h.write("bulk.txt", strings.Join(append([]string{"fresh"}, names...), "\n"))
 	out := h.mustRun("grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSViewPolicy", "--users-file", f)
 	if !strings.Contains(out, "41 created, 0 updated, 0 deleted, 0 unchanged, 0 failed") {
 		t.Fatalf("summary:\n%s", out)
@@ -277,9 +268,9 @@ func TestRevoke(t *testing.T) {
 		t.Fatalf("after policy revoke: %+v\n%s", e, out)
 	}
 	// A name that matches neither an entry nor IAM is a typo: bad input, nothing changed.
-	before0 := total(h.mutations())
+	before0 := total(h.mutating(0))
 	_, errOut, code := h.run("revoke", "-c", "hyperpod-demo", "bob", "nobody-here")
-	if code != 2 || !strings.Contains(errOut, "argument 2: no IAM user named nobody-here") || total(h.mutations()) != before0 {
+	if code != 2 || !strings.Contains(errOut, "argument 2: no IAM user named nobody-here") || total(h.mutating(0)) != before0 {
 		t.Fatalf("revoke of an unknown name: exit %d\n%s", code, errOut)
 	}
 	h.mustRun("revoke", "-c", "hyperpod-demo", "bob")
@@ -291,7 +282,7 @@ func TestRevoke(t *testing.T) {
 	if !strings.Contains(out, "1 unchanged") {
 		t.Fatalf("second revoke:\n%s", out)
 	}
-	before := total(h.mutations())
+	before := total(h.mutating(0))
 	for _, args := range [][]string{
 		{"revoke", "-c", "hyperpod-demo", "admin"},                          // own entry, creator, last admin
 		{"revoke", "-c", "hyperpod-demo", "role/SageMakerHyperPodNodeRole"}, // node entry
@@ -302,7 +293,7 @@ func TestRevoke(t *testing.T) {
 			t.Fatalf("%v: exit %d\n%s", args, code, errOut)
 		}
 	}
-	if got := total(h.mutations()); got != before {
+	if got := total(h.mutating(0)); got != before {
 		t.Fatalf("refused revokes made %d mutating calls", got-before)
 	}
 	h.mustRun("revoke", "-c", "hyperpod-demo", "--force", "role/SageMakerHyperPodNodeRole", "role/SageMakerHyperPodNodeRole")

@@ -3,9 +3,14 @@ package cli
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/sandbox"
@@ -17,6 +22,10 @@ type sbHarness struct {
 	t   *testing.T
 	srv *sandbox.Server
 	env map[string]string
+	// flags go before every command's arguments (declEnv's --rate).
+	flags []string
+	// admin is the sandbox's admin, for what a test sets up through the SDK.
+	admin aws.Config
 }
 
 func newSBHarness(t *testing.T, opts ...func(*sandbox.Options)) *sbHarness {
@@ -47,6 +56,7 @@ func newSBHarness(t *testing.T, opts ...func(*sandbox.Options)) *sbHarness {
 		"XDG_CACHE_HOME":              home + "/cache",
 		"EKSACCESS_JOURNAL":           home + "/journal.jsonl",
 	}}
+	h.admin = aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
 	// The AWS SDK reads the process environment itself, so set it for real (and clear
 	// what could point it elsewhere).
 	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EKS",
@@ -59,15 +69,38 @@ func newSBHarness(t *testing.T, opts ...func(*sandbox.Options)) *sbHarness {
 	return h
 }
 
-// run executes `eksaccess --endpoint-url SANDBOX args...` and returns stdout, stderr and the exit code.
+// run executes `eksaccess --endpoint-url SANDBOX flags... args...` with the environment env
+// and returns stdout, stderr and the exit code.
 func (h *sbHarness) run(args ...string) (string, string, int) {
 	h.t.Helper()
 	io, _, out, errOut := iostreams.Test()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	full := append([]string{"--endpoint-url", h.srv.Endpoint()}, args...)
-	code := Run(ctx, full, io, os.Getenv)
+	full := append(append([]string{"--endpoint-url", h.srv.Endpoint()}, h.flags...), args...)
+	code := Run(ctx, full, io, h.getenv)
 	return out.String(), errOut.String(), code
+}
+
+func (h *sbHarness) getenv(k string) string { return h.env[k] }
+
+// as switches the long-term credentials eksaccess runs with, in env and in the process
+// environment the SDK reads.
+func (h *sbHarness) as(id, secret string) {
+	h.t.Helper()
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret} {
+		h.env[k] = v
+		h.t.Setenv(k, v)
+	}
+}
+
+// accessKey creates an access key for an IAM user of the sandbox, as the admin.
+func (h *sbHarness) accessKey(user string) (string, string) {
+	h.t.Helper()
+	out, err := iam.NewFromConfig(h.admin).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		h.t.Fatalf("create access key for %s: %v", user, err)
+	}
+	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
 }
 
 // mustRun fails the test unless the command exits 0.
@@ -80,15 +113,28 @@ func (h *sbHarness) mustRun(args ...string) string {
 	return out
 }
 
-// mutations counts the sandbox's mutating calls so far, by operation.
-func (h *sbHarness) mutations() map[string]int {
+// mutating counts the sandbox's mutating calls by operation since mark (an index into its
+// request log: 0, or what mark returned).
+func (h *sbHarness) mutating(mark int) map[string]int {
 	m := map[string]int{}
-	for _, r := range h.srv.Requests() {
+	for _, r := range h.srv.Requests()[mark:] {
 		if r.Mutating {
 			m[r.Operation]++
 		}
 	}
 	return m
+}
+
+func (h *sbHarness) mark() int { return len(h.srv.Requests()) }
+
+// write writes a file under the harness's HOME and returns its path.
+func (h *sbHarness) write(name, content string) string {
+	h.t.Helper()
+	p := filepath.Join(h.env["HOME"], name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	return p
 }
 
 func total(m map[string]int) int {

@@ -4,26 +4,18 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-
-	"eksaccess/internal/iostreams"
-	"eksaccess/internal/sandbox"
 )
 
 // kaHarness runs the token/kubeconfig/verify/can-i/who-can commands in-process against a
 // fresh sandbox, as the admin or as another IAM user (switched with as).
 type kaHarness struct {
-	t     *testing.T
-	srv   *sandbox.Server
-	home  string
-	env   map[string]string
-	admin aws.Config
+	*sbHarness
+	home string
 }
 
 const kaAccount = "111122223333"
@@ -34,43 +26,7 @@ func kaRole(name string) string { return "arn:aws:iam::" + kaAccount + ":role/" 
 func newKAHarness(t *testing.T) *kaHarness {
 	t.Helper()
 	sb := newSBHarness(t)
-	srv := sb.srv
-	id, secret := sb.env["AWS_ACCESS_KEY_ID"], sb.env["AWS_SECRET_ACCESS_KEY"]
-	h := &kaHarness{t: t, srv: srv, home: sb.env["HOME"], env: sb.env}
-	h.as(id, secret)
-	h.admin = aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
-	return h
-}
-
-// as switches the credentials the commands run with.
-func (h *kaHarness) as(id, secret string) {
-	h.t.Helper()
-	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret} {
-		h.env[k] = v
-		h.t.Setenv(k, v)
-	}
-}
-
-func (h *kaHarness) getenv(k string) string { return h.env[k] }
-
-// run executes `eksaccess --endpoint-url SANDBOX args...`: stdout, stderr, exit code.
-func (h *kaHarness) run(args ...string) (string, string, int) {
-	h.t.Helper()
-	io, _, out, errOut := iostreams.Test()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	code := Run(ctx, append([]string{"--endpoint-url", h.srv.Endpoint()}, args...), io, h.getenv)
-	return out.String(), errOut.String(), code
-}
-
-// accessKey creates an access key for an IAM user (as the admin).
-func (h *kaHarness) accessKey(user string) (string, string) {
-	h.t.Helper()
-	out, err := iam.NewFromConfig(h.admin).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(user)})
-	if err != nil {
-		h.t.Fatalf("create access key for %s: %v", user, err)
-	}
-	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
+	return &kaHarness{sbHarness: sb, home: sb.env["HOME"]}
 }
 
 // accountRole creates a role any principal of the account may assume.

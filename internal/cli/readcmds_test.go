@@ -170,41 +170,26 @@ func TestNewCmdKubeconfig(t *testing.T) {
 	}
 }
 
+// assumeArgv is what assume takes from argv: the request, a command to run, how to print.
+type assumeArgv struct {
+	Req     usecase.AssumeRequest
+	command []string
+	format  creds.Format
+}
+
 func TestNewCmdAssume(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		args    []string
-		want    usecase.AssumeRequest
-		command []string
-		format  creds.Format
-		code    int
-		wantErr string
-	}{
-		{name: "env", args: []string{"EKSFullAccessRole"}, want: usecase.AssumeRequest{As: usecase.AsRole{Role: "EKSFullAccessRole"}}, format: creds.FormatEnv},
+	checkArgv(t, []argvCase[assumeArgv]{
+		{name: "env", args: []string{"EKSFullAccessRole"}, want: assumeArgv{Req: usecase.AssumeRequest{As: usecase.AsRole{Role: "EKSFullAccessRole"}}, format: creds.FormatEnv}},
 		{name: "all flags", args: []string{"role/x", "--session-name", "ci-job.42", "--duration", "900", "--mfa-serial", "arn:aws:iam::111122223333:mfa/alice", "--token-code", "123456", "--format", "json"},
-			want:   usecase.AssumeRequest{As: usecase.AsRole{Role: "role/x", SessionName: "ci-job.42"}, Duration: 15 * time.Minute, MFASerial: "arn:aws:iam::111122223333:mfa/alice", TokenCode: "123456"},
-			format: creds.FormatJSON},
-		{name: "command", args: []string{"R", "--", "kubectl", "get", "pods"}, want: usecase.AssumeRequest{As: usecase.AsRole{Role: "R"}}, command: []string{"kubectl", "get", "pods"}, format: creds.FormatEnv},
+			want: assumeArgv{Req: usecase.AssumeRequest{As: usecase.AsRole{Role: "role/x", SessionName: "ci-job.42"}, Duration: 15 * time.Minute, MFASerial: "arn:aws:iam::111122223333:mfa/alice", TokenCode: "123456"},
+				format: creds.FormatJSON}},
+		{name: "command", args: []string{"R", "--", "kubectl", "get", "pods"}, want: assumeArgv{Req: usecase.AssumeRequest{As: usecase.AsRole{Role: "R"}}, command: []string{"kubectl", "get", "pods"}, format: creds.FormatEnv}},
 		{name: "two roles", args: []string{"R", "S"}, code: 2, wantErr: "takes one ROLE"},
 		{name: "format with command", args: []string{"R", "--format", "json", "--", "true"}, code: 2, wantErr: "--format and --shell choose how credentials are printed"},
 		{name: "code without serial", args: []string{"R", "--token-code", "123456"}, code: 2, wantErr: "--mfa-serial and --token-code go together"},
 		{name: "duration", args: []string{"R", "--duration", "5m"}, code: 2, wantErr: "--duration 5m0s is out of range"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var got *assumeOptions
-			stderr, code := execCmd(t, func(f *Factory) *cobra.Command {
-				return newAssumeCmd(f, func(o *assumeOptions) error { got = o; return nil })
-			}, tc.args...)
-			if code != tc.code || (tc.wantErr != "" && !strings.Contains(stderr, tc.wantErr)) {
-				t.Fatalf("exit %d, stderr %q; want exit %d, %q", code, stderr, tc.code, tc.wantErr)
-			}
-			if tc.code == 0 && (got == nil || !reflect.DeepEqual(got.Req, tc.want) || !reflect.DeepEqual(got.command, tc.command) || got.format != tc.format) {
-				t.Fatalf("options %+v, want %+v %v %v", got, tc.want, tc.command, tc.format)
-			}
-		})
-	}
+	}, newAssumeCmd, func(o *assumeOptions) assumeArgv { return assumeArgv{o.Req, o.command, o.format} })
 }
 
 func TestNewCmdEntriesClustersPolicies(t *testing.T) {

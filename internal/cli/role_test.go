@@ -1,51 +1,21 @@
 package cli
 
 import (
-	"context"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-
-	"eksaccess/internal/iostreams"
-	"eksaccess/internal/sandbox"
 )
 
 // roleSandbox is an in-process sandbox and the environment eksaccess runs with against it.
 // The SDK reads the process environment, so the credentials are set with t.Setenv (and
 // these tests do not run in parallel).
-type roleSandbox struct {
-	t   *testing.T
-	srv *sandbox.Server
-	env map[string]string
-}
+type roleSandbox struct{ *sbHarness }
 
 func startRoleSandbox(t *testing.T) *roleSandbox {
 	t.Helper()
 	h := newSBHarness(t)
 	h.env["XDG_CONFIG_HOME"] = h.env["HOME"] + "/config"
-	s := &roleSandbox{t: t, srv: h.srv, env: h.env}
-	id, secret := h.env["AWS_ACCESS_KEY_ID"], h.env["AWS_SECRET_ACCESS_KEY"]
-	s.as(id, secret)
-	return s
-}
-
-// as switches the long-term credentials eksaccess runs with.
-func (s *roleSandbox) as(id, secret string) {
-	s.env["AWS_ACCESS_KEY_ID"], s.env["AWS_SECRET_ACCESS_KEY"] = id, secret
-	for k, v := range s.env {
-		s.t.Setenv(k, v)
-	}
-}
-
-// run runs eksaccess --endpoint-url SANDBOX args... and returns stdout, stderr and the exit code.
-func (s *roleSandbox) run(args ...string) (string, string, int) {
-	s.t.Helper()
-	io, _, out, errOut := iostreams.Test()
-	code := Run(context.Background(), append([]string{"--endpoint-url", s.srv.Endpoint()}, args...), io, func(k string) string { return s.env[k] })
-	return out.String(), errOut.String(), code
+	t.Setenv("XDG_CONFIG_HOME", h.env["XDG_CONFIG_HOME"])
+	return &roleSandbox{h}
 }
 
 // expectMutations checks that the mutating requests after the first n of the log are want
@@ -69,21 +39,6 @@ func (s *roleSandbox) mutationsSince(n int) ([]string, int) {
 		}
 	}
 	return out, len(reqs)
-}
-
-// userKey creates an access key for an IAM user of the sandbox, as the admin.
-func (s *roleSandbox) userKey(user string) (string, string) {
-	s.t.Helper()
-	client := iam.New(iam.Options{
-		Region:       "us-west-2",
-		BaseEndpoint: aws.String(s.srv.Endpoint()),
-		Credentials:  credentials.NewStaticCredentialsProvider(s.env["AWS_ACCESS_KEY_ID"], s.env["AWS_SECRET_ACCESS_KEY"], ""),
-	})
-	out, err := client.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(user)})
-	if err != nil {
-		s.t.Fatalf("create access key for %s: %v", user, err)
-	}
-	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey)
 }
 
 func expectRun(t *testing.T, s *roleSandbox, args []string, wantCode int, wantOut, wantErr string) {

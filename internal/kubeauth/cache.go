@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"eksaccess/internal/atomicfile"
 )
 
 // cacheMargin: a cached token is replaced this long before it expires, so a kubectl
@@ -72,7 +74,7 @@ func (c *Cache) Put(cluster, identity string, tok Token) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(c.path(cluster, identity), b, 0o600); err != nil {
+	if err := atomicfile.Write(c.path(cluster, identity), b, 0o600, true); err != nil {
 		return fmt.Errorf("write token cache: %w: check permissions on %s", err, c.Dir)
 	}
 	return nil
@@ -85,31 +87,4 @@ func (c *Cache) Clear(cluster, identity string) error {
 		return nil
 	}
 	return err
-}
-
-// writeFileAtomic writes b next to path and renames it over path, so readers see the old
-// or the new content, never a torn file.
-func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

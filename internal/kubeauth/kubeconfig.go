@@ -10,6 +10,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"eksaccess/internal/atomicfile"
 )
 
 // ClusterInfo is what DescribeCluster says about a cluster, as a kubeconfig needs it.
@@ -146,7 +148,7 @@ func MergeKubeconfig(path string, cluster ClusterInfo, user ExecUser, contextNam
 	if err != nil {
 		return fmt.Errorf("encode kubeconfig: %w", err)
 	}
-	if err := writeFileAtomic(path, b, mode); err != nil {
+	if err := atomicfile.Write(path, b, mode, true); err != nil {
 		return fmt.Errorf("write kubeconfig %s: %w: check the directory's permissions", path, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // ARN is an Amazon Resource Name split into its six colon-separated fields. Resource keeps
@@ -41,7 +42,8 @@ func ParseARN(s string) (ARN, error) {
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c <= ' ' || c >= 0x7f {
-			return bad("contains %s at byte %d: ARNs are printable ASCII without spaces; retype it", describeByte(s, i), i+1)
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			return bad("contains %s at byte %d: ARNs are printable ASCII without spaces; retype it", describeRune(s, i, r), i+1)
 		}
 	}
 	f := strings.SplitN(s, ":", 6)
@@ -308,21 +310,6 @@ func Clip(s string) string {
 		n++
 	}
 	return s
-}
-
-func describeByte(s string, i int) string {
-	switch c := s[i]; {
-	case c == ' ':
-		return "a space"
-	case c == '\t':
-		return "a tab"
-	case c == 0:
-		return "a NUL byte"
-	case c < ' ' || c == 0x7f:
-		return fmt.Sprintf("control character %#02x", c)
-	default:
-		return "a non-ASCII character"
-	}
 }
 
 // PathlessRoleARN turns arn:aws:iam::ACCT:role/a/b/NAME into arn:aws:iam::ACCT:role/NAME:

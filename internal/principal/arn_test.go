@@ -51,7 +51,7 @@ func TestParseARN(t *testing.T) {
 		{"arn:aws:sts::aws:assumed-role/a/b", `invalid ARN "arn:aws:sts::aws:ass…": STS ARNs need the 12-digit account ID, found "aws": ARNs look like arn:aws:iam::111122223333:user/NAME`},
 		{"arn:aws:iam::111122223333:user/a b", `invalid ARN "arn:aws:iam::1111222…": contains a space at byte 33: ARNs are printable ASCII without spaces; retype it`},
 		{"arn:aws:iam::111122223333:user/a\x00", `invalid ARN "arn:aws:iam::1111222…": contains a NUL byte at byte 33: ARNs are printable ASCII without spaces; retype it`},
-		{"arn:aws:iam::111122223333:user/é", `invalid ARN "arn:aws:iam::1111222…": contains a non-ASCII character at byte 32: ARNs are printable ASCII without spaces; retype it`},
+		{"arn:aws:iam::111122223333:user/é", `invalid ARN "arn:aws:iam::1111222…": contains 'é' (U+00E9) at byte 32: ARNs are printable ASCII without spaces; retype it`},
 		{"arn:aws:iam::111122223333:user/" + strings.Repeat("a", 2030), `invalid ARN "arn:aws:iam::1111222…": 2061 characters long, more than the 2048 an ARN can have: check the value`},
 	}
 	for _, tc := range bad {

@@ -259,16 +259,10 @@ func (r *Resolver) listIfMany(ctx context.Context, refs []Ref) error {
 		}
 	}
 	if users >= threshold && r.users == nil {
-		m := map[string]Principal{}
-		p := iam.NewListUsersPaginator(r.IAM, &iam.ListUsersInput{MaxItems: aws.Int32(1000)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return apiError("ListUsers", "the account's users", err)
-			}
-			for _, u := range page.Users {
-				m[strings.ToLower(aws.ToString(u.UserName))] = Principal{Arn: aws.ToString(u.Arn), Kind: KindUser, Name: aws.ToString(u.UserName), Path: orRoot(aws.ToString(u.Path))}
-			}
+		m, err := listPrincipals(ctx, iam.NewListUsersPaginator(r.IAM, &iam.ListUsersInput{MaxItems: aws.Int32(1000)}), "ListUsers", "the account's users",
+			func(o *iam.ListUsersOutput) []types.User { return o.Users }, userPrincipal)
+		if err != nil {
+			return err
 		}
 		r.users = m
 	}
@@ -277,63 +271,90 @@ func (r *Resolver) listIfMany(ctx context.Context, refs []Ref) error {
 	// Listing the roles too keeps the hint and bounds the calls (reliability corpus
 	// users-many-unknown).
 	if (roles >= threshold || users >= threshold) && r.roles == nil {
-		m := map[string]Principal{}
-		p := iam.NewListRolesPaginator(r.IAM, &iam.ListRolesInput{MaxItems: aws.Int32(1000)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return apiError("ListRoles", "the account's roles", err)
-			}
-			for _, ro := range page.Roles {
-				path := orRoot(aws.ToString(ro.Path))
-				m[strings.ToLower(aws.ToString(ro.RoleName))] = Principal{Arn: aws.ToString(ro.Arn), Kind: KindRole, Name: aws.ToString(ro.RoleName), Path: path,
-					ServiceLinked: strings.HasPrefix(path, ServiceLinkedPath)}
-			}
+		m, err := listPrincipals(ctx, iam.NewListRolesPaginator(r.IAM, &iam.ListRolesInput{MaxItems: aws.Int32(1000)}), "ListRoles", "the account's roles",
+			func(o *iam.ListRolesOutput) []types.Role { return o.Roles }, rolePrincipal)
+		if err != nil {
+			return err
 		}
 		r.roles = m
 	}
 	return nil
 }
 
-// getUser reports found=false for NoSuchEntity; other errors are API failures.
-func (r *Resolver) getUser(ctx context.Context, name string) (Principal, bool, error) {
-	if r.users != nil {
-		p, ok := r.users[strings.ToLower(name)]
-		return p, ok, nil
-	}
-	out, err := r.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
-	if err != nil {
-		if isNoSuchEntity(err) {
-			return Principal{}, false, nil
+// pager is an SDK paginator of IAM listings (ListUsers, ListRoles).
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*iam.Options)) (*O, error)
+}
+
+// listPrincipals follows p to the last page and keys each principal by its lower-case name,
+// as IAM compares names.
+func listPrincipals[O, T any](ctx context.Context, p pager[O], op, what string, items func(*O) []T, principal func(*T) Principal) (map[string]Principal, error) {
+	m := map[string]Principal{}
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, apiError(op, what, err)
 		}
-		return Principal{}, false, apiError("GetUser", "user "+name, err)
+		l := items(page)
+		for i := range l {
+			pr := principal(&l[i])
+			m[strings.ToLower(pr.Name)] = pr
+		}
 	}
-	if out == nil || out.User == nil || out.User.Arn == nil {
-		return Principal{}, false, fmt.Errorf("iam GetUser %s returned no user: check the endpoint (AWS_ENDPOINT_URL) points at IAM", name)
-	}
-	u := out.User
-	return Principal{Arn: *u.Arn, Kind: KindUser, Name: aws.ToString(u.UserName), Path: orRoot(aws.ToString(u.Path))}, true, nil
+	return m, nil
+}
+
+// userPrincipal and rolePrincipal are what GetUser/ListUsers and GetRole/ListRoles say of
+// a principal.
+func userPrincipal(u *types.User) Principal {
+	return Principal{Arn: aws.ToString(u.Arn), Kind: KindUser, Name: aws.ToString(u.UserName), Path: orRoot(aws.ToString(u.Path))}
+}
+
+func rolePrincipal(ro *types.Role) Principal {
+	path := orRoot(aws.ToString(ro.Path))
+	return Principal{Arn: aws.ToString(ro.Arn), Kind: KindRole, Name: aws.ToString(ro.RoleName), Path: path,
+		ServiceLinked: strings.HasPrefix(path, ServiceLinkedPath)}
+}
+
+// getUser and getRole report found=false for NoSuchEntity; other errors are API failures.
+func (r *Resolver) getUser(ctx context.Context, name string) (Principal, bool, error) {
+	return getPrincipal(r.users, "GetUser", "user", name, func() (Principal, bool, error) {
+		out, err := r.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+		if err != nil || out == nil || out.User == nil || out.User.Arn == nil {
+			return Principal{}, false, err
+		}
+		return userPrincipal(out.User), true, nil
+	})
 }
 
 func (r *Resolver) getRole(ctx context.Context, name string) (Principal, bool, error) {
-	if r.roles != nil {
-		p, ok := r.roles[strings.ToLower(name)]
+	return getPrincipal(r.roles, "GetRole", "role", name, func() (Principal, bool, error) {
+		out, err := r.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		if err != nil || out == nil || out.Role == nil || out.Role.Arn == nil {
+			return Principal{}, false, err
+		}
+		return rolePrincipal(out.Role), true, nil
+	})
+}
+
+// getPrincipal answers from the listed directory (Preload) when there is one, else by the
+// IAM call get, which reports ok=false with no error when IAM's answer holds no principal.
+func getPrincipal(listed map[string]Principal, op, kind, name string, get func() (Principal, bool, error)) (Principal, bool, error) {
+	if listed != nil {
+		p, ok := listed[strings.ToLower(name)]
 		return p, ok, nil
 	}
-	out, err := r.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
-	if err != nil {
-		if isNoSuchEntity(err) {
-			return Principal{}, false, nil
-		}
-		return Principal{}, false, apiError("GetRole", "role "+name, err)
+	p, ok, err := get()
+	switch {
+	case err != nil && isNoSuchEntity(err):
+		return Principal{}, false, nil
+	case err != nil:
+		return Principal{}, false, apiError(op, kind+" "+name, err)
+	case !ok:
+		return Principal{}, false, fmt.Errorf("iam %s %s returned no %s: check the endpoint (AWS_ENDPOINT_URL) points at IAM", op, name, kind)
 	}
-	if out == nil || out.Role == nil || out.Role.Arn == nil {
-		return Principal{}, false, fmt.Errorf("iam GetRole %s returned no role: check the endpoint (AWS_ENDPOINT_URL) points at IAM", name)
-	}
-	ro := out.Role
-	path := orRoot(aws.ToString(ro.Path))
-	return Principal{Arn: *ro.Arn, Kind: KindRole, Name: aws.ToString(ro.RoleName), Path: path,
-		ServiceLinked: strings.HasPrefix(path, ServiceLinkedPath)}, true, nil
+	return p, true, nil
 }
 
 // ExpandGroup lists the members of IAM group group (following GetGroup's Marker pages) as

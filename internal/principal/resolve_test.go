@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -173,6 +174,31 @@ func TestResolveAPIErrors(t *testing.T) {
 				t.Error("error does not wrap the API error")
 			}
 		})
+	}
+}
+
+// emptyIAM answers GetUser and GetRole with no principal, as an endpoint that is not IAM may.
+type emptyIAM struct{ *fakeIAM }
+
+func (emptyIAM) GetUser(context.Context, *iam.GetUserInput, ...func(*iam.Options)) (*iam.GetUserOutput, error) {
+	return &iam.GetUserOutput{}, nil
+}
+
+func (emptyIAM) GetRole(context.Context, *iam.GetRoleInput, ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	return &iam.GetRoleOutput{Role: &types.Role{RoleName: aws.String("r")}}, nil
+}
+
+func TestResolveEmptyAnswer(t *testing.T) {
+	for _, tc := range []struct{ ref, want string }{
+		{"bob", "iam GetUser bob returned no user: check the endpoint (AWS_ENDPOINT_URL) points at IAM"},
+		{"role/r", "iam GetRole r returned no role: check the endpoint (AWS_ENDPOINT_URL) points at IAM"},
+	} {
+		r := newResolver(newFakeIAM())
+		r.IAM = emptyIAM{newFakeIAM()}
+		_, err := r.Resolve(context.Background(), []Ref{{Raw: tc.ref, Source: ArgSource(1)}})
+		if err == nil || IsInputError(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want an ordinary error saying %q", tc.ref, err, tc.want)
+		}
 	}
 }
 
@@ -353,5 +379,26 @@ func TestResolveManyUsersListsOnce(t *testing.T) {
 	}
 	if n := strings.Count(strings.Join(f.calls, ","), "ListUsers"); n != 1 {
 		t.Fatalf("ListUsers called %d times", n)
+	}
+}
+
+func TestPreloadListErrors(t *testing.T) {
+	for _, call := range []string{"ListUsers", "ListRoles"} {
+		f := newFakeIAM()
+		var refs []Ref
+		for i := 0; i < 3; i++ {
+			name := fmt.Sprintf("user%d", i)
+			f.addUser("/", name)
+			refs = append(refs, Ref{Raw: name, Source: ArgSource(i + 1)})
+		}
+		denied := &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform: iam:" + call}
+		f.errs[call] = denied
+		r := newResolver(f)
+		r.BulkThreshold = 2
+		err := r.Preload(context.Background(), refs)
+		what := map[string]string{"ListUsers": "users", "ListRoles": "roles"}[call]
+		if !errors.Is(err, denied) || IsInputError(err) || !strings.Contains(err.Error(), "the account's "+what) {
+			t.Errorf("%s failing: error %v, want the API error about the account's %s", call, err, what)
+		}
 	}
 }

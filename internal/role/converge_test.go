@@ -219,23 +219,29 @@ func converge(t *testing.T, f *fakeIAM, s Spec, dry bool) *Result {
 	return r
 }
 
+// convergeSteps runs Converge and checks the steps it reports (as statuses prints them) and
+// the mutating calls it made, in order (nil: none).
+func convergeSteps(t *testing.T, f *fakeIAM, s Spec, dry bool, label, want string, mutations []string) *Result {
+	t.Helper()
+	r := converge(t, f, s, dry)
+	if got := statuses(r); got != want {
+		t.Errorf("%s: %s\nwant %s", label, got, want)
+	}
+	if got := f.mutations(); !reflect.DeepEqual(got, mutations) {
+		t.Errorf("%s: mutating calls %v, want %v", label, got, mutations)
+	}
+	return r
+}
+
 func TestConvergeCreatesThenChangesNothing(t *testing.T) {
 	f := newFakeIAM()
 	s := spec()
 	s.MaxSession = 7200
 
-	r := converge(t, f, s, true)
-	if got, want := statuses(r), "policy=created role=created attachment=created"; got != want {
-		t.Errorf("dry run: %s, want %s", got, want)
-	}
-	if m := f.mutations(); m != nil {
-		t.Errorf("dry run made mutating calls: %v", m)
-	}
+	convergeSteps(t, f, s, true, "dry run", "policy=created role=created attachment=created", nil)
 
-	r = converge(t, f, s, false)
-	if got, want := statuses(r), "policy=created role=created attachment=created"; got != want {
-		t.Errorf("first run: %s, want %s", got, want)
-	}
+	r := convergeSteps(t, f, s, false, "first run", "policy=created role=created attachment=created",
+		[]string{"CreatePolicy EKSFullAccessPolicy /", "CreateRole EKSFullAccessRole / max=7200", "AttachRolePolicy"})
 	if r.RoleArn != roleArn || r.PolicyArn != policyArn || !r.Changed() {
 		t.Errorf("result = %+v", r)
 	}
@@ -247,12 +253,9 @@ func TestConvergeCreatesThenChangesNothing(t *testing.T) {
 		t.Errorf("trust policy = %s, want %s", got, want)
 	}
 
-	r = converge(t, f, s, false)
-	if got, want := statuses(r), "policy=unchanged role=unchanged attachment=unchanged"; got != want || r.Changed() {
-		t.Errorf("second run: %s, want %s", got, want)
-	}
-	if m := f.mutations(); m != nil {
-		t.Errorf("second run made mutating calls: %v", m)
+	r = convergeSteps(t, f, s, false, "second run", "policy=unchanged role=unchanged attachment=unchanged", nil)
+	if r.Changed() {
+		t.Errorf("second run changed: %+v", r)
 	}
 }
 
@@ -265,25 +268,13 @@ func TestConvergeUpdates(t *testing.T) {
 	s.RequireMFA = true
 	s.MaxSession = 4 * 3600
 	s.Trust = []string{rootArn, "arn:aws:iam::444455556666:root"}
-	r := converge(t, f, s, true)
-	if got, want := statuses(r), "policy=updated(new default version (actions eks:Describe*,eks:List*)) role=updated(trust policy; max session 1h0m0s -> 4h0m0s) attachment=unchanged"; got != want {
-		t.Errorf("dry run: %s\nwant %s", got, want)
-	}
-	if m := f.mutations(); m != nil {
-		t.Errorf("dry run made mutating calls: %v", m)
-	}
-
-	r = converge(t, f, s, false)
-	if got, want := statuses(r), "policy=updated(default version v1 -> v2) role=updated(trust policy; max session 1h0m0s -> 4h0m0s) attachment=unchanged"; got != want {
-		t.Errorf("update: %s\nwant %s", got, want)
-	}
-	if got, want := f.mutations(), []string{"CreatePolicyVersion", "UpdateAssumeRolePolicy", "UpdateRole max=14400"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("mutations = %v, want %v", got, want)
-	}
+	convergeSteps(t, f, s, true, "dry run", "policy=updated(new default version (actions eks:Describe*,eks:List*)) role=updated(trust policy; max session 1h0m0s -> 4h0m0s) attachment=unchanged", nil)
+	convergeSteps(t, f, s, false, "update", "policy=updated(default version v1 -> v2) role=updated(trust policy; max session 1h0m0s -> 4h0m0s) attachment=unchanged",
+		[]string{"CreatePolicyVersion", "UpdateAssumeRolePolicy", "UpdateRole max=14400"})
 	if got, want := *f.roles[DefaultRoleName].AssumeRolePolicyDocument, TrustPolicy(s.Trust, true); got != want {
 		t.Errorf("trust policy = %s, want %s", got, want)
 	}
-	r = converge(t, f, s, false)
+	r := converge(t, f, s, false)
 	if r.Changed() || f.mutations() != nil {
 		t.Errorf("third run changed: %s %v", statuses(r), f.mutations())
 	}
@@ -299,23 +290,15 @@ func TestConvergePrunesOldestVersionAtLimit(t *testing.T) {
 	}
 	p.def, p.next = "v3", 5
 	s := spec()
-	r := converge(t, f, s, false)
-	if got, want := statuses(r), "policy=updated(default version v3 -> v6; deleted old version v1) role=unchanged attachment=unchanged"; got != want {
-		t.Errorf("got %s\nwant %s", got, want)
-	}
-	if got, want := f.mutations(), []string{"CreatePolicyVersion", "DeletePolicyVersion v1", "CreatePolicyVersion"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("mutations = %v, want %v", got, want)
-	}
+	convergeSteps(t, f, s, false, "at the version limit", "policy=updated(default version v3 -> v6; deleted old version v1) role=unchanged attachment=unchanged",
+		[]string{"CreatePolicyVersion", "DeletePolicyVersion v1", "CreatePolicyVersion"})
 }
 
 func TestConvergeReattachesAndRefusesMovedRole(t *testing.T) {
 	f := newFakeIAM()
 	converge(t, f, spec(), false)
 	f.attached[DefaultRoleName] = nil
-	r := converge(t, f, spec(), false)
-	if got, want := statuses(r), "policy=unchanged role=unchanged attachment=created"; got != want {
-		t.Errorf("got %s, want %s", got, want)
-	}
+	convergeSteps(t, f, spec(), false, "detached", "policy=unchanged role=unchanged attachment=created", []string{"AttachRolePolicy"})
 	s := spec()
 	s.Path = "/teams/"
 	f.calls = nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -136,19 +137,9 @@ func canon(v any) any {
 			strs = append(strs, s)
 		}
 		sort.Strings(strs)
-		return dedup(strs)
+		return slices.Compact(strs)
 	}
 	return v
-}
-
-func dedup(s []string) []string {
-	out := s[:0]
-	for i, x := range s {
-		if i == 0 || x != s[i-1] {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 var (

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"eksaccess/internal/atomicfile"
 	"eksaccess/internal/sandbox/kubereal"
 	"eksaccess/internal/sandbox/state"
 )
@@ -112,7 +113,7 @@ func Reset(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := state.WriteFileAtomic(filepath.Join(dir, state.FileName), b, 0o600, true); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, state.FileName), b, 0o600, true); err != nil {
 		return fmt.Errorf("write the seed to %s: %w", dir, err)
 	}
 	// Left by a crashed server; nothing runs here now.

@@ -11,6 +11,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/state/statetest"
 )
 
 const (
@@ -124,22 +125,17 @@ func TestSageMakerListClustersPagination(t *testing.T) {
 	// Default order: newest first; the seeded ml-team-hp (January) comes last.
 	p := sagemaker.NewListClustersPaginator(sm, &sagemaker.ListClustersInput{MaxResults: aws.Int32(100)})
 	var names []string
-	pages := 0
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx())
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
-		if pages < 3 && len(out.ClusterSummaries) != 100 {
-			t.Fatalf("page %d has %d summaries, want 100", pages, len(out.ClusterSummaries))
+	pages := statetest.Pages(t, ctx(), p.HasMorePages, p.NextPage)
+	for i, out := range pages {
+		if i < 2 && len(out.ClusterSummaries) != 100 {
+			t.Fatalf("page %d has %d summaries, want 100", i+1, len(out.ClusterSummaries))
 		}
 		for _, c := range out.ClusterSummaries {
 			names = append(names, aws.ToString(c.ClusterName))
 		}
 	}
-	if pages != 3 || len(names) != 251 {
-		t.Fatalf("%d pages, %d clusters; want 3 pages, 251 clusters", pages, len(names))
+	if len(pages) != 3 || len(names) != 251 {
+		t.Fatalf("%d pages, %d clusters; want 3 pages, 251 clusters", len(pages), len(names))
 	}
 	if names[0] != "team-249" || names[249] != "team-000" || names[250] != "ml-team-hp" {
 		t.Errorf("order: first %s, 250th %s, last %s", names[0], names[249], names[250])

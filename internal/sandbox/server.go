@@ -31,6 +31,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"eksaccess/internal/atomicfile"
 	"eksaccess/internal/sandbox/eks"
 	"eksaccess/internal/sandbox/iam"
 	"eksaccess/internal/sandbox/kube"
@@ -453,7 +454,7 @@ func (s *Server) writeRunInfo() error {
 	if err != nil {
 		return err
 	}
-	if err := state.WriteFileAtomic(filepath.Join(s.opts.StateDir, RunInfoFile), append(b, '\n'), 0o600, false); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.opts.StateDir, RunInfoFile), append(b, '\n'), 0o600, false); err != nil {
 		return fmt.Errorf("write %s: %w", RunInfoFile, err)
 	}
 	return nil

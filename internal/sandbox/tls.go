@@ -16,7 +16,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/atomicfile"
 )
 
 // Files of the Kubernetes endpoints' certificate authority inside a state directory.
@@ -98,10 +98,10 @@ func createCA(dir string, now time.Time) (*authority, error) {
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 	// Key first: a crash between the two writes leaves no certificate, so the pair is remade.
-	if err := state.WriteFileAtomic(filepath.Join(dir, CAKeyFile), keyPEM, 0o600, true); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, CAKeyFile), keyPEM, 0o600, true); err != nil {
 		return nil, fmt.Errorf("write sandbox CA key: %w", err)
 	}
-	if err := state.WriteFileAtomic(filepath.Join(dir, CACertFile), certPEM, 0o600, true); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, CACertFile), certPEM, 0o600, true); err != nil {
 		return nil, fmt.Errorf("write sandbox CA certificate: %w", err)
 	}
 	return &authority{cert: cert, key: key, certPEM: certPEM}, nil

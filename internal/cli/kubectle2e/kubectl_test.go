@@ -72,14 +72,25 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Fatalf("the end-to-end tests need kubectl at %s: %v", kubectlPath, err)
-	}
+	needKubectl(t)
 	srv, err := sandbox.Start(context.Background(), sandbox.Options{StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("start sandbox: %v", err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	return worldOn(t, srv)
+}
+
+func needKubectl(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(kubectlPath); err != nil {
+		t.Fatalf("the end-to-end tests need kubectl at %s: %v", kubectlPath, err)
+	}
+}
+
+// worldOn is a world of the test's own on srv, as its admin.
+func worldOn(t *testing.T, srv *sandbox.Server) *world {
+	t.Helper()
 	id, secret, err := srv.AdminCredentials()
 	if err != nil {
 		t.Fatal(err)

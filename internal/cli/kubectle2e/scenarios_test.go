@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 
 	"eksaccess/internal/sandbox"
@@ -43,9 +42,7 @@ func closeRealWorld() {
 // built the test fails, saying how to build them.
 func newRealWorld(t *testing.T) *world {
 	t.Helper()
-	if _, err := os.Stat(kubectlPath); err != nil {
-		t.Fatalf("the end-to-end tests need kubectl at %s: %v", kubectlPath, err)
-	}
+	needKubectl(t)
 	realOnce.Do(func() {
 		realDir, realErr = os.MkdirTemp("", "eksaccess-real-kube-")
 		if realErr != nil {
@@ -56,13 +53,7 @@ func newRealWorld(t *testing.T) *world {
 	if realErr != nil {
 		t.Fatalf("start the real-mode sandbox: %v", realErr)
 	}
-	id, secret, err := realSrv.AdminCredentials()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &world{t: t, srv: realSrv, home: t.TempDir(), keys: map[string][2]string{"admin": {id, secret}}}
-	w.admin = aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(realSrv.Endpoint())}
-	return w
+	return worldOn(t, realSrv)
 }
 
 // transcript records what kubectl said, normalised so that two sandboxes (different access

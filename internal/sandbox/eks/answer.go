@@ -20,12 +20,7 @@ func (s *service) answer(ctx context.Context, w http.ResponseWriter, write bool,
 	if write {
 		lock = s.st.Update
 	}
-	var out any
-	err := lock(func(root *state.Data) error {
-		var err error
-		out, err = fn(root, state.AccountData(ctx, root))
-		return err
-	})
+	out, err := state.InAccount(ctx, lock, fn)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awseks "github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/eks/types"
+
+	"eksaccess/internal/sandbox/state/statetest"
 )
 
 func TestDescribeAndListClusters(t *testing.T) {
@@ -42,11 +44,7 @@ func TestDescribeAndListClusters(t *testing.T) {
 	}
 	var paged []string
 	p := awseks.NewListClustersPaginator(e.client, &awseks.ListClustersInput{MaxResults: aws.Int32(2), Include: []string{"all"}})
-	for p.HasMorePages() {
-		o, err := p.NextPage(ctx())
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, o := range statetest.Pages(t, ctx(), p.HasMorePages, p.NextPage) {
 		paged = append(paged, o.Clusters...)
 	}
 	if !reflect.DeepEqual(paged, []string{"apionly", "demo", "legacy"}) {

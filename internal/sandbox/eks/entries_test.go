@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/state/statetest"
 )
 
 func sameTime(t *testing.T, what string, got *time.Time, want time.Time) {
@@ -407,11 +408,7 @@ func TestListAccessEntriesPagination(t *testing.T) {
 	p := awseks.NewListAccessEntriesPaginator(e.client, &awseks.ListAccessEntriesInput{ClusterName: aws.String("demo"), MaxResults: aws.Int32(100)})
 	seen := map[string]bool{}
 	var sizes []int
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx())
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, out := range statetest.Pages(t, ctx(), p.HasMorePages, p.NextPage) {
 		sizes = append(sizes, len(out.AccessEntries))
 		for _, a := range out.AccessEntries {
 			if seen[a] {
@@ -429,17 +426,12 @@ func TestListAccessEntriesPagination(t *testing.T) {
 
 	var got []string
 	fp := awseks.NewListAccessEntriesPaginator(e.client, &awseks.ListAccessEntriesInput{ClusterName: aws.String("demo"), AssociatedPolicyArn: aws.String(view), MaxResults: aws.Int32(10)})
-	pages := 0
-	for fp.HasMorePages() {
-		out, err := fp.NextPage(ctx())
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	pages := statetest.Pages(t, ctx(), fp.HasMorePages, fp.NextPage)
+	for _, out := range pages {
 		got = append(got, out.AccessEntries...)
 	}
-	if !reflect.DeepEqual(got, wantView) || pages != 4 {
-		t.Fatalf("filtered = %d entries in %d pages, want %d in 4", len(got), pages, len(wantView))
+	if !reflect.DeepEqual(got, wantView) || len(pages) != 4 {
+		t.Fatalf("filtered = %d entries in %d pages, want %d in 4", len(got), len(pages), len(wantView))
 	}
 	none, err := e.client.ListAccessEntries(ctx(), &awseks.ListAccessEntriesInput{ClusterName: aws.String("demo"), AssociatedPolicyArn: aws.String(policyPrefix + "AmazonEKSEditPolicy")})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks/types"
 
 	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/state/statetest"
 )
 
 func associate(e *env, principal, policy string, scope types.AccessScope) (*awseks.AssociateAccessPolicyOutput, error) {
@@ -202,17 +203,12 @@ func TestListAccessPolicies(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	var got []types.AccessPolicy
 	p := awseks.NewListAccessPoliciesPaginator(e.client, &awseks.ListAccessPoliciesInput{MaxResults: aws.Int32(10)})
-	pages := 0
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx())
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	pages := statetest.Pages(t, ctx(), p.HasMorePages, p.NextPage)
+	for _, out := range pages {
 		got = append(got, out.AccessPolicies...)
 	}
-	if pages != 3 || len(got) != 28 {
-		t.Fatalf("%d policies in %d pages, want 28 in 3", len(got), pages)
+	if len(pages) != 3 || len(got) != 28 {
+		t.Fatalf("%d policies in %d pages, want 28 in 3", len(got), len(pages))
 	}
 	names := map[string]bool{}
 	for _, p := range got {

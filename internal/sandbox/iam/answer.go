@@ -44,12 +44,7 @@ func write[T any](s *service, ctx context.Context, fn func(root, d *state.Data) 
 }
 
 func locked[T any](ctx context.Context, lock func(func(*state.Data) error) error, fn func(root, d *state.Data) (T, error)) (any, error) {
-	var res T
-	err := lock(func(root *state.Data) error {
-		var err error
-		res, err = fn(root, state.AccountData(ctx, root))
-		return err
-	})
+	res, err := state.InAccount(ctx, lock, fn)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +81,40 @@ func find[T any](m map[string]*T, name string, missing func(string) error) (*T, 
 
 func noSuchGroup(name string) error {
 	return query.Errorf(404, "NoSuchEntity", "The group with name %s cannot be found.", name)
+}
+
+// readNamed answers what fn computes from the item named name in the caller's account's
+// collection of (allUsers, allRoles, allGroups), or the NoSuchEntity error missing makes.
+func readNamed[T, R any](s *service, ctx context.Context, of func(*state.Data) map[string]*T, name string, missing func(string) error, fn func(d *state.Data, x *T) (R, error)) (any, error) {
+	return read(s, ctx, func(_, d *state.Data) (R, error) {
+		x, err := find(of(d), name, missing)
+		if err != nil {
+			var zero R
+			return zero, err
+		}
+		return fn(d, x)
+	})
+}
+
+func allUsers(d *state.Data) map[string]*state.User   { return d.Users }
+func allRoles(d *state.Data) map[string]*state.Role   { return d.Roles }
+func allGroups(d *state.Data) map[string]*state.Group { return d.Groups }
+
+// listUnderPath answers ListUsers, ListRoles and ListGroups: the page of the caller's
+// entities (of) whose path starts with PathPrefix, each rendered by item, in the operation's
+// result (answer).
+func listUnderPath[T, X, R any](s *service, ctx context.Context, p query.Params, of func(*state.Data) map[string]*T,
+	path func(*T) string, item func(*T) X, answer func(xmlList[X], page) R) (any, error) {
+	var v query.Validator
+	prefix := pathPrefix(&v, p, pathPrefixRe, pathPrefixPat)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return read(s, ctx, func(_, d *state.Data) (R, error) {
+		m := of(d)
+		l, pg, err := paginate(p, underPath(m, prefix, path), func(k string) X { return item(m[k]) })
+		return answer(l, pg), err
+	})
 }
 
 // underPath returns the keys of m, sorted, whose entity's path starts with prefix.

@@ -20,6 +20,7 @@ import (
 	"eksaccess/internal/sandbox/iam"
 	"eksaccess/internal/sandbox/iam/iamtest"
 	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/state/statetest"
 )
 
 func start(t *testing.T) *iamtest.Env { return iamtest.Serve(t, "iam", iam.New) }
@@ -209,24 +210,19 @@ func TestListUsersPagination(t *testing.T) {
 	}
 
 	var names []string
-	pages := 0
 	p := awsiam.NewListUsersPaginator(c, &awsiam.ListUsersInput{MaxItems: aws.Int32(100)})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
-		wantTrunc := pages < 3
+	pages := statetest.Pages(t, ctx, p.HasMorePages, p.NextPage)
+	for i, out := range pages {
+		wantTrunc := i < 2
 		if out.IsTruncated != wantTrunc || (out.Marker != nil) != wantTrunc {
-			t.Fatalf("page %d: IsTruncated=%v Marker=%v", pages, out.IsTruncated, out.Marker)
+			t.Fatalf("page %d: IsTruncated=%v Marker=%v", i+1, out.IsTruncated, out.Marker)
 		}
 		for _, u := range out.Users {
 			names = append(names, *u.UserName)
 		}
 	}
-	if pages != 3 || len(names) != 266 {
-		t.Fatalf("pages=%d users=%d, want 3 and 266", pages, len(names))
+	if len(pages) != 3 || len(names) != 266 {
+		t.Fatalf("pages=%d users=%d, want 3 and 266", len(pages), len(names))
 	}
 	if names[0] != "admin" || names[1] != "alice" || names[265] != "user259" {
 		t.Fatalf("order: first %v last %v", names[:2], names[265])
@@ -423,11 +419,7 @@ func TestListRoles(t *testing.T) {
 	}
 	var names []string
 	p := awsiam.NewListRolesPaginator(c, &awsiam.ListRolesInput{MaxItems: aws.Int32(4)})
-	for p.HasMorePages() {
-		out, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, out := range statetest.Pages(t, context.Background(), p.HasMorePages, p.NextPage) {
 		for _, r := range out.Roles {
 			names = append(names, *r.RoleName)
 			if r.AssumeRolePolicyDocument == nil || !strings.HasPrefix(*r.AssumeRolePolicyDocument, "%7B") {

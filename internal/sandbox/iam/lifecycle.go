@@ -532,15 +532,8 @@ func listEntityTags(kind string) handler {
 
 // --- users, groups, access keys, MFA devices ---------------------------------------------
 
-// oneName validates the single required name parameter of an operation.
-func oneName(p query.Params, param, field string) (string, error) {
-	var v query.Validator
-	n := name(&v, p, param, field, 128)
-	return n, v.Err()
-}
-
 func (s *service) deleteUser(ctx context.Context, p query.Params) (any, error) {
-	n, err := oneName(p, "UserName", "userName")
+	n, err := entityAnd(p, "user", 128, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -616,7 +609,7 @@ func (s *service) createGroup(ctx context.Context, p query.Params) (any, error) 
 }
 
 func (s *service) deleteGroup(ctx context.Context, p query.Params) (any, error) {
-	n, err := oneName(p, "GroupName", "groupName")
+	n, err := entityAnd(p, "group", 128, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -679,15 +672,11 @@ func membership(add bool) handler {
 }
 
 func (s *service) listGroupsForUser(ctx context.Context, p query.Params) (any, error) {
-	un, err := oneName(p, "UserName", "userName")
+	un, err := entityAnd(p, "user", 128, nil)
 	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (res listGroupsResult, err error) {
-		u, err := find(d.Users, un, noSuchUser)
-		if err != nil {
-			return res, err
-		}
+	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listGroupsResult, err error) {
 		res.Groups, res.page, err = paginate(p, groupsOf(d, u.UserName), func(k string) xmlGroup { return toXMLGroup(d.Groups[k]) })
 		return res, err
 	})
@@ -729,11 +718,7 @@ func (s *service) listAccessKeys(ctx context.Context, p query.Params) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (res listAccessKeysResult, err error) {
-		u, err := find(d.Users, un, noSuchUser)
-		if err != nil {
-			return res, err
-		}
+	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listAccessKeysResult, err error) {
 		keys := ownedBy(d.AccessKeys, u.UserName, func(k *state.AccessKey) string { return k.UserName })
 		res.AccessKeyMetadata, res.page, err = paginate(p, keys, func(id string) xmlAccessKeyMetadata {
 			k := d.AccessKeys[id]
@@ -829,11 +814,7 @@ func (s *service) listMFADevices(ctx context.Context, p query.Params) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (res listMFADevicesResult, err error) {
-		u, err := find(d.Users, un, noSuchUser)
-		if err != nil {
-			return res, err
-		}
+	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listMFADevicesResult, err error) {
 		keys := ownedBy(d.MFADevices, u.UserName, func(m *state.MFADevice) string { return m.UserName })
 		res.MFADevices, res.page, err = paginate(p, keys, func(k string) xmlMFADevice {
 			m := d.MFADevices[k]

@@ -53,16 +53,11 @@ type getRoleResult struct {
 }
 
 func (s *service) getRole(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	roleName := name(&v, p, "RoleName", "roleName", 64)
-	if err := v.Err(); err != nil {
+	roleName, err := entityAnd(p, "role", 64, nil)
+	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (getRoleResult, error) {
-		r, err := find(d.Roles, roleName, noSuchRole)
-		if err != nil {
-			return getRoleResult{}, err
-		}
+	return readNamed(s, ctx, allRoles, roleName, noSuchRole, func(_ *state.Data, r *state.Role) (getRoleResult, error) {
 		return getRoleResult{Role: toXMLRole(r, true)}, nil
 	})
 }
@@ -73,17 +68,10 @@ type listRolesResult struct {
 }
 
 func (s *service) listRoles(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	prefix := pathPrefix(&v, p, pathPrefixRe, pathPrefixPat)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	return read(s, ctx, func(_, d *state.Data) (res listRolesResult, err error) {
-		keys := underPath(d.Roles, prefix, func(r *state.Role) string { return r.Path })
-		// ListRoles leaves out Tags (and PermissionsBoundary, RoleLastUsed), as IAM does.
-		res.Roles, res.page, err = paginate(p, keys, func(k string) xmlRole { return toXMLRole(d.Roles[k], false) })
-		return res, err
-	})
+	// ListRoles leaves out Tags (and PermissionsBoundary, RoleLastUsed), as IAM does.
+	return listUnderPath(s, ctx, p, allRoles,
+		func(r *state.Role) string { return r.Path }, func(r *state.Role) xmlRole { return toXMLRole(r, false) },
+		func(l xmlList[xmlRole], pg page) listRolesResult { return listRolesResult{l, pg} })
 }
 
 type createRoleResult struct {

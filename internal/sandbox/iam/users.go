@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,11 +23,7 @@ func (s *service) getUser(ctx context.Context, p query.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (getUserResult, error) {
-		u, err := find(d.Users, userName, noSuchUser)
-		if err != nil {
-			return getUserResult{}, err
-		}
+	return readNamed(s, ctx, allUsers, userName, noSuchUser, func(_ *state.Data, u *state.User) (getUserResult, error) {
 		return getUserResult{User: toXMLUser(u, true)}, nil
 	})
 }
@@ -37,16 +34,9 @@ type listUsersResult struct {
 }
 
 func (s *service) listUsers(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	prefix := pathPrefix(&v, p, pathPrefixRe, pathPrefixPat)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	return read(s, ctx, func(_, d *state.Data) (res listUsersResult, err error) {
-		keys := underPath(d.Users, prefix, func(u *state.User) string { return u.Path })
-		res.Users, res.page, err = paginate(p, keys, func(k string) xmlUser { return toXMLUser(d.Users[k], false) })
-		return res, err
-	})
+	return listUnderPath(s, ctx, p, allUsers,
+		func(u *state.User) string { return u.Path }, func(u *state.User) xmlUser { return toXMLUser(u, false) },
+		func(l xmlList[xmlUser], pg page) listUsersResult { return listUsersResult{l, pg} })
 }
 
 type createUserResult struct {
@@ -132,16 +122,11 @@ type getGroupResult struct {
 }
 
 func (s *service) getGroup(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	groupName := name(&v, p, "GroupName", "groupName", 128)
-	if err := v.Err(); err != nil {
+	groupName, err := entityAnd(p, "group", 128, nil)
+	if err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (res getGroupResult, err error) {
-		g, err := find(d.Groups, groupName, noSuchGroup)
-		if err != nil {
-			return res, err
-		}
+	return readNamed(s, ctx, allGroups, groupName, noSuchGroup, func(d *state.Data, g *state.Group) (res getGroupResult, err error) {
 		var keys []string
 		for _, m := range g.Members {
 			if _, ok := d.Users[strings.ToLower(m)]; ok {
@@ -150,19 +135,9 @@ func (s *service) getGroup(ctx context.Context, p query.Params) (any, error) {
 		}
 		sort.Strings(keys)
 		res.Group = toXMLGroup(g)
-		res.Users, res.page, err = paginate(p, dedupe(keys), func(k string) xmlUser { return toXMLUser(d.Users[k], false) })
+		res.Users, res.page, err = paginate(p, slices.Compact(keys), func(k string) xmlUser { return toXMLUser(d.Users[k], false) })
 		return res, err
 	})
-}
-
-func dedupe(sorted []string) []string {
-	out := sorted[:0]
-	for i, k := range sorted {
-		if i == 0 || k != sorted[i-1] {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 type listGroupsResult struct {
@@ -171,16 +146,9 @@ type listGroupsResult struct {
 }
 
 func (s *service) listGroups(ctx context.Context, p query.Params) (any, error) {
-	var v query.Validator
-	prefix := pathPrefix(&v, p, pathPrefixRe, pathPrefixPat)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	return read(s, ctx, func(_, d *state.Data) (res listGroupsResult, err error) {
-		keys := underPath(d.Groups, prefix, func(g *state.Group) string { return g.Path })
-		res.Groups, res.page, err = paginate(p, keys, func(k string) xmlGroup { return toXMLGroup(d.Groups[k]) })
-		return res, err
-	})
+	return listUnderPath(s, ctx, p, allGroups,
+		func(g *state.Group) string { return g.Path }, toXMLGroup,
+		func(l xmlList[xmlGroup], pg page) listGroupsResult { return listGroupsResult{l, pg} })
 }
 
 type xmlAccessKey struct {

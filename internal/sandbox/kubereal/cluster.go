@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"eksaccess/internal/atomicfile"
 )
 
 // readyTimeout bounds how long a first request waits for a cluster's API server (cold, on a
@@ -425,9 +427,5 @@ func writeWebhookConfig(path string, w webhookTarget, cluster, sub string) error
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, b, 0o600, false)
 }

@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"eksaccess/internal/atomicfile"
 )
 
 // pki is a cluster's key material, kept in its directory so the API server's data (service
@@ -166,9 +168,5 @@ func serial() *big.Int {
 
 func writePEM(path, typ string, der []byte, mode os.FileMode) error {
 	b := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, mode); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, b, mode, false)
 }

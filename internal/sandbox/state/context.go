@@ -93,6 +93,19 @@ func SetOperation(ctx context.Context, name string, mutating bool) {
 	}
 }
 
+// InAccount runs fn under lock (a Store's Read or Update) on the data of the request's
+// caller's account (d; root is the primary account's, holding every other) and returns
+// what fn returns.
+func InAccount[T any](ctx context.Context, lock func(func(*Data) error) error, fn func(root, d *Data) (T, error)) (T, error) {
+	var res T
+	err := lock(func(root *Data) error {
+		var err error
+		res, err = fn(root, AccountData(ctx, root))
+		return err
+	})
+	return res, err
+}
+
 // AccountData returns the data of the request's caller's account within root (the sandbox's
 // primary account data), or root itself when the request has no caller or the caller's
 // account is unknown to the sandbox.

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/gofrs/flock"
+
+	"eksaccess/internal/atomicfile"
 )
 
 // FileName is the state file inside a state directory.
@@ -153,7 +155,7 @@ func (s *Store) writeFile(d *Data) error {
 }
 
 func (s *Store) writeBytes(b []byte) error {
-	return WriteFileAtomic(filepath.Join(s.dir, FileName), b, 0o600, s.sync)
+	return atomicfile.Write(filepath.Join(s.dir, FileName), b, 0o600, s.sync)
 }
 
 // ErrClosed is returned by Update after Close.
@@ -171,43 +173,4 @@ func (s *Store) Close() error {
 		err = uerr
 	}
 	return err
-}
-
-// WriteFileAtomic writes b to path via a temporary file in the same directory and a rename,
-// so readers and crashes see either the old or the new content, never a mix.
-func WriteFileAtomic(path string, b []byte, mode os.FileMode, fsync bool) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if fsync {
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if fsync {
-		if d, err := os.Open(dir); err == nil {
-			d.Sync()
-			d.Close()
-		}
-	}
-	return nil
 }

@@ -1,8 +1,9 @@
 // Package statetest holds what the tests of the sandbox's services share: a store on a
-// temporary directory and a settable sandbox clock.
+// temporary directory, a settable sandbox clock and a paginator's pages.
 package statetest
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -50,4 +51,19 @@ func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
+}
+
+// Pages follows an SDK paginator to its last page (more and next are its HasMorePages and
+// NextPage) and returns every page, failing the test on an error.
+func Pages[O, F any](t testing.TB, ctx context.Context, more func() bool, next func(context.Context, ...F) (*O, error)) []*O {
+	t.Helper()
+	var pages []*O
+	for more() {
+		o, err := next(ctx)
+		if err != nil {
+			t.Fatalf("page %d: %v", len(pages)+1, err)
+		}
+		pages = append(pages, o)
+	}
+	return pages
 }
