@@ -172,6 +172,16 @@ func exactArgs(n int, names string) cobra.PositionalArgs {
 	}
 }
 
+// minArgs is cobra.MinimumNArgs as a usage error (exit 2).
+func minArgs(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usageErrorf("%s takes at least %d argument(s): %s (got %d)", cmd.CommandPath(), n, names, len(args))
+		}
+		return nil
+	}
+}
+
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return usageErrorf("%s takes no arguments (got %s)", cmd.CommandPath(), strings.Join(args, " "))

@@ -53,7 +53,7 @@ changes nothing and says so. An RBAC object of the same name that eksaccess did 
 is not taken over: the run stops before any change.`,
 		Example: `  eksaccess team add -c ml-prod team-a alice bob
   eksaccess team add --hyperpod ml-hp team-a --users-file team-a.txt --rbac hyperpod-cli`,
-		Args: cobra.MinimumNArgs(1),
+		Args: minArgs(1, "TEAM [PRINCIPAL...]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Add.Team, o.Add.Principals.Args = args[0], args[1:]
 			return run(cmd, "add", o.Add.Validate())
@@ -73,7 +73,7 @@ with no group and no policy is deleted, under the guardrails), then the team's R
 (the sagemaker-guide ClusterRole and its binding stay while another team of that variant
 uses them), then the namespace if eksaccess created it and it holds nothing else. With
 principals, only those members leave the team.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: minArgs(1, "TEAM [PRINCIPAL...]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Remove.Team, o.Remove.Principals.Args = args[0], args[1:]
 			return run(cmd, "remove", o.Remove.Validate())
@@ -97,7 +97,7 @@ principals, only those members leave the team.`,
 	show := &cobra.Command{
 		Use:   "show -c CLUSTER TEAM",
 		Short: "Show one team: its objects and their state, its members, drift",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1, "TEAM"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.List.Team = args[0]
 			return run(cmd, "show", o.List.Cluster.Validate())

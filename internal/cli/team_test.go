@@ -47,19 +47,20 @@ func TestTeamArgvToRequest(t *testing.T) {
 			return runF(&got)
 		})
 	})
-	// A missing argument is refused before the run function, but by cobra's argument check,
-	// which exits 1 today (not a usage error: the lead is told).
+	// A missing argument is bad input: exit 2, before the run function.
 	for _, tc := range []struct {
 		args    []string
 		wantErr string
 	}{
-		{[]string{"add", "-c", "ml"}, "requires at least 1 arg"},
-		{[]string{"show", "-c", "ml"}, "accepts 1 arg"},
+		{[]string{"add", "-c", "ml"}, "team add takes at least 1 argument(s): TEAM [PRINCIPAL...] (got 0)"},
+		{[]string{"remove", "-c", "ml"}, "team remove takes at least 1 argument(s)"},
+		{[]string{"show", "-c", "ml"}, "team show takes 1 argument(s): TEAM (got 0)"},
+		{[]string{"show", "-c", "ml", "a", "b"}, "team show takes 1 argument(s): TEAM (got 2)"},
 	} {
 		ran := false
 		err := parse(newTeamCmd(testFactory(), func(*teamOptions) error { ran = true; return nil }), tc.args...)
-		if err == nil || !strings.Contains(err.Error(), tc.wantErr) || ran {
-			t.Errorf("%v: error %v (run %v), want %q and no run", tc.args, err, ran, tc.wantErr)
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) || ran || exitCodeOf(err) != ExitInput {
+			t.Errorf("%v: error %v (exit %d, run %v), want %q, exit 2 and no run", tc.args, err, exitCodeOf(err), ran, tc.wantErr)
 		}
 	}
 }
