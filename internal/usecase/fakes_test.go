@@ -124,32 +124,52 @@ func (f *fakeEKS) ListClusters(ctx context.Context, in *eks.ListClustersInput, _
 	return &eks.ListClustersOutput{Clusters: names}, nil
 }
 
-func (f *fakeEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, _ ...func(*eks.Options)) (*eks.DescribeClusterOutput, error) {
+// answer is the shape of the fake's operations: under the lock, record op and answer.
+func answer[T any](f *fakeEKS, op string, fn func() (*T, error)) (*T, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.record("DescribeCluster")
-	c, err := f.cluster(in.Name)
-	if err != nil {
-		return nil, err
-	}
-	out := &ekstypes.Cluster{Name: aws.String(c.name), Arn: aws.String("arn:aws:eks:us-west-2:" + cmp.Or(f.account, acct) + ":cluster/" + c.name),
-		CreatedAt: aws.Time(c.created), AccessConfig: &ekstypes.AccessConfigResponse{AuthenticationMode: ekstypes.AuthenticationMode(c.mode)}}
-	if c.endpoint != "" {
-		out.Endpoint, out.CertificateAuthority = aws.String(c.endpoint), &ekstypes.Certificate{Data: aws.String("Y2E=")}
-	}
-	return &eks.DescribeClusterOutput{Cluster: out}, nil
+	f.record(op)
+	return fn()
+}
+
+// onCluster answers op from the cluster the call names (a ResourceNotFoundException without it).
+func onCluster[T any](f *fakeEKS, op string, name *string, fn func(*fakeCluster) (*T, error)) (*T, error) {
+	return answer(f, op, func() (*T, error) {
+		c, err := f.cluster(name)
+		if err != nil {
+			return nil, err
+		}
+		return fn(c)
+	})
+}
+
+// onEntry answers op from the access entry the call names (a ResourceNotFoundException without it).
+func onEntry[T any](f *fakeEKS, op string, cluster, principal *string, fn func(*fakeCluster, *fakeEntry) *T) (*T, error) {
+	return answer(f, op, func() (*T, error) {
+		c, e, err := f.entry(cluster, principal)
+		if err != nil {
+			return nil, err
+		}
+		return fn(c, e), nil
+	})
+}
+
+func (f *fakeEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, _ ...func(*eks.Options)) (*eks.DescribeClusterOutput, error) {
+	return onCluster(f, "DescribeCluster", in.Name, func(c *fakeCluster) (*eks.DescribeClusterOutput, error) {
+		out := &ekstypes.Cluster{Name: aws.String(c.name), Arn: aws.String("arn:aws:eks:us-west-2:" + cmp.Or(f.account, acct) + ":cluster/" + c.name),
+			CreatedAt: aws.Time(c.created), AccessConfig: &ekstypes.AccessConfigResponse{AuthenticationMode: ekstypes.AuthenticationMode(c.mode)}}
+		if c.endpoint != "" {
+			out.Endpoint, out.CertificateAuthority = aws.String(c.endpoint), &ekstypes.Certificate{Data: aws.String("Y2E=")}
+		}
+		return &eks.DescribeClusterOutput{Cluster: out}, nil
+	})
 }
 
 func (f *fakeEKS) UpdateClusterConfig(ctx context.Context, in *eks.UpdateClusterConfigInput, _ ...func(*eks.Options)) (*eks.UpdateClusterConfigOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("UpdateClusterConfig")
-	c, err := f.cluster(in.Name)
-	if err != nil {
-		return nil, err
-	}
-	c.mode = string(in.AccessConfig.AuthenticationMode)
-	return &eks.UpdateClusterConfigOutput{}, nil
+	return onCluster(f, "UpdateClusterConfig", in.Name, func(c *fakeCluster) (*eks.UpdateClusterConfigOutput, error) {
+		c.mode = string(in.AccessConfig.AuthenticationMode)
+		return &eks.UpdateClusterConfigOutput{}, nil
+	})
 }
 
 func (f *fakeEKS) ListAccessPolicies(ctx context.Context, in *eks.ListAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAccessPoliciesOutput, error) {
@@ -161,19 +181,14 @@ func (f *fakeEKS) ListAccessPolicies(ctx context.Context, in *eks.ListAccessPoli
 }
 
 func (f *fakeEKS) ListAccessEntries(ctx context.Context, in *eks.ListAccessEntriesInput, _ ...func(*eks.Options)) (*eks.ListAccessEntriesOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("ListAccessEntries")
-	c, err := f.cluster(in.ClusterName)
-	if err != nil {
-		return nil, err
-	}
-	var arns []string
-	for a := range c.entries {
-		arns = append(arns, a)
-	}
-	sort.Strings(arns)
-	return &eks.ListAccessEntriesOutput{AccessEntries: arns}, nil
+	return onCluster(f, "ListAccessEntries", in.ClusterName, func(c *fakeCluster) (*eks.ListAccessEntriesOutput, error) {
+		var arns []string
+		for a := range c.entries {
+			arns = append(arns, a)
+		}
+		sort.Strings(arns)
+		return &eks.ListAccessEntriesOutput{AccessEntries: arns}, nil
+	})
 }
 
 func (f *fakeEKS) entry(cluster, principal *string) (*fakeCluster, *fakeEntry, error) {
@@ -189,110 +204,75 @@ func (f *fakeEKS) entry(cluster, principal *string) (*fakeCluster, *fakeEntry, e
 }
 
 func (f *fakeEKS) DescribeAccessEntry(ctx context.Context, in *eks.DescribeAccessEntryInput, _ ...func(*eks.Options)) (*eks.DescribeAccessEntryOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("DescribeAccessEntry")
-	c, e, err := f.entry(in.ClusterName, in.PrincipalArn)
-	if err != nil {
-		return nil, err
-	}
-	tags := map[string]string{}
-	for k, v := range e.tags {
-		tags[k] = v
-	}
-	return &eks.DescribeAccessEntryOutput{AccessEntry: &ekstypes.AccessEntry{PrincipalArn: aws.String(e.arn), Type: aws.String(e.typ), Username: aws.String(e.username),
-		KubernetesGroups: slices.Clone(e.groups), Tags: tags, AccessEntryArn: aws.String(entryArn(c.name, e.arn)), CreatedAt: aws.Time(e.created)}}, nil
+	return onEntry(f, "DescribeAccessEntry", in.ClusterName, in.PrincipalArn, func(c *fakeCluster, e *fakeEntry) *eks.DescribeAccessEntryOutput {
+		tags := map[string]string{}
+		for k, v := range e.tags {
+			tags[k] = v
+		}
+		return &eks.DescribeAccessEntryOutput{AccessEntry: &ekstypes.AccessEntry{PrincipalArn: aws.String(e.arn), Type: aws.String(e.typ), Username: aws.String(e.username),
+			KubernetesGroups: slices.Clone(e.groups), Tags: tags, AccessEntryArn: aws.String(entryArn(c.name, e.arn)), CreatedAt: aws.Time(e.created)}}
+	})
 }
 
 func (f *fakeEKS) CreateAccessEntry(ctx context.Context, in *eks.CreateAccessEntryInput, _ ...func(*eks.Options)) (*eks.CreateAccessEntryOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("CreateAccessEntry")
-	c, err := f.cluster(in.ClusterName)
-	if err != nil {
-		return nil, err
-	}
-	arn := aws.ToString(in.PrincipalArn)
-	if _, ok := c.entries[arn]; ok {
-		return nil, &ekstypes.ResourceInUseException{Message: aws.String("exists")}
-	}
-	typ := aws.ToString(in.Type)
-	if typ == "" {
-		typ = "STANDARD"
-	}
-	e := c.add(arn, typ, clusterCreated.Add(24*time.Hour), in.Tags)
-	e.username, e.groups = aws.ToString(in.Username), slices.Clone(in.KubernetesGroups)
-	return &eks.CreateAccessEntryOutput{AccessEntry: &ekstypes.AccessEntry{PrincipalArn: in.PrincipalArn, AccessEntryArn: aws.String(entryArn(c.name, arn))}}, nil
+	return onCluster(f, "CreateAccessEntry", in.ClusterName, func(c *fakeCluster) (*eks.CreateAccessEntryOutput, error) {
+		arn := aws.ToString(in.PrincipalArn)
+		if _, ok := c.entries[arn]; ok {
+			return nil, &ekstypes.ResourceInUseException{Message: aws.String("exists")}
+		}
+		typ := aws.ToString(in.Type)
+		if typ == "" {
+			typ = "STANDARD"
+		}
+		e := c.add(arn, typ, clusterCreated.Add(24*time.Hour), in.Tags)
+		e.username, e.groups = aws.ToString(in.Username), slices.Clone(in.KubernetesGroups)
+		return &eks.CreateAccessEntryOutput{AccessEntry: &ekstypes.AccessEntry{PrincipalArn: in.PrincipalArn, AccessEntryArn: aws.String(entryArn(c.name, arn))}}, nil
+	})
 }
 
 func (f *fakeEKS) UpdateAccessEntry(ctx context.Context, in *eks.UpdateAccessEntryInput, _ ...func(*eks.Options)) (*eks.UpdateAccessEntryOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("UpdateAccessEntry")
-	_, e, err := f.entry(in.ClusterName, in.PrincipalArn)
-	if err != nil {
-		return nil, err
-	}
-	if in.KubernetesGroups != nil {
-		e.groups = slices.Clone(in.KubernetesGroups)
-	}
-	if in.Username != nil {
-		e.username = *in.Username
-	}
-	return &eks.UpdateAccessEntryOutput{}, nil
+	return onEntry(f, "UpdateAccessEntry", in.ClusterName, in.PrincipalArn, func(_ *fakeCluster, e *fakeEntry) *eks.UpdateAccessEntryOutput {
+		if in.KubernetesGroups != nil {
+			e.groups = slices.Clone(in.KubernetesGroups)
+		}
+		if in.Username != nil {
+			e.username = *in.Username
+		}
+		return &eks.UpdateAccessEntryOutput{}
+	})
 }
 
 func (f *fakeEKS) DeleteAccessEntry(ctx context.Context, in *eks.DeleteAccessEntryInput, _ ...func(*eks.Options)) (*eks.DeleteAccessEntryOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("DeleteAccessEntry")
-	c, _, err := f.entry(in.ClusterName, in.PrincipalArn)
-	if err != nil {
-		return nil, err
-	}
-	delete(c.entries, aws.ToString(in.PrincipalArn))
-	return &eks.DeleteAccessEntryOutput{}, nil
+	return onEntry(f, "DeleteAccessEntry", in.ClusterName, in.PrincipalArn, func(c *fakeCluster, _ *fakeEntry) *eks.DeleteAccessEntryOutput {
+		delete(c.entries, aws.ToString(in.PrincipalArn))
+		return &eks.DeleteAccessEntryOutput{}
+	})
 }
 
 func (f *fakeEKS) ListAssociatedAccessPolicies(ctx context.Context, in *eks.ListAssociatedAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAssociatedAccessPoliciesOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("ListAssociatedAccessPolicies")
-	_, e, err := f.entry(in.ClusterName, in.PrincipalArn)
-	if err != nil {
-		return nil, err
-	}
-	var out []ekstypes.AssociatedAccessPolicy
-	for arn, s := range e.pols {
-		s := s
-		out = append(out, ekstypes.AssociatedAccessPolicy{PolicyArn: aws.String(arn), AccessScope: &s})
-	}
-	sort.Slice(out, func(i, j int) bool { return *out[i].PolicyArn < *out[j].PolicyArn })
-	return &eks.ListAssociatedAccessPoliciesOutput{AssociatedAccessPolicies: out}, nil
+	return onEntry(f, "ListAssociatedAccessPolicies", in.ClusterName, in.PrincipalArn, func(_ *fakeCluster, e *fakeEntry) *eks.ListAssociatedAccessPoliciesOutput {
+		var out []ekstypes.AssociatedAccessPolicy
+		for arn, s := range e.pols {
+			s := s
+			out = append(out, ekstypes.AssociatedAccessPolicy{PolicyArn: aws.String(arn), AccessScope: &s})
+		}
+		sort.Slice(out, func(i, j int) bool { return *out[i].PolicyArn < *out[j].PolicyArn })
+		return &eks.ListAssociatedAccessPoliciesOutput{AssociatedAccessPolicies: out}
+	})
 }
 
 func (f *fakeEKS) AssociateAccessPolicy(ctx context.Context, in *eks.AssociateAccessPolicyInput, _ ...func(*eks.Options)) (*eks.AssociateAccessPolicyOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("AssociateAccessPolicy")
-	_, e, err := f.entry(in.ClusterName, in.PrincipalArn)
-	if err != nil {
-		return nil, err
-	}
-	e.pols[aws.ToString(in.PolicyArn)] = *in.AccessScope
-	return &eks.AssociateAccessPolicyOutput{}, nil
+	return onEntry(f, "AssociateAccessPolicy", in.ClusterName, in.PrincipalArn, func(_ *fakeCluster, e *fakeEntry) *eks.AssociateAccessPolicyOutput {
+		e.pols[aws.ToString(in.PolicyArn)] = *in.AccessScope
+		return &eks.AssociateAccessPolicyOutput{}
+	})
 }
 
 func (f *fakeEKS) DisassociateAccessPolicy(ctx context.Context, in *eks.DisassociateAccessPolicyInput, _ ...func(*eks.Options)) (*eks.DisassociateAccessPolicyOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("DisassociateAccessPolicy")
-	_, e, err := f.entry(in.ClusterName, in.PrincipalArn)
-	if err != nil {
-		return nil, err
-	}
-	delete(e.pols, aws.ToString(in.PolicyArn))
-	return &eks.DisassociateAccessPolicyOutput{}, nil
+	return onEntry(f, "DisassociateAccessPolicy", in.ClusterName, in.PrincipalArn, func(_ *fakeCluster, e *fakeEntry) *eks.DisassociateAccessPolicyOutput {
+		delete(e.pols, aws.ToString(in.PolicyArn))
+		return &eks.DisassociateAccessPolicyOutput{}
+	})
 }
 
 func (f *fakeEKS) byEntryArn(arn string) (*fakeEntry, error) {
@@ -306,32 +286,33 @@ func (f *fakeEKS) byEntryArn(arn string) (*fakeEntry, error) {
 	return nil, notFound("resource " + arn)
 }
 
+// onTagged answers op from the access entry whose ARN the call names.
+func onTagged[T any](f *fakeEKS, op string, arn *string, fn func(*fakeEntry) *T) (*T, error) {
+	return answer(f, op, func() (*T, error) {
+		e, err := f.byEntryArn(aws.ToString(arn))
+		if err != nil {
+			return nil, err
+		}
+		return fn(e), nil
+	})
+}
+
 func (f *fakeEKS) TagResource(ctx context.Context, in *eks.TagResourceInput, _ ...func(*eks.Options)) (*eks.TagResourceOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("TagResource")
-	e, err := f.byEntryArn(aws.ToString(in.ResourceArn))
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range in.Tags {
-		e.tags[k] = v
-	}
-	return &eks.TagResourceOutput{}, nil
+	return onTagged(f, "TagResource", in.ResourceArn, func(e *fakeEntry) *eks.TagResourceOutput {
+		for k, v := range in.Tags {
+			e.tags[k] = v
+		}
+		return &eks.TagResourceOutput{}
+	})
 }
 
 func (f *fakeEKS) UntagResource(ctx context.Context, in *eks.UntagResourceInput, _ ...func(*eks.Options)) (*eks.UntagResourceOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("UntagResource")
-	e, err := f.byEntryArn(aws.ToString(in.ResourceArn))
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range in.TagKeys {
-		delete(e.tags, k)
-	}
-	return &eks.UntagResourceOutput{}, nil
+	return onTagged(f, "UntagResource", in.ResourceArn, func(e *fakeEntry) *eks.UntagResourceOutput {
+		for _, k := range in.TagKeys {
+			delete(e.tags, k)
+		}
+		return &eks.UntagResourceOutput{}
+	})
 }
 
 func (f *fakeEKS) ListTagsForResource(ctx context.Context, in *eks.ListTagsForResourceInput, _ ...func(*eks.Options)) (*eks.ListTagsForResourceOutput, error) {
