@@ -114,11 +114,9 @@ func (s signalEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterI
 	return s.EKS.DescribeCluster(ctx, in, o...)
 }
 
-func TestAuditAllReadsAccountsConcurrently(t *testing.T) {
-	t.Parallel()
-	w, _ := fleetWorld(t)
-	// The first account's cluster is read only once the partner's read has started: one
-	// account at a time would deadlock (and time out).
+// gateOwnOnPartner makes the own account's cluster reads wait until a partner account's first
+// DescribeCluster has started: a run that reads one account at a time deadlocks (and times out).
+func gateOwnOnPartner(w *world) {
 	partnerStarted := make(chan struct{})
 	own, _ := w.env.AWS(context.Background(), "")
 	gated := *own
@@ -135,6 +133,14 @@ func TestAuditAllReadsAccountsConcurrently(t *testing.T) {
 		sc.EKS = signalEKS{EKS: c.EKS, once: &once, done: partnerStarted}
 		return &sc, nil
 	}
+}
+
+func TestAuditAllReadsAccountsConcurrently(t *testing.T) {
+	t.Parallel()
+	w, _ := fleetWorld(t)
+	// The first account's cluster is read only once the partner's read has started: one
+	// account at a time would deadlock (and time out).
+	gateOwnOnPartner(w)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	res, err := w.env.Audit(ctx, AuditRequest{All: true, Concurrency: 4, Accounts: []Reach{{RoleArn: partnerRole}}})
@@ -228,22 +234,7 @@ func TestPlanFileReadsAccountsSideBySide(t *testing.T) {
       - principal: frank
         policies: [{policy: AmazonEKSEditPolicy}]
 `
-	partnerStarted := make(chan struct{})
-	own, _ := w.env.AWS(context.Background(), "")
-	gated := *own
-	gated.EKS = gatedEKS{EKS: own.EKS, gate: partnerStarted}
-	w.env.AWS = func(context.Context, string) (*awsapi.Clients, error) { return &gated, nil }
-	partnerFor := w.env.AWSFor
-	var once sync.Once
-	w.env.AWSFor = func(ctx context.Context, r Reach, region string) (*awsapi.Clients, error) {
-		c, err := partnerFor(ctx, r, region)
-		if err != nil {
-			return nil, err
-		}
-		sc := *c
-		sc.EKS = signalEKS{EKS: c.EKS, once: &once, done: partnerStarted}
-		return &sc, nil
-	}
+	gateOwnOnPartner(w)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	fp, err := w.env.PlanFile(ctx, FileRequest{File: writeFile(t, file), Concurrency: 4})
