@@ -164,13 +164,7 @@ func TestAuditFileReachesEachClustersAccount(t *testing.T) {
 		}
 		return kube(ctx, c, cluster, path)
 	}
-	file := fleetFile + `  - name: other
-    region: us-west-2
-    assumeRole: {roleArn: "` + thirdRole + `"}
-    access:
-      - principal: frank
-        policies: [{policy: AmazonEKSEditPolicy}]
-`
+	file := fleetFile + otherCluster(thirdRole)
 	res, err := w.env.Audit(context.Background(), AuditRequest{File: writeFile(t, file), Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)

@@ -20,13 +20,7 @@ func TestDoctorFileAcrossAccounts(t *testing.T) {
 	piam := partner.IAM.(*fakeIAM)
 	piam.created = map[string]time.Time{"frank": clusterCreated.Add(12 * time.Hour)}
 	peks.clusters["prod"].add(partnerPrefix+"user/frank", "STANDARD", clusterCreated.Add(time.Hour), map[string]string{plan.TagManaged: "true"}, "AmazonEKSEditPolicy")
-	file := fleetFile + `  - name: other
-    region: us-west-2
-    assumeRole: {roleArn: "` + thirdRole + `"}
-    access:
-      - principal: frank
-        policies: [{policy: AmazonEKSEditPolicy}]
-`
+	file := fleetFile + otherCluster(thirdRole)
 	res, err := w.env.Doctor(context.Background(), DoctorRequest{File: writeFile(t, file), Concurrency: 4, Fix: true})
 	if err != nil {
 		t.Fatal(err)

@@ -78,6 +78,23 @@ clusters:
         policies: [{policy: AmazonEKSViewPolicy}]
 `
 
+// otherCluster is one more cluster of an access file, "other", reached through roleArn and
+// granting frank the Edit policy.
+func otherCluster(roleArn string) string {
+	return "  - name: other\n    region: us-west-2\n    assumeRole: {roleArn: \"" + roleArn + "\"}\n" +
+		"    access:\n      - principal: frank\n        policies: [{policy: AmazonEKSEditPolicy}]\n"
+}
+
+// clusterFile is an access file of one cluster in us-west-2 (in account, unless that is "")
+// granting principal one access policy.
+func clusterFile(name, account, principal, policy string) string {
+	file := "apiVersion: eksaccess/v1\nkind: AccessConfig\nclusters:\n  - name: " + name + "\n    region: us-west-2\n"
+	if account != "" {
+		file += "    account: \"" + account + "\"\n"
+	}
+	return file + "    access:\n      - principal: " + principal + "\n        policies: [{policy: " + policy + "}]\n"
+}
+
 func writeFile(t *testing.T, content string) string {
 	p := filepath.Join(t.TempDir(), "access.yaml")
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
@@ -137,13 +154,7 @@ func TestPlanAndApplyAcrossAccounts(t *testing.T) {
 func TestUnreachableAccountFailsAlone(t *testing.T) {
 	t.Parallel()
 	w, _ := fleetWorld(t)
-	file := fleetFile + `  - name: other
-    region: us-west-2
-    assumeRole: {roleArn: "arn:aws:iam::777788889999:role/NoSuchRole"}
-    access:
-      - principal: frank
-        policies: [{policy: AmazonEKSEditPolicy}]
-`
+	file := fleetFile + otherCluster("arn:aws:iam::777788889999:role/NoSuchRole")
 	fp, err := w.env.PlanFile(context.Background(), FileRequest{File: writeFile(t, file), Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -161,15 +172,7 @@ func TestPrincipalsResolveInTheirClustersAccount(t *testing.T) {
 	t.Parallel()
 	w, _ := fleetWorld(t)
 	// frank exists only in the partner account: on the first account's cluster he is unknown.
-	file := `apiVersion: eksaccess/v1
-kind: AccessConfig
-clusters:
-  - name: c
-    region: us-west-2
-    access:
-      - principal: frank
-        policies: [{policy: AmazonEKSViewPolicy}]
-`
+	file := clusterFile("c", "", "frank", "AmazonEKSViewPolicy")
 	_, err := w.env.PlanFile(context.Background(), FileRequest{File: writeFile(t, file), Concurrency: 4})
 	if !IsInput(err) {
 		t.Fatalf("frank on the first account's cluster: %v, want bad input", err)
@@ -183,16 +186,7 @@ func TestOwnAccountNamedIsTheRunsCredentials(t *testing.T) {
 		t.Error("the run's own account was reached as another account (a second rate state)")
 		return nil, errors.New("unexpected")
 	}
-	file := `apiVersion: eksaccess/v1
-kind: AccessConfig
-clusters:
-  - name: c
-    region: us-west-2
-    account: "111122223333"
-    access:
-      - principal: viewer
-        policies: [{policy: AmazonEKSViewPolicy}]
-`
+	file := clusterFile("c", "111122223333", "viewer", "AmazonEKSViewPolicy")
 	fp, err := w.env.PlanFile(context.Background(), FileRequest{File: writeFile(t, file), Concurrency: 4})
 	if err != nil || len(fp.Clusters) != 1 || len(fp.Failures) != 0 {
 		t.Fatalf("plan: %v, %+v", err, fp)
@@ -203,16 +197,7 @@ func TestAccountTheCredentialsAreNotInIsBadInput(t *testing.T) {
 	t.Parallel()
 	w, _ := fleetWorld(t)
 	// The partner role is assumed, but the file says the cluster is in a third account.
-	file := `apiVersion: eksaccess/v1
-kind: AccessConfig
-clusters:
-  - name: prod
-    region: us-west-2
-    account: "777788889999"
-    access:
-      - principal: frank
-        policies: [{policy: AmazonEKSViewPolicy}]
-`
+	file := clusterFile("prod", "777788889999", "frank", "AmazonEKSViewPolicy")
 	w.env.CallerFor = func(context.Context, Reach) (principal.Caller, error) {
 		return principal.Caller{Account: partnerAcct, Partition: "aws", Arn: partnerRole, PrincipalArn: partnerRole}, nil
 	}
