@@ -163,23 +163,18 @@ func (k *memKube) RBAC(_ context.Context, selector string) (*RBACObjects, error)
 	}
 	out := &RBACObjects{}
 	for _, o := range k.objs {
+		if m, ok := o.(metav1.Object); !ok || !sel.Matches(labels.Set(m.GetLabels())) {
+			continue
+		}
 		switch o := o.(type) {
 		case *rbacv1.ClusterRole:
-			if sel.Matches(labels.Set(o.Labels)) {
-				out.ClusterRoles = append(out.ClusterRoles, *o)
-			}
+			out.ClusterRoles = append(out.ClusterRoles, *o)
 		case *rbacv1.ClusterRoleBinding:
-			if sel.Matches(labels.Set(o.Labels)) {
-				out.ClusterRoleBindings = append(out.ClusterRoleBindings, *o)
-			}
+			out.ClusterRoleBindings = append(out.ClusterRoleBindings, *o)
 		case *rbacv1.Role:
-			if sel.Matches(labels.Set(o.Labels)) {
-				out.Roles = append(out.Roles, *o)
-			}
+			out.Roles = append(out.Roles, *o)
 		case *rbacv1.RoleBinding:
-			if sel.Matches(labels.Set(o.Labels)) {
-				out.RoleBindings = append(out.RoleBindings, *o)
-			}
+			out.RoleBindings = append(out.RoleBindings, *o)
 		}
 	}
 	return out, nil
