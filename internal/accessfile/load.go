@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -218,7 +219,7 @@ func (l *loader) fields(n ast.Node, what string, allowed []string) (map[string]*
 			continue
 		}
 		name := key.Value
-		if !contains(allowed, name) {
+		if !slices.Contains(allowed, name) {
 			msg := fmt.Sprintf("unknown field %q in %s", name, what)
 			if s := suggest(name, allowed, nil); s != "" && len(name) < 200 {
 				msg += fmt.Sprintf("; did you mean %q?", s)
@@ -237,26 +238,22 @@ func (l *loader) fields(n ast.Node, what string, allowed []string) (map[string]*
 	return out, true
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // str reads a string field. Empty values read as "". ok is false after a
 // type error.
 func (l *loader) str(mv *ast.MappingValueNode, field string) (string, bool) {
-	n := l.resolve(mv.Value)
+	return l.stringAt(valuePos(mv), l.resolve(mv.Value), field+" must be a string", "; write a single value")
+}
+
+// stringAt reads n as a string, or reports at p that it is not: what says what it must be
+// ("F must be a string"), with a hint to quote a scalar and otherwise after anything else.
+func (l *loader) stringAt(p Pos, n ast.Node, what, otherwise string) (string, bool) {
 	if s, ok := yamlpos.String(n); ok {
 		return s, true
 	}
 	if isScalar(n) {
-		l.addf(valuePos(mv), "%s must be a string, not %s; quote it: %q", field, kindOf(n), clip(n.GetToken().Value))
+		l.addf(p, "%s, not %s; quote it: %q", what, kindOf(n), clip(n.GetToken().Value))
 	} else {
-		l.addf(valuePos(mv), "%s must be a string, not %s; write a single value", field, kindOf(n))
+		l.addf(p, "%s, not %s%s", what, kindOf(n), otherwise)
 	}
 	return "", false
 }
@@ -269,15 +266,7 @@ func (l *loader) strItem(raw ast.Node, field string) (string, bool) {
 		l.addf(nodePos(raw), "%s has an empty item; remove it", field)
 		return "", false
 	}
-	if s, ok := yamlpos.String(n); ok {
-		return s, true
-	}
-	if isScalar(n) {
-		l.addf(nodePos(raw), "items of %s must be strings, not %s; quote it: %q", field, kindOf(n), clip(n.GetToken().Value))
-	} else {
-		l.addf(nodePos(raw), "items of %s must be strings, not %s", field, kindOf(n))
-	}
-	return "", false
+	return l.stringAt(nodePos(raw), n, "items of "+field+" must be strings", "")
 }
 
 // list reads a list field. present is false when the value is empty (null).
