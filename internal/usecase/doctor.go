@@ -463,22 +463,13 @@ func namespaceExists(namespaces []string, pattern string) bool {
 
 // entryFor finds the entry an aws-auth ARN names (role paths and case do not count).
 func entryFor(live *plan.LiveCluster, arn string) *plan.LiveEntry {
-	want := strings.ToLower(stripPath(arn))
+	want := strings.ToLower(principal.PathlessRoleARN(arn))
 	for k, le := range live.Entries {
-		if strings.ToLower(stripPath(k)) == want {
+		if strings.ToLower(principal.PathlessRoleARN(k)) == want {
 			return le
 		}
 	}
 	return nil
-}
-
-func stripPath(arn string) string {
-	i := strings.Index(arn, ":role/")
-	if i < 0 {
-		return arn
-	}
-	rest := arn[i+len(":role/"):]
-	return arn[:i] + ":role/" + rest[strings.LastIndex(rest, "/")+1:]
 }
 
 func sortedCopy(s []string) []string {
