@@ -371,28 +371,31 @@ func (e *Env) iamFacts(ctx context.Context, c *awsapi.Clients, caller principal.
 }
 
 func lookupIAM(ctx context.Context, api awsapi.IAM, p principal.PrincipalARN) iamFacts {
-	var nse *iamtypes.NoSuchEntityException
+	var arn *string
+	var created *time.Time
+	var err error
 	switch p.Kind {
 	case principal.KindRole:
-		out, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(p.Name)})
-		if errors.As(err, &nse) {
-			return iamFacts{}
+		var out *iam.GetRoleOutput
+		if out, err = api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(p.Name)}); err == nil {
+			arn, created = out.Role.Arn, out.Role.CreateDate
 		}
-		if err != nil {
-			return iamFacts{err: err}
-		}
-		return iamFacts{exists: true, arn: aws.ToString(out.Role.Arn), created: aws.ToTime(out.Role.CreateDate)}
 	case principal.KindUser:
-		out, err := api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(p.Name)})
-		if errors.As(err, &nse) {
-			return iamFacts{}
+		var out *iam.GetUserOutput
+		if out, err = api.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(p.Name)}); err == nil {
+			arn, created = out.User.Arn, out.User.CreateDate
 		}
-		if err != nil {
-			return iamFacts{err: err}
-		}
-		return iamFacts{exists: true, arn: aws.ToString(out.User.Arn), created: aws.ToTime(out.User.CreateDate)}
+	default:
+		return iamFacts{err: fmt.Errorf("not a user or role")}
 	}
-	return iamFacts{err: fmt.Errorf("not a user or role")}
+	var nse *iamtypes.NoSuchEntityException
+	if errors.As(err, &nse) {
+		return iamFacts{}
+	}
+	if err != nil {
+		return iamFacts{err: err}
+	}
+	return iamFacts{exists: true, arn: aws.ToString(arn), created: aws.ToTime(created)}
 }
 
 // recreatePlan deletes a stale entry and creates it again with what it had: policies and
