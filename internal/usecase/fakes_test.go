@@ -354,24 +354,31 @@ func noSuch(what string) error {
 	return &iamtypes.NoSuchEntityException{Message: aws.String("The " + what + " cannot be found.")}
 }
 
-func (f *fakeIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
-	name := aws.ToString(in.UserName)
-	arn, ok := f.users[strings.ToLower(name)]
+// get looks name up in byName (case-insensitively, as IAM): its ARN, parsed, and its creation
+// date, or IAM's NoSuchEntity for what ("user", "role").
+func (f *fakeIAM) get(byName map[string]string, what, name string) (string, principal.PrincipalARN, time.Time, error) {
+	arn, ok := byName[strings.ToLower(name)]
 	if !ok {
-		return nil, noSuch("user with name " + name)
+		return "", principal.PrincipalARN{}, time.Time{}, noSuch(what + " with name " + name)
 	}
 	p, _ := principal.ParsePrincipalARN(arn)
-	return &iam.GetUserOutput{User: &iamtypes.User{Arn: aws.String(arn), UserName: aws.String(p.Name), Path: aws.String(p.Path), UserId: aws.String("AIDA" + strings.ToUpper(p.Name)), CreateDate: aws.Time(f.createDate(name))}}, nil
+	return arn, p, f.createDate(name), nil
+}
+
+func (f *fakeIAM) GetUser(ctx context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
+	arn, p, created, err := f.get(f.users, "user", aws.ToString(in.UserName))
+	if err != nil {
+		return nil, err
+	}
+	return &iam.GetUserOutput{User: &iamtypes.User{Arn: aws.String(arn), UserName: aws.String(p.Name), Path: aws.String(p.Path), UserId: aws.String("AIDA" + strings.ToUpper(p.Name)), CreateDate: aws.Time(created)}}, nil
 }
 
 func (f *fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
-	name := aws.ToString(in.RoleName)
-	arn, ok := f.roles[strings.ToLower(name)]
-	if !ok {
-		return nil, noSuch("role with name " + name)
+	arn, p, created, err := f.get(f.roles, "role", aws.ToString(in.RoleName))
+	if err != nil {
+		return nil, err
 	}
-	p, _ := principal.ParsePrincipalARN(arn)
-	return &iam.GetRoleOutput{Role: &iamtypes.Role{Arn: aws.String(arn), RoleName: aws.String(p.Name), Path: aws.String(p.Path), RoleId: aws.String("AROA" + strings.ToUpper(p.Name)), CreateDate: aws.Time(f.createDate(name))}}, nil
+	return &iam.GetRoleOutput{Role: &iamtypes.Role{Arn: aws.String(arn), RoleName: aws.String(p.Name), Path: aws.String(p.Path), RoleId: aws.String("AROA" + strings.ToUpper(p.Name)), CreateDate: aws.Time(created)}}, nil
 }
 
 func (f *fakeIAM) ListUsers(ctx context.Context, in *iam.ListUsersInput, _ ...func(*iam.Options)) (*iam.ListUsersOutput, error) {
