@@ -172,22 +172,8 @@ func TestReportInChromium(t *testing.T) {
 			}
 		}
 	}()
-	num := func(expr string) int {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[int](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
-	str := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
+	num := func(expr string) int { t.Helper(); return evaluate[int](t, ctx, expr) }
+	str := func(expr string) string { t.Helper(); return evaluate[string](t, ctx, expr) }
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
@@ -259,4 +245,14 @@ func TestReportInChromium(t *testing.T) {
 	if len(consoleErrors) > 0 {
 		t.Errorf("console errors:\n%s", strings.Join(consoleErrors, "\n"))
 	}
+}
+
+// evaluate runs expr in the page and returns its value as a T; the test stops if it fails.
+func evaluate[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
 }
