@@ -1,6 +1,7 @@
 package accessfile
 
 import (
+	"fmt"
 	"regexp"
 
 	"github.com/goccy/go-yaml/ast"
@@ -43,15 +44,9 @@ func (l *loader) clusterAccount(c *Cluster, fs map[string]*ast.MappingValueNode,
 			l.addf(valuePos(mv), "account %q is not an AWS account id; write its 12 digits, quoted: account: \"111122223333\"", clip(v))
 		}
 	}
-	if mv := fs["profile"]; mv != nil {
-		if v, ok := l.str(mv, "profile"); ok {
-			if profileRE.MatchString(v) {
-				c.Profile = v
-			} else {
-				l.addf(valuePos(mv), "profile %q is not an AWS profile name (from ~/.aws/config); write the name without brackets or spaces", clip(v))
-			}
-		}
-	}
+	l.checkedStr(fs, "profile", &c.Profile, profileRE.MatchString, func(v string) string {
+		return fmt.Sprintf("profile %q is not an AWS profile name (from ~/.aws/config); write the name without brackets or spaces", clip(v))
+	})
 	mv := fs["assumeRole"]
 	if mv == nil {
 		return
@@ -76,25 +71,31 @@ func (l *loader) clusterAccount(c *Cluster, fs map[string]*ast.MappingValueNode,
 			ar.RoleArn = v
 		}
 	}
-	if rv := afs["externalId"]; rv != nil {
-		if v, ok := l.str(rv, "externalId"); ok {
-			if len(v) >= 2 && len(v) <= 1224 && externalIDRE.MatchString(v) {
-				ar.ExternalID = v
-			} else {
-				l.add(valuePos(rv), "externalId must be 2 to 1224 letters, digits or +=,.@:/-_")
-			}
-		}
-	}
-	if rv := afs["sessionName"]; rv != nil {
-		if v, ok := l.str(rv, "sessionName"); ok {
-			if sessionNameRE.MatchString(v) {
-				ar.SessionName = v
-			} else {
-				l.addf(valuePos(rv), "sessionName %q must be 2 to 64 letters, digits or +=,.@-_", clip(v))
-			}
-		}
-	}
+	l.checkedStr(afs, "externalId", &ar.ExternalID, func(v string) bool {
+		return len(v) >= 2 && len(v) <= 1224 && externalIDRE.MatchString(v)
+	}, func(string) string { return "externalId must be 2 to 1224 letters, digits or +=,.@:/-_" })
+	l.checkedStr(afs, "sessionName", &ar.SessionName, sessionNameRE.MatchString, func(v string) string {
+		return fmt.Sprintf("sessionName %q must be 2 to 64 letters, digits or +=,.@-_", clip(v))
+	})
 	c.AssumeRole = ar
+}
+
+// checkedStr reads the optional string field into dst when valid accepts it, and otherwise
+// reports bad(value) at the value.
+func (l *loader) checkedStr(fs map[string]*ast.MappingValueNode, field string, dst *string, valid func(string) bool, bad func(string) string) {
+	mv := fs[field]
+	if mv == nil {
+		return
+	}
+	v, ok := l.str(mv, field)
+	if !ok {
+		return
+	}
+	if valid(v) {
+		*dst = v
+	} else {
+		l.add(valuePos(mv), bad(v))
+	}
 }
 
 // AccountOf is the account a cluster says it is in: account:, else the assumeRole's account
