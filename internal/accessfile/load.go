@@ -327,6 +327,21 @@ var (
 	policyFields  = []string{"policy", "namespaces"}
 )
 
+// header reads apiVersion or kind, whose value must be want: a missing one is reported at top
+// (where says where to add it), another value at the value.
+func (l *loader) header(fs map[string]*ast.MappingValueNode, top Pos, field, want, where string) string {
+	mv := fs[field]
+	if mv == nil {
+		l.addf(top, "missing %s; add %s: %s%s", field, field, want, where)
+		return ""
+	}
+	v, ok := l.str(mv, field)
+	if ok && v != want {
+		l.addf(valuePos(mv), "unsupported %s %q; write %s: %s", field, clip(v), field, want)
+	}
+	return v
+}
+
 func (l *loader) config(body ast.Node) *Config {
 	fs, ok := l.fields(body, "the access file", topFields)
 	if !ok {
@@ -334,22 +349,8 @@ func (l *loader) config(body ast.Node) *Config {
 	}
 	cfg := &Config{}
 	top := nodePos(body)
-	if mv := fs["apiVersion"]; mv == nil {
-		l.addf(top, "missing apiVersion; add apiVersion: %s as the first line", APIVersion)
-	} else if v, ok := l.str(mv, "apiVersion"); ok {
-		if v != APIVersion {
-			l.addf(valuePos(mv), "unsupported apiVersion %q; write apiVersion: %s", clip(v), APIVersion)
-		}
-		cfg.APIVersion = v
-	}
-	if mv := fs["kind"]; mv == nil {
-		l.addf(top, "missing kind; add kind: %s", Kind)
-	} else if v, ok := l.str(mv, "kind"); ok {
-		if v != Kind {
-			l.addf(valuePos(mv), "unsupported kind %q; write kind: %s", clip(v), Kind)
-		}
-		cfg.Kind = v
-	}
+	cfg.APIVersion = l.header(fs, top, "apiVersion", APIVersion, " as the first line")
+	cfg.Kind = l.header(fs, top, "kind", Kind, "")
 	mv := fs["clusters"]
 	if mv == nil {
 		l.add(top, "missing clusters; add clusters: with at least one cluster (name and region)")
