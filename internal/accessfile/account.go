@@ -81,21 +81,22 @@ func (l *loader) clusterAccount(c *Cluster, fs map[string]*ast.MappingValueNode,
 }
 
 // checkedStr reads the optional string field into dst when valid accepts it, and otherwise
-// reports bad(value) at the value.
-func (l *loader) checkedStr(fs map[string]*ast.MappingValueNode, field string, dst *string, valid func(string) bool, bad func(string) string) {
+// reports bad(value) at the value; ok is false after a problem.
+func (l *loader) checkedStr(fs map[string]*ast.MappingValueNode, field string, dst *string, valid func(string) bool, bad func(string) string) (ok bool) {
 	mv := fs[field]
 	if mv == nil {
-		return
+		return true
 	}
 	v, ok := l.str(mv, field)
 	if !ok {
-		return
+		return false
 	}
-	if valid(v) {
-		*dst = v
-	} else {
+	if !valid(v) {
 		l.add(valuePos(mv), bad(v))
+		return false
 	}
+	*dst = v
+	return true
 }
 
 // AccountOf is the account a cluster says it is in: account:, else the assumeRole's account

@@ -547,30 +547,15 @@ func (l *loader) team(n ast.Node, partition string) (*Team, bool) {
 	} else {
 		t.Name = v
 	}
-	if mv := fs["namespace"]; mv != nil {
-		if v, ok := l.str(mv, "namespace"); !ok {
-			good = false
-		} else if len(v) > 63 || !dns1123Label.MatchString(v) {
-			l.addf(valuePos(mv), "namespace %q is not a valid Kubernetes namespace; use lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit (or omit it for hyperpod-ns-TEAM)", clip(v))
-			good = false
-		} else {
-			t.Namespace = v
+	good = l.checkedStr(fs, "namespace", &t.Namespace, func(v string) bool { return len(v) <= 63 && dns1123Label.MatchString(v) }, func(v string) string {
+		return fmt.Sprintf("namespace %q is not a valid Kubernetes namespace; use lower-case letters, digits and '-', at most 63 characters, starting and ending with a letter or digit (or omit it for hyperpod-ns-TEAM)", clip(v))
+	}) && good
+	good = l.checkedStr(fs, "rbac", &t.RBAC, func(v string) bool { return rbac.ValidateVariant(v) == nil }, func(v string) string {
+		if s := suggest(v, rbac.Variants, nil); s != "" && len(v) < 200 {
+			return fmt.Sprintf("rbac %q is not an RBAC variant; did you mean %q?", clip(v), s)
 		}
-	}
-	if mv := fs["rbac"]; mv != nil {
-		if v, ok := l.str(mv, "rbac"); !ok {
-			good = false
-		} else if rbac.ValidateVariant(v) != nil {
-			msg := fmt.Sprintf("rbac %q is not an RBAC variant; use %s (default) or %s", clip(v), rbac.SageMakerGuide, rbac.HyperPodCLI)
-			if s := suggest(v, rbac.Variants, nil); s != "" && len(v) < 200 {
-				msg = fmt.Sprintf("rbac %q is not an RBAC variant; did you mean %q?", clip(v), s)
-			}
-			l.add(valuePos(mv), msg)
-			good = false
-		} else {
-			t.RBAC = v
-		}
-	}
+		return fmt.Sprintf("rbac %q is not an RBAC variant; use %s (default) or %s", clip(v), rbac.SageMakerGuide, rbac.HyperPodCLI)
+	}) && good
 	if mv := fs["members"]; mv != nil {
 		items, _, ok := l.list(mv, "members", "'- principal: NAME' items")
 		good = good && ok
