@@ -45,9 +45,12 @@ type TeamPlan struct {
 }
 
 // Writes counts the Kubernetes writes the team plan makes.
-func (t *TeamPlan) Writes() int {
+func (t *TeamPlan) Writes() int { return CountWrites(t.Objects) }
+
+// CountWrites counts the changes that write (create, update or delete an object).
+func CountWrites(changes []KubeChange) int {
 	n := 0
-	for _, o := range t.Objects {
+	for _, o := range changes {
 		if o.Writes() {
 			n++
 		}

@@ -82,15 +82,7 @@ type TeamResult struct {
 }
 
 // KubeWrites counts the Kubernetes writes made (or planned).
-func (r *TeamResult) KubeWrites() int {
-	n := 0
-	for _, k := range r.Kubernetes {
-		if k.Writes() {
-			n++
-		}
-	}
-	return n
-}
+func (r *TeamResult) KubeWrites() int { return plan.CountWrites(r.Kubernetes) }
 
 // Unchanged reports a run that found everything in place.
 func (r *TeamResult) Unchanged() bool {
