@@ -381,22 +381,26 @@ func (f *fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*
 	return &iam.GetRoleOutput{Role: &iamtypes.Role{Arn: aws.String(arn), RoleName: aws.String(p.Name), Path: aws.String(p.Path), RoleId: aws.String("AROA" + strings.ToUpper(p.Name)), CreateDate: aws.Time(created)}}, nil
 }
 
-func (f *fakeIAM) ListUsers(ctx context.Context, in *iam.ListUsersInput, _ ...func(*iam.Options)) (*iam.ListUsersOutput, error) {
-	var out []iamtypes.User
-	for _, arn := range f.users {
+// listed is each principal of byName (ARN, parsed) for a listing.
+func listed[T any](byName map[string]string, item func(arn string, p principal.PrincipalARN) T) []T {
+	var out []T
+	for _, arn := range byName {
 		p, _ := principal.ParsePrincipalARN(arn)
-		out = append(out, iamtypes.User{Arn: aws.String(arn), UserName: aws.String(p.Name), Path: aws.String(p.Path)})
+		out = append(out, item(arn, p))
 	}
-	return &iam.ListUsersOutput{Users: out}, nil
+	return out
+}
+
+func (f *fakeIAM) ListUsers(ctx context.Context, in *iam.ListUsersInput, _ ...func(*iam.Options)) (*iam.ListUsersOutput, error) {
+	return &iam.ListUsersOutput{Users: listed(f.users, func(arn string, p principal.PrincipalARN) iamtypes.User {
+		return iamtypes.User{Arn: aws.String(arn), UserName: aws.String(p.Name), Path: aws.String(p.Path)}
+	})}, nil
 }
 
 func (f *fakeIAM) ListRoles(ctx context.Context, in *iam.ListRolesInput, _ ...func(*iam.Options)) (*iam.ListRolesOutput, error) {
-	var out []iamtypes.Role
-	for _, arn := range f.roles {
-		p, _ := principal.ParsePrincipalARN(arn)
-		out = append(out, iamtypes.Role{Arn: aws.String(arn), RoleName: aws.String(p.Name), Path: aws.String(p.Path)})
-	}
-	return &iam.ListRolesOutput{Roles: out}, nil
+	return &iam.ListRolesOutput{Roles: listed(f.roles, func(arn string, p principal.PrincipalARN) iamtypes.Role {
+		return iamtypes.Role{Arn: aws.String(arn), RoleName: aws.String(p.Name), Path: aws.String(p.Path)}
+	})}, nil
 }
 
 func (f *fakeIAM) GetGroup(ctx context.Context, in *iam.GetGroupInput, _ ...func(*iam.Options)) (*iam.GetGroupOutput, error) {
