@@ -172,7 +172,6 @@ func TestWhoCan(t *testing.T) {
 	h, roleArn := kaAccessSetup(t)
 	node := kaRole("SageMakerHyperPodNodeRole")
 	nodeReason := "HYPERPOD_LINUX access entries take no access policies; what they may do is decided inside Kubernetes (node authorizer, RBAC)"
-	out, errOut, code := h.run("who-can", "-c", "hyperpod-demo", "list", "pods", "-n", "team-ml")
 	want := "" +
 		"PRINCIPAL                                                  TYPE             ANSWER            VIA\n" +
 		"arn:aws:iam::111122223333:role/teams/eks-team-a            STANDARD         yes               AmazonEKSEditPolicy (namespaces team-*)\n" +
@@ -180,11 +179,9 @@ func TestWhoCan(t *testing.T) {
 		"arn:aws:iam::111122223333:user/carol                       STANDARD         unknown           unknown: AWS does not publish the Kubernetes rules of AmazonEKSBlockStoragePolicy\n" +
 		"arn:aws:iam::111122223333:role/SageMakerHyperPodNodeRole   HYPERPOD_LINUX   depends-on-rbac   " + nodeReason + "\n" +
 		"arn:aws:iam::111122223333:user/bob                         STANDARD         depends-on-rbac   no access policy allows it; depends on RBAC for groups team-b-devs\n"
-	if code != 0 || out != want || errOut != "" {
-		t.Fatalf("exit %d\n%s\nwant\n%s\nstderr %s", code, out, want, errOut)
-	}
+	h.expect(t.Fatalf, []string{"who-can", "-c", "hyperpod-demo", "list", "pods", "-n", "team-ml"}, 0, want, "")
 
-	out, _, code = h.run("who-can", "-c", "hyperpod-demo", "get", "secrets", "-n", "hyperpod-ns-team-a", "-o", "json")
+	out, _, code := h.run("who-can", "-c", "hyperpod-demo", "get", "secrets", "-n", "hyperpod-ns-team-a", "-o", "json")
 	var rows []usecase.WhoCanRow
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || code != 0 {
 		t.Fatalf("exit %d, %v\n%s", code, err, out)
@@ -204,11 +201,8 @@ func TestWhoCan(t *testing.T) {
 	h.deleteEntry("hyperpod-demo", kaUser("bob"))
 	h.deleteEntry("hyperpod-demo", node)
 	h.deleteEntry("hyperpod-demo", kaUser("admin"))
-	out, errOut, code = h.run("who-can", "-c", "hyperpod-demo", "delete", "nodes")
-	if code != 0 || out != "" || errOut != "no access entry of hyperpod-demo may delete nodes (cluster-scoped)\n" {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
-	}
-	out, errOut, code = h.run("who-can", "-c", "legacy-cm", "get", "pods")
+	h.expect(t.Fatalf, []string{"who-can", "-c", "hyperpod-demo", "delete", "nodes"}, 0, "", "no access entry of hyperpod-demo may delete nodes (cluster-scoped)\n")
+	out, errOut, code := h.run("who-can", "-c", "legacy-cm", "get", "pods")
 	if code != 1 || out != "" || !strings.HasPrefix(errOut, "error: cluster legacy-cm maps IAM principals with the aws-auth ConfigMap only") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}

@@ -71,6 +71,16 @@ func newSBHarness(t *testing.T, opts ...func(*sandbox.Options)) *sbHarness {
 
 // run executes `eksaccess --endpoint-url SANDBOX flags... args...` with the environment env
 // and returns stdout, stderr and the exit code.
+// expect runs eksaccess with args and fails the test through report (t.Errorf to go on,
+// t.Fatalf to stop) unless it exits code with exactly stdout and stderr.
+func (h *sbHarness) expect(report func(string, ...any), args []string, code int, stdout, stderr string) {
+	h.t.Helper()
+	out, errOut, got := h.run(args...)
+	if got != code || out != stdout || errOut != stderr {
+		report("eksaccess %s\n exit %d, want %d\n stdout:\n%s\n want:\n%s\n stderr:\n%s\n want:\n%s", strings.Join(args, " "), got, code, out, stdout, errOut, stderr)
+	}
+}
+
 func (h *sbHarness) run(args ...string) (string, string, int) {
 	h.t.Helper()
 	io, _, out, errOut := iostreams.Test()

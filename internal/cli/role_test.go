@@ -43,10 +43,7 @@ func (s *roleSandbox) mutationsSince(n int) ([]string, int) {
 
 func expectRun(t *testing.T, s *roleSandbox, args []string, wantCode int, wantOut, wantErr string) {
 	t.Helper()
-	out, errOut, code := s.run(args...)
-	if code != wantCode || out != wantOut || errOut != wantErr {
-		t.Errorf("eksaccess %s\n exit %d, want %d\n stdout:\n%s\n want:\n%s\n stderr:\n%s\n want:\n%s", strings.Join(args, " "), code, wantCode, out, wantOut, errOut, wantErr)
-	}
+	s.expect(t.Errorf, args, wantCode, wantOut, wantErr)
 }
 
 const (

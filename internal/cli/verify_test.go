@@ -19,9 +19,9 @@ func TestVerifyLiveAsUser(t *testing.T) {
 	h.as(id, secret)
 	server := h.srv.KubeEndpoint("hyperpod-demo")
 
-	out, errOut, code := h.run("verify", "-c", "hyperpod-demo",
+	args := []string{"verify", "-c", "hyperpod-demo",
 		"--check", "list:pods:hyperpod-ns-team-a", "--check", "!create:pods:hyperpod-ns-team-a",
-		"--check", "!list:pods:other", "--check", "get:deployments.apps/scale:hyperpod-ns-team-a", "--check", "get:/healthz")
+		"--check", "!list:pods:other", "--check", "get:deployments.apps/scale:hyperpod-ns-team-a", "--check", "get:/healthz"}
 	want := "" +
 		"Cluster:     hyperpod-demo (" + server + ")\n" +
 		"Username:    arn:aws:iam::111122223333:user/alice\n" +
@@ -35,12 +35,10 @@ func TestVerifyLiveAsUser(t *testing.T) {
 		"!list:pods:other                                no         no       -\n" +
 		"get:deployments.apps/scale:hyperpod-ns-team-a   yes        yes      allowed by AmazonEKSViewPolicy (namespaces hyperpod-ns-team-a)\n" +
 		"get:/healthz                                    yes        yes      allowed by ClusterRole system:discovery; ClusterRole system:public-info-viewer\n"
-	if code != 0 || out != want || errOut != "" {
-		t.Fatalf("exit %d\nstdout\n%s\nwant\n%s\nstderr\n%s", code, out, want, errOut)
-	}
+	h.expect(t.Fatalf, args, 0, want, "")
 
 	// A check that does not come out as expected: exit 1, marked, counted on stderr.
-	out, errOut, code = h.run("verify", "-c", "hyperpod-demo", "--check", "create:pods:hyperpod-ns-team-a", "--check", "list:pods:hyperpod-ns-team-a", "-o", "json")
+	out, errOut, code := h.run("verify", "-c", "hyperpod-demo", "--check", "create:pods:hyperpod-ns-team-a", "--check", "list:pods:hyperpod-ns-team-a", "-o", "json")
 	var res usecase.VerifyResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("%v\n%s", err, out)
@@ -67,7 +65,7 @@ func TestVerifyLiveWithRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code := h.run("verify", "-c", "hyperpod-demo", "--role", roleArn, "--check", "create:deployments:team-ml", "--check", "!create:deployments:default")
+	args := []string{"verify", "-c", "hyperpod-demo", "--role", roleArn, "--check", "create:deployments:team-ml", "--check", "!create:deployments:default"}
 	session := "arn:aws:sts::111122223333:assumed-role/eks-team-a/alice"
 	want := "" +
 		"Cluster:             hyperpod-demo (" + h.srv.KubeEndpoint("hyperpod-demo") + ")\n" +
@@ -80,9 +78,7 @@ func TestVerifyLiveWithRole(t *testing.T) {
 		"CHECK                         EXPECTED   RESULT   REASON\n" +
 		"create:deployments:team-ml    yes        yes      allowed by AmazonEKSEditPolicy (namespaces team-*)\n" +
 		"!create:deployments:default   no         no       -\n"
-	if code != 0 || out != want || errOut != "" {
-		t.Fatalf("exit %d\nstdout\n%s\nwant\n%s\nstderr\n%s", code, out, want, errOut)
-	}
+	h.expect(t.Fatalf, args, 0, want, "")
 }
 
 func TestVerifyRefusedWithoutEntry(t *testing.T) {
@@ -98,8 +94,8 @@ func TestVerifyRefusedWithoutEntry(t *testing.T) {
 
 func TestVerifyAsPrincipalOffline(t *testing.T) {
 	h, roleArn := kaAccessSetup(t)
-	out, errOut, code := h.run("verify", "-c", "hyperpod-demo", "--as-principal", "bob",
-		"--check", "get:pods:x", "--check", "!get:pods:x", "--check", "!create:pods:x")
+	args := []string{"verify", "-c", "hyperpod-demo", "--as-principal", "bob",
+		"--check", "get:pods:x", "--check", "!get:pods:x", "--check", "!create:pods:x"}
 	bob := kaUser("bob")
 	want := "Offline: nobody can get a token for another principal, so this is what EKS would decide from " + bob + "'s access entry and access policies (as `eksaccess can-i`), not the cluster's answer.\n" +
 		"\n" +
@@ -112,11 +108,9 @@ func TestVerifyAsPrincipalOffline(t *testing.T) {
 		"get:pods:x       yes        depends-on-rbac (FAIL)   no access policy allows it; depends on RBAC for groups team-b-devs\n" +
 		"!get:pods:x      no         depends-on-rbac (FAIL)   no access policy allows it; depends on RBAC for groups team-b-devs\n" +
 		"!create:pods:x   no         depends-on-rbac (FAIL)   no access policy allows it; depends on RBAC for groups team-b-devs\n"
-	if code != 1 || out != want || errOut != "3 of 3 checks did not come out as expected\n" {
-		t.Fatalf("exit %d\nstdout\n%s\nwant\n%s\nstderr\n%s", code, out, want, errOut)
-	}
+	h.expect(t.Fatalf, args, 1, want, "3 of 3 checks did not come out as expected\n")
 
-	out, _, code = h.run("verify", "-c", "hyperpod-demo", "--as-principal", "role/teams/eks-team-a", "--check", "create:pods/exec:team-a", "-o", "json")
+	out, _, code := h.run("verify", "-c", "hyperpod-demo", "--as-principal", "role/teams/eks-team-a", "--check", "create:pods/exec:team-a", "-o", "json")
 	var res usecase.VerifyResult
 	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 {
 		t.Fatalf("exit %d, %v\n%s", code, err, out)
@@ -131,7 +125,7 @@ func TestVerifyAsPrincipalOffline(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 
-	_, errOut, code = h.run("verify", "-c", "hyperpod-demo", "--as-principal", "bob", "--role", "x")
+	_, errOut, code := h.run("verify", "-c", "hyperpod-demo", "--as-principal", "bob", "--role", "x")
 	if code != 2 || !strings.HasPrefix(errOut, "error: --as-principal and --role both say whom to check: give one\n") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
