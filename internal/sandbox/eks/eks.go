@@ -133,68 +133,66 @@ func pathSegments(escaped string) ([]string, error) {
 	return out, nil
 }
 
+// routes are EKS's operations by method and path; a {label} segment matches any one segment
+// and is handed to the operation, the labels in URI order.
+var routes = []struct {
+	method, path, op string
+	mutating         bool
+	fn               func(*service, context.Context, http.ResponseWriter, *http.Request, []string) error
+}{
+	{http.MethodGet, "access-policies", "ListAccessPolicies", false, (*service).listAccessPolicies},
+	{http.MethodGet, "clusters", "ListClusters", false, (*service).listClusters},
+	{http.MethodPost, "clusters", "CreateCluster", true, (*service).createCluster},
+	{http.MethodGet, "clusters/{name}", "DescribeCluster", false, (*service).describeCluster},
+	{http.MethodDelete, "clusters/{name}", "DeleteCluster", true, (*service).deleteCluster},
+	{http.MethodGet, "clusters/{name}/updates", "ListUpdates", false, (*service).listUpdates},
+	{http.MethodGet, "clusters/{name}/updates/{updateId}", "DescribeUpdate", false, (*service).describeUpdate},
+	{http.MethodPost, "clusters/{name}/update-config", "UpdateClusterConfig", true, (*service).updateClusterConfig},
+	{http.MethodGet, "clusters/{name}/access-entries", "ListAccessEntries", false, (*service).listAccessEntries},
+	{http.MethodPost, "clusters/{name}/access-entries", "CreateAccessEntry", true, (*service).createAccessEntry},
+	{http.MethodGet, "clusters/{name}/access-entries/{principalArn}", "DescribeAccessEntry", false, (*service).describeAccessEntry},
+	{http.MethodPost, "clusters/{name}/access-entries/{principalArn}", "UpdateAccessEntry", true, (*service).updateAccessEntry},
+	{http.MethodDelete, "clusters/{name}/access-entries/{principalArn}", "DeleteAccessEntry", true, (*service).deleteAccessEntry},
+	{http.MethodGet, "clusters/{name}/access-entries/{principalArn}/access-policies", "ListAssociatedAccessPolicies", false, (*service).listAssociatedAccessPolicies},
+	{http.MethodPost, "clusters/{name}/access-entries/{principalArn}/access-policies", "AssociateAccessPolicy", true, (*service).associateAccessPolicy},
+	{http.MethodDelete, "clusters/{name}/access-entries/{principalArn}/access-policies/{policyArn}", "DisassociateAccessPolicy", true, (*service).disassociateAccessPolicy},
+	{http.MethodGet, "tags/{resourceArn}", "ListTagsForResource", false, (*service).listTagsForResource},
+	{http.MethodPost, "tags/{resourceArn}", "TagResource", true, (*service).tagResource},
+	{http.MethodDelete, "tags/{resourceArn}", "UntagResource", true, (*service).untagResource},
+}
+
 // match finds the operation for method and path, returning the path labels in URI order.
 func (s *service) match(method string, segs []string) (*route, []string) {
-	n := len(segs)
-	is := func(i int, lit string) bool { return i < n && segs[i] == lit }
-	switch {
-	case n == 1 && is(0, "access-policies") && method == http.MethodGet:
-		return &route{"ListAccessPolicies", false, s.listAccessPolicies}, nil
-	case n == 1 && is(0, "clusters"):
-		switch method {
-		case http.MethodGet:
-			return &route{"ListClusters", false, s.listClusters}, nil
-		case http.MethodPost:
-			return &route{"CreateCluster", true, s.createCluster}, nil
+	for _, rt := range routes {
+		if rt.method != method {
+			continue
 		}
-	case n == 2 && is(0, "clusters") && method == http.MethodGet:
-		return &route{"DescribeCluster", false, s.describeCluster}, segs[1:]
-	case n == 2 && is(0, "clusters") && method == http.MethodDelete:
-		return &route{"DeleteCluster", true, s.deleteCluster}, segs[1:]
-	case n == 3 && is(0, "clusters") && is(2, "updates") && method == http.MethodGet:
-		return &route{"ListUpdates", false, s.listUpdates}, segs[1:2]
-	case n == 4 && is(0, "clusters") && is(2, "updates") && method == http.MethodGet:
-		return &route{"DescribeUpdate", false, s.describeUpdate}, []string{segs[1], segs[3]}
-	case n == 3 && is(0, "clusters") && is(2, "update-config") && method == http.MethodPost:
-		return &route{"UpdateClusterConfig", true, s.updateClusterConfig}, segs[1:2]
-	case n == 3 && is(0, "clusters") && is(2, "access-entries"):
-		switch method {
-		case http.MethodGet:
-			return &route{"ListAccessEntries", false, s.listAccessEntries}, segs[1:2]
-		case http.MethodPost:
-			return &route{"CreateAccessEntry", true, s.createAccessEntry}, segs[1:2]
-		}
-	case n == 4 && is(0, "clusters") && is(2, "access-entries"):
-		labels := []string{segs[1], segs[3]}
-		switch method {
-		case http.MethodGet:
-			return &route{"DescribeAccessEntry", false, s.describeAccessEntry}, labels
-		case http.MethodPost:
-			return &route{"UpdateAccessEntry", true, s.updateAccessEntry}, labels
-		case http.MethodDelete:
-			return &route{"DeleteAccessEntry", true, s.deleteAccessEntry}, labels
-		}
-	case n == 5 && is(0, "clusters") && is(2, "access-entries") && is(4, "access-policies"):
-		labels := []string{segs[1], segs[3]}
-		switch method {
-		case http.MethodGet:
-			return &route{"ListAssociatedAccessPolicies", false, s.listAssociatedAccessPolicies}, labels
-		case http.MethodPost:
-			return &route{"AssociateAccessPolicy", true, s.associateAccessPolicy}, labels
-		}
-	case n == 6 && is(0, "clusters") && is(2, "access-entries") && is(4, "access-policies") && method == http.MethodDelete:
-		return &route{"DisassociateAccessPolicy", true, s.disassociateAccessPolicy}, []string{segs[1], segs[3], segs[5]}
-	case n == 2 && is(0, "tags"):
-		switch method {
-		case http.MethodGet:
-			return &route{"ListTagsForResource", false, s.listTagsForResource}, segs[1:]
-		case http.MethodPost:
-			return &route{"TagResource", true, s.tagResource}, segs[1:]
-		case http.MethodDelete:
-			return &route{"UntagResource", true, s.untagResource}, segs[1:]
+		if labels, ok := matchPath(rt.path, segs); ok {
+			fn := rt.fn
+			return &route{rt.op, rt.mutating, func(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
+				return fn(s, ctx, w, r, labels)
+			}}, labels
 		}
 	}
 	return nil, nil
+}
+
+// matchPath matches the path segments against a route's path, returning the {label} segments.
+func matchPath(path string, segs []string) ([]string, bool) {
+	parts := strings.Split(path, "/")
+	if len(parts) != len(segs) {
+		return nil, false
+	}
+	var labels []string
+	for i, p := range parts {
+		switch {
+		case strings.HasPrefix(p, "{"):
+			labels = append(labels, segs[i])
+		case p != segs[i]:
+			return nil, false
+		}
+	}
+	return labels, true
 }
 
 // decodeBody reads a JSON request body into v; an empty body leaves v as it is.
