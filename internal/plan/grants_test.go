@@ -37,6 +37,26 @@ func expireOn(t *testing.T, e *LiveEntry, now time.Time) (*LiveEntry, *Expired) 
 	return Project(live, []PrincipalPlan{pp}, nil).Entries[e.PrincipalArn], x
 }
 
+// expireLeaves expires e at now and stops the test (what went wrong: what) unless the entry
+// stays with the policy scopes want; it returns what stays.
+func expireLeaves(t *testing.T, e *LiveEntry, now time.Time, want, what string) *LiveEntry {
+	t.Helper()
+	after, _ := expireOn(t, e, now)
+	if got := scopes(after); got != want {
+		t.Fatalf("%s: %s", what, got)
+	}
+	return after
+}
+
+// expireDeletes expires e at now and stops the test unless the whole entry goes.
+func expireDeletes(t *testing.T, e *LiveEntry, now time.Time, what string) {
+	t.Helper()
+	after, x := expireOn(t, e, now)
+	if after != nil || !x.Deleted {
+		t.Fatalf("%s: %s %+v", what, scopes(after), x)
+	}
+}
+
 func scopes(e *LiveEntry) string {
 	if e == nil {
 		return "<no entry>"
@@ -84,16 +104,10 @@ func TestExpiryIsPerGrant(t *testing.T) {
 	t.Run("a grant without expiry never inherits one", func(t *testing.T) {
 		e := grantOn(t, nil, []DesiredPolicy{{PolicyArn: tEdit, Namespaces: []string{"tmp"}}}, soon)
 		e = grantOn(t, e, []DesiredPolicy{{PolicyArn: tView}}, time.Time{})
-		after, _ := expireOn(t, e, soon)
-		if got := scopes(after); got != "AmazonEKSViewPolicy(cluster)" {
-			t.Fatalf("View stays, Edit goes: %s", got)
-		}
+		expireLeaves(t, e, soon, "AmazonEKSViewPolicy(cluster)", "View stays, Edit goes")
 		e = grantOn(t, nil, []DesiredPolicy{{PolicyArn: tEdit, Namespaces: []string{"a", "b"}}}, soon)
 		e = grantOn(t, e, []DesiredPolicy{{PolicyArn: tEdit, Namespaces: []string{"a"}}}, time.Time{})
-		after, _ = expireOn(t, e, soon)
-		if got := scopes(after); got != "AmazonEKSEditPolicy(a)" {
-			t.Fatalf("the namespace granted for good stays: %s", got)
-		}
+		expireLeaves(t, e, soon, "AmazonEKSEditPolicy(a)", "the namespace granted for good stays")
 	})
 	t.Run("an expiring cluster scope falls back to the permanent namespaces", func(t *testing.T) {
 		e := grantOn(t, nil, []DesiredPolicy{{PolicyArn: tView, Namespaces: []string{"a"}}}, time.Time{})
@@ -102,33 +116,21 @@ func TestExpiryIsPerGrant(t *testing.T) {
 			t.Fatalf("widened: %s", got)
 		}
 		e = grantOn(t, e, []DesiredPolicy{{PolicyArn: tView, Namespaces: []string{"b"}}}, time.Time{})
-		after, _ := expireOn(t, e, soon)
-		if got := scopes(after); got != "AmazonEKSViewPolicy(a,b)" {
-			t.Fatalf("falls back: %s", got)
-		}
+		expireLeaves(t, e, soon, "AmazonEKSViewPolicy(a,b)", "falls back")
 	})
 	t.Run("an entry with nothing left is deleted", func(t *testing.T) {
 		e := grantOn(t, nil, []DesiredPolicy{{PolicyArn: tEdit, Namespaces: []string{"dev-*"}}}, soon)
 		if v := e.Tags[TagExpiresPrefix+"AmazonEKSEditPolicy"]; v != FormatExpiry(soon)+" dev-@" {
 			t.Fatalf("encoding: %q", v)
 		}
-		after, x := expireOn(t, e, soon)
-		if after != nil || !x.Deleted {
-			t.Fatalf("deleted: %v %+v", scopes(after), x)
-		}
+		expireDeletes(t, e, soon, "deleted")
 	})
 	t.Run("two expiring grants of one policy", func(t *testing.T) {
 		later := soon.Add(time.Hour)
 		e := grantOn(t, nil, []DesiredPolicy{{PolicyArn: tEdit, Namespaces: []string{"a"}}}, soon)
 		e = grantOn(t, e, []DesiredPolicy{{PolicyArn: tEdit, Namespaces: []string{"b"}}}, later)
-		after, _ := expireOn(t, e, soon)
-		if got := scopes(after); got != "AmazonEKSEditPolicy(b)" {
-			t.Fatalf("the later one stays: %s", got)
-		}
-		after, x := expireOn(t, after, later)
-		if after != nil || !x.Deleted {
-			t.Fatalf("then all goes: %s", scopes(after))
-		}
+		after := expireLeaves(t, e, soon, "AmazonEKSEditPolicy(b)", "the later one stays")
+		expireDeletes(t, after, later, "then all goes")
 	})
 	t.Run("the entry-wide tag of earlier versions", func(t *testing.T) {
 		e := &LiveEntry{PrincipalArn: tAcct + "user/erin", Type: "STANDARD", Tags: map[string]string{TagManaged: "true", TagExpires: "2026-06-01"},
@@ -137,14 +139,8 @@ func TestExpiryIsPerGrant(t *testing.T) {
 		if _, ok := e2.Tags[TagExpires]; ok {
 			t.Fatalf("the entry-wide tag is spelled out per grant: %v", e2.Tags)
 		}
-		after, _ := expireOn(t, e2, tNow)
-		if got := scopes(after); got != "AmazonEKSViewPolicy(cluster)" {
-			t.Fatalf("the old grant expires, the new one stays: %s", got)
-		}
-		after, x := expireOn(t, e, tNow)
-		if after != nil || !x.Deleted {
-			t.Fatalf("a date-only legacy tag is read and expires: %s", scopes(after))
-		}
+		expireLeaves(t, e2, tNow, "AmazonEKSViewPolicy(cluster)", "the old grant expires, the new one stays")
+		expireDeletes(t, e, tNow, "a date-only legacy tag is read and expires")
 	})
 }
 
