@@ -16,20 +16,6 @@ import (
 	"eksaccess/internal/plan"
 )
 
-// clientsFor returns the run's clients and the EKS cluster ref names (a HyperPod cluster
-// resolved to the EKS cluster that orchestrates it).
-func (e *Env) clientsFor(ctx context.Context, ref ClusterRef) (*awsapi.Clients, string, error) {
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, "", err
-	}
-	cluster, err := e.resolveCluster(ctx, c, ref)
-	if err != nil {
-		return nil, "", err
-	}
-	return c, cluster, nil
-}
-
 // ListEntriesRequest names the cluster whose access entries to list.
 type ListEntriesRequest struct {
 	Cluster ClusterRef `json:"cluster"`
@@ -56,7 +42,7 @@ func (e *Env) ListEntries(ctx context.Context, r ListEntriesRequest) (*EntryList
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	c, cluster, err := e.clientsFor(ctx, r.Cluster)
+	c, cluster, err := e.clusterOf(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +77,7 @@ func (e *Env) ShowEntry(ctx context.Context, r ShowEntryRequest) (*plan.LiveEntr
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	c, cluster, err := e.clientsFor(ctx, r.Cluster)
+	c, cluster, err := e.clusterOf(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}

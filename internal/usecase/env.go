@@ -155,14 +155,18 @@ func ValidateClusterName(n string) error {
 	return nil
 }
 
-// clusterOf returns the run's own clients and the EKS cluster ref names.
+// clusterOf returns the run's own clients and the EKS cluster ref names (a HyperPod cluster
+// resolved to the EKS cluster that orchestrates it).
 func (e *Env) clusterOf(ctx context.Context, ref ClusterRef) (*awsapi.Clients, string, error) {
 	c, err := e.AWS(ctx, "")
 	if err != nil {
 		return nil, "", err
 	}
 	cluster, err := e.resolveCluster(ctx, c, ref)
-	return c, cluster, err
+	if err != nil {
+		return nil, "", err
+	}
+	return c, cluster, nil
 }
 
 // resolveCluster returns the EKS cluster name (HyperPod clusters resolved through SageMaker).

@@ -79,7 +79,7 @@ func (e *Env) Token(ctx context.Context, r TokenRequest) (kubeauth.Token, error)
 	if err := r.Validate(); err != nil {
 		return kubeauth.Token{}, err
 	}
-	c, cluster, err := e.clientsFor(ctx, r.Cluster)
+	c, cluster, err := e.clusterOf(ctx, r.Cluster)
 	if err != nil {
 		return kubeauth.Token{}, err
 	}
@@ -166,7 +166,7 @@ func (e *Env) clusterToken(ctx context.Context, c *awsapi.Clients, cluster strin
 // clusterEndpoint describes the cluster for a Kubernetes client: its ARN, the region it runs
 // in (from the ARN), its API endpoint and CA; a cluster without an endpoint yet is an error.
 func (e *Env) clusterEndpoint(ctx context.Context, ref ClusterRef) (*awsapi.Clients, kubeauth.ClusterInfo, error) {
-	c, cluster, err := e.clientsFor(ctx, ref)
+	c, cluster, err := e.clusterOf(ctx, ref)
 	if err != nil {
 		return nil, kubeauth.ClusterInfo{}, err
 	}

@@ -40,7 +40,7 @@ func (e *Env) Migrate(ctx context.Context, r MigrateRequest) (*MigrateResult, er
 	if err := r.Cluster.Validate(); err != nil {
 		return nil, &InputError{Err: err}
 	}
-	c, cluster, err := e.clientsFor(ctx, r.Cluster)
+	c, cluster, err := e.clusterOf(ctx, r.Cluster)
 	if err != nil {
 		return nil, err
 	}
