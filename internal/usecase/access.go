@@ -137,11 +137,7 @@ func (e *Env) Access(ctx context.Context, r AccessRequest) (*AccessResult, error
 			return nil, err
 		}
 	}
-	c, cluster, err := e.clusterOf(ctx, r.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	live, arn, err := e.readPrincipalEntry(ctx, c, cluster, r.Principal)
+	c, cluster, live, arn, err := e.entryOf(ctx, r.Cluster, r.Principal)
 	if err != nil {
 		return nil, err
 	}

@@ -140,11 +140,7 @@ type Evaluation struct {
 // EvaluateOffline resolves the principal (the one resolver), reads its access entry and
 // evaluates each request with the access policies' published rules.
 func (e *Env) EvaluateOffline(ctx context.Context, ref ClusterRef, principal string, reqs []policy.Request) (*Evaluation, error) {
-	c, cluster, err := e.clusterOf(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	live, arn, err := e.readPrincipalEntry(ctx, c, cluster, principal)
+	_, cluster, live, arn, err := e.entryOf(ctx, ref, principal)
 	if err != nil {
 		return nil, err
 	}

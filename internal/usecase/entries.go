@@ -77,11 +77,7 @@ func (e *Env) ShowEntry(ctx context.Context, r ShowEntryRequest) (*plan.LiveEntr
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	c, cluster, err := e.clusterOf(ctx, r.Cluster)
-	if err != nil {
-		return nil, err
-	}
-	live, arn, err := e.readPrincipalEntry(ctx, c, cluster, r.Principal)
+	_, cluster, live, arn, err := e.entryOf(ctx, r.Cluster, r.Principal)
 	if err != nil {
 		return nil, err
 	}

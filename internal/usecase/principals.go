@@ -172,6 +172,16 @@ func matchEntry(raw string, arns []string) (found []string, err error) {
 	return found, nil
 }
 
+// entryOf reads the clients and EKS cluster ref names, then the cluster's entry of the
+// principal raw names (readPrincipalEntry).
+func (e *Env) entryOf(ctx context.Context, ref ClusterRef, raw string) (c *awsapi.Clients, cluster string, live *plan.LiveCluster, arn string, err error) {
+	if c, cluster, err = e.clusterOf(ctx, ref); err != nil {
+		return nil, "", nil, "", err
+	}
+	live, arn, err = e.readPrincipalEntry(ctx, c, cluster, raw)
+	return c, cluster, live, arn, err
+}
+
 // readPrincipalEntry reads the access entry one principal (as a user typed it) has on a
 // cluster, through the one resolver: the cluster's entries first, compared as IAM compares
 // names (no IAM call for what the cluster knows, and a principal already deleted from IAM
