@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -408,7 +409,7 @@ func (o *oracle) checkJSON(name string, m *model, shapeName string, v any, path 
 			t.Errorf("%s: %s wants a string, got %T", where, shapeName, v)
 			return
 		}
-		if len(sh.Enum) > 0 && !contains(sh.Enum, s) {
+		if len(sh.Enum) > 0 && !slices.Contains(sh.Enum, s) {
 			t.Errorf("%s: %q is not in enum %s %v", where, s, shapeName, sh.Enum)
 		}
 	case "boolean":
@@ -432,15 +433,6 @@ func (o *oracle) checkJSON(name string, m *model, shapeName string, v any, path 
 	default:
 		t.Errorf("%s: shape type %s of %s not checked by this test", where, sh.Type, shapeName)
 	}
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // node is an XML element.
@@ -553,7 +545,7 @@ func (o *oracle) checkXML(name string, m *model, shapeName string, n *node, path
 		if len(n.children) > 0 {
 			t.Errorf("%s: string %s has child elements", where, shapeName)
 		}
-		if len(sh.Enum) > 0 && !contains(sh.Enum, n.text) {
+		if len(sh.Enum) > 0 && !slices.Contains(sh.Enum, n.text) {
 			t.Errorf("%s: %q is not in enum %s %v", where, n.text, shapeName, sh.Enum)
 		}
 	case "boolean":

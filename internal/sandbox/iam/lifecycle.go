@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -295,7 +296,7 @@ func attachPolicy(kind string) handler {
 			if err := e.modifiable(); err != nil {
 				return err
 			}
-			if contains(*e.attached, pa) {
+			if slices.Contains(*e.attached, pa) {
 				return nil // attaching again changes nothing, as in IAM
 			}
 			if q := attachQuota[kind]; len(*e.attached) >= q {
@@ -985,7 +986,7 @@ func (s *service) listEntitiesForPolicy(ctx context.Context, p query.Params) (an
 			return res, noSuchPolicy(pa)
 		}
 		uses := func(attached []string, boundary string) bool {
-			perm := usage != "PermissionsBoundary" && contains(attached, pa)
+			perm := usage != "PermissionsBoundary" && slices.Contains(attached, pa)
 			bound := usage != "PermissionsPolicy" && boundary == pa
 			return perm || bound
 		}
@@ -993,7 +994,7 @@ func (s *service) listEntitiesForPolicy(ctx context.Context, p query.Params) (an
 		var keys []string
 		if want("Group") {
 			for k, g := range d.Groups {
-				if strings.HasPrefix(g.Path, prefix) && usage != "PermissionsBoundary" && contains(g.AttachedPolicies, pa) {
+				if strings.HasPrefix(g.Path, prefix) && usage != "PermissionsBoundary" && slices.Contains(g.AttachedPolicies, pa) {
 					keys = append(keys, "g\x00"+k)
 				}
 			}
@@ -1032,13 +1033,4 @@ func (s *service) listEntitiesForPolicy(ctx context.Context, p query.Params) (an
 		res.IsTruncated, res.Marker = pg.IsTruncated, pg.Marker
 		return res, nil
 	})
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

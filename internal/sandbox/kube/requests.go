@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -246,7 +247,7 @@ func (h *handler) impersonate(w http.ResponseWriter, r *http.Request, id *Identi
 	}
 	if addAuthenticated {
 		newGroups = append(newGroups, "system:authenticated")
-	} else if userName == "system:anonymous" && !contains(newGroups, "system:unauthenticated") {
+	} else if userName == "system:anonymous" && !slices.Contains(newGroups, "system:unauthenticated") {
 		newGroups = append(newGroups, "system:unauthenticated")
 	}
 	if len(extra) == 0 {
@@ -265,13 +266,4 @@ func serviceAccountName(user string) (ns, name string, ok bool) {
 	}
 	ns, name, ok = strings.Cut(rest, ":")
 	return ns, name, ok && ns != "" && name != "" && !strings.Contains(name, ":")
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"eksaccess/internal/policy"
@@ -171,11 +172,11 @@ func (h *handler) selfSubjectRulesReview(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	st := authorizationv1.SubjectRulesReviewStatus{Incomplete: true, EvaluationError: webhookRulesError}
-	if contains(id.Groups, "system:masters") {
+	if slices.Contains(id.Groups, "system:masters") {
 		st.ResourceRules = append(st.ResourceRules, clusterAdminRules...)
 		st.NonResourceRules = append(st.NonResourceRules, clusterAdminNonRules...)
 	}
-	if contains(id.Groups, "system:authenticated") {
+	if slices.Contains(id.Groups, "system:authenticated") {
 		st.ResourceRules = append(st.ResourceRules, basicUserRules...)
 		st.NonResourceRules = append(st.NonResourceRules, discoveryRules...)
 	}
