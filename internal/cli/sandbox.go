@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/sandbox"
-	"eksaccess/internal/sandbox/kubereal"
 	"eksaccess/internal/sandbox/state"
 )
 
@@ -75,12 +74,7 @@ func runSandboxServe(ctx context.Context, o *sandboxServeOptions) error {
 	}
 	defer srv.Close()
 	fmt.Fprint(o.f.IO.Out, srv.EnvLines())
-	fmt.Fprintf(o.f.IO.ErrOut, "# sandbox serving AWS at %s, state in %s; paste the export lines above into another shell. Ctrl-C stops it.\n", srv.Endpoint(), o.opts.StateDir)
-	if srv.KubeMode() == sandbox.KubeReal {
-		fmt.Fprintf(o.f.IO.ErrOut, "# Kubernetes: real (kube-apiserver %s and etcd %s per cluster, started on first use)\n", kubereal.KubeVersion, kubereal.EtcdVersion)
-	} else {
-		fmt.Fprintf(o.f.IO.ErrOut, "# Kubernetes: builtin (whoami, can-i, discovery; no writes). For a real API server: `%s`, then --kubernetes real\n", kubereal.BuildCommand)
-	}
+	fmt.Fprint(o.f.IO.ErrOut, srv.Banner(o.opts.StateDir))
 	<-ctx.Done()
 	fmt.Fprintln(o.f.IO.ErrOut, "# sandbox stopping")
 	return nil
