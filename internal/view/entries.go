@@ -3,6 +3,8 @@ package view
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -172,4 +174,21 @@ func Kubeconfig(w io.Writer, res *usecase.KubeconfigResult, sandboxDown bool) {
 	if sandboxDown {
 		fmt.Fprintf(w, "note: the sandbox's Kubernetes endpoint lives only while a sandbox runs: start `eksaccess sandbox serve` before using kubectl\n")
 	}
+}
+
+// Modes says which clusters' authentication mode a run switched, and to what.
+func Modes(w io.Writer, modes map[string]string) {
+	for _, cluster := range slices.Sorted(maps.Keys(modes)) {
+		fmt.Fprintf(w, "%s: authenticationMode is now %s\n", cluster, modes[cluster])
+	}
+}
+
+// Replan says what the plan after apply found: nothing left, or the changes that remain.
+func Replan(w io.Writer, remaining int, after *usecase.FilePlan, verbose bool) {
+	if remaining == 0 {
+		fmt.Fprintln(w, "re-plan: no changes remain; the clusters match the file")
+		return
+	}
+	fmt.Fprintln(w, "re-plan after apply still shows changes:")
+	plan.WriteClusterPlans(w, after.Clusters, verbose)
 }
