@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
 	"eksaccess/internal/view"
 )
@@ -63,11 +62,7 @@ func runAuthMode(ctx context.Context, o *authModeOptions) error {
 		fmt.Fprintf(f.IO.Out, "%s is already in %s: nothing to do\n", res.Cluster, res.Mode)
 		return nil
 	}
-	warn := fmt.Sprintf("switching %s from %s to %s cannot be undone: EKS never switches back", res.Cluster, res.Mode, o.Req.Set)
-	if o.Req.Set == "API" {
-		warn += "; the aws-auth ConfigMap stops being read, so principals mapped only there lose access"
-	}
-	fmt.Fprintln(f.IO.ErrOut, "warning: "+warn)
+	view.SwitchWarning(f.IO.ErrOut, res, o.Req.Set)
 	if err := confirm(f, o.yes, "auth-mode", fmt.Sprintf("Switch %s to %s?", res.Cluster, o.Req.Set),
 		"switching the authentication mode needs confirmation and there is no terminal to ask on: run again with --yes"); err != nil {
 		return err
@@ -76,9 +71,5 @@ func runAuthMode(ctx context.Context, o *authModeOptions) error {
 	if err != nil {
 		return err
 	}
-	if format != output.Table {
-		return output.Data(f.IO.Out, format, res)
-	}
-	fmt.Fprintf(f.IO.Out, "%s: authentication mode is now %s\n", res.Cluster, res.Mode)
-	return nil
+	return show(f.IO.Out, format, res, func() error { view.Modes(f.IO.Out, map[string]string{res.Cluster: res.Mode}); return nil })
 }

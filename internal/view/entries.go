@@ -192,3 +192,12 @@ func Replan(w io.Writer, remaining int, after *usecase.FilePlan, verbose bool) {
 	fmt.Fprintln(w, "re-plan after apply still shows changes:")
 	plan.WriteClusterPlans(w, after.Clusters, verbose)
 }
+
+// SwitchWarning says, before asking, what switching res's cluster to mode does for good.
+func SwitchWarning(w io.Writer, res *usecase.AuthModeResult, mode string) {
+	warn := fmt.Sprintf("switching %s from %s to %s cannot be undone: EKS never switches back", res.Cluster, res.Mode, mode)
+	if mode == "API" {
+		warn += "; the aws-auth ConfigMap stops being read, so principals mapped only there lose access"
+	}
+	fmt.Fprintln(w, "warning: "+warn)
+}
