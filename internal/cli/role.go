@@ -28,9 +28,7 @@ type roleCreateOptions struct {
 	yes        bool
 	adopt      bool
 	grant      bool
-	cluster    usecase.ClusterRef
-	policies   []string
-	namespaces []string
+	grantReq   usecase.RoleGrant // what -c, --hyperpod, --policy and --namespace give --grant
 }
 
 func newRoleCreateCmd(f *Factory, runF func(*roleCreateOptions) error) *cobra.Command {
@@ -74,10 +72,10 @@ says "no changes". Users then run ` + "`eval \"$(eksaccess assume NAME)\"`" + `.
 	fl.BoolVar(&o.adopt, "adopt", false, "take over an existing role or policy that eksaccess did not create (tagged eksaccess/managed): shows the trust-policy diff and the new policy version, then asks")
 	fl.BoolVarP(&o.yes, "yes", "y", false, "with --adopt: adopt without asking (required without a terminal)")
 	fl.BoolVar(&o.grant, "grant", false, "also give the role an access entry on a cluster (with -c and --policy)")
-	addClusterFlags(cmd, &o.cluster)
+	addClusterFlags(cmd, &o.grantReq.Cluster)
 	addForceFlag(cmd, &o.Req.Force)
-	fl.StringSliceVar(&o.policies, "policy", nil, "with --grant: EKS access policy name or ARN (repeatable)")
-	fl.StringSliceVar(&o.namespaces, "namespace", nil, "with --grant: scope the policies to these namespaces (repeatable; default: the whole cluster)")
+	fl.StringSliceVar(&o.grantReq.Policies, "policy", nil, "with --grant: EKS access policy name or ARN (repeatable)")
+	fl.StringSliceVar(&o.grantReq.Namespaces, "namespace", nil, "with --grant: scope the policies to these namespaces (repeatable; default: the whole cluster)")
 	return cmd
 }
 
@@ -94,12 +92,10 @@ func (o *roleCreateOptions) validate() error {
 			return usageErrorf("--max-session %s is out of range: IAM allows 1h to 12h", o.maxSession)
 		}
 	}
-	grantFlags := o.cluster.Name != "" || o.cluster.HyperPod != "" || len(o.policies) > 0 || len(o.namespaces) > 0
-	if !o.grant && grantFlags {
+	if g := o.grantReq; !o.grant && (g.Cluster != usecase.ClusterRef{} || len(g.Policies) > 0 || len(g.Namespaces) > 0) {
 		return usageErrorf("-c, --hyperpod, --policy and --namespace go with --grant: add --grant to give the role an access entry")
-	}
-	if o.grant {
-		o.Req.Grant = &usecase.RoleGrant{Cluster: o.cluster, Policies: o.policies, Namespaces: o.namespaces}
+	} else if o.grant {
+		o.Req.Grant = &g
 	}
 	if o.adopt {
 		o.Req.Adopt = o.confirmAdoption
