@@ -118,16 +118,10 @@ func newEntriesShowCmd(f *Factory, runF func(*entriesShowOptions) error) *cobra.
 		Args:  exactArgs(1, "PRINCIPAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principal = args[0]
-			return dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
+			entry := func(w io.Writer, e *plan.LiveEntry) error { return view.Entry(w, e, o.now()) }
+			return dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return shown(&o.cmdIO, entry)(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
 	return cmd
-}
-
-func (o *entriesShowOptions) render(e *plan.LiveEntry, err error) error {
-	if err != nil {
-		return err
-	}
-	return show(o.io.Out, o.format, e, func() error { return view.Entry(o.io.Out, e, o.now()) })
 }

@@ -45,6 +45,16 @@ func show(w io.Writer, format output.Format, data any, table func() error) error
 	return table()
 }
 
+// shown prints a read command's result through its table view (or returns its error).
+func shown[T any](c *cmdIO, table func(io.Writer, T) error) func(T, error) error {
+	return func(res T, err error) error {
+		if err != nil {
+			return err
+		}
+		return show(c.io.Out, c.format, res, func() error { return table(c.io.Out, res) })
+	}
+}
+
 // confirm asks question on a terminal unless yes is set: declined exits 2 with
 // "<what> cancelled: nothing was changed", and without a terminal noTerminal is the usage
 // error (say how to run again with --yes).
