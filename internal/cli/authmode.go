@@ -49,21 +49,20 @@ access entries first: eksaccess migrate aws-auth.`,
 }
 
 func runAuthMode(ctx context.Context, o *authModeOptions) error {
-	f := o.f
 	format := o.format
 	res, ch, err := o.Status(ctx, o.Req)
 	if err != nil {
 		return o.changeOutput("auth-mode").render(nil, err)
 	}
 	if o.Req.Set == "" {
-		return show(f.IO.Out, format, res, func() error { return view.AuthMode(f.IO.Out, res) })
+		return show(o.io.Out, format, res, func() error { return view.AuthMode(o.io.Out, res) })
 	}
 	if ch == nil {
-		fmt.Fprintf(f.IO.Out, "%s is already in %s: nothing to do\n", res.Cluster, res.Mode)
+		fmt.Fprintf(o.io.Out, "%s is already in %s: nothing to do\n", res.Cluster, res.Mode)
 		return nil
 	}
-	view.SwitchWarning(f.IO.ErrOut, res, o.Req.Set)
-	if err := confirm(f, o.yes, "auth-mode", fmt.Sprintf("Switch %s to %s?", res.Cluster, o.Req.Set),
+	view.SwitchWarning(o.io.ErrOut, res, o.Req.Set)
+	if err := confirm(o.io, o.yes, "auth-mode", fmt.Sprintf("Switch %s to %s?", res.Cluster, o.Req.Set),
 		"switching the authentication mode needs confirmation and there is no terminal to ask on: run again with --yes"); err != nil {
 		return err
 	}
@@ -71,5 +70,5 @@ func runAuthMode(ctx context.Context, o *authModeOptions) error {
 	if err != nil {
 		return err
 	}
-	return show(f.IO.Out, format, res, func() error { view.Modes(f.IO.Out, map[string]string{res.Cluster: res.Mode}); return nil })
+	return show(o.io.Out, format, res, func() error { view.Modes(o.io.Out, map[string]string{res.Cluster: res.Mode}); return nil })
 }

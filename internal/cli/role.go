@@ -104,20 +104,19 @@ func (o *roleCreateOptions) validate() error {
 }
 
 func runRoleCreate(ctx context.Context, o *roleCreateOptions) error {
-	f := o.f
 	out, err := o.Run(ctx, o.Req)
 	if err != nil {
 		return o.changeOutput("role create").render(nil, err)
 	}
-	if err := show(f.IO.Out, o.format, out, func() error { view.RoleCreate(f.IO.Out, out, o.Req.DryRun); return nil }); err != nil {
+	if err := show(o.io.Out, o.format, out, func() error { view.RoleCreate(o.io.Out, out, o.Req.DryRun); return nil }); err != nil {
 		return err
 	}
 	if g := out.Grant; g != nil && g.Error != "" {
-		fmt.Fprintf(f.IO.ErrOut, "error: %s\n", g.Error)
+		fmt.Fprintf(o.io.ErrOut, "error: %s\n", g.Error)
 		return &ExitError{Code: ExitFailure, Err: errors.New("the role is set up but its access entry is not complete: run the same command again to finish it")}
 	}
 	if !o.Req.DryRun && out.RoleCreated {
-		fmt.Fprintf(f.IO.ErrOut, "users assume it with: eval \"$(eksaccess assume %s)\"\n", o.Req.Spec.RoleName)
+		fmt.Fprintf(o.io.ErrOut, "users assume it with: eval \"$(eksaccess assume %s)\"\n", o.Req.Spec.RoleName)
 	}
 	return nil
 }
@@ -125,13 +124,12 @@ func runRoleCreate(ctx context.Context, o *roleCreateOptions) error {
 // confirmAdoption shows what adopting would write, then asks on a terminal (--yes, or a dry
 // run, skips the question; without a terminal --yes is required).
 func (o *roleCreateOptions) confirmAdoption(as []role.Adoption) (bool, error) {
-	f := o.f
-	role.WriteAdoptions(f.IO.ErrOut, as)
+	role.WriteAdoptions(o.io.ErrOut, as)
 	if o.Req.DryRun || o.yes {
 		return true, nil
 	}
-	if !f.IO.CanPrompt() {
+	if !o.io.CanPrompt() {
 		return false, usageErrorf("--adopt needs confirmation and there is no terminal to ask on: review the changes above, then run again with --adopt --yes")
 	}
-	return f.IO.Confirm(fmt.Sprintf("Adopt %d existing IAM resource(s) and write the changes above?", len(as)))
+	return o.io.Confirm(fmt.Sprintf("Adopt %d existing IAM resource(s) and write the changes above?", len(as)))
 }

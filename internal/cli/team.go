@@ -131,7 +131,7 @@ func runTeam(ctx context.Context, o *teamOptions) error {
 	} else if res == nil {
 		return err
 	}
-	if derr := show(w, o.format, res, func() error { view.TeamResult(w, o.Command, res, o.f.Verbose); return nil }); derr != nil || err != nil {
+	if derr := show(w, o.format, res, func() error { view.TeamResult(w, o.Command, res, *o.verbose); return nil }); derr != nil || err != nil {
 		return cmp.Or(err, derr)
 	}
 	return outcomeExit(res.Entries)
