@@ -43,6 +43,6 @@ func runAccess(ctx context.Context, o *accessOptions) error {
 	if err != nil {
 		return err
 	}
-	view.Notes(o.f.IO.ErrOut, res.Notes)
-	return show(o.io.Out, o.format, res, func() error { return view.Rules(o.f.IO.Out, res) })
+	view.Notes(o.io.ErrOut, res.Notes)
+	return show(o.io.Out, o.format, res, func() error { return view.Rules(o.io.Out, res) })
 }

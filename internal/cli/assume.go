@@ -137,13 +137,7 @@ func (o *assumeOptions) render(ctx context.Context, res *usecase.AssumeResult, e
 	if o.inProcessSandbox() && o.format != creds.FormatCredentialProcess {
 		fmt.Fprintf(o.io.ErrOut, "# note: the sandbox ran inside this command and stops with it; for the credentials to work, run `eksaccess sandbox serve` in another terminal\n")
 	}
-	switch o.format {
-	case creds.FormatJSON:
-		return creds.WriteJSON(o.io.Out, res.Credentials)
-	case creds.FormatCredentialProcess:
-		return creds.WriteCredentialProcess(o.io.Out, res.Credentials)
-	}
-	return creds.WriteEnv(o.io.Out, o.shell, res.Credentials, extra, o.now())
+	return creds.Write(o.io.Out, o.format, o.shell, res.Credentials, extra, o.now())
 }
 
 // assumeEndpointVars points tools at the endpoint eksaccess used, when it is not AWS's own

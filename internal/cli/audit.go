@@ -90,21 +90,20 @@ account, and every other account and cluster is still audited and reported; 2 ba
 }
 
 func runAudit(ctx context.Context, o *auditOptions) error {
-	f := o.f
 	res, err := o.Run(ctx, o.Req)
 	if err != nil {
 		return err
 	}
-	view.AuditProblems(f.IO.ErrOut, res)
+	view.AuditProblems(o.io.ErrOut, res)
 	switch o.format {
 	case output.JSON, output.YAML:
-		err = output.Data(f.IO.Out, o.format, res)
+		err = output.Data(o.io.Out, o.format, res)
 	case formatHTML:
-		err = report.HTML(f.IO.Out, res)
+		err = report.HTML(o.io.Out, res)
 	case formatCSV:
-		err = view.AuditCSV(f.IO.Out, res)
+		err = view.AuditCSV(o.io.Out, res)
 	default:
-		err = view.Audit(f.IO.Out, f.IO.ErrOut, res)
+		err = view.Audit(o.io.Out, o.io.ErrOut, res)
 	}
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/output"
 	"eksaccess/internal/usecase"
 	"eksaccess/internal/view"
 )
@@ -50,25 +49,20 @@ access entries first: eksaccess migrate aws-auth.`,
 }
 
 func runAuthMode(ctx context.Context, o *authModeOptions) error {
-	f := o.f
 	format := o.format
 	res, ch, err := o.Status(ctx, o.Req)
 	if err != nil {
 		return o.changeOutput("auth-mode").render(nil, err)
 	}
 	if o.Req.Set == "" {
-		return show(f.IO.Out, format, res, func() error { return view.AuthMode(f.IO.Out, res) })
+		return show(o.io.Out, format, res, func() error { return view.AuthMode(o.io.Out, res) })
 	}
 	if ch == nil {
-		fmt.Fprintf(f.IO.Out, "%s is already in %s: nothing to do\n", res.Cluster, res.Mode)
+		fmt.Fprintf(o.io.Out, "%s is already in %s: nothing to do\n", res.Cluster, res.Mode)
 		return nil
 	}
-	warn := fmt.Sprintf("switching %s from %s to %s cannot be undone: EKS never switches back", res.Cluster, res.Mode, o.Req.Set)
-	if o.Req.Set == "API" {
-		warn += "; the aws-auth ConfigMap stops being read, so principals mapped only there lose access"
-	}
-	fmt.Fprintln(f.IO.ErrOut, "warning: "+warn)
-	if err := confirm(f, o.yes, "auth-mode", fmt.Sprintf("Switch %s to %s?", res.Cluster, o.Req.Set),
+	view.SwitchWarning(o.io.ErrOut, res, o.Req.Set)
+	if err := confirm(o.io, o.yes, "auth-mode", fmt.Sprintf("Switch %s to %s?", res.Cluster, o.Req.Set),
 		"switching the authentication mode needs confirmation and there is no terminal to ask on: run again with --yes"); err != nil {
 		return err
 	}
@@ -76,9 +70,5 @@ func runAuthMode(ctx context.Context, o *authModeOptions) error {
 	if err != nil {
 		return err
 	}
-	if format != output.Table {
-		return output.Data(f.IO.Out, format, res)
-	}
-	fmt.Fprintf(f.IO.Out, "%s: authentication mode is now %s\n", res.Cluster, res.Mode)
-	return nil
+	return show(o.io.Out, format, res, func() error { view.Modes(o.io.Out, map[string]string{res.Cluster: res.Mode}); return nil })
 }

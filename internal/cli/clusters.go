@@ -21,16 +21,9 @@ func newClustersCmd(f *Factory, runF func(*clustersOptions) error) *cobra.Comman
 		Short: "List EKS clusters with their authentication mode, and the HyperPod clusters they orchestrate",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.prepare(nil), runF, func() error { return o.render(o.Run(cmd.Context())) })
+			return dispatch(o, o.prepare(nil), runF, func() error { return shown(&o.cmdIO, view.Clusters)(o.Run(cmd.Context())) })
 		},
 	}
-}
-
-func (o *clustersOptions) render(rows []usecase.ClusterInfo, err error) error {
-	if err != nil {
-		return err
-	}
-	return show(o.io.Out, o.format, rows, func() error { return view.Clusters(o.io.Out, rows) })
 }
 
 type policiesOptions struct {
@@ -45,14 +38,7 @@ func newPoliciesCmd(f *Factory, runF func(*policiesOptions) error) *cobra.Comman
 		Short: "List the EKS access policies (live ListAccessPolicies)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.prepare(nil), runF, func() error { return o.render(o.Run(cmd.Context())) })
+			return dispatch(o, o.prepare(nil), runF, func() error { return shown(&o.cmdIO, view.Policies)(o.Run(cmd.Context())) })
 		},
 	}
-}
-
-func (o *policiesOptions) render(pols []usecase.AccessPolicy, err error) error {
-	if err != nil {
-		return err
-	}
-	return show(o.io.Out, o.format, pols, func() error { return view.Policies(o.io.Out, pols) })
 }

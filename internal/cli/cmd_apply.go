@@ -66,7 +66,7 @@ type applyResult struct {
 // runApply applies what it could plan; accounts it could not reach are reported and make it
 // exit 1, after the others were applied.
 func runApply(ctx context.Context, o *applyOptions) (err error) {
-	f, format := o.f, o.format
+	format := o.format
 	fp, err := o.Plan(ctx, o.Req)
 	if err != nil {
 		return err
@@ -76,49 +76,45 @@ func runApply(ctx context.Context, o *applyOptions) (err error) {
 			err = silentExit(ExitFailure)
 		}
 	}()
-	view.Failures(f.IO.ErrOut, fp.Failures)
+	view.Failures(o.io.ErrOut, fp.Failures)
+	view.UnreadableExpiry(o.io.ErrOut, fp.Clusters)
 	res := applyResult{Plan: fp.Clusters, Totals: fp.Totals, Failures: fp.Failures}
 	// The plan goes to stdout in table mode, to stderr when stdout carries JSON.
-	planOut := f.IO.Out
+	planOut := o.io.Out
 	if format != output.Table {
-		planOut = f.IO.ErrOut
+		planOut = o.io.ErrOut
 	}
-	view.UnreadableExpiry(f.IO.ErrOut, fp.Clusters)
-	plan.WriteClusterPlans(planOut, fp.Clusters, f.Verbose)
-	emit := func() error {
-		if format == output.Table {
-			return nil
+	plan.WriteClusterPlans(planOut, fp.Clusters, *o.verbose)
+	// emit ends every path: -o json/yaml prints res, then the path's error.
+	emit := func(err error) error {
+		if derr := show(o.io.Out, format, res, func() error { return nil }); derr != nil && err == nil {
+			return derr
 		}
-		return output.Data(f.IO.Out, format, res)
+		return err
 	}
-	if res.Totals.Refused > 0 {
-		emit()
-		return fmt.Errorf("apply refused: %d guardrail(s) would break and nothing was changed: fix the file, or pass the --force each refusal names", res.Totals.Refused)
-	}
-	if res.Totals.Changes == 0 {
-		return emit()
-	}
-	if o.dryRun {
+	switch {
+	case res.Totals.Refused > 0:
+		return emit(fmt.Errorf("apply refused: %d guardrail(s) would break and nothing was changed: fix the file, or pass the --force each refusal names", res.Totals.Refused))
+	case res.Totals.Changes == 0:
+		return emit(nil)
+	case o.dryRun:
 		fmt.Fprintln(planOut, "dry run: nothing was changed")
-		return emit()
+		return emit(nil)
 	}
-	if err := confirm(f, o.yes, "apply", fmt.Sprintf("Apply %d change(s) to %d cluster(s)?", res.Totals.Changes, res.Totals.Clusters),
+	if err := confirm(o.io, o.yes, "apply", fmt.Sprintf("Apply %d change(s) to %d cluster(s)?", res.Totals.Changes, res.Totals.Clusters),
 		fmt.Sprintf("apply needs confirmation and there is no terminal to ask on: review the plan (eksaccess plan -f %s), then run apply with --yes", o.Req.File)); err != nil {
 		return err
 	}
 	ar, err := o.Apply(ctx, fp)
 	if ar != nil && ar.Outcome != nil {
-		for cluster, mode := range ar.Outcome.Modes {
-			fmt.Fprintf(planOut, "%s: authenticationMode is now %s\n", cluster, mode)
-		}
+		view.Modes(planOut, ar.Outcome.Modes)
 		if ar.Outcome.Summary != nil {
 			res.Applied, res.Summary = true, ar.Outcome.Summary
 			if format == output.Table {
-				ar.Outcome.Summary.Write(f.IO.Out, f.Verbose)
+				ar.Outcome.Summary.Write(o.io.Out, *o.verbose)
 			}
 			if ar.Outcome.Failed() {
-				emit()
-				return outcomeExit(ar.Outcome)
+				return emit(outcomeExit(ar.Outcome))
 			}
 		}
 	}
@@ -126,12 +122,9 @@ func runApply(ctx context.Context, o *applyOptions) (err error) {
 		return err
 	}
 	res.Remaining = ar.Remaining
+	view.Replan(planOut, ar.Remaining, ar.After, *o.verbose)
 	if ar.Remaining > 0 {
-		fmt.Fprintln(planOut, "re-plan after apply still shows changes:")
-		plan.WriteClusterPlans(planOut, ar.After.Clusters, f.Verbose)
-		emit()
-		return fmt.Errorf("%d change(s) remain after apply (something else changed the clusters meanwhile, or EKS did not keep a change): run apply again, and report it if the same changes stay", ar.Remaining)
+		return emit(fmt.Errorf("%d change(s) remain after apply (something else changed the clusters meanwhile, or EKS did not keep a change): run apply again, and report it if the same changes stay", ar.Remaining))
 	}
-	fmt.Fprintln(planOut, "re-plan: no changes remain; the clusters match the file")
-	return emit()
+	return emit(nil)
 }

@@ -69,7 +69,7 @@ func runPlan(ctx context.Context, o *planOptions) error {
 	view.Failures(o.io.ErrOut, fp.Failures)
 	t := fp.Totals
 	if err := show(o.io.Out, o.format, fp, func() error {
-		plan.WriteClusterPlans(o.io.Out, fp.Clusters, o.f.Verbose)
+		plan.WriteClusterPlans(o.io.Out, fp.Clusters, *o.verbose)
 		return nil
 	}); err != nil {
 		return err

@@ -69,7 +69,7 @@ func runDoctor(ctx context.Context, o *doctorOptions) error {
 	}
 	view.Notes(o.io.ErrOut, res.Notes)
 	if jerr := show(o.io.Out, o.format, res, func() error {
-		view.Doctor(o.io.Out, res, o.Req.Fix, o.f.Verbose)
+		view.Doctor(o.io.Out, res, o.Req.Fix, *o.verbose)
 		return nil
 	}); jerr != nil {
 		return jerr

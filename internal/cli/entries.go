@@ -24,12 +24,18 @@ func newEntriesCmd(f *Factory) *cobra.Command {
 	return cmd
 }
 
-// cmdIO is what every command prints with: the factory (streams, -v, the clock) and the -o
-// format, which prepare checks against the formats the command supports before any call.
+// cmdIO is what every command prints with: the streams, -v, the clock, and the -o format,
+// which prepare checks against the formats the command supports before any call.
 type cmdIO struct {
-	f      *Factory
-	io     *iostreams.IOStreams
-	format output.Format
+	io      *iostreams.IOStreams
+	output  *string // -o and -v: global flags, parsed after the command is built
+	verbose *bool
+	now     func() time.Time
+	format  output.Format
+}
+
+func newCmdIO(f *Factory) cmdIO {
+	return cmdIO{io: f.IO, output: &f.Output, verbose: &f.Verbose, now: f.Now, format: output.Table}
 }
 
 // job is what most commands hold: how they print, the request their flags fill, and the
@@ -44,10 +50,6 @@ func newJob[Req, Res any](f *Factory, run func(context.Context, Req) (Res, error
 	return job[Req, Res]{cmdIO: newCmdIO(f), Run: run}
 }
 
-func newCmdIO(f *Factory) cmdIO { return cmdIO{f: f, io: f.IO, format: output.Table} }
-
-func (c *cmdIO) now() time.Time { return c.f.Now() }
-
 // changeOutput renders a change's outcome (or refusal) with c's format.
 func (c *cmdIO) changeOutput(command string) *changeOutput {
 	return &changeOutput{cmdIO: *c, command: command}
@@ -57,7 +59,7 @@ func (c *cmdIO) changeOutput(command string) *changeOutput {
 // (nil: nothing to check) before any call: bad input exits 2 and changes nothing.
 func (c *cmdIO) prepare(validate func() error, allowed ...output.Format) error {
 	var err error
-	if c.format, err = output.ParseFormat(c.f.Output, allowed...); err != nil {
+	if c.format, err = output.ParseFormat(*c.output, allowed...); err != nil {
 		return &UsageError{Err: err}
 	}
 	if validate == nil {
@@ -118,16 +120,10 @@ func newEntriesShowCmd(f *Factory, runF func(*entriesShowOptions) error) *cobra.
 		Args:  exactArgs(1, "PRINCIPAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principal = args[0]
-			return dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
+			entry := func(w io.Writer, e *plan.LiveEntry) error { return view.Entry(w, e, o.now()) }
+			return dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return shown(&o.cmdIO, entry)(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
 	return cmd
-}
-
-func (o *entriesShowOptions) render(e *plan.LiveEntry, err error) error {
-	if err != nil {
-		return err
-	}
-	return show(o.io.Out, o.format, e, func() error { return view.Entry(o.io.Out, e, o.now()) })
 }

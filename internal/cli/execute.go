@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
@@ -45,37 +46,47 @@ func show(w io.Writer, format output.Format, data any, table func() error) error
 	return table()
 }
 
+// shown prints a read command's result through its table view (or returns its error).
+func shown[T any](c *cmdIO, table func(io.Writer, T) error) func(T, error) error {
+	return func(res T, err error) error {
+		if err != nil {
+			return err
+		}
+		return show(c.io.Out, c.format, res, func() error { return table(c.io.Out, res) })
+	}
+}
+
 // confirm asks question on a terminal unless yes is set: declined exits 2 with
 // "<what> cancelled: nothing was changed", and without a terminal noTerminal is the usage
 // error (say how to run again with --yes).
-func confirm(f *Factory, yes bool, what, question, noTerminal string) error {
+func confirm(io *iostreams.IOStreams, yes bool, what, question, noTerminal string) error {
 	if yes {
 		return nil
 	}
-	if !f.IO.CanPrompt() {
+	if !io.CanPrompt() {
 		return usageErrorf("%s", noTerminal)
 	}
-	ok, err := f.IO.Confirm(question)
+	ok, err := io.Confirm(question)
 	if err != nil {
 		return &UsageError{Err: err}
 	}
 	if !ok {
-		fmt.Fprintln(f.IO.ErrOut, what+" cancelled: nothing was changed")
+		fmt.Fprintln(io.ErrOut, what+" cancelled: nothing was changed")
 		return silentExit(ExitInput)
 	}
 	return nil
 }
 
 // writeOutput writes b to path (stdout when path is ""), then says on stderr: "wrote PATH: " + note.
-func writeOutput(f *Factory, path string, b []byte, note string) error {
+func writeOutput(io *iostreams.IOStreams, path string, b []byte, note string) error {
 	if path == "" {
-		_, err := f.IO.Out.Write(b)
+		_, err := io.Out.Write(b)
 		return err
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w; check the directory exists and is writable", path, err)
 	}
-	fmt.Fprintf(f.IO.ErrOut, "wrote %s: %s\n", path, note)
+	fmt.Fprintf(io.ErrOut, "wrote %s: %s\n", path, note)
 	return nil
 }
 
@@ -102,11 +113,11 @@ func (c *changeOutput) render(out *usecase.Outcome, err error) error {
 	}
 	if out.Summary == nil {
 		return show(c.io.Out, format, map[string]any{"dryRun": out.DryRun, "plans": out.Plans}, func() error {
-			view.DryRun(c.io.Out, c.command, out.Plans, c.f.Verbose)
+			view.DryRun(c.io.Out, c.command, out.Plans, *c.verbose)
 			return nil
 		})
 	}
-	if err := show(c.io.Out, format, out.Summary, func() error { out.Summary.Write(c.io.Out, c.f.Verbose); return nil }); err != nil {
+	if err := show(c.io.Out, format, out.Summary, func() error { out.Summary.Write(c.io.Out, *c.verbose); return nil }); err != nil {
 		return err
 	}
 	return outcomeExit(out)

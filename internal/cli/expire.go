@@ -61,7 +61,7 @@ func runExpire(ctx context.Context, o *expireOptions) error {
 		}
 		return o.changeOutput("expire").render(out, err)
 	}
-	if err := show(o.io.Out, format, res, func() error { view.ExpireOutcome(o.io.Out, res, o.f.Verbose); return nil }); err != nil {
+	if err := show(o.io.Out, format, res, func() error { view.ExpireOutcome(o.io.Out, res, *o.verbose); return nil }); err != nil {
 		return err
 	}
 	return outcomeExit(res.Outcome)

@@ -43,12 +43,11 @@ The file does not turn pruning on: add prune: true once you have reviewed it.`,
 }
 
 func runExport(ctx context.Context, o *exportOptions) error {
-	f := o.f
 	res, err := o.Run(ctx, o.Req)
 	if err != nil {
 		return err
 	}
-	view.Notes(f.IO.ErrOut, res.Notes)
+	view.Notes(o.io.ErrOut, res.Notes)
 	var b []byte
 	if o.format == output.JSON {
 		b, err = json.MarshalIndent(res.Config, "", "  ")
@@ -59,5 +58,5 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	return writeOutput(f, o.outFile, b, fmt.Sprintf("%d cluster(s)", len(res.Config.Clusters)))
+	return writeOutput(o.io, o.outFile, b, fmt.Sprintf("%d cluster(s)", len(res.Config.Clusters)))
 }

@@ -135,21 +135,12 @@ func (f *Factory) Env() *usecase.Env {
 			Now:         f.Now,
 			Logf:        f.Logf,
 			Progress:    f.progress,
-			ReadAWSAuth: func(ctx context.Context, c *awsapi.Clients, cluster string) ([]byte, error) {
-				return usecase.FetchAWSAuth(ctx, c, cluster, f.Now, f.Timeouts())
-			},
-			ReadKube: func(ctx context.Context, c *awsapi.Clients, cluster, path string) ([]byte, error) {
-				return usecase.FetchKube(ctx, c, cluster, path, f.Now, f.Timeouts())
-			},
-			CacheDir: dirs.Cache(f.Getenv),
-			Profile:  f.activeProfile,
-			Assumed:  f.session().Assumed,
-			Warnf:    func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, "warning: "+format+"\n", args...) },
-			Kube: func(server, token string, caPEM []byte) (usecase.KubeAPI, error) {
-				return usecase.ClientGoKube("eksaccess/"+version(), f.Timeouts())(server, token, caPEM)
-			},
-			ClusterKube: usecase.ClientGoClusterKube("eksaccess/"+version(), f.Timeouts()),
+			CacheDir:    dirs.Cache(f.Getenv),
+			Profile:     f.activeProfile,
+			Assumed:     f.session().Assumed,
+			Warnf:       func(format string, args ...any) { fmt.Fprintf(f.IO.ErrOut, "warning: "+format+"\n", args...) },
 		}
+		f.env.UseClientGo("eksaccess/"+version(), f.Timeouts)
 	})
 	return f.env
 }

@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/output"
 	"eksaccess/internal/sandbox"
 	"eksaccess/internal/usecase"
+	"eksaccess/internal/view"
 )
 
 // executablePath is the binary kubeconfig exec users run (a variable so tests can pin it).
@@ -80,23 +80,15 @@ func (o *kubeconfigOptions) render(res *usecase.KubeconfigResult, err error) err
 	if err != nil {
 		return err
 	}
-	if o.format != output.Table {
-		return output.Data(o.io.Out, o.format, res)
-	}
-	verb := "Added new context %s to %s"
-	if res.Updated {
-		verb = "Updated context %s in %s"
-	}
-	fmt.Fprintf(o.io.ErrOut, verb+"\n", res.Context, res.Path)
-	if res.RoleArn != "" {
-		fmt.Fprintf(o.io.ErrOut, "kubectl will use role %s as session %s\n", res.RoleArn, res.SessionName)
-	}
-	if o.sandbox != nil {
-		if _, running := o.sandbox(); !running {
-			fmt.Fprintf(o.io.ErrOut, "note: the sandbox's Kubernetes endpoint lives only while a sandbox runs: start `eksaccess sandbox serve` before using kubectl\n")
+	return show(o.io.Out, o.format, res, func() error {
+		down := false
+		if o.sandbox != nil {
+			_, running := o.sandbox()
+			down = !running
 		}
-	}
-	return nil
+		view.Kubeconfig(o.io.ErrOut, res, down)
+		return nil
+	})
 }
 
 // activeProfile is the AWS profile in use, if any (none in sandbox mode).

@@ -59,14 +59,13 @@ Exit codes: 0 written (warnings or not), 1 the ConfigMap could not be read, 2 ba
 }
 
 func runMigrate(ctx context.Context, o *migrateOptions) error {
-	f := o.f
 	res, err := o.Run(ctx, o.Req)
 	if err != nil {
 		return err
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", w)
+		fmt.Fprintf(o.io.ErrOut, "warning: %s\n", w)
 	}
-	fmt.Fprintln(f.IO.ErrOut, res.Summary)
-	return writeOutput(f, o.out, res.File, fmt.Sprintf("review it, then `eksaccess plan -f %s` and `eksaccess apply -f %s`", o.out, o.out))
+	fmt.Fprintln(o.io.ErrOut, res.Summary)
+	return writeOutput(o.io, o.out, res.File, fmt.Sprintf("review it, then `eksaccess plan -f %s` and `eksaccess apply -f %s`", o.out, o.out))
 }

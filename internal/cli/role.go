@@ -28,9 +28,7 @@ type roleCreateOptions struct {
 	yes        bool
 	adopt      bool
 	grant      bool
-	cluster    usecase.ClusterRef
-	policies   []string
-	namespaces []string
+	grantReq   usecase.RoleGrant // what -c, --hyperpod, --policy and --namespace give --grant
 }
 
 func newRoleCreateCmd(f *Factory, runF func(*roleCreateOptions) error) *cobra.Command {
@@ -74,10 +72,10 @@ says "no changes". Users then run ` + "`eval \"$(eksaccess assume NAME)\"`" + `.
 	fl.BoolVar(&o.adopt, "adopt", false, "take over an existing role or policy that eksaccess did not create (tagged eksaccess/managed): shows the trust-policy diff and the new policy version, then asks")
 	fl.BoolVarP(&o.yes, "yes", "y", false, "with --adopt: adopt without asking (required without a terminal)")
 	fl.BoolVar(&o.grant, "grant", false, "also give the role an access entry on a cluster (with -c and --policy)")
-	addClusterFlags(cmd, &o.cluster)
+	addClusterFlags(cmd, &o.grantReq.Cluster)
 	addForceFlag(cmd, &o.Req.Force)
-	fl.StringSliceVar(&o.policies, "policy", nil, "with --grant: EKS access policy name or ARN (repeatable)")
-	fl.StringSliceVar(&o.namespaces, "namespace", nil, "with --grant: scope the policies to these namespaces (repeatable; default: the whole cluster)")
+	fl.StringSliceVar(&o.grantReq.Policies, "policy", nil, "with --grant: EKS access policy name or ARN (repeatable)")
+	fl.StringSliceVar(&o.grantReq.Namespaces, "namespace", nil, "with --grant: scope the policies to these namespaces (repeatable; default: the whole cluster)")
 	return cmd
 }
 
@@ -94,12 +92,10 @@ func (o *roleCreateOptions) validate() error {
 			return usageErrorf("--max-session %s is out of range: IAM allows 1h to 12h", o.maxSession)
 		}
 	}
-	grantFlags := o.cluster.Name != "" || o.cluster.HyperPod != "" || len(o.policies) > 0 || len(o.namespaces) > 0
-	if !o.grant && grantFlags {
+	if g := o.grantReq; !o.grant && (g.Cluster != usecase.ClusterRef{} || len(g.Policies) > 0 || len(g.Namespaces) > 0) {
 		return usageErrorf("-c, --hyperpod, --policy and --namespace go with --grant: add --grant to give the role an access entry")
-	}
-	if o.grant {
-		o.Req.Grant = &usecase.RoleGrant{Cluster: o.cluster, Policies: o.policies, Namespaces: o.namespaces}
+	} else if o.grant {
+		o.Req.Grant = &g
 	}
 	if o.adopt {
 		o.Req.Adopt = o.confirmAdoption
@@ -108,20 +104,19 @@ func (o *roleCreateOptions) validate() error {
 }
 
 func runRoleCreate(ctx context.Context, o *roleCreateOptions) error {
-	f := o.f
 	out, err := o.Run(ctx, o.Req)
 	if err != nil {
 		return o.changeOutput("role create").render(nil, err)
 	}
-	if err := show(f.IO.Out, o.format, out, func() error { view.RoleCreate(f.IO.Out, out, o.Req.DryRun); return nil }); err != nil {
+	if err := show(o.io.Out, o.format, out, func() error { view.RoleCreate(o.io.Out, out, o.Req.DryRun); return nil }); err != nil {
 		return err
 	}
 	if g := out.Grant; g != nil && g.Error != "" {
-		fmt.Fprintf(f.IO.ErrOut, "error: %s\n", g.Error)
+		fmt.Fprintf(o.io.ErrOut, "error: %s\n", g.Error)
 		return &ExitError{Code: ExitFailure, Err: errors.New("the role is set up but its access entry is not complete: run the same command again to finish it")}
 	}
 	if !o.Req.DryRun && out.RoleCreated {
-		fmt.Fprintf(f.IO.ErrOut, "users assume it with: eval \"$(eksaccess assume %s)\"\n", o.Req.Spec.RoleName)
+		fmt.Fprintf(o.io.ErrOut, "users assume it with: eval \"$(eksaccess assume %s)\"\n", o.Req.Spec.RoleName)
 	}
 	return nil
 }
@@ -129,13 +124,12 @@ func runRoleCreate(ctx context.Context, o *roleCreateOptions) error {
 // confirmAdoption shows what adopting would write, then asks on a terminal (--yes, or a dry
 // run, skips the question; without a terminal --yes is required).
 func (o *roleCreateOptions) confirmAdoption(as []role.Adoption) (bool, error) {
-	f := o.f
-	role.WriteAdoptions(f.IO.ErrOut, as)
+	role.WriteAdoptions(o.io.ErrOut, as)
 	if o.Req.DryRun || o.yes {
 		return true, nil
 	}
-	if !f.IO.CanPrompt() {
+	if !o.io.CanPrompt() {
 		return false, usageErrorf("--adopt needs confirmation and there is no terminal to ask on: review the changes above, then run again with --adopt --yes")
 	}
-	return f.IO.Confirm(fmt.Sprintf("Adopt %d existing IAM resource(s) and write the changes above?", len(as)))
+	return o.io.Confirm(fmt.Sprintf("Adopt %d existing IAM resource(s) and write the changes above?", len(as)))
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"eksaccess/internal/sandbox"
-	"eksaccess/internal/sandbox/kubereal"
 	"eksaccess/internal/sandbox/state"
 )
 
@@ -27,62 +26,51 @@ grant really works. State lives in a directory and survives restarts.`,
 	return cmd
 }
 
-type sandboxServeOptions struct {
-	f    *Factory
-	opts sandbox.Options
-}
-
 func newSandboxServeCmd(f *Factory) *cobra.Command {
-	o := &sandboxServeOptions{f: f}
+	var opts sandbox.Options
+	var dir func() string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the sandbox on loopback and print the export lines that point AWS tools at it",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.opts.StateDir == "" {
-				o.opts.StateDir = f.SandboxDir()
-			}
-			if err := o.opts.Validate(); err != nil {
+			opts.StateDir = dir()
+			if err := opts.Validate(); err != nil {
 				return &UsageError{Err: err}
 			}
-			return runSandboxServe(cmd.Context(), o)
+			return runSandboxServe(cmd.Context(), f, opts)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.opts.Addr, "addr", "127.0.0.1:4566", "address of the AWS APIs (plain HTTP, loopback)")
-	fl.StringVar(&o.opts.KubeAddr, "kube-addr", "127.0.0.1:4567", "address of the clusters' Kubernetes endpoints (HTTPS)")
-	fl.StringVar(&o.opts.StateDir, "state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
-	fl.DurationVar(&o.opts.Latency, "latency", 0, "latency added to every call, e.g. 20ms")
-	fl.Float64Var(&o.opts.ThrottleRPS, "throttle-rps", 0, "throttle each account's calls to each service above this many requests per second (EKS 429 ThrottlingException, IAM/STS 400 Throttling); 0 = off")
-	fl.Float64Var(&o.opts.FaultRate, "fault-rate", 0, "fraction of calls answered with a 5xx fault (0–1)")
-	fl.Float64Var(&o.opts.ResetRate, "reset-rate", 0, "fraction of calls whose connection is dropped after the request was read (the change may or may not be applied)")
-	fl.DurationVar(&o.opts.ConsistencyDelay, "consistency-delay", 0, "IAM/EKS eventual consistency: new principals are refused by EKS for this long")
-	fl.StringVar(&o.opts.Kubernetes, "kubernetes", sandbox.KubeAuto, "the clusters' Kubernetes endpoints: real (an etcd and a kube-apiserver per cluster, built by bash tools/kube/build.sh) or builtin (a quick stand-in for whoami and can-i); default: real when the components are built")
-	fl.StringVar(&o.opts.LogPath, "log", "", "write a JSON-lines request log to this file")
-	fl.Int64Var(&o.opts.RandSeed, "seed", 1, "seed for the fault and reset decisions")
-	fl.BoolVar(&o.opts.NoIAMEnforce, "no-iam-enforce", false, "do not evaluate IAM identity policies: any authenticated caller may call anything")
-	fl.DurationVar(&o.opts.ClusterDelay, "cluster-delay", sandbox.DefaultClusterDelay, "how long a new cluster stays CREATING (a deleted one DELETING)")
+	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:4566", "address of the AWS APIs (plain HTTP, loopback)")
+	fl.StringVar(&opts.KubeAddr, "kube-addr", "127.0.0.1:4567", "address of the clusters' Kubernetes endpoints (HTTPS)")
+	dir = addStateFlag(cmd, f)
+	fl.DurationVar(&opts.Latency, "latency", 0, "latency added to every call, e.g. 20ms")
+	fl.Float64Var(&opts.ThrottleRPS, "throttle-rps", 0, "throttle each account's calls to each service above this many requests per second (EKS 429 ThrottlingException, IAM/STS 400 Throttling); 0 = off")
+	fl.Float64Var(&opts.FaultRate, "fault-rate", 0, "fraction of calls answered with a 5xx fault (0–1)")
+	fl.Float64Var(&opts.ResetRate, "reset-rate", 0, "fraction of calls whose connection is dropped after the request was read (the change may or may not be applied)")
+	fl.DurationVar(&opts.ConsistencyDelay, "consistency-delay", 0, "IAM/EKS eventual consistency: new principals are refused by EKS for this long")
+	fl.StringVar(&opts.Kubernetes, "kubernetes", sandbox.KubeAuto, "the clusters' Kubernetes endpoints: real (an etcd and a kube-apiserver per cluster, built by bash tools/kube/build.sh) or builtin (a quick stand-in for whoami and can-i); default: real when the components are built")
+	fl.StringVar(&opts.LogPath, "log", "", "write a JSON-lines request log to this file")
+	fl.Int64Var(&opts.RandSeed, "seed", 1, "seed for the fault and reset decisions")
+	fl.BoolVar(&opts.NoIAMEnforce, "no-iam-enforce", false, "do not evaluate IAM identity policies: any authenticated caller may call anything")
+	fl.DurationVar(&opts.ClusterDelay, "cluster-delay", sandbox.DefaultClusterDelay, "how long a new cluster stays CREATING (a deleted one DELETING)")
 	return cmd
 }
 
-func runSandboxServe(ctx context.Context, o *sandboxServeOptions) error {
-	srv, err := sandbox.Start(ctx, o.opts)
+func runSandboxServe(ctx context.Context, f *Factory, opts sandbox.Options) error {
+	srv, err := sandbox.Start(ctx, opts)
 	if err != nil {
 		if errors.Is(err, state.ErrLocked) {
-			return fmt.Errorf("another sandbox (or an eksaccess --sandbox command) is using %s: stop it, or pass --state DIR for a second sandbox", o.opts.StateDir)
+			return fmt.Errorf("another sandbox (or an eksaccess --sandbox command) is using %s: stop it, or pass --state DIR for a second sandbox", opts.StateDir)
 		}
 		return err
 	}
 	defer srv.Close()
-	fmt.Fprint(o.f.IO.Out, srv.EnvLines())
-	fmt.Fprintf(o.f.IO.ErrOut, "# sandbox serving AWS at %s, state in %s; paste the export lines above into another shell. Ctrl-C stops it.\n", srv.Endpoint(), o.opts.StateDir)
-	if srv.KubeMode() == sandbox.KubeReal {
-		fmt.Fprintf(o.f.IO.ErrOut, "# Kubernetes: real (kube-apiserver %s and etcd %s per cluster, started on first use)\n", kubereal.KubeVersion, kubereal.EtcdVersion)
-	} else {
-		fmt.Fprintf(o.f.IO.ErrOut, "# Kubernetes: builtin (whoami, can-i, discovery; no writes). For a real API server: `%s`, then --kubernetes real\n", kubereal.BuildCommand)
-	}
+	fmt.Fprint(f.IO.Out, srv.EnvLines())
+	fmt.Fprint(f.IO.ErrOut, srv.Banner(opts.StateDir))
 	<-ctx.Done()
-	fmt.Fprintln(o.f.IO.ErrOut, "# sandbox stopping")
+	fmt.Fprintln(f.IO.ErrOut, "# sandbox stopping")
 	return nil
 }
 

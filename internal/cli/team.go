@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 
@@ -109,44 +110,29 @@ principals, only those members leave the team.`,
 }
 
 func runTeam(ctx context.Context, o *teamOptions) error {
-	format := o.format
-	var err error
-	switch o.Command {
-	case "add", "remove":
-		var res *usecase.TeamResult
-		if o.Command == "add" {
-			res, err = o.RunAdd(ctx, o.Add)
-		} else {
-			res, err = o.RunRm(ctx, o.Remove)
-		}
-		var re *usecase.RefusedError
-		if errors.As(err, &re) {
-			return o.changeOutput("team "+o.Command).render(nil, err)
-		}
-		if res == nil {
-			return err
-		}
-		if derr := show(o.f.IO.Out, format, res, func() error {
-			view.TeamResult(o.f.IO.Out, o.Command, res, o.f.Verbose)
-			return nil
-		}); derr != nil {
-			return derr
-		}
-		if err != nil {
-			return err
-		}
-		if res.Entries != nil && res.Entries.Failed() {
-			return silentExit(ExitFailure)
-		}
-		return nil
-	default:
+	w := o.io.Out
+	if o.Command == "list" || o.Command == "show" {
 		teams, err := o.RunList(ctx, o.List)
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
+		case o.Command == "show":
+			return show(w, o.format, teams[0], func() error { return view.Team(w, teams[0]) })
 		}
-		if o.Command == "show" {
-			return show(o.f.IO.Out, format, teams[0], func() error { return view.Team(o.f.IO.Out, teams[0]) })
-		}
-		return show(o.f.IO.Out, format, teams, func() error { return view.Teams(o.f.IO.Out, teams) })
+		return show(w, o.format, teams, func() error { return view.Teams(w, teams) })
 	}
+	run := func() (*usecase.TeamResult, error) { return o.RunAdd(ctx, o.Add) }
+	if o.Command == "remove" {
+		run = func() (*usecase.TeamResult, error) { return o.RunRm(ctx, o.Remove) }
+	}
+	res, err := run()
+	if errors.As(err, new(*usecase.RefusedError)) {
+		return o.changeOutput("team "+o.Command).render(nil, err)
+	} else if res == nil {
+		return err
+	}
+	if derr := show(w, o.format, res, func() error { view.TeamResult(w, o.Command, res, *o.verbose); return nil }); derr != nil || err != nil {
+		return cmp.Or(err, derr)
+	}
+	return outcomeExit(res.Entries)
 }

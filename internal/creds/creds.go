@@ -93,6 +93,18 @@ func Vars(c Credentials, extra ...Var) []Var {
 	return append(out, extra...)
 }
 
+// Write prints c in format (the env format as shell, with extra variables; now dates its
+// expiry comment).
+func Write(w io.Writer, format Format, shell Shell, c Credentials, extra []Var, now time.Time) error {
+	switch format {
+	case FormatJSON:
+		return WriteJSON(w, c)
+	case FormatCredentialProcess:
+		return WriteCredentialProcess(w, c)
+	}
+	return WriteEnv(w, shell, c, extra, now)
+}
+
 // WriteEnv writes lines for `eval` in shell: set the credentials and extra, unset what would
 // override them, and a comment with the expiry.
 func WriteEnv(w io.Writer, shell Shell, c Credentials, extra []Var, now time.Time) error {

@@ -243,3 +243,16 @@ func TestEndpointVars(t *testing.T) {
 		t.Fatalf("nothing to point at: got %v", v)
 	}
 }
+
+func TestWriteDispatchesOnFormat(t *testing.T) {
+	for format, want := range map[Format]string{
+		FormatEnv:               "export AWS_ACCESS_KEY_ID=" + c.AccessKeyID,
+		FormatJSON:              `"AssumedRoleArn": "` + c.AssumedRoleArn + `"`,
+		FormatCredentialProcess: `"Version": 1`,
+	} {
+		var b strings.Builder
+		if err := Write(&b, format, Bash, c, nil, c.Expiration.Add(-time.Hour)); err != nil || !strings.Contains(b.String(), want) {
+			t.Errorf("Write(%s) = %q, %v; want it to contain %q", format, b.String(), err, want)
+		}
+	}
+}

@@ -417,6 +417,16 @@ func accountOf(root *state.Data, account string) (*state.Data, error) {
 	return nil, fmt.Errorf("the sandbox has no account %s: give one of %s", account, strings.Join(ids, ", "))
 }
 
+// Banner is what `sandbox serve` says on stderr once it serves: where, its state, and
+// which Kubernetes answers at the clusters' endpoints.
+func (s *Server) Banner(stateDir string) string {
+	b := fmt.Sprintf("# sandbox serving AWS at %s, state in %s; paste the export lines above into another shell. Ctrl-C stops it.\n", s.Endpoint(), stateDir)
+	if s.KubeMode() == KubeReal {
+		return b + fmt.Sprintf("# Kubernetes: real (kube-apiserver %s and etcd %s per cluster, started on first use)\n", kubereal.KubeVersion, kubereal.EtcdVersion)
+	}
+	return b + fmt.Sprintf("# Kubernetes: builtin (whoami, can-i, discovery; no writes). For a real API server: `%s`, then --kubernetes real\n", kubereal.BuildCommand)
+}
+
 // EnvLines are shell lines that point the aws CLI and SDKs at this server as the demo admin.
 func (s *Server) EnvLines() string {
 	id, secret, err := s.AdminCredentials()

@@ -155,6 +155,24 @@ func ValidateClusterName(n string) error {
 	return nil
 }
 
+// UseClientGo makes e read the aws-auth ConfigMap and talk to clusters' Kubernetes APIs
+// through client-go, as userAgent, each call bounded by timeouts() — asked for when the
+// call is made, because the commands build their Env before their flags are parsed.
+func (e *Env) UseClientGo(userAgent string, timeouts func() awsapi.Timeouts) {
+	e.ReadAWSAuth = func(ctx context.Context, c *awsapi.Clients, cluster string) ([]byte, error) {
+		return FetchAWSAuth(ctx, c, cluster, e.Now, timeouts())
+	}
+	e.ReadKube = func(ctx context.Context, c *awsapi.Clients, cluster, path string) ([]byte, error) {
+		return FetchKube(ctx, c, cluster, path, e.Now, timeouts())
+	}
+	e.Kube = func(server, token string, caPEM []byte) (KubeAPI, error) {
+		return ClientGoKube(userAgent, timeouts())(server, token, caPEM)
+	}
+	e.ClusterKube = func(server, token string, caPEM []byte) (ClusterKube, error) {
+		return ClientGoClusterKube(userAgent, timeouts())(server, token, caPEM)
+	}
+}
+
 // clusterOf returns the run's own clients and the EKS cluster ref names (a HyperPod cluster
 // resolved to the EKS cluster that orchestrates it).
 func (e *Env) clusterOf(ctx context.Context, ref ClusterRef) (*awsapi.Clients, string, error) {
