@@ -100,23 +100,40 @@ func (f *rdEKS) ListClusters(ctx context.Context, in *eks.ListClustersInput, _ .
 	return &eks.ListClustersOutput{Clusters: names}, nil
 }
 
-func (f *rdEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, _ ...func(*eks.Options)) (*eks.DescribeClusterOutput, error) {
-	f.record("eks:DescribeCluster %s", aws.ToString(in.Name))
-	c, err := f.cluster(aws.ToString(in.Name))
+// rdOnCluster records op on the cluster name and answers from it (its lookup's error without it).
+func rdOnCluster[T any](f *rdEKS, op, name string, answer func(*rdCluster) *T) (*T, error) {
+	f.record("eks:%s %s", op, name)
+	c, err := f.cluster(name)
 	if err != nil {
 		return nil, err
 	}
-	out := &ekstypes.Cluster{
-		Name: in.Name, Arn: aws.String("arn:aws:eks:us-west-2:" + fakeAcct + ":cluster/" + aws.ToString(in.Name)),
-		AccessConfig: &ekstypes.AccessConfigResponse{AuthenticationMode: ekstypes.AuthenticationMode(c.mode)},
-		Status:       ekstypes.ClusterStatus(c.status), Version: aws.String("1.32"),
-		CreatedAt: aws.Time(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+	return answer(c), nil
+}
+
+// rdOnEntry records op on the principal and answers from its entry on the cluster.
+func rdOnEntry[T any](f *rdEKS, op string, cluster, principal *string, answer func(*rdEntry) *T) (*T, error) {
+	f.record("eks:%s %s", op, aws.ToString(principal))
+	e, err := f.entry(aws.ToString(cluster), aws.ToString(principal))
+	if err != nil {
+		return nil, err
 	}
-	if c.endpoint != "" {
-		out.Endpoint = aws.String(c.endpoint)
-		out.CertificateAuthority = &ekstypes.Certificate{Data: aws.String(c.ca)}
-	}
-	return &eks.DescribeClusterOutput{Cluster: out}, nil
+	return answer(e), nil
+}
+
+func (f *rdEKS) DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, _ ...func(*eks.Options)) (*eks.DescribeClusterOutput, error) {
+	return rdOnCluster(f, "DescribeCluster", aws.ToString(in.Name), func(c *rdCluster) *eks.DescribeClusterOutput {
+		out := &ekstypes.Cluster{
+			Name: in.Name, Arn: aws.String("arn:aws:eks:us-west-2:" + fakeAcct + ":cluster/" + aws.ToString(in.Name)),
+			AccessConfig: &ekstypes.AccessConfigResponse{AuthenticationMode: ekstypes.AuthenticationMode(c.mode)},
+			Status:       ekstypes.ClusterStatus(c.status), Version: aws.String("1.32"),
+			CreatedAt: aws.Time(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+		}
+		if c.endpoint != "" {
+			out.Endpoint = aws.String(c.endpoint)
+			out.CertificateAuthority = &ekstypes.Certificate{Data: aws.String(c.ca)}
+		}
+		return &eks.DescribeClusterOutput{Cluster: out}
+	})
 }
 
 func (f *rdEKS) ListAccessPolicies(ctx context.Context, in *eks.ListAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAccessPoliciesOutput, error) {
@@ -129,17 +146,14 @@ func (f *rdEKS) ListAccessPolicies(ctx context.Context, in *eks.ListAccessPolici
 }
 
 func (f *rdEKS) ListAccessEntries(ctx context.Context, in *eks.ListAccessEntriesInput, _ ...func(*eks.Options)) (*eks.ListAccessEntriesOutput, error) {
-	f.record("eks:ListAccessEntries %s", aws.ToString(in.ClusterName))
-	c, err := f.cluster(aws.ToString(in.ClusterName))
-	if err != nil {
-		return nil, err
-	}
-	var arns []string
-	for a := range c.entries {
-		arns = append(arns, a)
-	}
-	slices.Sort(arns)
-	return &eks.ListAccessEntriesOutput{AccessEntries: arns}, nil
+	return rdOnCluster(f, "ListAccessEntries", aws.ToString(in.ClusterName), func(c *rdCluster) *eks.ListAccessEntriesOutput {
+		var arns []string
+		for a := range c.entries {
+			arns = append(arns, a)
+		}
+		slices.Sort(arns)
+		return &eks.ListAccessEntriesOutput{AccessEntries: arns}
+	})
 }
 
 func (f *rdEKS) entry(cluster, arn string) (*rdEntry, error) {
@@ -155,40 +169,34 @@ func (f *rdEKS) entry(cluster, arn string) (*rdEntry, error) {
 }
 
 func (f *rdEKS) DescribeAccessEntry(ctx context.Context, in *eks.DescribeAccessEntryInput, _ ...func(*eks.Options)) (*eks.DescribeAccessEntryOutput, error) {
-	f.record("eks:DescribeAccessEntry %s", aws.ToString(in.PrincipalArn))
-	e, err := f.entry(aws.ToString(in.ClusterName), aws.ToString(in.PrincipalArn))
-	if err != nil {
-		return nil, err
-	}
-	typ := e.typ
-	if typ == "" {
-		typ = "STANDARD"
-	}
-	username := e.username
-	if username == "" {
-		username = aws.ToString(in.PrincipalArn)
-	}
-	return &eks.DescribeAccessEntryOutput{AccessEntry: &ekstypes.AccessEntry{
-		PrincipalArn: in.PrincipalArn, Type: aws.String(typ), Username: aws.String(username), KubernetesGroups: e.groups, Tags: e.tags,
-		CreatedAt: aws.Time(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)),
-	}}, nil
+	return rdOnEntry(f, "DescribeAccessEntry", in.ClusterName, in.PrincipalArn, func(e *rdEntry) *eks.DescribeAccessEntryOutput {
+		typ := e.typ
+		if typ == "" {
+			typ = "STANDARD"
+		}
+		username := e.username
+		if username == "" {
+			username = aws.ToString(in.PrincipalArn)
+		}
+		return &eks.DescribeAccessEntryOutput{AccessEntry: &ekstypes.AccessEntry{
+			PrincipalArn: in.PrincipalArn, Type: aws.String(typ), Username: aws.String(username), KubernetesGroups: e.groups, Tags: e.tags,
+			CreatedAt: aws.Time(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)),
+		}}
+	})
 }
 
 func (f *rdEKS) ListAssociatedAccessPolicies(ctx context.Context, in *eks.ListAssociatedAccessPoliciesInput, _ ...func(*eks.Options)) (*eks.ListAssociatedAccessPoliciesOutput, error) {
-	f.record("eks:ListAssociatedAccessPolicies %s", aws.ToString(in.PrincipalArn))
-	e, err := f.entry(aws.ToString(in.ClusterName), aws.ToString(in.PrincipalArn))
-	if err != nil {
-		return nil, err
-	}
-	out := &eks.ListAssociatedAccessPoliciesOutput{}
-	for _, a := range e.assocs {
-		scope := &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeCluster}
-		if len(a.namespaces) > 0 {
-			scope = &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeNamespace, Namespaces: a.namespaces}
+	return rdOnEntry(f, "ListAssociatedAccessPolicies", in.ClusterName, in.PrincipalArn, func(e *rdEntry) *eks.ListAssociatedAccessPoliciesOutput {
+		out := &eks.ListAssociatedAccessPoliciesOutput{}
+		for _, a := range e.assocs {
+			scope := &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeCluster}
+			if len(a.namespaces) > 0 {
+				scope = &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeNamespace, Namespaces: a.namespaces}
+			}
+			out.AssociatedAccessPolicies = append(out.AssociatedAccessPolicies, ekstypes.AssociatedAccessPolicy{PolicyArn: aws.String(policyPrefix + a.policy), AccessScope: scope})
 		}
-		out.AssociatedAccessPolicies = append(out.AssociatedAccessPolicies, ekstypes.AssociatedAccessPolicy{PolicyArn: aws.String(policyPrefix + a.policy), AccessScope: scope})
-	}
-	return out, nil
+		return out
+	})
 }
 
 type rdIAM struct {
