@@ -203,12 +203,10 @@ func TestAssumeEndToEnd(t *testing.T) {
 	results := make([]result, len(scripts))
 	var wg sync.WaitGroup
 	for i, script := range scripts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			r := &results[i]
 			r.out, r.errOut, r.code = sh(script)
-		}()
+		})
 	}
 	wg.Wait()
 	for i, r := range results {

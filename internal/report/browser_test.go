@@ -160,9 +160,7 @@ func TestReportInChromium(t *testing.T) {
 	messages := chromedp.Console(cctx)
 	var consoleErrors []string
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for m, err := range messages {
 			if err != nil {
 				return
@@ -171,7 +169,7 @@ func TestReportInChromium(t *testing.T) {
 				consoleErrors = append(consoleErrors, m.String())
 			}
 		}
-	}()
+	})
 	num := func(expr string) int { t.Helper(); return evaluate[int](t, ctx, expr) }
 	str := func(expr string) string { t.Helper(); return evaluate[string](t, ctx, expr) }
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {

@@ -61,11 +61,9 @@ func (e *Env) auditTargets(ctx context.Context, r AuditRequest) ([]AuditCluster,
 	errs := make([]error, len(reaches))
 	var wg sync.WaitGroup
 	for i, reach := range reaches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			accts[i], per[i], errs[i] = e.listAccount(ctx, reach, r.Regions)
-		}()
+		})
 	}
 	wg.Wait()
 	if len(reaches) == 1 && reaches[0].IsDefault() && errs[0] != nil {
@@ -119,11 +117,9 @@ func (e *Env) listAccount(ctx context.Context, reach Reach, regions []string) (s
 	per := make([][]AuditCluster, len(regions))
 	var wg sync.WaitGroup
 	for i, reg := range regions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			per[i] = e.listRegion(ctx, reach, caller, reg)
-		}()
+		})
 	}
 	wg.Wait()
 	var out []AuditCluster
@@ -187,9 +183,7 @@ func (e *Env) readTargets(ctx context.Context, r AuditRequest, targets []AuditCl
 			sem = make(chan struct{}, clustersPerAccount)
 			sems[t.reach.Key()] = sem
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			c, err := e.accountClients(ctx, t.reach, t.Region)
@@ -199,7 +193,7 @@ func (e *Env) readTargets(ctx context.Context, r AuditRequest, targets []AuditCl
 			if err != nil {
 				t.Error = err.Error()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return out

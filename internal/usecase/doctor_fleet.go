@@ -79,9 +79,7 @@ func (e *Env) examineTargets(ctx context.Context, r DoctorRequest, targets []doc
 	for _, k := range order {
 		idx := byReach[k]
 		reach := targets[idx[0]].reach
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			caller, err := e.callerFor(ctx, reach)
 			if err == nil && reach.Account != "" && caller.Account != reach.Account {
 				err = fmt.Errorf("the credentials are in account %s (%s), not %s", caller.Account, caller.Arn, reach.Account)
@@ -93,7 +91,7 @@ func (e *Env) examineTargets(ctx context.Context, r DoctorRequest, targets []doc
 				}
 				out[i] = e.examineTarget(ctx, r, targets[i], caller, now)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return out

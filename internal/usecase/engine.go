@@ -243,9 +243,7 @@ func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Chang
 	}
 	var wg sync.WaitGroup
 	for _, g := range groups {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			c, err := e.accountClients(ctx, g.reach, g.region)
 			if err != nil {
 				for _, pp := range g.plans {
@@ -254,7 +252,7 @@ func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Chang
 				return
 			}
 			g.sum = *apply.Execute(ctx, g.plans, apply.Options{EKS: c.EKS, Concurrency: o.Concurrency, Journal: j, Progress: prog})
-		}()
+		})
 	}
 	wg.Wait()
 	total := &apply.Summary{}

@@ -85,9 +85,7 @@ func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config, own prin
 	errs := make([]error, len(groups))
 	var wg sync.WaitGroup
 	for gi, g := range groups {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			caller, err := e.callerFor(ctx, g.reach)
 			if err != nil {
 				errs[gi] = err
@@ -119,7 +117,7 @@ func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config, own prin
 				},
 			})
 			results[gi], callers[gi], errs[gi] = cls, caller, err
-		}()
+		})
 	}
 	wg.Wait()
 

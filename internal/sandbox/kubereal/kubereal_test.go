@@ -160,9 +160,7 @@ func TestRealMode(t *testing.T) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			code, body := do(t, c, "GET", kubeURL+"/version", tok, nil)
 			var v struct {
 				GitVersion string `json:"gitVersion"`
@@ -170,7 +168,7 @@ func TestRealMode(t *testing.T) {
 			if code != 200 || json.Unmarshal(body, &v) != nil || v.GitVersion != kubereal.KubeVersion {
 				t.Errorf("/version %d %s", code, body)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if t.Failed() {

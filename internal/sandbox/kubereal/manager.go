@@ -148,14 +148,12 @@ func (m *Manager) Close() error {
 	m.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, e := range all {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-e.ready
 			if e.c != nil {
 				e.c.stop()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return nil
