@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/usecase"
@@ -22,61 +19,6 @@ func newEntriesCmd(f *Factory) *cobra.Command {
 	}
 	cmd.AddCommand(newEntriesListCmd(f, nil), newEntriesShowCmd(f, nil))
 	return cmd
-}
-
-// cmdIO is what every command prints with: the streams, -v, the clock, and the -o format,
-// which prepare checks against the formats the command supports before any call.
-type cmdIO struct {
-	io      *iostreams.IOStreams
-	output  *string // -o and -v: global flags, parsed after the command is built
-	verbose *bool
-	now     func() time.Time
-	format  output.Format
-}
-
-func newCmdIO(f *Factory) cmdIO {
-	return cmdIO{io: f.IO, output: &f.Output, verbose: &f.Verbose, now: f.Now, format: output.Table}
-}
-
-// job is what most commands hold: how they print, the request their flags fill, and the
-// use case that runs it (the tests replace Run, or take the options before it runs).
-type job[Req, Res any] struct {
-	cmdIO
-	Run func(context.Context, Req) (Res, error)
-	Req Req
-}
-
-func newJob[Req, Res any](f *Factory, run func(context.Context, Req) (Res, error)) job[Req, Res] {
-	return job[Req, Res]{cmdIO: newCmdIO(f), Run: run}
-}
-
-// changeOutput renders a change's outcome (or refusal) with c's format.
-func (c *cmdIO) changeOutput(command string) *changeOutput {
-	return &changeOutput{cmdIO: *c, command: command}
-}
-
-// prepare checks -o (table, json and yaml unless allowed says) and validates the request
-// (nil: nothing to check) before any call: bad input exits 2 and changes nothing.
-func (c *cmdIO) prepare(validate func() error, allowed ...output.Format) error {
-	var err error
-	if c.format, err = output.ParseFormat(*c.output, allowed...); err != nil {
-		return &UsageError{Err: err}
-	}
-	if validate == nil {
-		return nil
-	}
-	return asUsage(validate())
-}
-
-// noted validates a request whose parsing leaves notes, and prints them on stderr.
-func noted(w io.Writer, validate func() ([]string, error)) func() error {
-	return func() error {
-		notes, err := validate()
-		for _, n := range notes {
-			fmt.Fprintln(w, n)
-		}
-		return err
-	}
 }
 
 type entriesListOptions struct {

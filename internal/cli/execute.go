@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/output"
@@ -12,6 +14,61 @@ import (
 	"eksaccess/internal/usecase"
 	"eksaccess/internal/view"
 )
+
+// cmdIO is what every command prints with: the streams, -v, the clock, and the -o format,
+// which prepare checks against the formats the command supports before any call.
+type cmdIO struct {
+	io      *iostreams.IOStreams
+	output  *string // -o and -v: global flags, parsed after the command is built
+	verbose *bool
+	now     func() time.Time
+	format  output.Format
+}
+
+func newCmdIO(f *Factory) cmdIO {
+	return cmdIO{io: f.IO, output: &f.Output, verbose: &f.Verbose, now: f.Now, format: output.Table}
+}
+
+// job is what most commands hold: how they print, the request their flags fill, and the
+// use case that runs it (the tests replace Run, or take the options before it runs).
+type job[Req, Res any] struct {
+	cmdIO
+	Run func(context.Context, Req) (Res, error)
+	Req Req
+}
+
+func newJob[Req, Res any](f *Factory, run func(context.Context, Req) (Res, error)) job[Req, Res] {
+	return job[Req, Res]{cmdIO: newCmdIO(f), Run: run}
+}
+
+// changeOutput renders a change's outcome (or refusal) with c's format.
+func (c *cmdIO) changeOutput(command string) *changeOutput {
+	return &changeOutput{cmdIO: *c, command: command}
+}
+
+// prepare checks -o (table, json and yaml unless allowed says) and validates the request
+// (nil: nothing to check) before any call: bad input exits 2 and changes nothing.
+func (c *cmdIO) prepare(validate func() error, allowed ...output.Format) error {
+	var err error
+	if c.format, err = output.ParseFormat(*c.output, allowed...); err != nil {
+		return &UsageError{Err: err}
+	}
+	if validate == nil {
+		return nil
+	}
+	return asUsage(validate())
+}
+
+// noted validates a request whose parsing leaves notes, and prints them on stderr.
+func noted(w io.Writer, validate func() ([]string, error)) func() error {
+	return func() error {
+		notes, err := validate()
+		for _, n := range notes {
+			fmt.Fprintln(w, n)
+		}
+		return err
+	}
+}
 
 // asUsage turns a request's validation error into a usage error (exit 2, with --help hint).
 func asUsage(err error) error {
@@ -59,34 +116,34 @@ func shown[T any](c *cmdIO, table func(io.Writer, T) error) func(T, error) error
 // confirm asks question on a terminal unless yes is set: declined exits 2 with
 // "<what> cancelled: nothing was changed", and without a terminal noTerminal is the usage
 // error (say how to run again with --yes).
-func confirm(io *iostreams.IOStreams, yes bool, what, question, noTerminal string) error {
+func confirm(ios *iostreams.IOStreams, yes bool, what, question, noTerminal string) error {
 	if yes {
 		return nil
 	}
-	if !io.CanPrompt() {
+	if !ios.CanPrompt() {
 		return usageErrorf("%s", noTerminal)
 	}
-	ok, err := io.Confirm(question)
+	ok, err := ios.Confirm(question)
 	if err != nil {
 		return &UsageError{Err: err}
 	}
 	if !ok {
-		fmt.Fprintln(io.ErrOut, what+" cancelled: nothing was changed")
+		fmt.Fprintln(ios.ErrOut, what+" cancelled: nothing was changed")
 		return silentExit(ExitInput)
 	}
 	return nil
 }
 
 // writeOutput writes b to path (stdout when path is ""), then says on stderr: "wrote PATH: " + note.
-func writeOutput(io *iostreams.IOStreams, path string, b []byte, note string) error {
+func writeOutput(ios *iostreams.IOStreams, path string, b []byte, note string) error {
 	if path == "" {
-		_, err := io.Out.Write(b)
+		_, err := ios.Out.Write(b)
 		return err
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w; check the directory exists and is writable", path, err)
 	}
-	fmt.Fprintf(io.ErrOut, "wrote %s: %s\n", path, note)
+	fmt.Fprintf(ios.ErrOut, "wrote %s: %s\n", path, note)
 	return nil
 }
 

@@ -3,8 +3,6 @@ package view
 import (
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -111,93 +109,9 @@ func Policies(w io.Writer, pols []usecase.AccessPolicy) error {
 	return t.Flush()
 }
 
-// UnreadableExpiry warns about expiry tags eksaccess cannot read.
-func UnreadableExpiry(w io.Writer, cps []*plan.ClusterPlan) {
-	for _, cp := range cps {
-		for _, p := range cp.Unreadable {
-			fmt.Fprintf(w, "warning: %s: %s\n", cp.Cluster, p)
-		}
-	}
-}
-
-// Failures reports the accounts (or clusters) a run could not reach or read.
-func Failures(w io.Writer, fs []usecase.AccountFailure) {
-	for _, f := range fs {
-		fmt.Fprintf(w, "error: %s\n", f)
-	}
-}
-
-// Notes prints each note on its own line, prefixed "note: ".
-func Notes(w io.Writer, notes []string) {
-	for _, n := range notes {
-		fmt.Fprintln(w, "note: "+n)
-	}
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
-}
-
-// DryRun prints what a change would do: how many principals it changes, then each plan.
-func DryRun(w io.Writer, command string, plans []plan.PrincipalPlan, verbose bool) {
-	pending := 0
-	for _, pp := range plans {
-		if len(pp.Changes) > 0 {
-			pending++
-		}
-	}
-	fmt.Fprintf(w, "dry run: %s would change %d of %d principals (nothing was changed)\n", command, pending, len(plans))
-	plan.WritePlans(w, plans, verbose)
-}
-
-// AuthMode shows a cluster's authentication mode and its next step.
-func AuthMode(w io.Writer, res *usecase.AuthModeResult) error {
-	t := output.NewTable(w, "CLUSTER", "AUTHENTICATION MODE", "NEXT STEP")
-	t.Row(res.Cluster, res.Mode, res.Next)
-	return t.Flush()
-}
-
-// Kubeconfig says which context was written where, as aws eks update-kubeconfig does, and
-// whether kubectl will need a sandbox that is not running.
-func Kubeconfig(w io.Writer, res *usecase.KubeconfigResult, sandboxDown bool) {
-	verb := "Added new context %s to %s"
-	if res.Updated {
-		verb = "Updated context %s in %s"
-	}
-	fmt.Fprintf(w, verb+"\n", res.Context, res.Path)
-	if res.RoleArn != "" {
-		fmt.Fprintf(w, "kubectl will use role %s as session %s\n", res.RoleArn, res.SessionName)
-	}
-	if sandboxDown {
-		fmt.Fprintf(w, "note: the sandbox's Kubernetes endpoint lives only while a sandbox runs: start `eksaccess sandbox serve` before using kubectl\n")
-	}
-}
-
-// Modes says which clusters' authentication mode a run switched, and to what.
-func Modes(w io.Writer, modes map[string]string) {
-	for _, cluster := range slices.Sorted(maps.Keys(modes)) {
-		fmt.Fprintf(w, "%s: authenticationMode is now %s\n", cluster, modes[cluster])
-	}
-}
-
-// Replan says what the plan after apply found: nothing left, or the changes that remain.
-func Replan(w io.Writer, remaining int, after *usecase.FilePlan, verbose bool) {
-	if remaining == 0 {
-		fmt.Fprintln(w, "re-plan: no changes remain; the clusters match the file")
-		return
-	}
-	fmt.Fprintln(w, "re-plan after apply still shows changes:")
-	plan.WriteClusterPlans(w, after.Clusters, verbose)
-}
-
-// SwitchWarning says, before asking, what switching res's cluster to mode does for good.
-func SwitchWarning(w io.Writer, res *usecase.AuthModeResult, mode string) {
-	warn := fmt.Sprintf("switching %s from %s to %s cannot be undone: EKS never switches back", res.Cluster, res.Mode, mode)
-	if mode == "API" {
-		warn += "; the aws-auth ConfigMap stops being read, so principals mapped only there lose access"
-	}
-	fmt.Fprintln(w, "warning: "+warn)
 }

@@ -38,11 +38,11 @@ type Binaries struct {
 
 // ComponentsDir is where tools/kube/build.sh puts the components:
 // ${XDG_CACHE_HOME:-~/.cache}/eksaccess/kube/KubeVersion, or $EKSACCESS_KUBE_DIR.
-func ComponentsDir() (string, error) {
+func ComponentsDir() string {
 	if d := os.Getenv(DirEnv); d != "" {
-		return d, nil
+		return d
 	}
-	return filepath.Join(dirs.Cache(os.Getenv), "kube", KubeVersion), nil
+	return filepath.Join(dirs.Cache(os.Getenv), "kube", KubeVersion)
 }
 
 // ErrNotBuilt is returned (wrapped) by Find when the components are missing.
@@ -50,10 +50,7 @@ var ErrNotBuilt = errors.New("the real Kubernetes components are not built")
 
 // Find locates the built kube-apiserver and etcd, or says what to run to build them.
 func Find() (Binaries, error) {
-	dir, err := ComponentsDir()
-	if err != nil {
-		return Binaries{}, err
-	}
+	dir := ComponentsDir()
 	b := Binaries{APIServer: filepath.Join(dir, "kube-apiserver"), Etcd: filepath.Join(dir, "etcd")}
 	for _, p := range []string{b.APIServer, b.Etcd} {
 		fi, err := os.Stat(p)

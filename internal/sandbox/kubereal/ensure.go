@@ -20,10 +20,7 @@ func EnsureBuilt(log io.Writer) (Binaries, error) {
 	if b, err := Find(); err == nil || !errors.Is(err, ErrNotBuilt) {
 		return b, err
 	}
-	dir, err := ComponentsDir()
-	if err != nil {
-		return Binaries{}, err
-	}
+	dir := ComponentsDir()
 	if os.Getenv(DirEnv) != "" {
 		return Binaries{}, fmt.Errorf("%s is set to %s and holds no components: build them there, or unset it", DirEnv, dir)
 	}
