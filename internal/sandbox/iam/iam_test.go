@@ -192,7 +192,6 @@ func TestCreateUser(t *testing.T) {
 
 func TestListUsersPagination(t *testing.T) {
 	env := start(t)
-	c := admin(env)
 	ctx := context.Background()
 	// 260 more users, half under /eng/.
 	err := env.Store.Update(func(d *state.Data) error {
@@ -213,7 +212,7 @@ func TestListUsersPagination(t *testing.T) {
 	// Retried as eksaccess retries: about one run in 150 here, a page's read fails on the
 	// client's side with "use of closed network connection" (cause not found; the server
 	// writes each answer whole, with its length).
-	c = awsiam.New(awsiam.Options{Region: iamtest.Region, BaseEndpoint: aws.String(env.URL),
+	c := awsiam.New(awsiam.Options{Region: iamtest.Region, BaseEndpoint: aws.String(env.URL),
 		Credentials: credentials.NewStaticCredentialsProvider(iamtest.AdminKey, iamtest.AdminSecret, ""),
 		Retryer:     retry.NewStandard()})
 	var names []string
