@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"eksaccess/internal/awsapi"
 )
@@ -182,4 +183,18 @@ func listAll[T any](f *fakeIAM, call string, m map[string]T) ([]T, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+type fakeSTS struct {
+	awsapi.STS
+	out *sts.GetCallerIdentityOutput
+	err error
+}
+
+func (f fakeSTS) GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
+	return f.out, f.err
+}
+
+func identity(arn string) *sts.GetCallerIdentityOutput {
+	return &sts.GetCallerIdentityOutput{Arn: aws.String(arn), Account: aws.String(acct), UserId: aws.String("AIDAEXAMPLE")}
 }
