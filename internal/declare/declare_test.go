@@ -88,9 +88,14 @@ func newFake() *fakeIAM {
 		}}
 }
 
-func resolve(t *testing.T, f *fakeIAM, src string) ([]Cluster, error) {
+// accessHeader opens every access file these tests resolve; the line numbers in their
+// messages count its three lines.
+const accessHeader = "apiVersion: eksaccess/v1\nkind: AccessConfig\nclusters:\n"
+
+// resolve resolves the access file access.yaml that lists clusters (YAML from line 4 on).
+func resolve(t *testing.T, f *fakeIAM, clusters string) ([]Cluster, error) {
 	t.Helper()
-	cfg, err := accessfile.Parse("access.yaml", []byte(src), accessfile.Options{})
+	cfg, err := accessfile.Parse("access.yaml", []byte(accessHeader+clusters), accessfile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +109,7 @@ func resolve(t *testing.T, f *fakeIAM, src string) ([]Cluster, error) {
 
 func TestResolve(t *testing.T) {
 	f := newFake()
-	cls, err := resolve(t, f, `apiVersion: eksaccess/v1
-kind: AccessConfig
-clusters:
-  - hyperpod: hp
+	cls, err := resolve(t, f, `  - hyperpod: hp
     region: us-west-2
     prune: true
     access:
@@ -172,10 +174,7 @@ clusters:
 }
 
 func TestResolveProblems(t *testing.T) {
-	file := `apiVersion: eksaccess/v1
-kind: AccessConfig
-clusters:
-  - name: c
+	clusters := `  - name: c
     region: us-west-2
     access:
       - principal: alice
@@ -184,7 +183,7 @@ clusters:
       - principal: dave
       - iamGroup: nobody
 `
-	_, err := resolve(t, newFake(), file+`  - name: d
+	_, err := resolve(t, newFake(), clusters+`  - name: d
     region: cn-north-1
 `)
 	if err == nil {
@@ -194,7 +193,7 @@ clusters:
 	if got := err.Error(); got != "access.yaml:12: cluster region cn-north-1 is in partition aws-cn, but your credentials are in aws: use credentials for that partition, or split the file by partition" {
 		t.Fatalf("err = %s", got)
 	}
-	_, err = resolve(t, newFake(), file)
+	_, err = resolve(t, newFake(), clusters)
 	for _, want := range []string{
 		"access.yaml:8: " + acct + "user/alice is also given access by the item at access.yaml:7",
 		"access.yaml:9: no IAM Identity Center role for permission set Nope",
@@ -212,10 +211,7 @@ clusters:
 
 func TestResolveTeams(t *testing.T) {
 	f := newFake()
-	cls, err := resolve(t, f, `apiVersion: eksaccess/v1
-kind: AccessConfig
-clusters:
-  - name: c
+	cls, err := resolve(t, f, `  - name: c
     region: us-west-2
     access:
       - principal: alice
@@ -276,10 +272,7 @@ clusters:
 
 func TestResolveTeamMemberWithNodeEntry(t *testing.T) {
 	// The same role, spelled differently: the loader cannot see it; the resolver can.
-	_, err := resolve(t, newFake(), `apiVersion: eksaccess/v1
-kind: AccessConfig
-clusters:
-  - name: c
+	_, err := resolve(t, newFake(), `  - name: c
     region: us-west-2
     access:
       - principal: role/ml
