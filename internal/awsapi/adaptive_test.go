@@ -5,13 +5,8 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
 )
 
 // Through the SDK: an EKS endpoint that throttles every other call lowers the rate state of
@@ -20,27 +15,19 @@ import (
 func TestThrottleLowersOnlyItsAccountRegionService(t *testing.T) {
 	t.Parallel()
 	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
+	srv := eksServer(t, func(w http.ResponseWriter) bool {
 		if n.Add(1)%2 == 1 {
 			w.Header().Set("X-Amzn-Errortype", "ThrottlingException")
 			w.WriteHeader(http.StatusTooManyRequests)
 			fmt.Fprint(w, `{"message":"Rate exceeded"}`)
-			return
+			return true
 		}
-		fmt.Fprint(w, `{"cluster":{"name":"ml-prod"}}`)
-	}))
-	t.Cleanup(srv.Close)
+		return false
+	})
 	ls := NewLimiters(0)
-	cfg, err := LoadConfig(context.Background(), Settings{Region: "eu-west-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.APIOptions = append(cfg.APIOptions, WithLimiter(ls, "444455556666"))
-	c := NewClients(cfg, srv.URL)
+	c := testClients(t, srv.URL, Settings{Region: "eu-west-1"}, WithLimiter(ls, "444455556666"))
 	for i := 0; i < 3; i++ {
-		if _, err := c.EKS.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String("ml-prod")}); err != nil {
+		if err := describe(context.Background(), c); err != nil {
 			t.Fatalf("call %d failed after retries: %v", i, err)
 		}
 	}

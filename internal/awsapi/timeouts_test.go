@@ -3,17 +3,10 @@ package awsapi
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
 
 	"eksaccess/internal/stalltest"
 )
@@ -46,14 +39,9 @@ func TestStalledEndpointIsOneAttempt(t *testing.T) {
 	t.Parallel()
 	stall := stalltest.Listen(t)
 	to := TimeoutsFor(300 * time.Millisecond)
-	cfg, err := LoadConfig(context.Background(), Settings{Region: "us-west-2", Timeouts: to,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := NewClients(cfg, "http://"+stall.Addr())
+	c := testClients(t, "http://"+stall.Addr(), Settings{Region: "us-west-2", Timeouts: to})
 	start := time.Now()
-	_, err = c.EKS.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String("ml-prod")})
+	err := describe(context.Background(), c)
 	took := time.Since(start)
 	var te *TimeoutError
 	if !errors.As(err, &te) || te.Phase != "answer" || te.Endpoint != "http://"+stall.Addr() {
@@ -74,7 +62,7 @@ func TestStalledEndpointIsOneAttempt(t *testing.T) {
 	// The caller's own cancellation is not reported as a timeout.
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err = c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String("ml-prod")})
+	err = describe(ctx, c)
 	if err == nil || errors.As(err, &te) {
 		t.Errorf("cancelled call: err = %v, want the context's error, not a TimeoutError", err)
 	}
@@ -84,18 +72,8 @@ func TestStalledEndpointIsOneAttempt(t *testing.T) {
 // 300ms timeout, calls queued behind the limiter still succeed.
 func TestLimiterWaitIsNotATimeout(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"cluster":{"name":"ml-prod"}}`)
-	}))
-	t.Cleanup(srv.Close)
-	cfg, err := LoadConfig(context.Background(), Settings{Region: "us-west-2", Timeouts: TimeoutsFor(300 * time.Millisecond),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.APIOptions = append(cfg.APIOptions, WithLimiter(NewLimiters(2), ""))
-	c := NewClients(cfg, srv.URL)
+	srv := eksServer(t, nil)
+	c := testClients(t, srv.URL, Settings{Region: "us-west-2", Timeouts: TimeoutsFor(300 * time.Millisecond)}, WithLimiter(NewLimiters(2), ""))
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	start := time.Now()
@@ -103,8 +81,7 @@ func TestLimiterWaitIsNotATimeout(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := c.EKS.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String("ml-prod")})
-			errs <- err
+			errs <- describe(context.Background(), c)
 		}()
 	}
 	wg.Wait()
