@@ -90,6 +90,17 @@ func (e *Env) LoadFile(ctx context.Context, path string, allowOutside bool) (*ac
 	return cfg, nil
 }
 
+// loadFileAs loads the access file (LoadFile) and looks up who eksaccess runs as, the
+// caller the file's accounts are grouped against.
+func (e *Env) loadFileAs(ctx context.Context, path string, allowOutside bool) (*accessfile.Config, principal.Caller, error) {
+	cfg, err := e.LoadFile(ctx, path, allowOutside)
+	if err != nil {
+		return nil, principal.Caller{}, err
+	}
+	caller, err := e.Caller(ctx)
+	return cfg, caller, err
+}
+
 // fileError marks the loader's problems as bad input (exit 2).
 func fileError(err error) error {
 	var ae *accessfile.Error
@@ -105,11 +116,7 @@ func (e *Env) PlanFile(ctx context.Context, r FileRequest) (*FilePlan, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	cfg, err := e.LoadFile(ctx, r.File, r.AllowOutsidePaths)
-	if err != nil {
-		return nil, err
-	}
-	caller, err := e.Caller(ctx)
+	cfg, caller, err := e.loadFileAs(ctx, r.File, r.AllowOutsidePaths)
 	if err != nil {
 		return nil, err
 	}
