@@ -128,21 +128,14 @@ feed:
 	wg.Wait()
 	for i := next; i < len(plans); i++ {
 		p := plans[i]
-		sum.Results[i] = Result{Cluster: clusterOf(p), Principal: p.Principal, Source: p.Source, Outcome: NotRun, Remaining: p.Changes}
+		sum.Results[i] = Result{Cluster: p.Cluster(), Principal: p.Principal, Source: p.Source, Outcome: NotRun, Remaining: p.Changes}
 	}
 	sum.Interrupted = ctx.Err() != nil
 	return sum
 }
 
-func clusterOf(p plan.PrincipalPlan) string {
-	if len(p.Changes) > 0 {
-		return p.Changes[0].Cluster
-	}
-	return ""
-}
-
 func runPrincipal(ctx context.Context, p plan.PrincipalPlan, o *Options) Result {
-	res := Result{Cluster: clusterOf(p), Principal: p.Principal, Source: p.Source}
+	res := Result{Cluster: p.Cluster(), Principal: p.Principal, Source: p.Source}
 	if len(p.Changes) == 0 {
 		res.Outcome = Unchanged
 		return res
@@ -396,6 +389,38 @@ func isPrincipalNotYetValid(err error) bool {
 	}
 	var ae smithy.APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == "InvalidParameterException" && strings.Contains(strings.ToLower(ae.ErrorMessage()), "principal")
+}
+
+// SwitchMode calls UpdateClusterConfig and waits until DescribeCluster reports the new mode
+// (EKS applies it asynchronously; access-entry calls fail until it has): every 5 seconds
+// (sleep) for up to 15 minutes (now, the run's clock). Journaled.
+func SwitchMode(ctx context.Context, api awsapi.EKS, j *Journal, cluster, mode string, now func() time.Time, sleep func(context.Context, time.Duration) error) error {
+	rec := Record{Cluster: cluster, Action: "authentication-mode", Scope: mode, Result: "ok"}
+	_, err := api.UpdateClusterConfig(ctx, &eks.UpdateClusterConfigInput{
+		Name: aws.String(cluster), AccessConfig: &types.UpdateAccessConfigRequest{AuthenticationMode: types.AuthenticationMode(mode)},
+	})
+	if err != nil {
+		rec.Result, rec.Error = "failed", err.Error()
+		j.Write(rec)
+		return fmt.Errorf("switch %s to %s: %w", cluster, mode, err)
+	}
+	j.Write(rec)
+	deadline := now().Add(15 * time.Minute)
+	for {
+		out, err := api.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
+		if err != nil {
+			return plan.ClusterError(cluster, err)
+		}
+		if out.Cluster != nil && out.Cluster.AccessConfig != nil && string(out.Cluster.AccessConfig.AuthenticationMode) == mode {
+			return nil
+		}
+		if now().After(deadline) {
+			return fmt.Errorf("cluster %s has not reached authentication mode %s after 15 minutes: check `aws eks describe-cluster --name %s`", cluster, mode, cluster)
+		}
+		if err := sleep(ctx, 5*time.Second); err != nil {
+			return err
+		}
+	}
 }
 
 // Sleep waits d, or until ctx is done.

@@ -10,6 +10,7 @@ const (
 	tAcct  = "arn:aws:iam::111122223333:"
 	tAdmin = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 	tView  = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+	tEdit  = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
 )
 
 func tLive() *LiveCluster {

@@ -7,8 +7,6 @@ import (
 	"time"
 )
 
-const tEdit = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
-
 var tNow = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 
 // grantOn runs one additive grant through the planner and Project, as the grant use case

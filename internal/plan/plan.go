@@ -143,6 +143,14 @@ type PrincipalPlan struct {
 	Exists bool `json:"exists"`
 }
 
+// Cluster is the cluster the plan's changes are for ("" when it has none).
+func (p PrincipalPlan) Cluster() string {
+	if len(p.Changes) > 0 {
+		return p.Changes[0].Cluster
+	}
+	return ""
+}
+
 // DiffEntry computes the changes that take live (nil when absent) to desired.
 func DiffEntry(cluster string, mode Mode, desired *DesiredEntry, live *LiveEntry) PrincipalPlan {
 	pp := PrincipalPlan{Principal: desired.PrincipalArn, Source: desired.Source, Exists: live != nil}

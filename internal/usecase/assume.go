@@ -88,10 +88,7 @@ type AssumeResult struct {
 // resolver, the session named after the caller unless given, MFA passed when asked for.
 // A refusal says what to do: MFA, a trust policy, a shorter duration, fresh credentials.
 func (e *Env) Assume(ctx context.Context, r AssumeRequest) (*AssumeResult, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	c, err := e.AWS(ctx, "")
+	c, err := e.begin(ctx, &r)
 	if err != nil {
 		return nil, err
 	}

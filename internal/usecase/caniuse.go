@@ -22,13 +22,23 @@ type CanIRequest struct {
 
 // Validate checks the request offline and returns the notes of KubeRequest.Parse.
 func (r *CanIRequest) Validate() ([]string, error) {
-	if err := r.Cluster.Validate(); err != nil {
+	var who error
+	if strings.TrimSpace(r.Principal) == "" {
+		who = inputErrorf("PRINCIPAL is empty: give an IAM user name, role/NAME or an ARN")
+	}
+	return validateQuery(r.Cluster, who, r.Request)
+}
+
+// validateQuery checks a can-i or who-can request offline: the cluster first, then the
+// request's own problem (nil for none), then the Kubernetes request, whose notes it returns.
+func validateQuery(cluster ClusterRef, own error, req KubeRequest) ([]string, error) {
+	if err := cluster.Validate(); err != nil {
 		return nil, &InputError{Err: err}
 	}
-	if strings.TrimSpace(r.Principal) == "" {
-		return nil, inputErrorf("PRINCIPAL is empty: give an IAM user name, role/NAME or an ARN")
+	if own != nil {
+		return nil, own
 	}
-	_, notes, err := r.Request.Parse()
+	_, notes, err := req.Parse()
 	return notes, err
 }
 
@@ -221,11 +231,7 @@ type WhoCanRequest struct {
 
 // Validate checks the request offline and returns the notes of KubeRequest.Parse.
 func (r *WhoCanRequest) Validate() ([]string, error) {
-	if err := r.Cluster.Validate(); err != nil {
-		return nil, &InputError{Err: err}
-	}
-	_, notes, err := r.Request.Parse()
-	return notes, err
+	return validateQuery(r.Cluster, nil, r.Request)
 }
 
 // WhoCanResult lists the entries that may (yes), might (unknown, depends-on-rbac) make the

@@ -40,11 +40,7 @@ func (e *Env) doctorTargets(ctx context.Context, r DoctorRequest) ([]doctorTarge
 		}
 		return out, nil
 	}
-	cfg, err := e.LoadFile(ctx, r.File, r.AllowOutsidePaths)
-	if err != nil {
-		return nil, err
-	}
-	own, err := e.Caller(ctx)
+	cfg, own, err := e.loadFileAs(ctx, r.File, r.AllowOutsidePaths)
 	if err != nil {
 		return nil, err
 	}

@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
-	"github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/google/uuid"
 
 	"eksaccess/internal/apply"
@@ -183,7 +179,7 @@ func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Chang
 		// Nothing to do: no journal record, no call; every principal is unchanged.
 		out.Summary = &apply.Summary{Results: []apply.Result{}}
 		for _, pp := range out.Plans {
-			out.Summary.Results = append(out.Summary.Results, apply.Result{Cluster: clusterOf(pp), Principal: pp.Principal, Source: pp.Source, Outcome: apply.Unchanged})
+			out.Summary.Results = append(out.Summary.Results, apply.Result{Cluster: pp.Cluster(), Principal: pp.Principal, Source: pp.Source, Outcome: apply.Unchanged})
 		}
 		return out, nil
 	}
@@ -205,7 +201,7 @@ func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Chang
 			finish(nil)
 			return nil, err
 		}
-		if err := e.switchMode(ctx, c.EKS, j, ch.Live.Name, ch.Mode.To); err != nil {
+		if err := apply.SwitchMode(ctx, c.EKS, j, ch.Live.Name, ch.Mode.To, e.now, e.sleep); err != nil {
 			finish(nil)
 			return out, fmt.Errorf("%w; no access entry was changed: fix the cause and run again", err)
 		}
@@ -247,7 +243,7 @@ func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Chang
 			c, err := e.accountClients(ctx, g.reach, g.region)
 			if err != nil {
 				for _, pp := range g.plans {
-					g.sum.Results = append(g.sum.Results, apply.Result{Cluster: clusterOf(pp), Principal: pp.Principal, Source: pp.Source, Outcome: apply.Failed, Remaining: pp.Changes, Error: err.Error()})
+					g.sum.Results = append(g.sum.Results, apply.Result{Cluster: pp.Cluster(), Principal: pp.Principal, Source: pp.Source, Outcome: apply.Failed, Remaining: pp.Changes, Error: err.Error()})
 				}
 				return
 			}
@@ -264,37 +260,6 @@ func (e *Env) Run(ctx context.Context, caller principal.Caller, changes []*Chang
 	finish(total)
 	out.Summary = total
 	return out, nil
-}
-
-// switchMode calls UpdateClusterConfig and waits until DescribeCluster reports the new mode
-// (EKS applies it asynchronously; access-entry calls fail until it has). Journaled.
-func (e *Env) switchMode(ctx context.Context, api awsapi.EKS, j *apply.Journal, cluster, mode string) error {
-	rec := apply.Record{Cluster: cluster, Action: "authentication-mode", Scope: mode, Result: "ok"}
-	_, err := api.UpdateClusterConfig(ctx, &eks.UpdateClusterConfigInput{
-		Name: aws.String(cluster), AccessConfig: &types.UpdateAccessConfigRequest{AuthenticationMode: types.AuthenticationMode(mode)},
-	})
-	if err != nil {
-		rec.Result, rec.Error = "failed", err.Error()
-		j.Write(rec)
-		return fmt.Errorf("switch %s to %s: %w", cluster, mode, err)
-	}
-	j.Write(rec)
-	deadline := e.now().Add(15 * time.Minute)
-	for {
-		out, err := api.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
-		if err != nil {
-			return plan.ClusterError(cluster, err)
-		}
-		if out.Cluster != nil && out.Cluster.AccessConfig != nil && string(out.Cluster.AccessConfig.AuthenticationMode) == mode {
-			return nil
-		}
-		if e.now().After(deadline) {
-			return fmt.Errorf("cluster %s has not reached authentication mode %s after 15 minutes: check `aws eks describe-cluster --name %s`", cluster, mode, cluster)
-		}
-		if err := e.sleep(ctx, 5*time.Second); err != nil {
-			return err
-		}
-	}
 }
 
 // readCluster reads a cluster's access (all entries: the invariants need the whole cluster).
@@ -314,11 +279,4 @@ func readEntries(ctx context.Context, c *awsapi.Clients, cluster string, conc in
 		live.Region = c.Config.Region
 	}
 	return live.LiveCluster, nil
-}
-
-func clusterOf(pp plan.PrincipalPlan) string {
-	for _, c := range pp.Changes {
-		return c.Cluster
-	}
-	return ""
 }

@@ -75,6 +75,35 @@ func (e *Env) session(ctx context.Context) (*awsapi.Clients, principal.Caller, e
 	return c, caller, err
 }
 
+// validator is a job's request, which checks itself offline before anything is read.
+type validator interface{ Validate() error }
+
+// begin validates the request, then returns the default region's clients: how a job in
+// the run's own account starts.
+func (e *Env) begin(ctx context.Context, r validator) (*awsapi.Clients, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return e.AWS(ctx, "")
+}
+
+// beginSession validates the request, then returns the session (clients and caller).
+func (e *Env) beginSession(ctx context.Context, r validator) (*awsapi.Clients, principal.Caller, error) {
+	if err := r.Validate(); err != nil {
+		return nil, principal.Caller{}, err
+	}
+	return e.session(ctx)
+}
+
+// beginCluster validates the request, then returns the run's clients and the EKS cluster
+// ref names (clusterOf).
+func (e *Env) beginCluster(ctx context.Context, r validator, ref ClusterRef) (*awsapi.Clients, string, error) {
+	if err := r.Validate(); err != nil {
+		return nil, "", err
+	}
+	return e.clusterOf(ctx, ref)
+}
+
 func (e *Env) logf(format string, args ...any) {
 	if e.Logf != nil {
 		e.Logf(format, args...)

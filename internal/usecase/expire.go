@@ -47,10 +47,7 @@ func (r *ExpireRequest) Validate() error {
 // entry only when nothing remains; tags it cannot read are reported, never skipped silently.
 // It runs through the same engine and invariants as every change.
 func (e *Env) Expire(ctx context.Context, r ExpireRequest) (*ExpireResult, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	c, err := e.AWS(ctx, "")
+	c, err := e.begin(ctx, &r)
 	if err != nil {
 		return nil, err
 	}

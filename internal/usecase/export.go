@@ -45,10 +45,7 @@ func (r *ExportRequest) Validate() error {
 // Export reads each cluster once and turns its entries into an access file that plans with
 // no changes.
 func (e *Env) Export(ctx context.Context, r ExportRequest) (*ExportResult, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	c, err := e.AWS(ctx, "")
+	c, err := e.begin(ctx, &r)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package usecase
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,6 +142,18 @@ func authMode(mode string) path {
 	}
 }
 
+// takeAdmin is every path that takes a cluster admin's access away from who: revoking the
+// entry, revoking the admin policy and expiring, plus the access-file paths given.
+func takeAdmin(who string, files map[string]path) map[string]path {
+	paths := map[string]path{
+		"revoke":          revokeEntry(who),
+		"revoke --policy": revokePolicy(who, "AmazonEKSClusterAdminPolicy"),
+		"expire":          expire(),
+	}
+	maps.Copy(paths, files)
+	return paths
+}
+
 // TestEveryInvariantOnEveryPath crosses each invariant with each path that could break it:
 // every one is refused with the same invariant and reason, changes nothing, and goes through
 // with the --force the refusal names.
@@ -152,36 +165,27 @@ func TestEveryInvariantOnEveryPath(t *testing.T) {
 		force   string
 		paths   map[string]path
 	}{
-		{plan.InvCallerAdmin, callerFixture, carol, map[string]path{
-			"revoke":                 revokeEntry("carol"),
-			"revoke --policy":        revokePolicy("carol", "AmazonEKSClusterAdminPolicy"),
+		{plan.InvCallerAdmin, callerFixture, carol, takeAdmin("carol", map[string]path{
 			"apply (disassociate)":   applyFile(false, "", item(adminItem, "creator"), item(viewItem, "carol")),
 			"apply (rescope)":        applyFile(false, "", item(adminItem, "creator"), item(nsItem, "carol")),
 			"apply --prune (delete)": applyFile(true, "", item(adminItem, "creator")),
-			"expire":                 expire(),
-		}},
+		})},
 		{plan.InvCallerAdmin, mappedCallerFixture, carol, map[string]path{
 			"auth-mode --set API": authMode("API"),
 			"apply (mode switch)": applyFile(false, "API", item(adminItem, "creator"), "- principal: carol\n  policies: [{policy: AmazonEKSViewPolicy, namespaces: [team-a]}]"),
 		}},
-		{plan.InvLastAdmin, lastAdminFixture, ops, map[string]path{
-			"revoke":                 revokeEntry("ops"),
-			"revoke --policy":        revokePolicy("ops", "AmazonEKSClusterAdminPolicy"),
+		{plan.InvLastAdmin, lastAdminFixture, ops, takeAdmin("ops", map[string]path{
 			"apply (rescope)":        applyFile(false, "", item(nsItem, "ops"), item(viewItem, "viewer")),
 			"apply --prune (delete)": applyFile(true, "", item(viewItem, "viewer")),
-			"expire":                 expire(),
-		}},
+		})},
 		{plan.InvLastAdmin, mappedOnlyFixture, ops, map[string]path{
 			"auth-mode --set API": authMode("API"),
 			"apply (mode switch)": applyFile(false, "API", item(viewItem, "viewer")),
 		}},
-		{plan.InvCreator, creatorFixture, creator, map[string]path{
-			"revoke":                 revokeEntry("creator"),
-			"revoke --policy":        revokePolicy("creator", "AmazonEKSClusterAdminPolicy"),
+		{plan.InvCreator, creatorFixture, creator, takeAdmin("creator", map[string]path{
 			"apply (disassociate)":   applyFile(false, "", item(viewItem, "creator"), item(adminItem, "carol")),
 			"apply --prune (delete)": applyFile(true, "", item(adminItem, "carol")),
-			"expire":                 expire(),
-		}},
+		})},
 		{plan.InvNodeEntries, nodeFixture, node, map[string]path{
 			"revoke":                 revokeEntry("role/node"),
 			"apply --prune (delete)": applyFile(true, "", item(adminItem, "creator"), item(adminItem, "carol")),

@@ -47,10 +47,7 @@ func (r *RevokeRequest) Validate() error {
 // matched against the cluster's entries as IAM compares names, so a user already deleted
 // from IAM can still be revoked; a name that matches neither an entry nor IAM is bad input.
 func (e *Env) Revoke(ctx context.Context, r RevokeRequest) (*Outcome, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	c, caller, err := e.session(ctx)
+	c, caller, err := e.beginSession(ctx, &r)
 	if err != nil {
 		return nil, err
 	}

@@ -81,10 +81,7 @@ func (r *RoleCreateRequest) Validate() error {
 // only when Adopt agrees; the grant is checked (cluster, mode, policies) before the first IAM
 // change, then planned additively and run through the engine under the same journal run.
 func (e *Env) RoleCreate(ctx context.Context, r RoleCreateRequest) (*RoleCreateResult, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	c, caller, err := e.session(ctx)
+	c, caller, err := e.beginSession(ctx, &r)
 	if err != nil {
 		return nil, err
 	}

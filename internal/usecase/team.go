@@ -205,18 +205,11 @@ func kindOf(object string) string { k, _, _ := strings.Cut(object, "/"); return 
 // written, so a second run makes no Kubernetes write and no AWS change. Everything is
 // checked (guardrails included) before the first write.
 func (e *Env) TeamAdd(ctx context.Context, r TeamAddRequest) (*TeamResult, error) {
-	if err := r.Validate(); err != nil {
+	c, caller, err := e.beginSession(ctx, &r)
+	if err != nil {
 		return nil, err
 	}
 	team, _ := rbac.Build(r.Team, r.Namespace, r.Variant)
-	c, err := e.AWS(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	caller, err := e.Caller(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var ps []principal.Principal
 	if !r.Principals.Empty() {
 		if ps, err = resolvePrincipals(ctx, c, caller, r.Principals); err != nil {
@@ -454,10 +447,7 @@ func groupsWithout(le *plan.LiveEntry, t *rbac.Team) []string {
 // and no policy is deleted, under the guardrails) and, without principals, the team's
 // objects; the namespace goes only when eksaccess created it and it holds nothing else.
 func (e *Env) TeamRemove(ctx context.Context, r TeamRemoveRequest) (*TeamResult, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	c, cluster, err := e.clusterOf(ctx, r.Cluster)
+	c, cluster, err := e.beginCluster(ctx, &r, r.Cluster)
 	if err != nil {
 		return nil, err
 	}
