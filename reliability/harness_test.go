@@ -13,15 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 
 	"eksaccess/internal/apply"
 	"eksaccess/internal/cli"
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/sandbox"
+	"eksaccess/internal/sandbox/sdktest"
 	"eksaccess/internal/sandbox/state"
 )
 
@@ -416,12 +414,9 @@ func (e *env) journal() (runs []string, byRun map[string][]apply.Record) {
 
 // sdkEKS is a plain SDK client on the sandbox as the admin ("a manual aws eks change").
 func (e *env) sdkEKS() *eks.Client {
-	return eks.New(eks.Options{
-		Region:       "us-west-2",
-		BaseEndpoint: aws.String(e.srv.Endpoint()),
-		Credentials:  credentials.NewStaticCredentialsProvider(testKeyID, testSecret, ""),
-		Retryer:      retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 10 }),
-	})
+	cfg := sdktest.Config(e.srv.Endpoint(), "us-west-2", testKeyID, testSecret, "")
+	cfg.RetryMaxAttempts = 10
+	return eks.NewFromConfig(cfg)
 }
 
 // waitFor polls cond every 5ms until it holds or d passes.

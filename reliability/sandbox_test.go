@@ -14,12 +14,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"eksaccess/internal/sandbox"
+	"eksaccess/internal/sandbox/sdktest"
 	"eksaccess/internal/sandbox/state"
 )
 
@@ -45,10 +44,11 @@ func (a *ackLog) add(user, entry string) {
 // e.g. because the server died): each creates IAM users and gives them access entries, with
 // no SDK retries, so every 200 it records was acknowledged exactly once.
 func hammer(endpoint, keyID, secret, prefix string, writers int, stop <-chan struct{}, acks *ackLog) *sync.WaitGroup {
-	creds := credentials.NewStaticCredentialsProvider(keyID, secret, "")
-	noRetry := retry.AddWithMaxAttempts(retry.NewStandard(), 1)
-	iamc := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: creds, Retryer: noRetry})
-	eksc := eks.New(eks.Options{Region: "us-west-2", BaseEndpoint: aws.String(endpoint), Credentials: creds, Retryer: noRetry})
+	cfg := sdktest.Config(endpoint, "us-east-1", keyID, secret, "")
+	cfg.RetryMaxAttempts = 1
+	iamc := iam.NewFromConfig(cfg)
+	cfg.Region = "us-west-2"
+	eksc := eks.NewFromConfig(cfg)
 	var wg sync.WaitGroup
 	for w := 0; w < writers; w++ {
 		wg.Add(1)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
@@ -27,12 +26,7 @@ import (
 func start(t *testing.T) *iamtest.Env { return iamtest.Serve(t, "iam", iam.New) }
 
 func client(env *iamtest.Env, key, secret, token string) *awsiam.Client {
-	return awsiam.New(awsiam.Options{
-		Region:       iamtest.Region,
-		BaseEndpoint: aws.String(env.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, token),
-		Retryer:      aws.NopRetryer{},
-	})
+	return awsiam.NewFromConfig(env.SDKConfig(key, secret, token))
 }
 
 func admin(env *iamtest.Env) *awsiam.Client {
@@ -212,9 +206,9 @@ func TestListUsersPagination(t *testing.T) {
 	// Retried as eksaccess retries: about one run in 150 here, a page's read fails on the
 	// client's side with "use of closed network connection" (cause not found; the server
 	// writes each answer whole, with its length).
-	c := awsiam.New(awsiam.Options{Region: iamtest.Region, BaseEndpoint: aws.String(env.URL),
-		Credentials: credentials.NewStaticCredentialsProvider(iamtest.AdminKey, iamtest.AdminSecret, ""),
-		Retryer:     retry.NewStandard()})
+	cfg := env.SDKConfig(iamtest.AdminKey, iamtest.AdminSecret, "")
+	cfg.Retryer = func() aws.Retryer { return retry.NewStandard() }
+	c := awsiam.NewFromConfig(cfg)
 	var names []string
 	p := awsiam.NewListUsersPaginator(c, &awsiam.ListUsersInput{MaxItems: aws.Int32(100)})
 	pages := statetest.Pages(t, ctx, p.HasMorePages, p.NextPage)

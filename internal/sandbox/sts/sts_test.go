@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
@@ -34,12 +33,7 @@ var (
 )
 
 func client(env *iamtest.Env, c creds) *awssts.Client {
-	return awssts.New(awssts.Options{
-		Region:       iamtest.Region,
-		BaseEndpoint: aws.String(env.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(c.key, c.secret, c.token),
-		Retryer:      aws.NopRetryer{},
-	})
+	return awssts.NewFromConfig(env.SDKConfig(c.key, c.secret, c.token))
 }
 
 func credsOf(out *awssts.AssumeRoleOutput) creds {
