@@ -247,23 +247,16 @@ func uniqueID(prefix string, used func(id string) bool) string {
 
 // idInUse reports whether any user, group, role or policy has id.
 func idInUse(d *state.Data, id string) bool {
-	for _, u := range d.Users {
-		if u.UserID == id {
-			return true
-		}
-	}
-	for _, g := range d.Groups {
-		if g.GroupID == id {
-			return true
-		}
-	}
-	for _, r := range d.Roles {
-		if r.RoleID == id {
-			return true
-		}
-	}
-	for _, p := range d.Policies {
-		if p.PolicyID == id {
+	return hasID(d.Users, id, func(u *state.User) string { return u.UserID }) ||
+		hasID(d.Groups, id, func(g *state.Group) string { return g.GroupID }) ||
+		hasID(d.Roles, id, func(r *state.Role) string { return r.RoleID }) ||
+		hasID(d.Policies, id, func(p *state.ManagedPolicy) string { return p.PolicyID })
+}
+
+// hasID reports whether any of m's values has id, as idOf reads it.
+func hasID[T any](m map[string]*T, id string, idOf func(*T) string) bool {
+	for _, v := range m {
+		if idOf(v) == id {
 			return true
 		}
 	}
@@ -322,14 +315,24 @@ func xmlBoundaryOf(arn string) *xmlBoundary {
 	return &xmlBoundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn}
 }
 
-type xmlUser struct {
-	Path                string           `xml:"Path"`
-	UserName            string           `xml:"UserName"`
-	UserID              string           `xml:"UserId"`
-	Arn                 string           `xml:"Arn"`
-	CreateDate          string           `xml:"CreateDate"`
+// xmlDetail is what IAM adds to a user or role in GetUser/GetRole and the create calls, and
+// leaves out of listings.
+type xmlDetail struct {
 	PermissionsBoundary *xmlBoundary     `xml:"PermissionsBoundary,omitempty"`
 	Tags                *xmlList[xmlTag] `xml:"Tags,omitempty"`
+}
+
+func xmlDetailOf(boundary string, tags []state.Tag) xmlDetail {
+	return xmlDetail{PermissionsBoundary: xmlBoundaryOf(boundary), Tags: xmlTags(tags)}
+}
+
+type xmlUser struct {
+	Path       string `xml:"Path"`
+	UserName   string `xml:"UserName"`
+	UserID     string `xml:"UserId"`
+	Arn        string `xml:"Arn"`
+	CreateDate string `xml:"CreateDate"`
+	xmlDetail
 }
 
 // toXMLUser renders a user; full (GetUser, CreateUser) adds its boundary and tags, which
@@ -337,8 +340,7 @@ type xmlUser struct {
 func toXMLUser(u *state.User, full bool) xmlUser {
 	x := xmlUser{Path: u.Path, UserName: u.UserName, UserID: u.UserID, Arn: u.Arn, CreateDate: wire.ISO(u.CreateDate)}
 	if full {
-		x.Tags = xmlTags(u.Tags)
-		x.PermissionsBoundary = xmlBoundaryOf(u.PermissionsBoundary)
+		x.xmlDetail = xmlDetailOf(u.PermissionsBoundary, u.Tags)
 	}
 	return x
 }
@@ -356,16 +358,15 @@ func toXMLGroup(g *state.Group) xmlGroup {
 }
 
 type xmlRole struct {
-	Path                     string           `xml:"Path"`
-	RoleName                 string           `xml:"RoleName"`
-	RoleID                   string           `xml:"RoleId"`
-	Arn                      string           `xml:"Arn"`
-	CreateDate               string           `xml:"CreateDate"`
-	AssumeRolePolicyDocument string           `xml:"AssumeRolePolicyDocument,omitempty"`
-	Description              string           `xml:"Description,omitempty"`
-	MaxSessionDuration       int              `xml:"MaxSessionDuration,omitempty"`
-	PermissionsBoundary      *xmlBoundary     `xml:"PermissionsBoundary,omitempty"`
-	Tags                     *xmlList[xmlTag] `xml:"Tags,omitempty"`
+	Path                     string `xml:"Path"`
+	RoleName                 string `xml:"RoleName"`
+	RoleID                   string `xml:"RoleId"`
+	Arn                      string `xml:"Arn"`
+	CreateDate               string `xml:"CreateDate"`
+	AssumeRolePolicyDocument string `xml:"AssumeRolePolicyDocument,omitempty"`
+	Description              string `xml:"Description,omitempty"`
+	MaxSessionDuration       int    `xml:"MaxSessionDuration,omitempty"`
+	xmlDetail
 }
 
 func toXMLRole(r *state.Role, withTags bool) xmlRole {
@@ -377,8 +378,7 @@ func toXMLRole(r *state.Role, withTags bool) xmlRole {
 		MaxSessionDuration:       maxSession(r),
 	}
 	if withTags {
-		x.Tags = xmlTags(r.Tags)
-		x.PermissionsBoundary = xmlBoundaryOf(r.PermissionsBoundary)
+		x.xmlDetail = xmlDetailOf(r.PermissionsBoundary, r.Tags)
 	}
 	return x
 }
