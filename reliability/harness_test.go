@@ -13,13 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/eks"
-
 	"eksaccess/internal/apply"
 	"eksaccess/internal/cli"
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/sandbox"
-	"eksaccess/internal/sandbox/sdktest"
 	"eksaccess/internal/sandbox/state"
 )
 
@@ -410,13 +407,6 @@ func (e *env) journal() (runs []string, byRun map[string][]apply.Record) {
 		byRun[r.Run] = append(byRun[r.Run], r)
 	}
 	return runs, byRun
-}
-
-// sdkEKS is a plain SDK client on the sandbox as the admin ("a manual aws eks change").
-func (e *env) sdkEKS() *eks.Client {
-	cfg := sdktest.Config(e.srv.Endpoint(), "us-west-2", testKeyID, testSecret, "")
-	cfg.RetryMaxAttempts = 10
-	return eks.NewFromConfig(cfg)
 }
 
 // waitFor polls cond every 5ms until it holds or d passes.
