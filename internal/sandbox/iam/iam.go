@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"eksaccess/internal/sandbox/query"
 	"eksaccess/internal/sandbox/state"
@@ -23,10 +22,7 @@ import (
 // APIVersion is the only Version IAM answers.
 const APIVersion = "2010-05-08"
 
-type service struct {
-	st  *state.Store
-	cfg state.Config
-}
+type service struct{ state.Service }
 
 type operation struct {
 	fn       func(s *service, ctx context.Context, p query.Params) (any, error)
@@ -95,7 +91,7 @@ var operations = map[string]operation{
 // with the verified caller in the context (state.CallerFrom) and a request id
 // (wire.RequestID).
 func New(st *state.Store, cfg state.Config) http.Handler {
-	return &service{st: st, cfg: cfg.WithDefaults()}
+	return &service{state.NewService(st, cfg)}
 }
 
 func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -124,8 +120,6 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *service) fail(ctx context.Context, w http.ResponseWriter, err error) {
 	query.WriteError(ctx, w, wire.IAMNamespace, "ServiceFailure", err)
 }
-
-func (s *service) now() time.Time { return s.cfg.Now().UTC() }
 
 // Constraint patterns of the IAM model (aws-wire.md §2.2); the second string of each pair
 // is the model's spelling, quoted in ValidationError messages.

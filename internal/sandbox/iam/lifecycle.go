@@ -600,7 +600,7 @@ func (s *service) createGroup(ctx context.Context, p query.Params) (any, error) 
 	}
 	return write(s, ctx, func(root, d *state.Data) (createGroupResult, error) {
 		g := &state.Group{
-			Path: path, GroupName: n, Arn: arn(d, "group", path, n), CreateDate: s.now(), Members: []string{},
+			Path: path, GroupName: n, Arn: arn(d, "group", path, n), CreateDate: s.Now(), Members: []string{},
 			GroupID: uniqueID("AGPA", func(id string) bool { return idInUse(d, id) }),
 		}
 		if err := add(root, d, &d.Groups, newEntity{name: n}, "Group", g, nil); err != nil {
@@ -924,7 +924,7 @@ func (s *service) deletePolicyVersion(ctx context.Context, p query.Params) (any,
 			return query.Errorf(409, "DeleteConflict", "Cannot delete the default version of a policy.")
 		}
 		pol.Versions = append(append([]state.PolicyVersion{}, vs[:i]...), vs[i+1:]...)
-		pol.UpdateDate = s.now()
+		pol.UpdateDate = s.Now()
 		return nil
 	})
 }
@@ -940,7 +940,7 @@ func (s *service) setDefaultPolicyVersion(ctx context.Context, p query.Params) (
 		pol.Versions = vs
 		pol.DefaultVersionID = vid
 		pol.Document = vs[i].Document
-		pol.UpdateDate = s.now()
+		pol.UpdateDate = s.Now()
 		return nil
 	})
 }
