@@ -13,11 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
-
 	"eksaccess/internal/apply"
 	"eksaccess/internal/cli"
 	"eksaccess/internal/iostreams"
@@ -412,16 +407,6 @@ func (e *env) journal() (runs []string, byRun map[string][]apply.Record) {
 		byRun[r.Run] = append(byRun[r.Run], r)
 	}
 	return runs, byRun
-}
-
-// sdkEKS is a plain SDK client on the sandbox as the admin ("a manual aws eks change").
-func (e *env) sdkEKS() *eks.Client {
-	return eks.New(eks.Options{
-		Region:       "us-west-2",
-		BaseEndpoint: aws.String(e.srv.Endpoint()),
-		Credentials:  credentials.NewStaticCredentialsProvider(testKeyID, testSecret, ""),
-		Retryer:      retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 10 }),
-	})
 }
 
 // waitFor polls cond every 5ms until it holds or d passes.

@@ -11,13 +11,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"eksaccess/internal/sandbox/sdktest"
 )
 
 // start runs a server on a fresh state directory and closes it when the test ends.
@@ -63,20 +64,16 @@ func cfg(s *Server, c aws.Credentials, o clientOpts) aws.Config {
 	if region == "" {
 		region = DemoRegion
 	}
-	ep := s.Endpoint()
-	return aws.Config{
-		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
-		BaseEndpoint: &ep,
-		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(so *retry.StandardOptions) {
-				so.MaxAttempts = attempts
-				so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return o.backoff, nil })
-				so.RateLimiter = noLimit{}
-			})
-		},
+	ac := sdktest.Config(s.Endpoint(), region, c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
+	ac.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	ac.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = attempts
+			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return o.backoff, nil })
+			so.RateLimiter = noLimit{}
+		})
 	}
+	return ac
 }
 
 type noLimit struct{}

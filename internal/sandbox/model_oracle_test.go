@@ -260,7 +260,7 @@ func (o *oracle) do(c call) {
 			return
 		}
 		if op.Output != nil {
-			o.checkJSON(name, m, op.Output.Shape, v, "")
+			checkJSON(o.at(name, m, op.Output.Shape, ""), v)
 		}
 	case "query":
 		root, err := parseXML(raw)
@@ -277,7 +277,7 @@ func (o *oracle) do(c call) {
 				t.Errorf("%s: no %sResult element: %s", name, c.op, raw)
 				return
 			}
-			o.checkXML(name, m, op.Output.Shape, res, "")
+			checkXML(o.at(name, m, op.Output.Shape, ""), res)
 			v = res
 		} else if res != nil && len(res.children) > 0 {
 			t.Errorf("%s: the operation has no output, got %s", name, raw)
@@ -354,16 +354,15 @@ func (o *oracle) checkError(name string, m *model, declared []shapeRef, status i
 
 var isoRe = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$`)
 
-func (o *oracle) checkJSON(name string, m *model, shapeName string, v any, path string) {
-	t := o.t
-	t.Helper()
-	sh := m.Shapes[shapeName]
-	where := name + " " + path
+// checkJSON checks v, decoded from a JSON answer, against w's shape.
+func checkJSON(w shapeWalk, v any) {
+	w.o.t.Helper()
+	sh := w.sh
 	switch sh.Type {
 	case "structure":
 		obj, ok := v.(map[string]any)
 		if !ok {
-			t.Errorf("%s: %s wants an object, got %T", where, shapeName, v)
+			w.errorf("%s wants an object, got %T", w.shapeName, v)
 			return
 		}
 		for _, req := range sh.Required {
@@ -371,67 +370,65 @@ func (o *oracle) checkJSON(name string, m *model, shapeName string, v any, path 
 				continue
 			}
 			if _, ok := obj[req]; !ok {
-				t.Errorf("%s: required member %s of %s missing", where, req, shapeName)
+				w.missing(req)
 			}
 		}
 		for k, x := range obj {
 			ref, ok := sh.Members[k]
 			if !ok || ref.Location != "" {
-				t.Errorf("%s: member %q is not in %s", where, k, shapeName)
+				w.errorf("member %q is not in %s", k, w.shapeName)
 				continue
 			}
 			if x == nil {
 				continue
 			}
-			o.checkJSON(name, m, ref.Shape, x, path+"."+k)
+			checkJSON(w.to(ref.Shape, "."+k), x)
 		}
 	case "list":
 		l, ok := v.([]any)
 		if !ok {
-			t.Errorf("%s: %s wants a list, got %T", where, shapeName, v)
+			w.errorf("%s wants a list, got %T", w.shapeName, v)
 			return
 		}
 		for i, x := range l {
-			o.checkJSON(name, m, sh.Member.Shape, x, path+"["+strconv.Itoa(i)+"]")
+			checkJSON(w.to(sh.Member.Shape, "["+strconv.Itoa(i)+"]"), x)
 		}
 	case "map":
 		mm, ok := v.(map[string]any)
 		if !ok {
-			t.Errorf("%s: %s wants a map, got %T", where, shapeName, v)
+			w.errorf("%s wants a map, got %T", w.shapeName, v)
 			return
 		}
 		for k, x := range mm {
-			o.checkJSON(name, m, sh.Value.Shape, x, path+"{"+k+"}")
+			checkJSON(w.to(sh.Value.Shape, "{"+k+"}"), x)
 		}
 	case "string":
 		s, ok := v.(string)
 		if !ok {
-			t.Errorf("%s: %s wants a string, got %T", where, shapeName, v)
+			w.errorf("%s wants a string, got %T", w.shapeName, v)
 			return
 		}
-		if len(sh.Enum) > 0 && !slices.Contains(sh.Enum, s) {
-			t.Errorf("%s: %q is not in enum %s %v", where, s, shapeName, sh.Enum)
-		}
+		w.enum(s)
 	case "boolean":
 		if _, ok := v.(bool); !ok {
-			t.Errorf("%s: %s wants a boolean, got %T", where, shapeName, v)
+			w.errorf("%s wants a boolean, got %T", w.shapeName, v)
 		}
 	case "integer", "long":
 		n, ok := v.(json.Number)
 		if _, err := n.Int64(); !ok || err != nil {
-			t.Errorf("%s: %s wants an integer, got %v", where, shapeName, v)
+			w.errorf("%s wants an integer, got %v", w.shapeName, v)
 		}
 	case "double", "float":
 		if _, ok := v.(json.Number); !ok {
-			t.Errorf("%s: %s wants a number, got %T", where, shapeName, v)
+			w.errorf("%s wants a number, got %T", w.shapeName, v)
 		}
 	case "timestamp":
 		// JSON protocols send epoch seconds (a number) unless the shape says otherwise.
 		if _, ok := v.(json.Number); !ok {
-			t.Errorf("%s: timestamp %s must be epoch seconds, got %v", where, shapeName, v)
+			w.errorf("timestamp %s must be epoch seconds, got %v", w.shapeName, v)
 		}
 	default:
-		t.Errorf("%s: shape type %s of %s not checked by this test", where, sh.Type, shapeName)
+		w.unchecked()
 	}
 }
 
@@ -490,11 +487,10 @@ func parseXML(b []byte) (*node, error) {
 	return root, nil
 }
 
-func (o *oracle) checkXML(name string, m *model, shapeName string, n *node, path string) {
-	t := o.t
-	t.Helper()
-	sh := m.Shapes[shapeName]
-	where := name + " " + path
+// checkXML checks n, an element of a query-protocol answer, against w's shape.
+func checkXML(w shapeWalk, n *node) {
+	w.o.t.Helper()
+	sh, m := w.sh, w.m
 	switch sh.Type {
 	case "structure":
 		byElem := map[string]string{}
@@ -509,18 +505,18 @@ func (o *oracle) checkXML(name string, m *model, shapeName string, n *node, path
 		for _, c := range n.children {
 			mn, ok := byElem[c.name]
 			if !ok {
-				t.Errorf("%s: element <%s> is not in %s", where, c.name, shapeName)
+				w.errorf("element <%s> is not in %s", c.name, w.shapeName)
 				continue
 			}
 			if present[mn] && !m.Shapes[sh.Members[mn].Shape].Flattened && !sh.Members[mn].Flattened {
-				t.Errorf("%s: element <%s> repeated in %s", where, c.name, shapeName)
+				w.errorf("element <%s> repeated in %s", c.name, w.shapeName)
 			}
 			present[mn] = true
-			o.checkXML(name, m, sh.Members[mn].Shape, c, path+"/"+c.name)
+			checkXML(w.to(sh.Members[mn].Shape, "/"+c.name), c)
 		}
 		for _, req := range sh.Required {
 			if !present[req] {
-				t.Errorf("%s: required member %s of %s missing", where, req, shapeName)
+				w.missing(req)
 			}
 		}
 	case "list":
@@ -530,39 +526,81 @@ func (o *oracle) checkXML(name string, m *model, shapeName string, n *node, path
 		}
 		for i, c := range n.children {
 			if c.name != el {
-				t.Errorf("%s: list %s holds <%s>, want <%s>", where, shapeName, c.name, el)
+				w.errorf("list %s holds <%s>, want <%s>", w.shapeName, c.name, el)
 				continue
 			}
-			o.checkXML(name, m, sh.Member.Shape, c, path+"["+strconv.Itoa(i)+"]")
+			checkXML(w.to(sh.Member.Shape, "["+strconv.Itoa(i)+"]"), c)
 		}
 	case "map":
 		for _, c := range n.children {
 			if c.name != "entry" || c.child("key") == nil || c.child("value") == nil {
-				t.Errorf("%s: map %s holds <%s>, want <entry><key/><value/></entry>", where, shapeName, c.name)
+				w.errorf("map %s holds <%s>, want <entry><key/><value/></entry>", w.shapeName, c.name)
 			}
 		}
 	case "string":
 		if len(n.children) > 0 {
-			t.Errorf("%s: string %s has child elements", where, shapeName)
+			w.errorf("string %s has child elements", w.shapeName)
 		}
-		if len(sh.Enum) > 0 && !slices.Contains(sh.Enum, n.text) {
-			t.Errorf("%s: %q is not in enum %s %v", where, n.text, shapeName, sh.Enum)
-		}
+		w.enum(n.text)
 	case "boolean":
 		if n.text != "true" && n.text != "false" {
-			t.Errorf("%s: boolean %s is %q", where, shapeName, n.text)
+			w.errorf("boolean %s is %q", w.shapeName, n.text)
 		}
 	case "integer", "long":
 		if _, err := strconv.ParseInt(n.text, 10, 64); err != nil {
-			t.Errorf("%s: integer %s is %q", where, shapeName, n.text)
+			w.errorf("integer %s is %q", w.shapeName, n.text)
 		}
 	case "timestamp":
 		if !isoRe.MatchString(n.text) {
-			t.Errorf("%s: timestamp %s is %q, want ISO 8601 UTC", where, shapeName, n.text)
+			w.errorf("timestamp %s is %q, want ISO 8601 UTC", w.shapeName, n.text)
 		}
 	default:
-		t.Errorf("%s: shape type %s of %s not checked by this test", where, sh.Type, shapeName)
+		w.unchecked()
 	}
+}
+
+// shapeWalk is where checkJSON and checkXML stand in an answer: the operation (for
+// messages), its model, the shape the value there must have, and the path to it.
+type shapeWalk struct {
+	o         *oracle
+	name      string
+	m         *model
+	shapeName string
+	sh        *shape
+	path      string
+}
+
+func (o *oracle) at(name string, m *model, shapeName, path string) shapeWalk {
+	return shapeWalk{o: o, name: name, m: m, shapeName: shapeName, sh: m.Shapes[shapeName], path: path}
+}
+
+// to is the walk one step down, at shape shapeName under the path's next step.
+func (w shapeWalk) to(shapeName, step string) shapeWalk {
+	return w.o.at(w.name, w.m, shapeName, w.path+step)
+}
+
+// errorf reports a mismatch at the walk's place.
+func (w shapeWalk) errorf(format string, args ...any) {
+	w.o.t.Helper()
+	w.o.t.Errorf("%s: "+format, append([]any{w.name + " " + w.path}, args...)...)
+}
+
+func (w shapeWalk) missing(member string) {
+	w.o.t.Helper()
+	w.errorf("required member %s of %s missing", member, w.shapeName)
+}
+
+// enum reports s when the shape is an enum without it.
+func (w shapeWalk) enum(s string) {
+	w.o.t.Helper()
+	if len(w.sh.Enum) > 0 && !slices.Contains(w.sh.Enum, s) {
+		w.errorf("%q is not in enum %s %v", s, w.shapeName, w.sh.Enum)
+	}
+}
+
+func (w shapeWalk) unchecked() {
+	w.o.t.Helper()
+	w.errorf("shape type %s of %s not checked by this test", w.sh.Type, w.shapeName)
 }
 
 func get(v any, path ...string) any {

@@ -2,21 +2,17 @@ package sandbox
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
 
-	"eksaccess/internal/atomicfile"
+	"eksaccess/internal/sandbox/certs"
 )
 
 // Files of the Kubernetes endpoints' certificate authority inside a state directory.
@@ -64,21 +60,9 @@ func parseCA(certPEM, keyPEM []byte) (*authority, error) {
 	return &authority{cert: cert, key: key, certPEM: certPEM}, nil
 }
 
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return n
-}
-
 func createCA(dir string, now time.Time) (*authority, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generate sandbox CA key: %w", err)
-	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
+		SerialNumber:          certs.Serial(127),
 		Subject:               pkix.Name{CommonName: "eksaccess sandbox CA", Organization: []string{"eksaccess sandbox"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(10, 0, 0),
@@ -86,22 +70,17 @@ func createCA(dir string, now time.Time) (*authority, error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, key, err := certs.Issue(tmpl, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("create sandbox CA: %w", err)
 	}
 	cert, _ := x509.ParseCertificate(der)
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 	// Key first: a crash between the two writes leaves no certificate, so the pair is remade.
-	if err := atomicfile.Write(filepath.Join(dir, CAKeyFile), keyPEM, 0o600, true); err != nil {
+	if err := certs.WriteKey(filepath.Join(dir, CAKeyFile), key, true); err != nil {
 		return nil, fmt.Errorf("write sandbox CA key: %w", err)
 	}
-	if err := atomicfile.Write(filepath.Join(dir, CACertFile), certPEM, 0o600, true); err != nil {
+	certPEM, err := certs.WritePEM(filepath.Join(dir, CACertFile), "CERTIFICATE", der, 0o600, true)
+	if err != nil {
 		return nil, fmt.Errorf("write sandbox CA certificate: %w", err)
 	}
 	return &authority{cert: cert, key: key, certPEM: certPEM}, nil
@@ -109,21 +88,17 @@ func createCA(dir string, now time.Time) (*authority, error) {
 
 // serverCert issues a fresh certificate for the loopback names, signed by the CA.
 func (ca *authority) serverCert(now time.Time) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
 	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
+		SerialNumber: certs.Serial(127),
 		Subject:      pkix.Name{CommonName: "eksaccess sandbox kubernetes"},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.AddDate(1, 0, 0),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+		IPAddresses:  certs.LoopbackIPs(),
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	der, key, err := certs.Issue(tmpl, ca.cert, ca.key)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("issue sandbox server certificate: %w", err)
 	}

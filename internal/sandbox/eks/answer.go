@@ -16,9 +16,9 @@ import (
 // store's read lock, or its write lock when write, and answers what fn returns as JSON (an
 // empty object for nil).
 func (s *service) answer(ctx context.Context, w http.ResponseWriter, write bool, fn func(root, d *state.Data) (any, error)) error {
-	lock := s.st.Read
+	lock := s.Store.Read
 	if write {
-		lock = s.st.Update
+		lock = s.Store.Update
 	}
 	out, err := state.InAccount(ctx, lock, fn)
 	if err != nil {
@@ -35,7 +35,7 @@ func (s *service) answer(ctx context.Context, w http.ResponseWriter, write bool,
 // operations that need access entries.
 func (s *service) onCluster(ctx context.Context, w http.ResponseWriter, write bool, find func(*state.Data, string, time.Time) (*state.Cluster, error), name string, fn func(root, d *state.Data, c *state.Cluster) (any, error)) error {
 	return s.answer(ctx, w, write, func(root, d *state.Data) (any, error) {
-		c, err := find(d, name, s.now())
+		c, err := find(d, name, s.Now())
 		if err != nil {
 			return nil, err
 		}

@@ -21,7 +21,7 @@ import (
 // authorize evaluates the caller's identity policies for the operation of route rt (when
 // enforcement is on). It reads the JSON body for the condition keys and puts it back.
 func (s *service) authorize(ctx context.Context, r *http.Request, rt *route, labels []string) error {
-	if !s.cfg.EnforceIAM {
+	if !s.Config.EnforceIAM {
 		return nil
 	}
 	var body map[string]any
@@ -37,9 +37,9 @@ func (s *service) authorize(ctx context.Context, r *http.Request, rt *route, lab
 	}
 	c := state.CallerFrom(ctx)
 	var den *authz.Denial
-	s.st.Read(func(root *state.Data) error {
+	s.Store.Read(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
-		now := s.now()
+		now := s.Now()
 		check := func(req authz.Request) bool {
 			den = authz.Check(root, c, now, req)
 			return den == nil

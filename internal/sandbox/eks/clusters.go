@@ -52,10 +52,10 @@ func (s *service) clusterJSON(root, d *state.Data, c *state.Cluster) clusterJSON
 		Arn:                  c.Arn,
 		CreatedAt:            wire.Epoch(c.CreatedAt),
 		Version:              c.Version,
-		Endpoint:             s.cfg.KubeEndpoint(root.ClusterRef(d.Account, c.Name)),
+		Endpoint:             s.Config.KubeEndpoint(root.ClusterRef(d.Account, c.Name)),
 		RoleArn:              c.RoleArn,
-		Status:               statusAt(c, s.now()),
-		CertificateAuthority: map[string]string{"data": s.cfg.CAData()},
+		Status:               statusAt(c, s.Now()),
+		CertificateAuthority: map[string]string{"data": s.Config.CAData()},
 		PlatformVersion:      c.PlatformVersion,
 		Tags:                 tags,
 		AccessConfig:         accessConfigJSON{BootstrapClusterCreatorAdminPermissions: &boot, AuthenticationMode: c.AuthenticationMode},
@@ -166,7 +166,7 @@ func (s *service) listClusters(ctx context.Context, w http.ResponseWriter, r *ht
 	return s.answer(ctx, w, false, func(_, d *state.Data) (any, error) {
 		var keys []string
 		for _, k := range state.SortedKeys(d.Clusters) {
-			if !gone(d.Clusters[k], s.now()) {
+			if !gone(d.Clusters[k], s.Now()) {
 				keys = append(keys, k)
 			}
 		}
@@ -214,7 +214,7 @@ func (s *service) updateClusterConfig(ctx context.Context, w http.ResponseWriter
 		if nextAuthMode[c.AuthenticationMode] != mode {
 			return nil, invalidParam("Unsupported authentication mode update from %s to %s", c.AuthenticationMode, mode).withCluster(c.Name)
 		}
-		now := s.now()
+		now := s.Now()
 		u := &state.Update{
 			ID:        uuid.NewString(),
 			Status:    "Successful",
@@ -222,7 +222,7 @@ func (s *service) updateClusterConfig(ctx context.Context, w http.ResponseWriter
 			Params:    [][2]string{{"AuthenticationMode", mode}},
 			CreatedAt: now,
 		}
-		if delay := s.cfg.ClusterCreateDelay; delay > 0 {
+		if delay := s.Config.ClusterCreateDelay; delay > 0 {
 			u.Status, u.DoneAt = "InProgress", now.Add(delay)
 		}
 		c.AuthenticationMode = mode
@@ -248,7 +248,7 @@ func (s *service) describeUpdate(ctx context.Context, w http.ResponseWriter, r *
 		if !ok {
 			return nil, notFound("No update found for ID: %s", labels[1]).withCluster(c.Name)
 		}
-		return map[string]any{"update": toUpdateJSON(u, s.now())}, nil
+		return map[string]any{"update": toUpdateJSON(u, s.Now())}, nil
 	})
 }
 
@@ -268,7 +268,7 @@ func (s *service) listUpdates(ctx context.Context, w http.ResponseWriter, r *htt
 }
 
 func (s *service) deleteCluster(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	now := s.now()
+	now := s.Now()
 	return s.onCluster(ctx, w, true, cluster, labels[0], func(root, d *state.Data, c *state.Cluster) (any, error) {
 		if c.Status == "DELETING" {
 			return nil, errf(http.StatusConflict, "ResourceInUseException", "Cluster %s is already being deleted.", c.Name).withCluster(c.Name)
@@ -279,9 +279,9 @@ func (s *service) deleteCluster(ctx context.Context, w http.ResponseWriter, r *h
 			}
 		}
 		c.Status = "DELETING"
-		c.DeletedAt = now.Add(s.cfg.ClusterCreateDelay)
+		c.DeletedAt = now.Add(s.Config.ClusterCreateDelay)
 		out := s.clusterJSON(root, d, c)
-		if s.cfg.ClusterCreateDelay == 0 {
+		if s.Config.ClusterCreateDelay == 0 {
 			delete(d.Clusters, c.Name)
 		}
 		return map[string]any{"cluster": out}, nil
@@ -308,12 +308,12 @@ func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	caller := state.CallerFrom(ctx)
 	var out clusterJSON
-	err := s.st.Update(func(root *state.Data) error {
+	err := s.Store.Update(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
 		if len(in.Name) < 1 || len(in.Name) > 100 || !clusterNamePattern.MatchString(in.Name) {
 			return invalidParam("The cluster name %q is invalid: use 1 to 100 letters, digits, hyphens and underscores, starting with a letter or digit.", in.Name)
 		}
-		if old, ok := d.Clusters[in.Name]; ok && !gone(old, s.now()) {
+		if old, ok := d.Clusters[in.Name]; ok && !gone(old, s.Now()) {
 			return errf(http.StatusConflict, "ResourceInUseException", "Cluster already exists with name: %s", in.Name).withCluster(in.Name)
 		}
 		if in.RoleArn == "" {
@@ -343,7 +343,7 @@ func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *h
 		if mode == "CONFIG_MAP" && !boot {
 			return invalidParam("bootstrapClusterCreatorAdminPermissions must be true if cluster authentication mode is set to CONFIG_MAP")
 		}
-		now := s.now()
+		now := s.Now()
 		version := in.Version
 		if version == "" {
 			version = DefaultVersion
@@ -389,7 +389,7 @@ func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *h
 			d.Clusters = map[string]*state.Cluster{}
 		}
 		d.Clusters[c.Name] = c
-		if delay := s.cfg.ClusterCreateDelay; delay > 0 {
+		if delay := s.Config.ClusterCreateDelay; delay > 0 {
 			c.Status, c.ActiveAt = "CREATING", now.Add(delay)
 		}
 		out = s.clusterJSON(root, d, c)

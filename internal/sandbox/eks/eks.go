@@ -25,15 +25,10 @@ import (
 // already verified the signature and put the caller (state.CallerFrom) and the request id
 // (wire.RequestID) in the request's context.
 func New(st *state.Store, cfg state.Config) http.Handler {
-	return &service{st: st, cfg: cfg.WithDefaults()}
+	return &service{state.NewService(st, cfg)}
 }
 
-type service struct {
-	st  *state.Store
-	cfg state.Config
-}
-
-func (s *service) now() time.Time { return s.cfg.Now().UTC() }
+type service struct{ state.Service }
 
 // apiError is a modeled EKS error: HTTP status, shape name, message and extra members.
 type apiError struct {

@@ -71,7 +71,7 @@ func (s *service) newAccessEntry(root, d *state.Data, c *state.Cluster, in creat
 	if in.PrincipalArn == "" {
 		return nil, invalidParam("principalArn is required.").withCluster(c.Name)
 	}
-	now := s.now()
+	now := s.Now()
 	p, err := resolvePrincipal(root, d, in.PrincipalArn, now, delay)
 	if err != nil {
 		return nil, err.(*apiError).withCluster(c.Name)
@@ -165,14 +165,14 @@ func (s *service) createAccessEntry(ctx context.Context, w http.ResponseWriter, 
 		return err
 	}
 	return s.answer(ctx, w, true, func(root, d *state.Data) (any, error) {
-		c, err := accessCluster(d, labels[0], s.now())
+		c, err := accessCluster(d, labels[0], s.Now())
 		if err != nil {
 			return nil, err
 		}
 		if old, ok := c.Entries[in.PrincipalArn]; ok && in.ClientRequestToken != "" && sameRequest(old, in) {
 			return map[string]any{"accessEntry": entryJSON(c.Name, old)}, nil
 		}
-		e, err := s.newAccessEntry(root, d, c, in, s.cfg.ConsistencyDelay)
+		e, err := s.newAccessEntry(root, d, c, in, s.Config.ConsistencyDelay)
 		if err != nil {
 			return nil, err
 		}
@@ -218,7 +218,7 @@ func (s *service) updateAccessEntry(ctx context.Context, w http.ResponseWriter, 
 		if in.Username != nil && *in.Username != "" {
 			e.Username = *in.Username
 		}
-		e.ModifiedAt = s.now()
+		e.ModifiedAt = s.Now()
 		return map[string]any{"accessEntry": entryJSON(c.Name, e)}, nil
 	})
 }

@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awseks "github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/smithy-go"
 
+	"eksaccess/internal/sandbox/sdktest"
 	"eksaccess/internal/sandbox/state"
 	"eksaccess/internal/sandbox/state/statetest"
 	"eksaccess/internal/sandbox/wire"
@@ -120,12 +119,9 @@ func newEnv(t *testing.T, o envOpts) *env {
 		e.mu.Unlock()
 	}))
 	t.Cleanup(e.srv.Close)
-	e.client = awseks.New(awseks.Options{
-		BaseEndpoint:     aws.String(e.srv.URL),
-		Region:           "us-west-2",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "x", ""),
-		RetryMaxAttempts: 1,
-	})
+	cfg := sdktest.Config(e.srv.URL, "us-west-2", "AKIDEXAMPLE", "x", "")
+	cfg.RetryMaxAttempts = 1
+	e.client = awseks.NewFromConfig(cfg)
 	return e
 }
 

@@ -111,9 +111,9 @@ func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWrit
 		out        associatedPolicyJSON
 		propagated = true
 	)
-	err := s.st.Update(func(root *state.Data) error {
+	err := s.Store.Update(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
-		c, err := accessCluster(d, labels[0], s.now())
+		c, err := accessCluster(d, labels[0], s.Now())
 		if err != nil {
 			return err
 		}
@@ -124,8 +124,8 @@ func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWrit
 		// Real EKS may not yet know a just-created entry's principal: the first association
 		// inside the consistency delay is refused once, and the refusal is recorded (a
 		// successful, persisted update) so the retry succeeds.
-		now := s.now()
-		if s.cfg.ConsistencyDelay > 0 && !e.PropagationShown && now.Sub(e.CreatedAt) < s.cfg.ConsistencyDelay {
+		now := s.Now()
+		if s.Config.ConsistencyDelay > 0 && !e.PropagationShown && now.Sub(e.CreatedAt) < s.Config.ConsistencyDelay {
 			e.PropagationShown = true
 			propagated = false
 			return nil

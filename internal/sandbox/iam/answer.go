@@ -35,12 +35,12 @@ func paginate[T any](p query.Params, keys []string, item func(string) T) (xmlLis
 // read answers what fn computes from the caller's account (d) under the read lock; root is
 // the primary account, which holds the AWS managed policies.
 func read[T any](s *service, ctx context.Context, fn func(root, d *state.Data) (T, error)) (any, error) {
-	return locked(ctx, s.st.Read, fn)
+	return locked(ctx, s.Store.Read, fn)
 }
 
 // write answers what fn computes while it changes the caller's account under the write lock.
 func write[T any](s *service, ctx context.Context, fn func(root, d *state.Data) (T, error)) (any, error) {
-	return locked(ctx, s.st.Update, fn)
+	return locked(ctx, s.Store.Update, fn)
 }
 
 func locked[T any](ctx context.Context, lock func(func(*state.Data) error) error, fn func(root, d *state.Data) (T, error)) (any, error) {
@@ -53,7 +53,7 @@ func locked[T any](ctx context.Context, lock func(func(*state.Data) error) error
 
 // change runs fn under the write lock on the caller's account; the answer is empty.
 func (s *service) change(ctx context.Context, fn func(root, d *state.Data) error) (any, error) {
-	return nil, s.st.Update(func(root *state.Data) error {
+	return nil, s.Store.Update(func(root *state.Data) error {
 		return fn(root, state.AccountData(ctx, root))
 	})
 }

@@ -40,12 +40,12 @@ var resourceKinds = map[string]string{
 // authorize evaluates the caller's policies for action (package authz) when enforcement is
 // on; a refusal is IAM's AccessDenied (403).
 func (s *service) authorize(ctx context.Context, action string, p query.Params) error {
-	if !s.cfg.EnforceIAM {
+	if !s.Config.EnforceIAM {
 		return nil
 	}
 	c := state.CallerFrom(ctx)
 	var den *authz.Denial
-	s.st.Read(func(root *state.Data) error {
+	s.Store.Read(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
 		req := authz.Request{Action: "iam:" + action, Resource: "*", Keys: map[string]string{}}
 		fillResource(d, c, action, p, &req)
@@ -61,7 +61,7 @@ func (s *service) authorize(ctx context.Context, action string, p query.Params) 
 				req.RequestTags[t.Key] = t.Value
 			}
 		}
-		den = authz.Check(root, c, s.now(), req)
+		den = authz.Check(root, c, s.Now(), req)
 		return nil
 	})
 	if den != nil {

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"eksaccess/internal/sandbox/query"
 	"eksaccess/internal/sandbox/state"
@@ -23,10 +22,7 @@ import (
 // APIVersion is the only Version IAM answers.
 const APIVersion = "2010-05-08"
 
-type service struct {
-	st  *state.Store
-	cfg state.Config
-}
+type service struct{ state.Service }
 
 type operation struct {
 	fn       func(s *service, ctx context.Context, p query.Params) (any, error)
@@ -95,7 +91,7 @@ var operations = map[string]operation{
 // with the verified caller in the context (state.CallerFrom) and a request id
 // (wire.RequestID).
 func New(st *state.Store, cfg state.Config) http.Handler {
-	return &service{st: st, cfg: cfg.WithDefaults()}
+	return &service{state.NewService(st, cfg)}
 }
 
 func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -124,8 +120,6 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *service) fail(ctx context.Context, w http.ResponseWriter, err error) {
 	query.WriteError(ctx, w, wire.IAMNamespace, "ServiceFailure", err)
 }
-
-func (s *service) now() time.Time { return s.cfg.Now().UTC() }
 
 // Constraint patterns of the IAM model (aws-wire.md §2.2); the second string of each pair
 // is the model's spelling, quoted in ValidationError messages.
@@ -247,23 +241,16 @@ func uniqueID(prefix string, used func(id string) bool) string {
 
 // idInUse reports whether any user, group, role or policy has id.
 func idInUse(d *state.Data, id string) bool {
-	for _, u := range d.Users {
-		if u.UserID == id {
-			return true
-		}
-	}
-	for _, g := range d.Groups {
-		if g.GroupID == id {
-			return true
-		}
-	}
-	for _, r := range d.Roles {
-		if r.RoleID == id {
-			return true
-		}
-	}
-	for _, p := range d.Policies {
-		if p.PolicyID == id {
+	return hasID(d.Users, id, func(u *state.User) string { return u.UserID }) ||
+		hasID(d.Groups, id, func(g *state.Group) string { return g.GroupID }) ||
+		hasID(d.Roles, id, func(r *state.Role) string { return r.RoleID }) ||
+		hasID(d.Policies, id, func(p *state.ManagedPolicy) string { return p.PolicyID })
+}
+
+// hasID reports whether any of m's values has id, as idOf reads it.
+func hasID[T any](m map[string]*T, id string, idOf func(*T) string) bool {
+	for _, v := range m {
+		if idOf(v) == id {
 			return true
 		}
 	}
@@ -322,14 +309,24 @@ func xmlBoundaryOf(arn string) *xmlBoundary {
 	return &xmlBoundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn}
 }
 
-type xmlUser struct {
-	Path                string           `xml:"Path"`
-	UserName            string           `xml:"UserName"`
-	UserID              string           `xml:"UserId"`
-	Arn                 string           `xml:"Arn"`
-	CreateDate          string           `xml:"CreateDate"`
+// xmlDetail is what IAM adds to a user or role in GetUser/GetRole and the create calls, and
+// leaves out of listings.
+type xmlDetail struct {
 	PermissionsBoundary *xmlBoundary     `xml:"PermissionsBoundary,omitempty"`
 	Tags                *xmlList[xmlTag] `xml:"Tags,omitempty"`
+}
+
+func xmlDetailOf(boundary string, tags []state.Tag) xmlDetail {
+	return xmlDetail{PermissionsBoundary: xmlBoundaryOf(boundary), Tags: xmlTags(tags)}
+}
+
+type xmlUser struct {
+	Path       string `xml:"Path"`
+	UserName   string `xml:"UserName"`
+	UserID     string `xml:"UserId"`
+	Arn        string `xml:"Arn"`
+	CreateDate string `xml:"CreateDate"`
+	xmlDetail
 }
 
 // toXMLUser renders a user; full (GetUser, CreateUser) adds its boundary and tags, which
@@ -337,8 +334,7 @@ type xmlUser struct {
 func toXMLUser(u *state.User, full bool) xmlUser {
 	x := xmlUser{Path: u.Path, UserName: u.UserName, UserID: u.UserID, Arn: u.Arn, CreateDate: wire.ISO(u.CreateDate)}
 	if full {
-		x.Tags = xmlTags(u.Tags)
-		x.PermissionsBoundary = xmlBoundaryOf(u.PermissionsBoundary)
+		x.xmlDetail = xmlDetailOf(u.PermissionsBoundary, u.Tags)
 	}
 	return x
 }
@@ -356,16 +352,15 @@ func toXMLGroup(g *state.Group) xmlGroup {
 }
 
 type xmlRole struct {
-	Path                     string           `xml:"Path"`
-	RoleName                 string           `xml:"RoleName"`
-	RoleID                   string           `xml:"RoleId"`
-	Arn                      string           `xml:"Arn"`
-	CreateDate               string           `xml:"CreateDate"`
-	AssumeRolePolicyDocument string           `xml:"AssumeRolePolicyDocument,omitempty"`
-	Description              string           `xml:"Description,omitempty"`
-	MaxSessionDuration       int              `xml:"MaxSessionDuration,omitempty"`
-	PermissionsBoundary      *xmlBoundary     `xml:"PermissionsBoundary,omitempty"`
-	Tags                     *xmlList[xmlTag] `xml:"Tags,omitempty"`
+	Path                     string `xml:"Path"`
+	RoleName                 string `xml:"RoleName"`
+	RoleID                   string `xml:"RoleId"`
+	Arn                      string `xml:"Arn"`
+	CreateDate               string `xml:"CreateDate"`
+	AssumeRolePolicyDocument string `xml:"AssumeRolePolicyDocument,omitempty"`
+	Description              string `xml:"Description,omitempty"`
+	MaxSessionDuration       int    `xml:"MaxSessionDuration,omitempty"`
+	xmlDetail
 }
 
 func toXMLRole(r *state.Role, withTags bool) xmlRole {
@@ -377,8 +372,7 @@ func toXMLRole(r *state.Role, withTags bool) xmlRole {
 		MaxSessionDuration:       maxSession(r),
 	}
 	if withTags {
-		x.Tags = xmlTags(r.Tags)
-		x.PermissionsBoundary = xmlBoundaryOf(r.PermissionsBoundary)
+		x.xmlDetail = xmlDetailOf(r.PermissionsBoundary, r.Tags)
 	}
 	return x
 }

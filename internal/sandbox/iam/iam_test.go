@@ -13,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
@@ -27,12 +26,7 @@ import (
 func start(t *testing.T) *iamtest.Env { return iamtest.Serve(t, "iam", iam.New) }
 
 func client(env *iamtest.Env, key, secret, token string) *awsiam.Client {
-	return awsiam.New(awsiam.Options{
-		Region:       iamtest.Region,
-		BaseEndpoint: aws.String(env.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, token),
-		Retryer:      aws.NopRetryer{},
-	})
+	return awsiam.NewFromConfig(env.SDKConfig(key, secret, token))
 }
 
 func admin(env *iamtest.Env) *awsiam.Client {
@@ -212,9 +206,9 @@ func TestListUsersPagination(t *testing.T) {
 	// Retried as eksaccess retries: about one run in 150 here, a page's read fails on the
 	// client's side with "use of closed network connection" (cause not found; the server
 	// writes each answer whole, with its length).
-	c := awsiam.New(awsiam.Options{Region: iamtest.Region, BaseEndpoint: aws.String(env.URL),
-		Credentials: credentials.NewStaticCredentialsProvider(iamtest.AdminKey, iamtest.AdminSecret, ""),
-		Retryer:     retry.NewStandard()})
+	cfg := env.SDKConfig(iamtest.AdminKey, iamtest.AdminSecret, "")
+	cfg.Retryer = func() aws.Retryer { return retry.NewStandard() }
+	c := awsiam.NewFromConfig(cfg)
 	var names []string
 	p := awsiam.NewListUsersPaginator(c, &awsiam.ListUsersInput{MaxItems: aws.Int32(100)})
 	pages := statetest.Pages(t, ctx, p.HasMorePages, p.NextPage)
@@ -278,23 +272,17 @@ func TestGroups(t *testing.T) {
 		!strings.HasPrefix(*out.Group.GroupId, "AGPA") || out.IsTruncated {
 		t.Fatalf("group = %+v", out.Group)
 	}
-	var members []string
-	for _, u := range out.Users {
-		members = append(members, *u.UserName+"="+*u.Arn)
-	}
+	members := collect(out.Users, func(u types.User) string { return *u.UserName + "=" + *u.Arn })
 	want := "alice=arn:aws:iam::111122223333:user/alice bob=arn:aws:iam::111122223333:user/bob carol=arn:aws:iam::111122223333:user/carol"
 	if strings.Join(members, " ") != want {
 		t.Fatalf("members = %v", members)
 	}
 	// Paged members.
-	out, err = c.GetGroup(ctx, &awsiam.GetGroupInput{GroupName: aws.String("data-scientists"), MaxItems: aws.Int32(2)})
-	if err != nil || len(out.Users) != 2 || !out.IsTruncated {
-		t.Fatalf("page 1: %v %v", out, err)
-	}
-	out, err = c.GetGroup(ctx, &awsiam.GetGroupInput{GroupName: aws.String("data-scientists"), Marker: out.Marker})
-	if err != nil || len(out.Users) != 1 || *out.Users[0].UserName != "carol" || out.IsTruncated {
-		t.Fatalf("page 2: %v %v", out, err)
-	}
+	pagedByTwo(t, func(maxItems *int32, marker *string) (*awsiam.GetGroupOutput, error) {
+		return c.GetGroup(ctx, &awsiam.GetGroupInput{GroupName: aws.String("data-scientists"), MaxItems: maxItems, Marker: marker})
+	}, func(o *awsiam.GetGroupOutput) ([]string, bool, *string) {
+		return collect(o.Users, func(u types.User) string { return *u.UserName }), o.IsTruncated, o.Marker
+	}, "carol")
 
 	_, err = c.GetGroup(ctx, &awsiam.GetGroupInput{GroupName: aws.String("nope")})
 	var nse *types.NoSuchEntityException
@@ -309,6 +297,36 @@ func TestGroups(t *testing.T) {
 	lg, err = c.ListGroups(ctx, &awsiam.ListGroupsInput{PathPrefix: aws.String("/eng/")})
 	if err != nil || len(lg.Groups) != 0 {
 		t.Fatalf("ListGroups /eng/ = %v, %v", lg, err)
+	}
+}
+
+// collect is what name says of each item, in order.
+func collect[T any](items []T, name func(T) string) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, name(it))
+	}
+	return out
+}
+
+// pagedByTwo checks a listing of three asked for two at a time: list(2, no marker) answers a
+// truncated page of two, then list(no limit, its marker) the rest, only last. page gives an
+// answer's names, whether it is truncated and its marker.
+func pagedByTwo[O any](t *testing.T, list func(maxItems *int32, marker *string) (O, error), page func(O) ([]string, bool, *string), last string) {
+	t.Helper()
+	out, err := list(aws.Int32(2), nil)
+	if err != nil {
+		t.Fatalf("page 1: %v", err)
+	}
+	names, truncated, marker := page(out)
+	if len(names) != 2 || !truncated {
+		t.Fatalf("page 1 = %v, truncated %v, %+v", names, truncated, out)
+	}
+	if out, err = list(nil, marker); err != nil {
+		t.Fatalf("page 2: %v", err)
+	}
+	if names, truncated, _ = page(out); len(names) != 1 || names[0] != last || truncated {
+		t.Fatalf("page 2 = %v, truncated %v, want [%s] and the end", names, truncated, last)
 	}
 }
 
@@ -628,21 +646,15 @@ func TestAttachAndListPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, a := range la.AttachedPolicies {
-		got = append(got, *a.PolicyName+"="+*a.PolicyArn)
-	}
+	got := collect(la.AttachedPolicies, func(a types.AttachedPolicy) string { return *a.PolicyName + "=" + *a.PolicyArn })
 	if strings.Join(got, " ") != "ReadOnlyAccess="+ro+" alpha="+alpha+" zeta="+zeta || la.IsTruncated {
 		t.Fatalf("attached = %v", got)
 	}
-	la, err = c.ListAttachedRolePolicies(ctx, &awsiam.ListAttachedRolePoliciesInput{RoleName: aws.String("RootTrusted"), MaxItems: aws.Int32(2)})
-	if err != nil || len(la.AttachedPolicies) != 2 || !la.IsTruncated {
-		t.Fatalf("page 1 = %+v, %v", la, err)
-	}
-	la, err = c.ListAttachedRolePolicies(ctx, &awsiam.ListAttachedRolePoliciesInput{RoleName: aws.String("RootTrusted"), Marker: la.Marker})
-	if err != nil || len(la.AttachedPolicies) != 1 || *la.AttachedPolicies[0].PolicyName != "zeta" || la.IsTruncated {
-		t.Fatalf("page 2 = %+v, %v", la, err)
-	}
+	pagedByTwo(t, func(maxItems *int32, marker *string) (*awsiam.ListAttachedRolePoliciesOutput, error) {
+		return c.ListAttachedRolePolicies(ctx, &awsiam.ListAttachedRolePoliciesInput{RoleName: aws.String("RootTrusted"), MaxItems: maxItems, Marker: marker})
+	}, func(o *awsiam.ListAttachedRolePoliciesOutput) ([]string, bool, *string) {
+		return collect(o.AttachedPolicies, func(a types.AttachedPolicy) string { return *a.PolicyName }), o.IsTruncated, o.Marker
+	}, "zeta")
 	_, err = c.ListAttachedRolePolicies(ctx, &awsiam.ListAttachedRolePoliciesInput{RoleName: aws.String("nope")})
 	wantErr(t, err, "NoSuchEntity", "The role with name nope cannot be found.")
 

@@ -126,6 +126,19 @@ func readEntity[T any](s *service, ctx context.Context, kind, n string, fn func(
 	})
 }
 
+// listOfEntity is the handler of a listing of something an entity of kind holds (its inline
+// policy names, its tags): it takes only the entity's name and the paging parameters, which
+// list reads from p.
+func listOfEntity[T any](kind string, list func(p query.Params, e *entity) (T, error)) handler {
+	return func(s *service, ctx context.Context, p query.Params) (any, error) {
+		n, err := entityAnd(p, kind, 128, nil)
+		if err != nil {
+			return nil, err
+		}
+		return readEntity(s, ctx, kind, n, func(_, _ *state.Data, e *entity) (T, error) { return list(p, e) })
+	}
+}
+
 // entityAnd validates the entity name of kind (at most max characters) and what more adds.
 func entityAnd(p query.Params, kind string, max int, more func(*query.Validator)) (string, error) {
 	var v query.Validator
@@ -254,16 +267,10 @@ type policyNamesResult struct {
 }
 
 func listInline(kind string) handler {
-	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		n, err := entityAnd(p, kind, 128, nil)
-		if err != nil {
-			return nil, err
-		}
-		return readEntity(s, ctx, kind, n, func(_, _ *state.Data, e *entity) (res policyNamesResult, err error) {
-			res.PolicyNames, res.page, err = paginate(p, state.SortedKeys(*e.inline), func(k string) string { return k })
-			return res, err
-		})
-	}
+	return listOfEntity(kind, func(p query.Params, e *entity) (res policyNamesResult, err error) {
+		res.PolicyNames, res.page, err = paginate(p, state.SortedKeys(*e.inline), func(k string) string { return k })
+		return res, err
+	})
 }
 
 // --- managed policy attachments --------------------------------------------------------
@@ -515,20 +522,14 @@ type listTagsResult struct {
 }
 
 func listEntityTags(kind string) handler {
-	return func(s *service, ctx context.Context, p query.Params) (any, error) {
-		n, err := entityAnd(p, kind, 128, nil)
-		if err != nil {
-			return nil, err
+	return listOfEntity(kind, func(p query.Params, e *entity) (res listTagsResult, err error) {
+		byKey := map[string]state.Tag{}
+		for _, t := range *e.tags {
+			byKey[t.Key] = t
 		}
-		return readEntity(s, ctx, kind, n, func(_, _ *state.Data, e *entity) (res listTagsResult, err error) {
-			byKey := map[string]state.Tag{}
-			for _, t := range *e.tags {
-				byKey[t.Key] = t
-			}
-			res.Tags, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlTag { return xmlTag{Key: k, Value: byKey[k].Value} })
-			return res, err
-		})
-	}
+		res.Tags, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlTag { return xmlTag{Key: k, Value: byKey[k].Value} })
+		return res, err
+	})
 }
 
 // --- users, groups, access keys, MFA devices ---------------------------------------------
@@ -599,7 +600,7 @@ func (s *service) createGroup(ctx context.Context, p query.Params) (any, error) 
 	}
 	return write(s, ctx, func(root, d *state.Data) (createGroupResult, error) {
 		g := &state.Group{
-			Path: path, GroupName: n, Arn: arn(d, "group", path, n), CreateDate: s.now(), Members: []string{},
+			Path: path, GroupName: n, Arn: arn(d, "group", path, n), CreateDate: s.Now(), Members: []string{},
 			GroupID: uniqueID("AGPA", func(id string) bool { return idInUse(d, id) }),
 		}
 		if err := add(root, d, &d.Groups, newEntity{name: n}, "Group", g, nil); err != nil {
@@ -923,7 +924,7 @@ func (s *service) deletePolicyVersion(ctx context.Context, p query.Params) (any,
 			return query.Errorf(409, "DeleteConflict", "Cannot delete the default version of a policy.")
 		}
 		pol.Versions = append(append([]state.PolicyVersion{}, vs[:i]...), vs[i+1:]...)
-		pol.UpdateDate = s.now()
+		pol.UpdateDate = s.Now()
 		return nil
 	})
 }
@@ -939,7 +940,7 @@ func (s *service) setDefaultPolicyVersion(ctx context.Context, p query.Params) (
 		pol.Versions = vs
 		pol.DefaultVersionID = vid
 		pol.Document = vs[i].Document
-		pol.UpdateDate = s.now()
+		pol.UpdateDate = s.Now()
 		return nil
 	})
 }

@@ -70,7 +70,7 @@ func (s *service) createPolicy(ctx context.Context, p query.Params) (any, error)
 				return res, query.Errorf(409, "EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", policyName)
 			}
 		}
-		now := s.now()
+		now := s.Now()
 		pol := &state.ManagedPolicy{
 			PolicyName:       policyName,
 			PolicyID:         uniqueID("ANPA", func(id string) bool { return idInUse(d, id) }),
@@ -210,7 +210,7 @@ func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any,
 				next = n
 			}
 		}
-		now := s.now()
+		now := s.Now()
 		pv := state.PolicyVersion{VersionID: "v" + strconv.Itoa(next+1), Document: doc, CreateDate: now}
 		pol.Versions = append(append([]state.PolicyVersion{}, vs...), pv)
 		if setDefault {

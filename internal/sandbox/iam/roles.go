@@ -105,7 +105,7 @@ func (s *service) createRole(ctx context.Context, p query.Params) (any, error) {
 			RoleName:                 e.name,
 			RoleID:                   uniqueID("AROA", func(id string) bool { return idInUse(d, id) }),
 			Arn:                      arn(d, "role", e.path, e.name),
-			CreateDate:               s.now(),
+			CreateDate:               s.Now(),
 			AssumeRolePolicyDocument: doc,
 			Description:              desc,
 			MaxSessionDuration:       maxDur,

@@ -61,7 +61,7 @@ func (s *service) tagPolicy(ctx context.Context, p query.Params) (any, error) {
 	if err := valid(&v, pa); err != nil {
 		return nil, err
 	}
-	err = s.st.Update(func(root *state.Data) error {
+	err = s.Store.Update(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
 		pol, ok := d.Policies[pa]
 		if !ok {
@@ -98,7 +98,7 @@ func (s *service) listPolicyTags(ctx context.Context, p query.Params) (any, erro
 		return nil, err
 	}
 	var res listTagsResult
-	err := s.st.Read(func(root *state.Data) error {
+	err := s.Store.Read(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
 		pol, ok := d.Policies[pa]
 		if !ok {

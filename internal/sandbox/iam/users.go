@@ -105,7 +105,7 @@ func (s *service) createUser(ctx context.Context, p query.Params) (any, error) {
 			UserName:   e.name,
 			UserID:     uniqueID("AIDA", func(id string) bool { return idInUse(d, id) }),
 			Arn:        arn(d, "user", e.path, e.name),
-			CreateDate: s.now(),
+			CreateDate: s.Now(),
 			Tags:       e.tags,
 		}
 		if err := add(root, d, &d.Users, e, "User", u, &u.PermissionsBoundary); err != nil {
@@ -186,7 +186,7 @@ func (s *service) createAccessKey(ctx context.Context, p query.Params) (any, err
 			SecretAccessKey: query.NewSecret(),
 			UserName:        u.UserName,
 			Status:          "Active",
-			CreateDate:      s.now(),
+			CreateDate:      s.Now(),
 		}
 		if d.AccessKeys == nil {
 			d.AccessKeys = map[string]*state.AccessKey{}

@@ -32,7 +32,7 @@ func (h *handler) getAwsAuth(w http.ResponseWriter, r *http.Request, cluster str
 	}
 	var data map[string]string
 	var uid string
-	h.st.Read(func(dd *state.Data) error {
+	h.Store.Read(func(dd *state.Data) error {
 		if _, c := dd.FindCluster(cluster); c != nil && len(c.AwsAuth) > 0 {
 			data = make(map[string]string, len(c.AwsAuth))
 			for k, v := range c.AwsAuth {

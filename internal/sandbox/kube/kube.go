@@ -35,15 +35,12 @@ const AuthErrorHeader = "X-Eksaccess-Auth-Error"
 // decides which kubectl the gcloud dispatcher at /usr/bin/kubectl runs (aws-wire.md §8.1).
 const defaultMinor = "32"
 
-type handler struct {
-	st  *state.Store
-	cfg state.Config
-}
+type handler struct{ state.Service }
 
 // New returns the handler for every cluster's Kubernetes endpoint; a cluster's
 // endpoint is https://HOST:PORT/k8s/{cluster}. It also answers GET /version at the root.
 func New(st *state.Store, cfg state.Config) http.Handler {
-	return &handler{st: st, cfg: cfg.WithDefaults()}
+	return &handler{state.NewService(st, cfg)}
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +61,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		clusterVersion string
 		found          bool
 	)
-	h.st.Read(func(d *state.Data) error {
+	h.Store.Read(func(d *state.Data) error {
 		if _, c := d.FindCluster(cluster); c != nil {
 			found, clusterVersion = true, c.Version
 		}
@@ -177,7 +174,7 @@ func (h *handler) authenticate(r *http.Request, cluster string) (*Identity, erro
 	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return nil, errors.New("authorization is not a bearer token")
 	}
-	return Authenticate(h.st, h.cfg.Now(), strings.TrimSpace(tok), cluster, nil)
+	return Authenticate(h.Store, h.Config.Now(), strings.TrimSpace(tok), cluster, nil)
 }
 
 // Authenticate verifies an EKS bearer token (k8s-aws-v1.…) for the cluster ref names (see

@@ -14,11 +14,10 @@ import (
 
 	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/policy"
+	"eksaccess/internal/sandbox/sdktest"
 	"eksaccess/internal/sandbox/state"
 	"eksaccess/internal/sandbox/state/statetest"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -111,7 +110,7 @@ func newFixture(t *testing.T, now time.Time) *fixture {
 
 func token(t *testing.T, akid, secret, session, cluster string, at time.Time) string {
 	t.Helper()
-	cfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(akid, secret, session), BaseEndpoint: aws.String("http://127.0.0.1:1")}
+	cfg := sdktest.Config("http://127.0.0.1:1", "us-west-2", akid, secret, session)
 	tok, err := kubeauth.GetToken(context.Background(), cfg, cluster, func() time.Time { return at })
 	if err != nil {
 		t.Fatal(err)

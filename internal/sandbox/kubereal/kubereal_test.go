@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -29,6 +28,7 @@ import (
 	"eksaccess/internal/sandbox"
 	"eksaccess/internal/sandbox/kube"
 	"eksaccess/internal/sandbox/kubereal"
+	"eksaccess/internal/sandbox/sdktest"
 	"eksaccess/internal/sandbox/state"
 )
 
@@ -99,7 +99,7 @@ func adminToken(t *testing.T, srv *sandbox.Server, cluster string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String("http://127.0.0.1:1")}
+	cfg := sdktest.Config("http://127.0.0.1:1", "us-west-2", id, secret, "")
 	tok, err := kubeauth.GetToken(context.Background(), cfg, cluster, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -312,12 +312,12 @@ func TestRealMode(t *testing.T) {
 
 	t.Run("aws-auth is read from the API server", func(t *testing.T) {
 		id, secret, _ := srv.AdminCredentials()
-		admin := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
+		admin := sdktest.Config(srv.Endpoint(), "us-west-2", id, secret, "")
 		key, err := iam.NewFromConfig(admin).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String("dave")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		daveCfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, ""), BaseEndpoint: aws.String("http://127.0.0.1:1")}
+		daveCfg := sdktest.Config("http://127.0.0.1:1", "us-west-2", *key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey, "")
 		daveTok, err := kubeauth.GetToken(context.Background(), daveCfg, demo, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -428,7 +428,7 @@ func TestRealModeOtherAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	partnerCfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
+	partnerCfg := sdktest.Config(srv.Endpoint(), "us-west-2", id, secret, "")
 	partnerTok, err := kubeauth.GetToken(context.Background(), partnerCfg, sandbox.PartnerCluster, nil)
 	if err != nil {
 		t.Fatal(err)

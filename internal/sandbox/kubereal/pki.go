@@ -1,22 +1,18 @@
 package kubereal
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
 
-	"eksaccess/internal/atomicfile"
+	"eksaccess/internal/sandbox/certs"
 )
 
 // pki is a cluster's key material, kept in its directory so the API server's data (service
@@ -77,12 +73,8 @@ func (p *pki) load(now time.Time) error {
 }
 
 func (p *pki) create(now time.Time) error {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
 	ca := &x509.Certificate{
-		SerialNumber:          serial(),
+		SerialNumber:          certs.Serial(62),
 		Subject:               pkix.Name{CommonName: "eksaccess sandbox kube-apiserver CA"},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(10, 0, 0),
@@ -90,7 +82,7 @@ func (p *pki) create(now time.Time) error {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	caDER, caKey, err := certs.Issue(ca, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -98,12 +90,8 @@ func (p *pki) create(now time.Time) error {
 		return err
 	}
 	leaf := func(name, cn string, org []string, usage x509.ExtKeyUsage, ips []net.IP, dns []string) error {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return err
-		}
 		tmpl := &x509.Certificate{
-			SerialNumber: serial(),
+			SerialNumber: certs.Serial(62),
 			Subject:      pkix.Name{CommonName: cn, Organization: org},
 			NotBefore:    now.Add(-time.Hour),
 			NotAfter:     now.AddDate(10, 0, 0),
@@ -112,21 +100,17 @@ func (p *pki) create(now time.Time) error {
 			IPAddresses:  ips,
 			DNSNames:     dns,
 		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		der, key, err := certs.Issue(tmpl, ca, caKey)
 		if err != nil {
 			return err
 		}
-		kder, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			return err
-		}
-		if err := writePEM(p.path(name+".key"), "EC PRIVATE KEY", kder, 0o600); err != nil {
+		if err := certs.WriteKey(p.path(name+".key"), key, false); err != nil {
 			return err
 		}
 		return writePEM(p.path(name+".crt"), "CERTIFICATE", der, 0o644)
 	}
 	if err := leaf("apiserver", "kube-apiserver", nil, x509.ExtKeyUsageServerAuth,
-		[]net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"}); err != nil {
+		certs.LoopbackIPs(), []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"}); err != nil {
 		return err
 	}
 	if err := leaf("admin", "eksaccess-sandbox", []string{"system:masters"}, x509.ExtKeyUsageClientAuth, nil, nil); err != nil {
@@ -148,25 +132,13 @@ func (p *pki) create(now time.Time) error {
 		return err
 	}
 	// ca.key is written but never needed again; the CA certificate last, as the marker.
-	kder, err := x509.MarshalECPrivateKey(caKey)
-	if err != nil {
-		return err
-	}
-	if err := writePEM(p.path("ca.key"), "EC PRIVATE KEY", kder, 0o600); err != nil {
+	if err := certs.WriteKey(p.path("ca.key"), caKey, false); err != nil {
 		return err
 	}
 	return writePEM(p.path("ca.crt"), "CERTIFICATE", caDER, 0o644)
 }
 
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		panic(err)
-	}
-	return n
-}
-
 func writePEM(path, typ string, der []byte, mode os.FileMode) error {
-	b := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-	return atomicfile.Write(path, b, mode, false)
+	_, err := certs.WritePEM(path, typ, der, mode, false)
+	return err
 }

@@ -25,14 +25,11 @@ import (
 // TargetPrefix is the X-Amz-Target prefix of every SageMaker operation.
 const TargetPrefix = "SageMaker."
 
-type service struct {
-	st  *state.Store
-	cfg state.Config
-}
+type service struct{ state.Service }
 
 // New returns the SageMaker handler (POST / with X-Amz-Target SageMaker.<Operation>).
 func New(st *state.Store, cfg state.Config) http.Handler {
-	return &service{st: st, cfg: cfg.WithDefaults()}
+	return &service{state.NewService(st, cfg)}
 }
 
 // apiError is a modeled or common awsJson1_1 error.
@@ -84,7 +81,7 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // on); a refusal is the AccessDeniedException SageMaker answers with HTTP 400, as the AWS
 // JSON services' common errors do.
 func (s *service) authorize(ctx context.Context, r *http.Request, op string) error {
-	if !s.cfg.EnforceIAM {
+	if !s.Config.EnforceIAM {
 		return nil
 	}
 	b, err := io.ReadAll(r.Body)
@@ -93,7 +90,7 @@ func (s *service) authorize(ctx context.Context, r *http.Request, op string) err
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	var den *authz.Denial
-	s.st.Read(func(root *state.Data) error {
+	s.Store.Read(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
 		req := authz.Request{Action: "sagemaker:" + op, Resource: "*"}
 		if op == "DescribeCluster" {
@@ -109,7 +106,7 @@ func (s *service) authorize(ctx context.Context, r *http.Request, op string) err
 				}
 			}
 		}
-		den = authz.Check(root, state.CallerFrom(ctx), s.cfg.Now(), req)
+		den = authz.Check(root, state.CallerFrom(ctx), s.Config.Now(), req)
 		return nil
 	})
 	if den != nil {
@@ -201,7 +198,7 @@ func (s *service) describeCluster(ctx context.Context, w http.ResponseWriter, r 
 		return validation("1 validation error detected: Value '%s' at 'clusterName' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", name, clusterNameOrArnPattern)
 	}
 	var out describeClusterOutput
-	err := s.st.Read(func(root *state.Data) error {
+	err := s.Store.Read(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
 		c := find(d, name)
 		if c == nil {
@@ -335,7 +332,7 @@ func (s *service) listClusters(ctx context.Context, w http.ResponseWriter, r *ht
 
 	var all []clusterSummaryJSON
 	var created []time.Time
-	err := s.st.Read(func(root *state.Data) error {
+	err := s.Store.Read(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
 		for _, c := range d.HyperPod {
 			if in.NameContains != nil && !strings.Contains(c.ClusterName, *in.NameContains) {

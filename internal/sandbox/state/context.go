@@ -55,6 +55,21 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// Service is what each of the sandbox's service handlers (eks, iam, sts, sagemaker, kube)
+// embeds: the store it serves from and its configuration, defaults filled in.
+type Service struct {
+	Store  *Store
+	Config Config
+}
+
+// NewService returns the Service of a handler on st configured by cfg.
+func NewService(st *Store, cfg Config) Service {
+	return Service{Store: st, Config: cfg.WithDefaults()}
+}
+
+// Now is the configured clock's time in UTC, as the AWS APIs answer it.
+func (s Service) Now() time.Time { return s.Config.Now().UTC() }
+
 type ctxKey int
 
 const (

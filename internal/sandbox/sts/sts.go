@@ -33,15 +33,12 @@ const APIVersion = "2011-06-15"
 // most a role chain (a session assuming a role) may ask for.
 const DefaultDuration = 3600
 
-type service struct {
-	st  *state.Store
-	cfg state.Config
-}
+type service struct{ state.Service }
 
 // New returns the STS handler. The server calls it for requests signed for service "sts"
 // (POST forms and presigned GETs), with the verified caller in the context.
 func New(st *state.Store, cfg state.Config) http.Handler {
-	return &service{st: st, cfg: cfg.WithDefaults()}
+	return &service{state.NewService(st, cfg)}
 }
 
 func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -228,9 +225,9 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 		}
 	}
 
-	now := s.cfg.Now().UTC()
+	now := s.Now()
 	var res assumeRoleResult
-	err := s.st.Update(func(root *state.Data) error {
+	err := s.Store.Update(func(root *state.Data) error {
 		// d is the role's account, own the caller's.
 		own := state.AccountData(ctx, root)
 		d := own
@@ -241,7 +238,7 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 		}
 		role := findRole(d, roleArn)
 		if role == nil {
-			if s.cfg.EnforceIAM {
+			if s.Config.EnforceIAM {
 				if den := authz.Check(root, c, now, authz.Request{Action: "sts:AssumeRole", Resource: roleArn}); den != nil {
 					return query.Errorf(403, "AccessDenied", "%s", den.Message)
 				}
@@ -306,7 +303,7 @@ func (s *service) assumeRole(ctx context.Context, p query.Params) (any, error) {
 		if doc.Evaluate(req) != policydoc.Allowed {
 			return accessDenied(c.Arn, roleArn)
 		}
-		if s.cfg.EnforceIAM && (d != own || !doc.NamesPrincipal(req)) {
+		if s.Config.EnforceIAM && (d != own || !doc.NamesPrincipal(req)) {
 			if den := authz.Check(root, c, now, authz.Request{Action: "sts:AssumeRole", Resource: role.Arn, ResourceTags: tagMap(role.Tags)}); den != nil {
 				return query.Errorf(403, "AccessDenied", "%s", den.Message)
 			}

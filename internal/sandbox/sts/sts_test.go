@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
@@ -34,12 +33,7 @@ var (
 )
 
 func client(env *iamtest.Env, c creds) *awssts.Client {
-	return awssts.New(awssts.Options{
-		Region:       iamtest.Region,
-		BaseEndpoint: aws.String(env.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(c.key, c.secret, c.token),
-		Retryer:      aws.NopRetryer{},
-	})
+	return awssts.NewFromConfig(env.SDKConfig(c.key, c.secret, c.token))
 }
 
 func credsOf(out *awssts.AssumeRoleOutput) creds {
@@ -55,6 +49,21 @@ func apiError(err error) (code, msg string) {
 }
 
 func roleArn(path, name string) string { return "arn:aws:iam::111122223333:role" + path + name }
+
+// mustAssume has c assume role as session (for duration seconds, or the default when 0),
+// failing the test on an error.
+func mustAssume(t *testing.T, env *iamtest.Env, c creds, role, session string, duration int32) *awssts.AssumeRoleOutput {
+	t.Helper()
+	in := &awssts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String(session)}
+	if duration != 0 {
+		in.DurationSeconds = aws.Int32(duration)
+	}
+	out, err := client(env, c).AssumeRole(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
 
 func denied(who, arn string) string {
 	return "User: " + who + " is not authorized to perform: sts:AssumeRole on resource: " + arn
@@ -85,10 +94,7 @@ func TestGetCallerIdentity(t *testing.T) {
 	if code, _ := apiError(err); code != "ValidationError" {
 		t.Fatalf("short session name: %v", err)
 	}
-	ar, err := client(env, alice).AssumeRole(ctx, &awssts.AssumeRoleInput{RoleArn: aws.String(roleArn("/team/", "AliceOnly")), RoleSessionName: aws.String("alice@example.com")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ar := mustAssume(t, env, alice, roleArn("/team/", "AliceOnly"), "alice@example.com", 0)
 	out, err = client(env, credsOf(ar)).GetCallerIdentity(ctx, &awssts.GetCallerIdentityInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -293,13 +299,10 @@ func TestAssumeRoleValidation(t *testing.T) {
 func TestRoleChaining(t *testing.T) {
 	env := start(t)
 	ctx := context.Background()
-	first, err := client(env, admin).AssumeRole(ctx, &awssts.AssumeRoleInput{RoleArn: aws.String(roleArn("/", "RootTrusted")), RoleSessionName: aws.String("hop1"), DurationSeconds: aws.Int32(7200)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := mustAssume(t, env, admin, roleArn("/", "RootTrusted"), "hop1", 7200)
 	sess := client(env, credsOf(first))
 	target := roleArn("/", "RoleTrusted")
-	_, err = sess.AssumeRole(ctx, &awssts.AssumeRoleInput{RoleArn: aws.String(target), RoleSessionName: aws.String("hop2"), DurationSeconds: aws.Int32(3601)})
+	_, err := sess.AssumeRole(ctx, &awssts.AssumeRoleInput{RoleArn: aws.String(target), RoleSessionName: aws.String("hop2"), DurationSeconds: aws.Int32(3601)})
 	if code, msg := apiError(err); code != "ValidationError" || msg != "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining." {
 		t.Fatalf("chain over 1h: %s %q", code, msg)
 	}
@@ -347,10 +350,7 @@ func TestMFAAlongChainAndAge(t *testing.T) {
 		t.Fatalf("MFA age 3600s allowed")
 	}
 	// A session made without MFA has aws:MultiFactorAuthPresent=false.
-	plain, err := client(env, alice).AssumeRole(ctx, &awssts.AssumeRoleInput{RoleArn: aws.String(roleArn("/", "RootTrusted")), RoleSessionName: aws.String("plain")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plain := mustAssume(t, env, alice, roleArn("/", "RootTrusted"), "plain", 0)
 	if _, err := client(env, credsOf(plain)).AssumeRole(ctx, in); err == nil {
 		t.Fatalf("session without MFA allowed into NeedsMFA")
 	}
@@ -359,19 +359,13 @@ func TestMFAAlongChainAndAge(t *testing.T) {
 func TestExpiredSessionsArePruned(t *testing.T) {
 	env := start(t)
 	ctx := context.Background()
-	old, err := client(env, admin).AssumeRole(ctx, &awssts.AssumeRoleInput{RoleArn: aws.String(roleArn("/", "RootTrusted")), RoleSessionName: aws.String("short"), DurationSeconds: aws.Int32(900)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := mustAssume(t, env, admin, roleArn("/", "RootTrusted"), "short", 900)
 	env.Clock.Advance(900 * time.Second)
-	_, err = client(env, credsOf(old)).GetCallerIdentity(ctx, &awssts.GetCallerIdentityInput{})
+	_, err := client(env, credsOf(old)).GetCallerIdentity(ctx, &awssts.GetCallerIdentityInput{})
 	if code, _ := apiError(err); code != "InvalidClientTokenId" {
 		t.Fatalf("expired credentials: %v", err)
 	}
-	fresh, err := client(env, admin).AssumeRole(ctx, &awssts.AssumeRoleInput{RoleArn: aws.String(roleArn("/", "RootTrusted")), RoleSessionName: aws.String("next")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fresh := mustAssume(t, env, admin, roleArn("/", "RootTrusted"), "next", 0)
 	env.Store.Read(func(d *state.Data) error {
 		if _, ok := d.Sessions[*old.Credentials.AccessKeyId]; ok || len(d.Sessions) != 1 || d.Sessions[*fresh.Credentials.AccessKeyId] == nil {
 			t.Fatalf("sessions after pruning: %d, old kept %v", len(d.Sessions), ok)

@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"eksaccess/internal/sandbox/sdktest"
 	"eksaccess/internal/sandbox/state"
 	"eksaccess/internal/sandbox/state/statetest"
 	"eksaccess/internal/sandbox/wire"
@@ -216,6 +219,14 @@ func AWS(t testing.TB, env *Env, key, secret, token string, args ...string) []by
 		t.Fatalf("aws %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.String())
 	}
 	return out
+}
+
+// SDKConfig is an aws.Config for e signed with the given keys (token "" outside a session),
+// with no retries: a test sees each answer as the handler gave it.
+func (e *Env) SDKConfig(key, secret, token string) aws.Config {
+	cfg := sdktest.Config(e.URL, Region, key, secret, token)
+	cfg.Retryer = func() aws.Retryer { return aws.NopRetryer{} }
+	return cfg
 }
 
 // PostForm sends a raw awsQuery form as the admin, signed-looking for service (the test
