@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -9,6 +10,44 @@ import (
 	"eksaccess/internal/usecase"
 	"eksaccess/internal/view"
 )
+
+type accessOptions struct {
+	job[usecase.AccessRequest, *usecase.AccessResult]
+}
+
+func newAccessCmd(f *Factory, runF func(*accessOptions) error) *cobra.Command {
+	o := &accessOptions{job: newJob(f, f.Env().Access)}
+	cmd := &cobra.Command{
+		Use:   "access -c CLUSTER PRINCIPAL [-n NS]",
+		Short: "List a principal's effective permissions: every rule, from access policies and RBAC, with its source",
+		Long: `Access lists every rule that applies to PRINCIPAL — in namespace NS with -n, or
+cluster-wide without — like kubectl auth can-i --list but complete: the rules of its
+access policies (AWS's published rules, with the association's scope), and the cluster's
+RBAC rules bound to its username or Kubernetes groups, each as binding → role → rule (a
+rule of an aggregated ClusterRole names the ClusterRole it was aggregated from). RBAC is
+read through the cluster's API with your own token; --offline lists access policies only.`,
+		Example: `  eksaccess access -c hyperpod-demo alice -n hyperpod-ns-team-a
+  eksaccess access -c hyperpod-demo role/ml-engineer -o json`,
+		Args: exactArgs(1, "PRINCIPAL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Req.Principal = args[0]
+			return dispatch(o, o.prepare(o.Req.Cluster.Validate), runF, func() error { return runAccess(cmd.Context(), o) })
+		},
+	}
+	addClusterFlags(cmd, &o.Req.Cluster)
+	cmd.Flags().StringVarP(&o.Req.Namespace, "namespace", "n", "", "list the rules that apply in this namespace (default: the cluster-wide ones)")
+	cmd.Flags().BoolVar(&o.Req.Offline, "offline", false, "access policies only; do not read the cluster's RBAC")
+	return cmd
+}
+
+func runAccess(ctx context.Context, o *accessOptions) error {
+	res, err := o.Run(ctx, o.Req)
+	if err != nil {
+		return err
+	}
+	view.Notes(o.io.ErrOut, res.Notes)
+	return show(o.io.Out, o.format, res, func() error { return view.Rules(o.io.Out, res) })
+}
 
 // addKubeRequestFlags binds the parts of a Kubernetes request shared by can-i and who-can.
 func addKubeRequestFlags(cmd *cobra.Command, r *usecase.KubeRequest) {
@@ -108,4 +147,59 @@ func (o *whoCanOptions) render(res *usecase.WhoCanResult, err error) error {
 		return nil
 	}
 	return show(o.io.Out, o.format, res.Rows, func() error { return view.WhoCan(o.io.Out, res.Rows) })
+}
+
+type verifyOptions struct {
+	job[usecase.VerifyRequest, *usecase.VerifyResult]
+}
+
+func newVerifyCmd(f *Factory, runF func(*verifyOptions) error) *cobra.Command {
+	o := &verifyOptions{job: newJob(f, f.Env().Verify)}
+	cmd := &cobra.Command{
+		Use:   "verify -c CLUSTER [--role ROLE] [--as-principal ARN] [--check VERB:RESOURCE[:NAMESPACE]]...",
+		Short: "Check live, through the cluster's own API, who you are and what you may do",
+		Long: `Get a token (assuming --role first, if given), then ask the cluster's Kubernetes API
+who it thinks you are (SelfSubjectReview) and, for each --check, whether you may do it
+(SelfSubjectAccessReview). Unlike ` + "`kubectl auth can-i --list`" + ` and impersonation, this
+sees what EKS access policies grant.
+
+A check is VERB:RESOURCE[:NAMESPACE], RESOURCE written as for kubectl (pods,
+pods/exec, deployments.apps) or a non-resource URL (get:/healthz); without a namespace
+it asks about all namespaces. Write !VERB:RESOURCE[:NAMESPACE] to expect a denial.
+Exit status 1 when a check does not come out as expected, or the cluster refuses the
+token.
+
+--as-principal ARN answers for someone else. Nobody can get a token for another
+principal, so this is offline: the same evaluation as ` + "`eksaccess can-i`" + `, from that
+principal's access entry and policies; the output says so.`,
+		Example: `  eksaccess verify -c hyperpod-demo --check list:pods:hyperpod-ns-team-a --check '!create:pods:hyperpod-ns-team-a'
+  eksaccess verify -c hyperpod-demo --role EKSFullAccessRole --check create:pods/exec:team-a
+  eksaccess verify -c hyperpod-demo --as-principal arn:aws:iam::111122223333:user/alice --check get:secrets:team-a`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
+		},
+	}
+	addClusterFlags(cmd, &o.Req.Cluster)
+	addRoleFlags(cmd, &o.Req.As)
+	cmd.Flags().StringVar(&o.Req.AsPrincipal, "as-principal", "", "check offline what this principal (user name, role/NAME or ARN) would get")
+	cmd.Flags().StringArrayVar(&o.Req.Checks, "check", nil, "VERB:RESOURCE[:NAMESPACE] to check, ! in front to expect denial; repeatable")
+	return cmd
+}
+
+// render prints the result; a check that did not come out as expected exits 1.
+func (o *verifyOptions) render(res *usecase.VerifyResult, err error) error {
+	if err != nil {
+		return err
+	}
+	if err := show(o.io.Out, o.format, res, func() error { return view.Verify(o.io.Out, res) }); err != nil {
+		return err
+	}
+	if res.Failed > 0 {
+		if o.format == output.Table {
+			fmt.Fprintf(o.io.ErrOut, "%d of %d checks did not come out as expected\n", res.Failed, len(res.Checks))
+		}
+		return silentExit(ExitFailure)
+	}
+	return nil
 }
