@@ -90,36 +90,33 @@ account, and every other account and cluster is still audited and reported; 2 ba
 }
 
 func runAudit(ctx context.Context, o *auditOptions) error {
-	res, err := o.Run(ctx, o.Req)
-	if err != nil {
-		return err
-	}
-	view.AuditProblems(o.io.ErrOut, res)
-	switch o.format {
-	case output.JSON, output.YAML:
-		err = output.Data(o.io.Out, o.format, res)
-	case formatHTML:
-		err = report.HTML(o.io.Out, res)
-	case formatCSV:
-		err = view.AuditCSV(o.io.Out, res)
-	default:
-		err = view.Audit(o.io.Out, o.io.ErrOut, res)
-	}
-	if err != nil {
-		return err
-	}
-	if res.Failed() {
-		return silentExit(ExitFailure)
-	}
-	return nil
+	return o.runThen(ctx, func(res *usecase.AuditResult) error {
+		view.AuditProblems(o.io.ErrOut, res)
+		var err error
+		switch o.format {
+		case output.JSON, output.YAML:
+			err = output.Data(o.io.Out, o.format, res)
+		case formatHTML:
+			err = report.HTML(o.io.Out, res)
+		case formatCSV:
+			err = view.AuditCSV(o.io.Out, res)
+		default:
+			err = view.Audit(o.io.Out, o.io.ErrOut, res)
+		}
+		if err != nil {
+			return err
+		}
+		if res.Failed() {
+			return silentExit(ExitFailure)
+		}
+		return nil
+	})
 }
 
-type doctorOptions struct {
-	job[usecase.DoctorRequest, *usecase.DoctorResult]
-}
+type doctorOptions = job[usecase.DoctorRequest, *usecase.DoctorResult]
 
 func newDoctorCmd(f *Factory, runF func(*doctorOptions) error) *cobra.Command {
-	o := &doctorOptions{job: newJob(f, f.Env().Doctor)}
+	o := &doctorOptions{cmdIO: newCmdIO(f), Run: f.Env().Doctor}
 	cmd := &cobra.Command{
 		Use:   "doctor [-f FILE | -c CLUSTER...] [--fix] [-o table|json]",
 		Short: "Find access entries that silently stopped working, and repair what is safe",

@@ -66,26 +66,24 @@ With --detailed-exitcode (for CI drift checks): 0 no changes, 2 changes pending,
 }
 
 func runPlan(ctx context.Context, o *planOptions) error {
-	fp, err := o.Run(ctx, o.Req)
-	if err != nil {
-		return err
-	}
-	view.UnreadableExpiry(o.io.ErrOut, fp.Clusters)
-	view.Failures(o.io.ErrOut, fp.Failures)
-	t := fp.Totals
-	if err := show(o.io.Out, o.format, fp, func() error {
-		plan.WriteClusterPlans(o.io.Out, fp.Clusters, *o.verbose)
+	return o.runThen(ctx, func(fp *usecase.FilePlan) error {
+		view.UnreadableExpiry(o.io.ErrOut, fp.Clusters)
+		view.Failures(o.io.ErrOut, fp.Failures)
+		t := fp.Totals
+		if err := show(o.io.Out, o.format, fp, func() error {
+			plan.WriteClusterPlans(o.io.Out, fp.Clusters, *o.verbose)
+			return nil
+		}); err != nil {
+			return err
+		}
+		switch {
+		case t.Refused > 0, len(fp.Failures) > 0:
+			return silentExit(ExitFailure)
+		case o.detailed && t.Changes > 0:
+			return silentExit(ExitDrift)
+		}
 		return nil
-	}); err != nil {
-		return err
-	}
-	switch {
-	case t.Refused > 0, len(fp.Failures) > 0:
-		return silentExit(ExitFailure)
-	case o.detailed && t.Changes > 0:
-		return silentExit(ExitDrift)
-	}
-	return nil
+	})
 }
 
 type applyOptions struct {
@@ -234,35 +232,32 @@ The file does not turn pruning on: add prune: true once you have reviewed it.`,
 }
 
 func runExport(ctx context.Context, o *exportOptions) error {
-	res, err := o.Run(ctx, o.Req)
-	if err != nil {
-		return err
-	}
-	view.Notes(o.io.ErrOut, res.Notes)
-	var b []byte
-	if o.format == output.JSON {
-		b, err = json.MarshalIndent(res.Config, "", "  ")
-		b = append(b, '\n')
-	} else {
-		b, err = accessfile.Marshal(res.Config)
-	}
-	if err != nil {
-		return err
-	}
-	return writeOutput(o.io, o.outFile, b, fmt.Sprintf("%d cluster(s)", len(res.Config.Clusters)))
+	return o.runThen(ctx, func(res *usecase.ExportResult) error {
+		view.Notes(o.io.ErrOut, res.Notes)
+		var b []byte
+		var err error
+		if o.format == output.JSON {
+			b, err = json.MarshalIndent(res.Config, "", "  ")
+			b = append(b, '\n')
+		} else {
+			b, err = accessfile.Marshal(res.Config)
+		}
+		if err != nil {
+			return err
+		}
+		return writeOutput(o.io, o.outFile, b, fmt.Sprintf("%d cluster(s)", len(res.Config.Clusters)))
+	})
 }
 
 func newMigrateCmd(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return group(&cobra.Command{
 		Use:   "migrate",
 		Short: "Move a cluster's access to access entries (migrate aws-auth)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return usageErrorf("name what to migrate: eksaccess migrate aws-auth -c CLUSTER")
 		},
-	}
-	cmd.AddCommand(newMigrateAwsAuthCmd(f, nil))
-	return cmd
+	}, newMigrateAwsAuthCmd(f, nil))
 }
 
 type migrateOptions struct {
@@ -302,13 +297,11 @@ Exit codes: 0 written (warnings or not), 1 the ConfigMap could not be read, 2 ba
 }
 
 func runMigrate(ctx context.Context, o *migrateOptions) error {
-	res, err := o.Run(ctx, o.Req)
-	if err != nil {
-		return err
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(o.io.ErrOut, "warning: %s\n", w)
-	}
-	fmt.Fprintln(o.io.ErrOut, res.Summary)
-	return writeOutput(o.io, o.out, res.File, fmt.Sprintf("review it, then `eksaccess plan -f %s` and `eksaccess apply -f %s`", o.out, o.out))
+	return o.runThen(ctx, func(res *usecase.MigrateResult) error {
+		for _, w := range res.Warnings {
+			fmt.Fprintf(o.io.ErrOut, "warning: %s\n", w)
+		}
+		fmt.Fprintln(o.io.ErrOut, res.Summary)
+		return writeOutput(o.io, o.out, res.File, fmt.Sprintf("review it, then `eksaccess plan -f %s` and `eksaccess apply -f %s`", o.out, o.out))
+	})
 }

@@ -72,12 +72,10 @@ nothing the second time, and a run that was interrupted finishes when run again.
 	return cmd
 }
 
-type revokeOptions struct {
-	job[usecase.RevokeRequest, *usecase.Outcome]
-}
+type revokeOptions = job[usecase.RevokeRequest, *usecase.Outcome]
 
 func newRevokeCmd(f *Factory, runF func(*revokeOptions) error) *cobra.Command {
-	o := &revokeOptions{job: newJob(f, f.Env().Revoke)}
+	o := &revokeOptions{cmdIO: newCmdIO(f), Run: f.Env().Revoke}
 	cmd := &cobra.Command{
 		Use:   "revoke -c CLUSTER [--policy POLICY [--namespace NS]...]... PRINCIPAL... | --users-file FILE | --iam-group GROUP",
 		Short: "Take access away: narrow or disassociate a policy, or delete the access entry",
@@ -113,12 +111,10 @@ func addForceFlag(cmd *cobra.Command, force *[]string) {
 	cmd.Flags().StringArrayVar(force, "force", nil, "let a change through a guardrail that protects this ARN (as the refusal names it); repeatable")
 }
 
-type expireOptions struct {
-	job[usecase.ExpireRequest, *usecase.ExpireResult]
-}
+type expireOptions = job[usecase.ExpireRequest, *usecase.ExpireResult]
 
 func newExpireCmd(f *Factory, runF func(*expireOptions) error) *cobra.Command {
-	o := &expireOptions{job: newJob(f, f.Env().Expire)}
+	o := &expireOptions{cmdIO: newCmdIO(f), Run: f.Env().Expire}
 	cmd := &cobra.Command{
 		Use:   "expire [-c CLUSTER | --hyperpod NAME | -f FILE] [--dry-run]",
 		Short: "Take away the grants whose expiry has passed",

@@ -13,47 +13,44 @@ import (
 	"eksaccess/internal/view"
 )
 
-type clustersOptions struct {
+// listOptions is what clusters and policies hold: how they print, and the call that lists.
+type listOptions[T any] struct {
 	cmdIO
-	Run func(context.Context) ([]usecase.ClusterInfo, error)
+	Run func(context.Context) ([]T, error)
 }
+
+type (
+	clustersOptions = listOptions[usecase.ClusterInfo]
+	policiesOptions = listOptions[usecase.AccessPolicy]
+)
 
 func newClustersCmd(f *Factory, runF func(*clustersOptions) error) *cobra.Command {
-	o := &clustersOptions{cmdIO: newCmdIO(f), Run: f.Env().Clusters}
-	return &cobra.Command{
-		Use:   "clusters",
-		Short: "List EKS clusters with their authentication mode, and the HyperPod clusters they orchestrate",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.prepare(nil), runF, func() error { return shown(&o.cmdIO, view.Clusters)(o.Run(cmd.Context())) })
-		},
-	}
-}
-
-type policiesOptions struct {
-	cmdIO
-	Run func(context.Context) ([]usecase.AccessPolicy, error)
+	return newListCmd(f, runF, f.Env().Clusters, view.Clusters, "clusters",
+		"List EKS clusters with their authentication mode, and the HyperPod clusters they orchestrate")
 }
 
 func newPoliciesCmd(f *Factory, runF func(*policiesOptions) error) *cobra.Command {
-	o := &policiesOptions{cmdIO: newCmdIO(f), Run: f.Env().Policies}
+	return newListCmd(f, runF, f.Env().Policies, view.Policies, "policies", "List the EKS access policies (live ListAccessPolicies)")
+}
+
+// newListCmd is a command without arguments that lists with run and prints through table.
+func newListCmd[T any](f *Factory, runF func(*listOptions[T]) error, run func(context.Context) ([]T, error), table func(io.Writer, []T) error, use, short string) *cobra.Command {
+	o := &listOptions[T]{cmdIO: newCmdIO(f), Run: run}
 	return &cobra.Command{
-		Use:   "policies",
-		Short: "List the EKS access policies (live ListAccessPolicies)",
+		Use:   use,
+		Short: short,
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.prepare(nil), runF, func() error { return shown(&o.cmdIO, view.Policies)(o.Run(cmd.Context())) })
+			return dispatch(o, o.prepare(nil), runF, func() error { return shown(&o.cmdIO, table)(o.Run(cmd.Context())) })
 		},
 	}
 }
 
 func newEntriesCmd(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return group(&cobra.Command{
 		Use:   "entries",
 		Short: "Show a cluster's access entries",
-	}
-	cmd.AddCommand(newEntriesListCmd(f, nil), newEntriesShowCmd(f, nil))
-	return cmd
+	}, newEntriesListCmd(f, nil), newEntriesShowCmd(f, nil))
 }
 
 type entriesListOptions struct {
@@ -85,12 +82,10 @@ func (o *entriesListOptions) render(res *usecase.EntryList, err error) error {
 	return show(o.io.Out, o.format, res.Entries, func() error { return view.Entries(o.io.Out, res.Entries, o.now()) })
 }
 
-type entriesShowOptions struct {
-	job[usecase.ShowEntryRequest, *plan.LiveEntry]
-}
+type entriesShowOptions = job[usecase.ShowEntryRequest, *plan.LiveEntry]
 
 func newEntriesShowCmd(f *Factory, runF func(*entriesShowOptions) error) *cobra.Command {
-	o := &entriesShowOptions{job: newJob(f, f.Env().ShowEntry)}
+	o := &entriesShowOptions{cmdIO: newCmdIO(f), Run: f.Env().ShowEntry}
 	cmd := &cobra.Command{
 		Use:   "show -c CLUSTER PRINCIPAL",
 		Short: "Show one access entry (PRINCIPAL: IAM user name, role/NAME or ARN)",

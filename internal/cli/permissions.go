@@ -11,12 +11,10 @@ import (
 	"eksaccess/internal/view"
 )
 
-type accessOptions struct {
-	job[usecase.AccessRequest, *usecase.AccessResult]
-}
+type accessOptions = job[usecase.AccessRequest, *usecase.AccessResult]
 
 func newAccessCmd(f *Factory, runF func(*accessOptions) error) *cobra.Command {
-	o := &accessOptions{job: newJob(f, f.Env().Access)}
+	o := &accessOptions{cmdIO: newCmdIO(f), Run: f.Env().Access}
 	cmd := &cobra.Command{
 		Use:   "access -c CLUSTER PRINCIPAL [-n NS]",
 		Short: "List a principal's effective permissions: every rule, from access policies and RBAC, with its source",
@@ -41,12 +39,10 @@ read through the cluster's API with your own token; --offline lists access polic
 }
 
 func runAccess(ctx context.Context, o *accessOptions) error {
-	res, err := o.Run(ctx, o.Req)
-	if err != nil {
-		return err
-	}
-	view.Notes(o.io.ErrOut, res.Notes)
-	return show(o.io.Out, o.format, res, func() error { return view.Rules(o.io.Out, res) })
+	return o.runThen(ctx, func(res *usecase.AccessResult) error {
+		view.Notes(o.io.ErrOut, res.Notes)
+		return show(o.io.Out, o.format, res, func() error { return view.Rules(o.io.Out, res) })
+	})
 }
 
 // addKubeRequestFlags binds the parts of a Kubernetes request shared by can-i and who-can.
@@ -56,12 +52,10 @@ func addKubeRequestFlags(cmd *cobra.Command, r *usecase.KubeRequest) {
 	cmd.Flags().StringVar(&r.APIGroup, "api-group", "", "API group of the resource (or write RESOURCE as deployments.apps)")
 }
 
-type canIOptions struct {
-	job[usecase.CanIRequest, *usecase.CanIResult]
-}
+type canIOptions = job[usecase.CanIRequest, *usecase.CanIResult]
 
 func newCanICmd(f *Factory, runF func(*canIOptions) error) *cobra.Command {
-	o := &canIOptions{job: newJob(f, f.Env().CanI)}
+	o := &canIOptions{cmdIO: newCmdIO(f), Run: f.Env().CanI}
 	cmd := &cobra.Command{
 		Use:   "can-i -c CLUSTER PRINCIPAL VERB RESOURCE [-n NS] [--subresource S] [--api-group G]",
 		Short: "Say whether a principal may do something: access policies and the cluster's RBAC together",
@@ -86,27 +80,15 @@ Exit status: 0 yes; 1 no, unknown or depends-on-rbac; 2 bad input.`,
 		Args: exactArgs(3, "PRINCIPAL VERB RESOURCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Req.Principal, o.Req.Request.Verb, o.Req.Request.Resource = args[0], args[1], args[2]
-			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
+			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error {
+				return verdict(&o.cmdIO, view.CanI, (*usecase.CanIResult).Allowed)(o.Run(cmd.Context(), o.Req))
+			})
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
 	addKubeRequestFlags(cmd, &o.Req.Request)
 	cmd.Flags().BoolVar(&o.Req.Offline, "offline", false, "answer from access entries and policies alone; do not read the cluster's RBAC")
 	return cmd
-}
-
-// render prints the answer; anything but yes exits 1.
-func (o *canIOptions) render(res *usecase.CanIResult, err error) error {
-	if err != nil {
-		return err
-	}
-	if err := show(o.io.Out, o.format, res, func() error { return view.CanI(o.io.Out, res) }); err != nil {
-		return err
-	}
-	if !res.Allowed() {
-		return silentExit(ExitFailure)
-	}
-	return nil
 }
 
 type whoCanOptions struct {
@@ -149,12 +131,10 @@ func (o *whoCanOptions) render(res *usecase.WhoCanResult, err error) error {
 	return show(o.io.Out, o.format, res.Rows, func() error { return view.WhoCan(o.io.Out, res.Rows) })
 }
 
-type verifyOptions struct {
-	job[usecase.VerifyRequest, *usecase.VerifyResult]
-}
+type verifyOptions = job[usecase.VerifyRequest, *usecase.VerifyResult]
 
 func newVerifyCmd(f *Factory, runF func(*verifyOptions) error) *cobra.Command {
-	o := &verifyOptions{job: newJob(f, f.Env().Verify)}
+	o := &verifyOptions{cmdIO: newCmdIO(f), Run: f.Env().Verify}
 	cmd := &cobra.Command{
 		Use:   "verify -c CLUSTER [--role ROLE] [--as-principal ARN] [--check VERB:RESOURCE[:NAMESPACE]]...",
 		Short: "Check live, through the cluster's own API, who you are and what you may do",
@@ -177,7 +157,9 @@ principal's access entry and policies; the output says so.`,
   eksaccess verify -c hyperpod-demo --as-principal arn:aws:iam::111122223333:user/alice --check get:secrets:team-a`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
+			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error {
+				return verdict(&o.cmdIO, view.Verify, checksPassed(&o.cmdIO))(o.Run(cmd.Context(), o.Req))
+			})
 		},
 	}
 	addClusterFlags(cmd, &o.Req.Cluster)
@@ -187,19 +169,13 @@ principal's access entry and policies; the output says so.`,
 	return cmd
 }
 
-// render prints the result; a check that did not come out as expected exits 1.
-func (o *verifyOptions) render(res *usecase.VerifyResult, err error) error {
-	if err != nil {
-		return err
-	}
-	if err := show(o.io.Out, o.format, res, func() error { return view.Verify(o.io.Out, res) }); err != nil {
-		return err
-	}
-	if res.Failed > 0 {
-		if o.format == output.Table {
-			fmt.Fprintf(o.io.ErrOut, "%d of %d checks did not come out as expected\n", res.Failed, len(res.Checks))
+// checksPassed says whether every check came out as expected; in table format, how many
+// did not is said on stderr.
+func checksPassed(c *cmdIO) func(*usecase.VerifyResult) bool {
+	return func(res *usecase.VerifyResult) bool {
+		if res.Failed > 0 && c.format == output.Table {
+			fmt.Fprintf(c.io.ErrOut, "%d of %d checks did not come out as expected\n", res.Failed, len(res.Checks))
 		}
-		return silentExit(ExitFailure)
+		return res.Failed == 0
 	}
-	return nil
 }
