@@ -537,47 +537,6 @@ func TestDeclarativeConfigMapClusterNeedsModeSwitch(t *testing.T) {
 	declMustContain(t, "plan", out, "EKS switches one step at a time")
 }
 
-const declRealisticAwsAuth = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: aws-auth
-  namespace: kube-system
-data:
-  mapRoles: |
-    - rolearn: arn:aws:iam::111122223333:role/legacy-cm-node-role
-      username: system:node:{{EC2PrivateDNSName}}
-      groups:
-        - system:bootstrappers
-        - system:nodes
-    - rolearn: arn:aws:iam::111122223333:role/win-nodes
-      username: system:node:{{EC2PrivateDNSName}}
-      groups:
-        - system:bootstrappers
-        - system:nodes
-        - eks:kube-proxy-windows
-    - rolearn: arn:aws:iam::111122223333:role/PlatformAdmin
-      username: platform-admin:{{SessionName}}
-      groups:
-        - system:masters
-    - rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_DataScientist_0123456789abcdef
-      username: data-scientist:{{SessionName}}
-      groups:
-        - hyperpod-scientist-user-cluster-level
-        - system:authenticated
-    - rolearn: arn:aws:iam::111122223333:role/ml-engineers
-      groups: [ml-engineers]
-  mapUsers: |
-    - userarn: arn:aws:iam::111122223333:user/alice
-      username: alice
-      groups:
-        - hyperpod-scientist-user-namespace-level
-    - userarn: arn:aws:iam::111122223333:user/dave
-      username: dave
-      groups: [system:masters, view-only]
-  mapAccounts: |
-    - "444455556666"
-`
-
 // addRole creates an IAM role in the sandbox (an hour old, so EKS accepts it at once).
 func (e *declEnv) addRole(path, name string) {
 	e.t.Helper()
@@ -598,7 +557,11 @@ func TestMigrateAwsAuthThenApply(t *testing.T) {
 	e := newDeclEnv(t)
 	e.addRole("/teams/ml/", "ml-engineers")
 	e.addRole("/", "win-nodes")
-	from := e.write("aws-auth.yaml", declRealisticAwsAuth)
+	// A realistic aws-auth ConfigMap, as kubectl get configmap aws-auth -n kube-system -o yaml prints it.
+	from, err := filepath.Abs(filepath.Join("testdata", "aws-auth.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := e.write("migrated.yaml", "")
 	m := e.mark()
 	_, errOut, code := e.run("migrate", "aws-auth", "-c", "legacy-cm", "--from", from, "--out", out)
