@@ -61,7 +61,7 @@ func newSBHarness(t *testing.T, opts ...func(*sandbox.Options)) *sbHarness {
 		"XDG_CACHE_HOME":              home + "/cache",
 		"EKSACCESS_JOURNAL":           home + "/journal.jsonl",
 	}}
-	h.admin = aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
+	h.admin = sdkConfig(srv, id, secret)
 	// The AWS SDK reads the process environment itself, so set it for real (and clear
 	// what could point it elsewhere).
 	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EKS",
@@ -267,10 +267,14 @@ func (h *sbHarness) addUsers(prefix string, n int) []string {
 	return names
 }
 
+// sdkConfig is the SDK configuration for an access key of the sandbox srv.
+func sdkConfig(srv *sandbox.Server, id, secret string) aws.Config {
+	return aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
+}
+
 // caller is the SDK configuration of the access key the commands run with (h.env's).
 func (h *sbHarness) caller() aws.Config {
-	return aws.Config{Region: "us-west-2", BaseEndpoint: aws.String(h.srv.Endpoint()),
-		Credentials: credentials.NewStaticCredentialsProvider(h.env["AWS_ACCESS_KEY_ID"], h.env["AWS_SECRET_ACCESS_KEY"], "")}
+	return sdkConfig(h.srv, h.env["AWS_ACCESS_KEY_ID"], h.env["AWS_SECRET_ACCESS_KEY"])
 }
 
 func (h *sbHarness) eksClient() *eks.Client { return eks.NewFromConfig(h.caller()) }
