@@ -47,11 +47,14 @@ func runAccess(ctx context.Context, o *accessOptions) error {
 	})
 }
 
-// addKubeRequestFlags binds the parts of a Kubernetes request shared by can-i and who-can.
-func addKubeRequestFlags(cmd *cobra.Command, r *usecase.KubeRequest) {
+// addKubeRequestFlags binds what can-i and who-can share: the cluster, the parts of the
+// Kubernetes request, and --offline.
+func addKubeRequestFlags(cmd *cobra.Command, cluster *usecase.ClusterRef, r *usecase.KubeRequest, offline *bool) {
+	addClusterFlags(cmd, cluster)
 	cmd.Flags().StringVarP(&r.Namespace, "namespace", "n", "", "namespace of the request (default: all namespaces)")
 	cmd.Flags().StringVar(&r.Subresource, "subresource", "", "subresource, e.g. exec or log (or write RESOURCE as pods/exec)")
 	cmd.Flags().StringVar(&r.APIGroup, "api-group", "", "API group of the resource (or write RESOURCE as deployments.apps)")
+	cmd.Flags().BoolVar(offline, "offline", false, "answer from access entries and policies alone; do not read the cluster's RBAC")
 }
 
 type canIOptions = job[usecase.CanIRequest, *usecase.CanIResult]
@@ -87,9 +90,7 @@ Exit status: 0 yes; 1 no, unknown or depends-on-rbac; 2 bad input.`,
 			})
 		},
 	}
-	addClusterFlags(cmd, &o.Req.Cluster)
-	addKubeRequestFlags(cmd, &o.Req.Request)
-	cmd.Flags().BoolVar(&o.Req.Offline, "offline", false, "answer from access entries and policies alone; do not read the cluster's RBAC")
+	addKubeRequestFlags(cmd, &o.Req.Cluster, &o.Req.Request, &o.Req.Offline)
 	return cmd
 }
 
@@ -116,9 +117,7 @@ RESOURCE is written as for kubectl: pods, pods/exec, deployments.apps or /health
 			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
-	addClusterFlags(cmd, &o.Req.Cluster)
-	addKubeRequestFlags(cmd, &o.Req.Request)
-	cmd.Flags().BoolVar(&o.Req.Offline, "offline", false, "answer from access entries and policies alone; do not read the cluster's RBAC")
+	addKubeRequestFlags(cmd, &o.Req.Cluster, &o.Req.Request, &o.Req.Offline)
 	return cmd
 }
 
