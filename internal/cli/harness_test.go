@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -94,6 +95,17 @@ func (h *sbHarness) run(args ...string) (string, string, int) {
 	full := append(append([]string{"--endpoint-url", h.srv.Endpoint()}, h.flags...), args...)
 	code := Run(ctx, full, io, h.getenv)
 	return out.String(), errOut.String(), code
+}
+
+// runJSON runs args with -o json and decodes what it prints into T (a test failure when that
+// is not JSON).
+func runJSON[T any](h *sbHarness, args ...string) (res T, errOut string, code int) {
+	h.t.Helper()
+	out, errOut, code := h.run(append(append([]string{}, args...), "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		h.t.Fatalf("%s: exit %d, %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, err, out, errOut)
+	}
+	return res, errOut, code
 }
 
 func (h *sbHarness) getenv(k string) string { return h.env[k] }
