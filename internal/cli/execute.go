@@ -42,13 +42,13 @@ func newJob[Req, Res any](f *Factory, run func(context.Context, Req) (Res, error
 }
 
 // runThen runs the use case on the request and hands a result that came without error to
-// print.
-func (j *job[Req, Res]) runThen(ctx context.Context, print func(Res) error) error {
+// next, which prints it.
+func (j *job[Req, Res]) runThen(ctx context.Context, next func(Res) error) error {
 	res, err := j.Run(ctx, j.Req)
 	if err != nil {
 		return err
 	}
-	return print(res)
+	return next(res)
 }
 
 // changeOutput renders a change's outcome (or refusal) with c's format.
@@ -126,9 +126,9 @@ func shown[T any](c *cmdIO, table func(io.Writer, T) error) func(T, error) error
 // verdict is shown for a command whose result passes or fails (can-i, verify): printed
 // either way, a result that did not pass exits 1.
 func verdict[T any](c *cmdIO, table func(io.Writer, T) error, passed func(T) bool) func(T, error) error {
-	print := shown(c, table)
+	printed := shown(c, table)
 	return func(res T, err error) error {
-		if err := print(res, err); err != nil {
+		if err := printed(res, err); err != nil {
 			return err
 		}
 		if !passed(res) {
