@@ -116,10 +116,10 @@ func TestRunDoctorExitCodes(t *testing.T) {
 			t.Parallel()
 			io, _, out, _ := iostreams.Test()
 			f := newFactory(io)
-			o := &doctorOptions{job: newJob(f, func(context.Context, usecase.DoctorRequest) (*usecase.DoctorResult, error) {
+			o := newJob(f, func(context.Context, usecase.DoctorRequest) (*usecase.DoctorResult, error) {
 				return &usecase.DoctorResult{Clusters: []string{"a"}, Findings: tc.findings}, nil
-			})}
-			if err := runDoctor(context.Background(), o); exitCodeOf(err) != tc.code {
+			})
+			if err := runDoctor(context.Background(), &o); exitCodeOf(err) != tc.code {
 				t.Errorf("exit %d, want %d (%v)", exitCodeOf(err), tc.code, err)
 			}
 			if !strings.Contains(out.String(), tc.has) {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -181,10 +180,9 @@ func TestWhoCan(t *testing.T) {
 		"arn:aws:iam::111122223333:user/bob                         STANDARD         depends-on-rbac   no access policy allows it; depends on RBAC for groups team-b-devs\n"
 	h.expect(t.Fatalf, []string{"who-can", "-c", "hyperpod-demo", "list", "pods", "-n", "team-ml"}, 0, want, "")
 
-	out, _, code := h.run("who-can", "-c", "hyperpod-demo", "get", "secrets", "-n", "hyperpod-ns-team-a", "-o", "json")
-	var rows []usecase.WhoCanRow
-	if err := json.Unmarshal([]byte(out), &rows); err != nil || code != 0 {
-		t.Fatalf("exit %d, %v\n%s", code, err, out)
+	rows, _, code := runJSON[[]usecase.WhoCanRow](h.sbHarness, "who-can", "-c", "hyperpod-demo", "get", "secrets", "-n", "hyperpod-ns-team-a")
+	if code != 0 {
+		t.Fatalf("exit %d: %v", code, rows)
 	}
 	var got []string
 	for _, r := range rows {

@@ -41,6 +41,16 @@ func newJob[Req, Res any](f *Factory, run func(context.Context, Req) (Res, error
 	return job[Req, Res]{cmdIO: newCmdIO(f), Run: run}
 }
 
+// runThen runs the use case on the request and hands a result that came without error to
+// next, which prints it.
+func (j *job[Req, Res]) runThen(ctx context.Context, next func(Res) error) error {
+	res, err := j.Run(ctx, j.Req)
+	if err != nil {
+		return err
+	}
+	return next(res)
+}
+
 // changeOutput renders a change's outcome (or refusal) with c's format.
 func (c *cmdIO) changeOutput(command string) *changeOutput {
 	return &changeOutput{cmdIO: *c, command: command}
@@ -110,6 +120,21 @@ func shown[T any](c *cmdIO, table func(io.Writer, T) error) func(T, error) error
 			return err
 		}
 		return show(c.io.Out, c.format, res, func() error { return table(c.io.Out, res) })
+	}
+}
+
+// verdict is shown for a command whose result passes or fails (can-i, verify): printed
+// either way, a result that did not pass exits 1.
+func verdict[T any](c *cmdIO, table func(io.Writer, T) error, passed func(T) bool) func(T, error) error {
+	printed := shown(c, table)
+	return func(res T, err error) error {
+		if err := printed(res, err); err != nil {
+			return err
+		}
+		if !passed(res) {
+			return silentExit(ExitFailure)
+		}
+		return nil
 	}
 }
 

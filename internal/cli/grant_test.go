@@ -2,14 +2,12 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/eks/types"
 
@@ -21,47 +19,6 @@ import (
 
 const editArn = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
 
-func userArn(n string) string { return "arn:aws:iam::111122223333:user/" + n }
-
-// addUsers creates IAM users directly in the sandbox state (created an hour ago, so the
-// consistency delay does not apply) and returns their names.
-func (h *sbHarness) addUsers(prefix string, n int) []string {
-	h.t.Helper()
-	var names []string
-	err := h.srv.Store().Update(func(d *state.Data) error {
-		for i := 0; i < n; i++ {
-			name := fmt.Sprintf("%s%03d", prefix, i)
-			names = append(names, name)
-			d.Users[strings.ToLower(name)] = &state.User{
-				Path: "/", UserName: name, UserID: fmt.Sprintf("AIDA%016d", i), Arn: userArn(name),
-				CreateDate: time.Now().Add(-time.Hour),
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return names
-}
-
-func (h *sbHarness) eksClient() *eks.Client {
-	return eks.New(eks.Options{
-		Region:       "us-west-2",
-		BaseEndpoint: aws.String(h.srv.Endpoint()),
-		Credentials:  credentials.NewStaticCredentialsProvider(h.env["AWS_ACCESS_KEY_ID"], h.env["AWS_SECRET_ACCESS_KEY"], ""),
-	})
-}
-
-func (h *sbHarness) entry(cluster, arn string) *plan.LiveEntry {
-	h.t.Helper()
-	e, err := plan.ReadEntry(context.Background(), h.eksClient(), cluster, arn)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return e
-}
-
 func TestGrantUsersFileThenIdempotentRerun(t *testing.T) {
 	h := newSBHarness(t)
 	// BOM, CRLF, comments, blank lines, spaces, a duplicate and no final newline.
@@ -71,7 +28,7 @@ func TestGrantUsersFileThenIdempotentRerun(t *testing.T) {
 		t.Fatalf("summary:\n%s", out)
 	}
 	for _, u := range []string{"alice", "bob", "carol"} {
-		e := h.entry("hyperpod-demo", userArn(u))
+		e := h.entry("hyperpod-demo", kaUser(u))
 		if e == nil || len(e.Policies) != 1 || e.Policies[0].PolicyArn != editArn || e.Policies[0].ScopeType != "namespace" ||
 			strings.Join(e.Policies[0].Namespaces, ",") != "hyperpod-ns-team-a" || e.Tags[plan.TagManaged] != "true" {
 			t.Fatalf("%s: entry %+v", u, e)
@@ -95,7 +52,7 @@ func TestGrantUsersFileThenIdempotentRerun(t *testing.T) {
 	}
 	var creates int
 	for _, r := range recs {
-		if r.Action == "create" && r.Result == "ok" && r.Caller == userArn("admin") && r.Cluster == "hyperpod-demo" {
+		if r.Action == "create" && r.Result == "ok" && r.Caller == kaUser("admin") && r.Cluster == "hyperpod-demo" {
 			creates++
 		}
 	}
@@ -156,8 +113,8 @@ func TestGrantBadInputChangesNothing(t *testing.T) {
 func TestGrantDryRunChangesNothing(t *testing.T) {
 	h := newSBHarness(t)
 	out := h.mustRun("grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSViewPolicy", "--dry-run", "alice", "bob")
-	if !strings.Contains(out, "dry run: grant would change 2 of 2 principals") || !strings.Contains(out, "+ create "+userArn("alice")) ||
-		!strings.Contains(out, "+ associate "+userArn("bob")+" AmazonEKSViewPolicy(cluster)") {
+	if !strings.Contains(out, "dry run: grant would change 2 of 2 principals") || !strings.Contains(out, "+ create "+kaUser("alice")) ||
+		!strings.Contains(out, "+ associate "+kaUser("bob")+" AmazonEKSViewPolicy(cluster)") {
 		t.Fatalf("dry run output:\n%s", out)
 	}
 	if m := h.mutating(0); total(m) != 0 {
@@ -169,7 +126,7 @@ func TestGrantFinishesEntryLeftWithoutPolicy(t *testing.T) {
 	h := newSBHarness(t)
 	// A run that died between CreateAccessEntry and AssociateAccessPolicy left this behind.
 	_, err := h.eksClient().CreateAccessEntry(context.Background(), &eks.CreateAccessEntryInput{
-		ClusterName: aws.String("hyperpod-demo"), PrincipalArn: aws.String(userArn("alice")), Tags: map[string]string{plan.TagManaged: "true"},
+		ClusterName: aws.String("hyperpod-demo"), PrincipalArn: aws.String(kaUser("alice")), Tags: map[string]string{plan.TagManaged: "true"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +137,7 @@ func TestGrantFinishesEntryLeftWithoutPolicy(t *testing.T) {
 	if m["CreateAccessEntry"] != 1 || m["AssociateAccessPolicy"] != 1 || total(m)-before != 1 {
 		t.Fatalf("mutations %v (before %d)\n%s", m, before, out)
 	}
-	if e := h.entry("hyperpod-demo", userArn("alice")); len(e.Policies) != 1 {
+	if e := h.entry("hyperpod-demo", kaUser("alice")); len(e.Policies) != 1 {
 		t.Fatalf("entry %+v", e)
 	}
 }
@@ -195,7 +152,7 @@ func TestGrantRescopesInPlaceAndUpdatesGroups(t *testing.T) {
 		after["DeleteAccessEntry"] != 0 || after["DisassociateAccessPolicy"] != 0 {
 		t.Fatalf("before %v after %v\n%s", before, after, out)
 	}
-	e := h.entry("hyperpod-demo", userArn("alice"))
+	e := h.entry("hyperpod-demo", kaUser("alice"))
 	if strings.Join(e.Policies[0].Namespaces, ",") != "hyperpod-ns-team-a,hyperpod-ns-team-b" || strings.Join(e.KubernetesGroups, ",") != "ml-users" {
 		t.Fatalf("entry %+v", e)
 	}
@@ -208,7 +165,7 @@ func TestGrantHyperPodIAMGroupAndExpiry(t *testing.T) {
 	h := newSBHarness(t)
 	h.mustRun("grant", "--hyperpod", "ml-team-hp", "--policy", "AmazonEKSViewPolicy", "--iam-group", "data-scientists", "--expires", "30d")
 	for _, u := range []string{"alice", "bob", "carol"} {
-		e := h.entry("hyperpod-demo", userArn(u))
+		e := h.entry("hyperpod-demo", kaUser(u))
 		if e == nil {
 			t.Fatalf("%s has no entry", u)
 		}
@@ -231,7 +188,7 @@ func TestGrantWaitsOutConsistencyAndThrottling(t *testing.T) {
 	names := h.addUsers("bulk", 40)
 	// One principal created just now: EKS refuses it until the delay passes.
 	err := h.srv.Store().Update(func(d *state.Data) error {
-		d.Users["fresh"] = &state.User{Path: "/", UserName: "fresh", UserID: "AIDAFRESHFRESHFRESH1", Arn: userArn("fresh"), CreateDate: time.Now()}
+		d.Users["fresh"] = &state.User{Path: "/", UserName: "fresh", UserID: "AIDAFRESHFRESHFRESH1", Arn: kaUser("fresh"), CreateDate: time.Now()}
 		return nil
 	})
 	if err != nil {
@@ -255,7 +212,7 @@ func TestGrantWaitsOutConsistencyAndThrottling(t *testing.T) {
 		t.Fatalf("the sandbox never refused the fresh principal: the test does not exercise the consistency wait")
 	}
 	t.Logf("throttled %d, refused for consistency %d", throttled, refused)
-	if e := h.entry("hyperpod-demo", userArn("fresh")); e == nil || len(e.Policies) != 1 {
+	if e := h.entry("hyperpod-demo", kaUser("fresh")); e == nil || len(e.Policies) != 1 {
 		t.Fatalf("fresh entry %+v", e)
 	}
 }
@@ -264,7 +221,7 @@ func TestRevoke(t *testing.T) {
 	h := newSBHarness(t)
 	h.mustRun("grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSEditPolicy", "--policy", "AmazonEKSViewPolicy", "alice", "bob")
 	out := h.mustRun("revoke", "-c", "hyperpod-demo", "--policy", "AmazonEKSEditPolicy", "alice")
-	if e := h.entry("hyperpod-demo", userArn("alice")); e == nil || len(e.Policies) != 1 || plan.PolicyName(e.Policies[0].PolicyArn) != "AmazonEKSViewPolicy" {
+	if e := h.entry("hyperpod-demo", kaUser("alice")); e == nil || len(e.Policies) != 1 || plan.PolicyName(e.Policies[0].PolicyArn) != "AmazonEKSViewPolicy" {
 		t.Fatalf("after policy revoke: %+v\n%s", e, out)
 	}
 	// A name that matches neither an entry nor IAM is a typo: bad input, nothing changed.
@@ -274,7 +231,7 @@ func TestRevoke(t *testing.T) {
 		t.Fatalf("revoke of an unknown name: exit %d\n%s", code, errOut)
 	}
 	h.mustRun("revoke", "-c", "hyperpod-demo", "bob")
-	if e := h.entry("hyperpod-demo", userArn("bob")); e != nil {
+	if e := h.entry("hyperpod-demo", kaUser("bob")); e != nil {
 		t.Fatalf("bob still has %+v", e)
 	}
 	// Revoking again is a no-op, not an error.

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,10 +12,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"eksaccess/internal/iostreams"
+	"eksaccess/internal/plan"
 	"eksaccess/internal/sandbox"
+	"eksaccess/internal/sandbox/state"
 )
 
 // sbHarness runs eksaccess commands in-process against a fresh sandbox, with an
@@ -56,7 +62,7 @@ func newSBHarness(t *testing.T, opts ...func(*sandbox.Options)) *sbHarness {
 		"XDG_CACHE_HOME":              home + "/cache",
 		"EKSACCESS_JOURNAL":           home + "/journal.jsonl",
 	}}
-	h.admin = aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
+	h.admin = sdkConfig(srv, id, secret)
 	// The AWS SDK reads the process environment itself, so set it for real (and clear
 	// what could point it elsewhere).
 	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EKS",
@@ -89,6 +95,17 @@ func (h *sbHarness) run(args ...string) (string, string, int) {
 	full := append(append([]string{"--endpoint-url", h.srv.Endpoint()}, h.flags...), args...)
 	code := Run(ctx, full, io, h.getenv)
 	return out.String(), errOut.String(), code
+}
+
+// runJSON runs args with -o json and decodes what it prints into T (a test failure when that
+// is not JSON).
+func runJSON[T any](h *sbHarness, args ...string) (res T, errOut string, code int) {
+	h.t.Helper()
+	out, errOut, code := h.run(append(append([]string{}, args...), "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		h.t.Fatalf("%s: exit %d, %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, err, out, errOut)
+	}
+	return res, errOut, code
 }
 
 func (h *sbHarness) getenv(k string) string { return h.env[k] }
@@ -153,4 +170,132 @@ func total(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// kaHarness runs the token/kubeconfig/verify/can-i/who-can commands in-process against a
+// fresh sandbox, as the admin or as another IAM user (switched with as).
+type kaHarness struct {
+	*sbHarness
+	home string
+}
+
+const kaAccount = "111122223333"
+
+func kaUser(name string) string { return "arn:aws:iam::" + kaAccount + ":user/" + name }
+func kaRole(name string) string { return "arn:aws:iam::" + kaAccount + ":role/" + name }
+
+func newKAHarness(t *testing.T) *kaHarness {
+	t.Helper()
+	sb := newSBHarness(t)
+	return &kaHarness{sbHarness: sb, home: sb.env["HOME"]}
+}
+
+// accountRole creates a role any principal of the account may assume.
+func (h *kaHarness) accountRole(path, name string) string {
+	h.t.Helper()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + kaAccount + `:root"},"Action":"sts:AssumeRole"}]}`
+	in := &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}
+	if path != "" {
+		in.Path = aws.String(path)
+	}
+	out, err := iam.NewFromConfig(h.admin).CreateRole(context.Background(), in)
+	if err != nil {
+		h.t.Fatalf("create role %s: %v", name, err)
+	}
+	return aws.ToString(out.Role.Arn)
+}
+
+// entry creates an access entry with groups and policies ("NAME" for cluster scope,
+// "NAME:ns1,ns2" for namespace scope), as the admin.
+func (h *kaHarness) entry(cluster, arn string, groups []string, policies ...string) {
+	h.t.Helper()
+	ctx := context.Background()
+	c := eks.NewFromConfig(h.admin)
+	if _, err := c.CreateAccessEntry(ctx, &eks.CreateAccessEntryInput{ClusterName: aws.String(cluster), PrincipalArn: aws.String(arn), KubernetesGroups: groups}); err != nil {
+		h.t.Fatalf("create access entry %s: %v", arn, err)
+	}
+	for _, p := range policies {
+		name, nss, namespaced := strings.Cut(p, ":")
+		scope := &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeCluster}
+		if namespaced {
+			scope = &ekstypes.AccessScope{Type: ekstypes.AccessScopeTypeNamespace, Namespaces: strings.Split(nss, ",")}
+		}
+		_, err := c.AssociateAccessPolicy(ctx, &eks.AssociateAccessPolicyInput{
+			ClusterName: aws.String(cluster), PrincipalArn: aws.String(arn),
+			PolicyArn: aws.String("arn:aws:eks::aws:cluster-access-policy/" + name), AccessScope: scope,
+		})
+		if err != nil {
+			h.t.Fatalf("associate %s with %s: %v", p, arn, err)
+		}
+	}
+}
+
+// deleteEntry removes an access entry, as the admin.
+func (h *kaHarness) deleteEntry(cluster, arn string) {
+	h.t.Helper()
+	_, err := eks.NewFromConfig(h.admin).DeleteAccessEntry(context.Background(), &eks.DeleteAccessEntryInput{ClusterName: aws.String(cluster), PrincipalArn: aws.String(arn)})
+	if err != nil {
+		h.t.Fatalf("delete access entry %s: %v", arn, err)
+	}
+}
+
+// count is how many calls of an operation the sandbox has served.
+func (h *kaHarness) count(op string) int {
+	n := 0
+	for _, r := range h.srv.Requests() {
+		if r.Operation == op {
+			n++
+		}
+	}
+	return n
+}
+
+// pinExecutable makes kubeconfig write a fixed plugin path for the test's duration.
+func pinExecutable(t *testing.T, path string) {
+	old := executablePath
+	executablePath = func() (string, error) { return path, nil }
+	t.Cleanup(func() { executablePath = old })
+}
+
+// addUsers creates IAM users directly in the sandbox state (created an hour ago, so the
+// consistency delay does not apply) and returns their names.
+func (h *sbHarness) addUsers(prefix string, n int) []string {
+	h.t.Helper()
+	var names []string
+	err := h.srv.Store().Update(func(d *state.Data) error {
+		for i := 0; i < n; i++ {
+			name := fmt.Sprintf("%s%03d", prefix, i)
+			names = append(names, name)
+			d.Users[strings.ToLower(name)] = &state.User{
+				Path: "/", UserName: name, UserID: fmt.Sprintf("AIDA%016d", i), Arn: kaUser(name),
+				CreateDate: time.Now().Add(-time.Hour),
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return names
+}
+
+// sdkConfig is the SDK configuration for an access key of the sandbox srv.
+func sdkConfig(srv *sandbox.Server, id, secret string) aws.Config {
+	return aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
+}
+
+// caller is the SDK configuration of the access key the commands run with (h.env's).
+func (h *sbHarness) caller() aws.Config {
+	return sdkConfig(h.srv, h.env["AWS_ACCESS_KEY_ID"], h.env["AWS_SECRET_ACCESS_KEY"])
+}
+
+func (h *sbHarness) eksClient() *eks.Client { return eks.NewFromConfig(h.caller()) }
+
+func (h *sbHarness) entry(cluster, arn string) *plan.LiveEntry {
+	h.t.Helper()
+	e, err := plan.ReadEntry(context.Background(), h.eksClient(), cluster, arn)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return e
 }

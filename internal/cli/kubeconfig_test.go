@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -75,13 +74,9 @@ func TestKubeconfigSharedRoleAliasHyperPodJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	out, errOut, code := h.run("kubeconfig", "--hyperpod", "ml-team-hp", "--role", "role/teams/eks-team-a", "--alias", "team-a", "--kubeconfig", path, "-o", "json")
+	got, errOut, code := runJSON[usecase.KubeconfigResult](h.sbHarness, "kubeconfig", "--hyperpod", "ml-team-hp", "--role", "role/teams/eks-team-a", "--alias", "team-a", "--kubeconfig", path)
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
-	}
-	var got usecase.KubeconfigResult
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatal(err)
 	}
 	args := []string{"token", "-c", "hyperpod-demo", "--region", "us-west-2", "--role", roleArn, "--session-name", "alice", "--endpoint-url", h.srv.Endpoint()}
 	want := usecase.KubeconfigResult{

@@ -14,12 +14,10 @@ import (
 )
 
 func newRoleCmd(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return group(&cobra.Command{
 		Use:   "role",
 		Short: "Set up the shared role of the workshop recipe (policy, trusted role, attachment, access entry)",
-	}
-	cmd.AddCommand(newRoleCreateCmd(f, nil))
-	return cmd
+	}, newRoleCreateCmd(f, nil))
 }
 
 type roleCreateOptions struct {

@@ -163,6 +163,12 @@ func (f *Factory) resolveTimeout(c *cobra.Command) error {
 	return nil
 }
 
+// group adds subs to parent, a command that holds them.
+func group(parent *cobra.Command, subs ...*cobra.Command) *cobra.Command {
+	parent.AddCommand(subs...)
+	return parent
+}
+
 func exactArgs(n int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {

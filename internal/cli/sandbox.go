@@ -13,7 +13,7 @@ import (
 )
 
 func newSandboxCmd(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
+	return group(&cobra.Command{
 		Use:   "sandbox",
 		Short: "Run the local AWS sandbox (EKS, IAM, STS, SageMaker and Kubernetes endpoints)",
 		Long: `The sandbox is a local server that speaks the real wire protocols of EKS (access
@@ -21,30 +21,21 @@ entries), IAM, STS and SageMaker (HyperPod), so eksaccess, the aws CLI, boto3 an
 AWS SDKs work against it through AWS_ENDPOINT_URL. Each cluster also gets a Kubernetes
 API endpoint that accepts EKS tokens, so kubectl auth whoami / can-i show whether a
 grant really works. State lives in a directory and survives restarts.`,
-	}
-	cmd.AddCommand(newSandboxServeCmd(f), newSandboxEnvCmd(f), newSandboxResetCmd(f))
-	return cmd
+	}, newSandboxServeCmd(f), newSandboxEnvCmd(f), newSandboxResetCmd(f))
 }
 
 func newSandboxServeCmd(f *Factory) *cobra.Command {
 	var opts sandbox.Options
-	var dir func() string
-	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Serve the sandbox on loopback and print the export lines that point AWS tools at it",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.StateDir = dir()
-			if err := opts.Validate(); err != nil {
-				return &UsageError{Err: err}
-			}
-			return runSandboxServe(cmd.Context(), f, opts)
-		},
-	}
+	cmd := newSandboxStateCmd(f, "serve", "Serve the sandbox on loopback and print the export lines that point AWS tools at it", func(cmd *cobra.Command, dir string) error {
+		opts.StateDir = dir
+		if err := opts.Validate(); err != nil {
+			return &UsageError{Err: err}
+		}
+		return runSandboxServe(cmd.Context(), f, opts)
+	})
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:4566", "address of the AWS APIs (plain HTTP, loopback)")
 	fl.StringVar(&opts.KubeAddr, "kube-addr", "127.0.0.1:4567", "address of the clusters' Kubernetes endpoints (HTTPS)")
-	dir = addStateFlag(cmd, f)
 	fl.DurationVar(&opts.Latency, "latency", 0, "latency added to every call, e.g. 20ms")
 	fl.Float64Var(&opts.ThrottleRPS, "throttle-rps", 0, "throttle each account's calls to each service above this many requests per second (EKS 429 ThrottlingException, IAM/STS 400 Throttling); 0 = off")
 	fl.Float64Var(&opts.FaultRate, "fault-rate", 0, "fraction of calls answered with a 5xx fault (0–1)")
@@ -74,51 +65,38 @@ func runSandboxServe(ctx context.Context, f *Factory, opts sandbox.Options) erro
 	return nil
 }
 
-// addStateFlag binds --state; the returned function is the directory it names, by default
-// the sandbox eksaccess --sandbox uses.
-func addStateFlag(cmd *cobra.Command, f *Factory) func() string {
+// newSandboxStateCmd is a sandbox subcommand without arguments that works on the state
+// directory --state names (by default the sandbox eksaccess --sandbox uses).
+func newSandboxStateCmd(f *Factory, use, short string, run func(cmd *cobra.Command, dir string) error) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Args: noArgs}
 	state := cmd.Flags().String("state", "", "state directory (default: EKSACCESS_SANDBOX or ~/.local/state/eksaccess/sandbox)")
-	return func() string { return cmp.Or(*state, f.SandboxDir()) }
+	cmd.RunE = func(cmd *cobra.Command, args []string) error { return run(cmd, cmp.Or(*state, f.SandboxDir())) }
+	return cmd
 }
 
 func newSandboxEnvCmd(f *Factory) *cobra.Command {
 	var account string
-	var dir func() string
-	cmd := &cobra.Command{
-		Use:   "env",
-		Short: "Print the export lines for a running or stopped sandbox",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			lines, running, err := sandbox.EnvForAccount(dir(), account)
-			if err != nil {
-				return err
-			}
-			fmt.Fprint(f.IO.Out, lines)
-			if !running {
-				fmt.Fprintf(f.IO.ErrOut, "# the sandbox in %s is not running: start it with `eksaccess sandbox serve --state %s`\n", dir(), dir())
-			}
-			return nil
-		},
-	}
-	dir = addStateFlag(cmd, f)
+	cmd := newSandboxStateCmd(f, "env", "Print the export lines for a running or stopped sandbox", func(cmd *cobra.Command, dir string) error {
+		lines, running, err := sandbox.EnvForAccount(dir, account)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(f.IO.Out, lines)
+		if !running {
+			fmt.Fprintf(f.IO.ErrOut, "# the sandbox in %s is not running: start it with `eksaccess sandbox serve --state %s`\n", dir, dir)
+		}
+		return nil
+	})
 	cmd.Flags().StringVar(&account, "account", "", "print the admin credentials of this account of the sandbox (default: the first, "+sandbox.DemoAccount+")")
 	return cmd
 }
 
 func newSandboxResetCmd(f *Factory) *cobra.Command {
-	var dir func() string
-	cmd := &cobra.Command{
-		Use:   "reset",
-		Short: "Restore the sandbox's demo seed (new access keys; everything else is lost)",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := sandbox.Reset(dir()); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IO.ErrOut, "sandbox in %s restored to the demo seed\n", dir())
-			return nil
-		},
-	}
-	dir = addStateFlag(cmd, f)
-	return cmd
+	return newSandboxStateCmd(f, "reset", "Restore the sandbox's demo seed (new access keys; everything else is lost)", func(cmd *cobra.Command, dir string) error {
+		if err := sandbox.Reset(dir); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.ErrOut, "sandbox in %s restored to the demo seed\n", dir)
+		return nil
+	})
 }

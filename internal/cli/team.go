@@ -44,7 +44,7 @@ app.kubernetes.io/managed-by=eksaccess and eksaccess.io/team=TEAM.`,
 		return dispatch(o, o.prepare(func() error { return invalid }), runF, func() error { return runTeam(cmd.Context(), o) })
 	}
 
-	add := &cobra.Command{
+	add := teamMembersCmd(&cobra.Command{
 		Use:   "add -c CLUSTER|--hyperpod NAME TEAM [PRINCIPAL...] [--users-file F] [--iam-group G]",
 		Short: "Make TEAM work: namespace, RBAC of the variant, members' entries with the team's groups",
 		Long: `Add creates what is missing and leaves the rest: the namespace when task governance has not
@@ -54,19 +54,12 @@ changes nothing and says so. An RBAC object of the same name that eksaccess did 
 is not taken over: the run stops before any change.`,
 		Example: `  eksaccess team add -c ml-prod team-a alice bob
   eksaccess team add --hyperpod ml-hp team-a --users-file team-a.txt --rbac hyperpod-cli`,
-		Args: minArgs(1, "TEAM [PRINCIPAL...]"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Add.Team, o.Add.Principals.Args = args[0], args[1:]
-			return run(cmd, "add", o.Add.Validate())
-		},
-	}
-	addClusterFlags(add, &o.Add.Cluster)
-	addPrincipalFlags(add, &o.Add.Principals)
+	}, &o.Add.Team, &o.Add.Cluster, &o.Add.Principals, func(cmd *cobra.Command) error { return run(cmd, "add", o.Add.Validate()) })
 	add.Flags().StringVar(&o.Add.Variant, "rbac", "sagemaker-guide", "RBAC variant: sagemaker-guide or hyperpod-cli")
 	add.Flags().StringVarP(&o.Add.Namespace, "namespace", "n", "", "the team's namespace (default hyperpod-ns-TEAM)")
 	add.Flags().BoolVar(&o.Add.DryRun, "dry-run", false, "show what would change and change nothing")
 
-	rm := &cobra.Command{
+	rm := teamMembersCmd(&cobra.Command{
 		Use:   "remove -c CLUSTER TEAM [PRINCIPAL...] [--users-file F] [--iam-group G]",
 		Short: "Take TEAM away (its objects and its groups from members' entries), or some members",
 		Long: `Without principals, remove takes the team's groups from its members' entries (an entry left
@@ -74,14 +67,7 @@ with no group and no policy is deleted, under the guardrails), then the team's R
 (the sagemaker-guide ClusterRole and its binding stay while another team of that variant
 uses them), then the namespace if eksaccess created it and it holds nothing else. With
 principals, only those members leave the team.`,
-		Args: minArgs(1, "TEAM [PRINCIPAL...]"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Remove.Team, o.Remove.Principals.Args = args[0], args[1:]
-			return run(cmd, "remove", o.Remove.Validate())
-		},
-	}
-	addClusterFlags(rm, &o.Remove.Cluster)
-	addPrincipalFlags(rm, &o.Remove.Principals)
+	}, &o.Remove.Team, &o.Remove.Cluster, &o.Remove.Principals, func(cmd *cobra.Command) error { return run(cmd, "remove", o.Remove.Validate()) })
 	rm.Flags().BoolVar(&o.Remove.DryRun, "dry-run", false, "show what would change and change nothing")
 	rm.Flags().StringArrayVar(&o.Remove.Force, "force", nil, "drop a guardrail's protection for this principal; repeatable")
 
@@ -107,6 +93,19 @@ principals, only those members leave the team.`,
 	addClusterFlags(show, &o.List.Cluster)
 	cmd.AddCommand(add, rm, list, show)
 	return cmd
+}
+
+// teamMembersCmd makes c, add or remove, take TEAM [PRINCIPAL...] of a cluster (-c or
+// --hyperpod) and principals from the flags, then run.
+func teamMembersCmd(c *cobra.Command, team *string, cluster *usecase.ClusterRef, p *usecase.Principals, run func(*cobra.Command) error) *cobra.Command {
+	c.Args = minArgs(1, "TEAM [PRINCIPAL...]")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		*team, p.Args = args[0], args[1:]
+		return run(cmd)
+	}
+	addClusterFlags(c, cluster)
+	addPrincipalFlags(c, p)
+	return c
 }
 
 func runTeam(ctx context.Context, o *teamOptions) error {

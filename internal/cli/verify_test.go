@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -38,11 +37,7 @@ func TestVerifyLiveAsUser(t *testing.T) {
 	h.expect(t.Fatalf, args, 0, want, "")
 
 	// A check that does not come out as expected: exit 1, marked, counted on stderr.
-	out, errOut, code := h.run("verify", "-c", "hyperpod-demo", "--check", "create:pods:hyperpod-ns-team-a", "--check", "list:pods:hyperpod-ns-team-a", "-o", "json")
-	var res usecase.VerifyResult
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	res, errOut, code := runJSON[usecase.VerifyResult](h.sbHarness, "verify", "-c", "hyperpod-demo", "--check", "create:pods:hyperpod-ns-team-a", "--check", "list:pods:hyperpod-ns-team-a")
 	wantChecks := []usecase.VerifyCheckResult{
 		{Check: "create:pods:hyperpod-ns-team-a", Request: "create pods in namespace hyperpod-ns-team-a", Expected: "yes", Result: "no", OK: false, Offline: "no"},
 		{Check: "list:pods:hyperpod-ns-team-a", Request: "list pods in namespace hyperpod-ns-team-a", Expected: "yes", Result: "yes",
@@ -110,17 +105,13 @@ func TestVerifyAsPrincipalOffline(t *testing.T) {
 		"!create:pods:x   no         depends-on-rbac (FAIL)   no access policy allows it; depends on RBAC for groups team-b-devs\n"
 	h.expect(t.Fatalf, args, 1, want, "3 of 3 checks did not come out as expected\n")
 
-	out, _, code := h.run("verify", "-c", "hyperpod-demo", "--as-principal", "role/teams/eks-team-a", "--check", "create:pods/exec:team-a", "-o", "json")
-	var res usecase.VerifyResult
-	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 {
-		t.Fatalf("exit %d, %v\n%s", code, err, out)
-	}
-	if !res.Offline || res.Principal != roleArn || res.User.Username != "arn:aws:sts::111122223333:assumed-role/eks-team-a/{{SessionName}}" ||
+	res, _, code := runJSON[usecase.VerifyResult](h.sbHarness, "verify", "-c", "hyperpod-demo", "--as-principal", "role/teams/eks-team-a", "--check", "create:pods/exec:team-a")
+	if code != 0 || !res.Offline || res.Principal != roleArn || res.User.Username != "arn:aws:sts::111122223333:assumed-role/eks-team-a/{{SessionName}}" ||
 		len(res.Checks) != 1 || res.Checks[0].Result != "yes" || res.Checks[0].Reason != "allowed by AmazonEKSEditPolicy (namespaces team-*)" {
 		t.Fatalf("%+v", res)
 	}
 
-	out, _, code = h.run("verify", "-c", "hyperpod-demo", "--as-principal", "dave", "--check", "!get:pods:x")
+	out, _, code := h.run("verify", "-c", "hyperpod-demo", "--as-principal", "dave", "--check", "!get:pods:x")
 	if code != 0 || !strings.Contains(out, "Username:    (none: "+kaUser("dave")+" has no access entry on cluster hyperpod-demo, so EKS refuses its tokens (unless the aws-auth ConfigMap maps it))\n") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}

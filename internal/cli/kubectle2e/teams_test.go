@@ -189,84 +189,6 @@ func TestTeams(t *testing.T) {
 	}
 }
 
-// effectiveManifest sets up RBAC the agreement test asks about: an aggregated ClusterRole
-// (its rules written as the aggregation controller would: the sandbox runs none) bound in
-// eff-a, a Role in eff-b, a ClusterRole bound to a user by name, an impersonation grant.
-const effectiveManifest = `apiVersion: v1
-kind: Namespace
-metadata: {name: eff-a}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: eff-b}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: eff-agg-pods, labels: {eff/aggregate-to: eff-agg}}
-rules:
-- {apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: eff-agg-logs, labels: {eff/aggregate-to: eff-agg}}
-rules:
-- {apiGroups: [""], resources: ["pods/log"], verbs: ["get"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: eff-agg}
-aggregationRule:
-  clusterRoleSelectors:
-  - matchLabels: {eff/aggregate-to: eff-agg}
-rules:
-- {apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"]}
-- {apiGroups: [""], resources: ["pods/log"], verbs: ["get"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: devs-agg, namespace: eff-a}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: eff-agg}
-subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: eff-devs}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: cm-writer, namespace: eff-b}
-rules:
-- {apiGroups: [""], resources: ["configmaps"], verbs: ["create", "update"]}
-- {apiGroups: ["batch"], resources: ["*"], verbs: ["*"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: devs-cm, namespace: eff-b}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-writer}
-subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: eff-devs}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: eff-node-reader}
-rules:
-- {apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: eff-dave-nodes}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: eff-node-reader}
-subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: "arn:aws:iam::111122223333:user/dave"}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: eff-impersonator}
-rules:
-- {apiGroups: [""], resources: ["users", "groups"], verbs: ["impersonate"]}
-- {apiGroups: [""], resources: ["*/log"], verbs: ["get"]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: eff-imp}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: eff-impersonator}
-subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: eff-imp}]
-`
-
 // TestEffectiveAccessAgreesWithTheCluster asks the cluster's own SelfSubjectAccessReview
 // (kubectl auth can-i as each principal) and eksaccess can-i and eksaccess access the same
 // questions: access policies with namespace scopes, group RBAC, a user binding, an
@@ -278,8 +200,8 @@ func TestEffectiveAccessAgreesWithTheCluster(t *testing.T) {
 		w.accessKey(u)
 	}
 	w.eksaccess("admin", "kubeconfig", "-c", cluster)
-	manifest := filepath.Join(w.home, "effective.yaml")
-	if err := os.WriteFile(manifest, []byte(effectiveManifest), 0o600); err != nil {
+	manifest, err := filepath.Abs(filepath.Join("testdata", "effective.yaml"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if out, errOut, code := w.kubectl("admin", "", "apply", "-f", manifest); code != 0 {
