@@ -15,13 +15,10 @@ import (
 // associations go; with policies and namespaces only those namespaces leave the associations
 // (an association left with none goes).
 type RevokeRequest struct {
-	Cluster     ClusterRef `json:"cluster"`
-	Principals  Principals `json:"principals"`
-	Policies    []string   `json:"policies,omitempty"`
-	Namespaces  []string   `json:"namespaces,omitempty"`
-	Force       []string   `json:"force,omitempty"`
-	DryRun      bool       `json:"dryRun,omitempty"`
-	Concurrency int        `json:"concurrency,omitempty"`
+	AccessTarget
+	Force       []string `json:"force,omitempty"`
+	DryRun      bool     `json:"dryRun,omitempty"`
+	Concurrency int      `json:"concurrency,omitempty"`
 }
 
 // Validate checks the request offline.
