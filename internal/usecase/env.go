@@ -170,6 +170,14 @@ func (r ClusterRef) Validate() error {
 	return nil
 }
 
+// check is Validate's failure as bad input (exit 2), as the requests' Validate reports it.
+func (r ClusterRef) check() error {
+	if err := r.Validate(); err != nil {
+		return &InputError{Err: err}
+	}
+	return nil
+}
+
 // ValidateClusterName applies EKS's cluster name rule (1–100, ^[0-9A-Za-z][A-Za-z0-9\-_]*).
 func ValidateClusterName(n string) error {
 	if len(n) == 0 || len(n) > 100 {

@@ -39,8 +39,8 @@ type GrantRequest struct {
 
 // Validate checks the request offline (exit 2 when it fails): every problem at once.
 func (r *GrantRequest) Validate(now time.Time) error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return err
 	}
 	if r.Principals.Empty() {
 		return inputErrorf("name who gets access: principals as arguments, --users-file FILE or --iam-group GROUP")

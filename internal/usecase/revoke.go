@@ -23,8 +23,8 @@ type RevokeRequest struct {
 
 // Validate checks the request offline.
 func (r *RevokeRequest) Validate() error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return err
 	}
 	if r.Principals.Empty() {
 		return inputErrorf("name whose access to revoke: principals as arguments, --users-file FILE or --iam-group GROUP")

@@ -33,8 +33,8 @@ type TeamAddRequest struct {
 
 // Validate checks the request offline (exit 2 when it fails) and fills the defaults.
 func (r *TeamAddRequest) Validate() error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return err
 	}
 	if r.Variant == "" {
 		r.Variant = rbac.SageMakerGuide
@@ -56,8 +56,8 @@ type TeamRemoveRequest struct {
 
 // Validate checks the request offline.
 func (r *TeamRemoveRequest) Validate() error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return err
 	}
 	if err := rbac.ValidateName(r.Team); err != nil {
 		return &InputError{Err: err}
@@ -640,8 +640,8 @@ type TeamListRequest struct {
 // TeamList reports the cluster's teams (or the one named) with members and drift: an object
 // deleted or changed by hand, a member missing one of the team's groups.
 func (e *Env) TeamList(ctx context.Context, r TeamListRequest) ([]TeamStatus, error) {
-	if err := r.Cluster.Validate(); err != nil {
-		return nil, &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return nil, err
 	}
 	if r.Team != "" {
 		if err := rbac.ValidateName(r.Team); err != nil {
