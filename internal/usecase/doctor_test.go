@@ -72,7 +72,7 @@ func checksOf(fs []Finding) []string {
 func TestDoctorFindsEachProblem(t *testing.T) {
 	t.Parallel()
 	w := doctorWorld(t)
-	res, err := w.env.Doctor(context.Background(), DoctorRequest{Clusters: []string{"c", "legacy", "noadmin"}, Concurrency: 4})
+	res, err := w.env.Doctor(context.Background(), DoctorRequest{ClusterSet: ClusterSet{Clusters: []string{"c", "legacy", "noadmin"}}, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestDoctorFixRecreatesStaleEntryAndExpires(t *testing.T) {
 	t.Parallel()
 	w := doctorWorld(t)
 	ctx := context.Background()
-	res, err := w.env.Doctor(ctx, DoctorRequest{Clusters: []string{"c"}, Fix: true, Concurrency: 4})
+	res, err := w.env.Doctor(ctx, DoctorRequest{ClusterSet: ClusterSet{Clusters: []string{"c"}}, Fix: true, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestDoctorFixRecreatesStaleEntryAndExpires(t *testing.T) {
 	if _, ok := w.eks.clusters["c"].entries[ops].pols[polPrefix+"AmazonEKSViewPolicy"]; ok {
 		t.Error("ops's expired grant is still there")
 	}
-	again, err := w.env.Doctor(ctx, DoctorRequest{Clusters: []string{"c"}, Concurrency: 4})
+	again, err := w.env.Doctor(ctx, DoctorRequest{ClusterSet: ClusterSet{Clusters: []string{"c"}}, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestDoctorFixRecreatesStaleEntryAndExpires(t *testing.T) {
 func TestDoctorBadInput(t *testing.T) {
 	t.Parallel()
 	w := doctorWorld(t)
-	for _, r := range []DoctorRequest{{}, {File: "a.yaml", Clusters: []string{"c"}, Concurrency: 1}, {Clusters: []string{"-bad"}, Concurrency: 1}, {Clusters: []string{"c"}}} {
+	for _, r := range []DoctorRequest{{}, {ClusterSet: ClusterSet{File: "a.yaml", Clusters: []string{"c"}}, Concurrency: 1}, {ClusterSet: ClusterSet{Clusters: []string{"-bad"}}, Concurrency: 1}, {ClusterSet: ClusterSet{Clusters: []string{"c"}}}} {
 		_, err := w.env.Doctor(context.Background(), r)
 		if !IsInput(err) {
 			t.Errorf("%+v: %v, want an input error", r, err)

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The requests that share parts (AccessTarget, ClusterSelection, TokenRequest) marshal as
+// The requests that share parts (AccessTarget, ClusterSet, TokenRequest) marshal as
 // flat objects, each key in its place. The requests are filled field by field, so the test
 // reads the same whichever struct a field is declared in.
 func TestRequestsMarshalFlat(t *testing.T) {
