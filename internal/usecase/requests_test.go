@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The requests that share parts (AccessTarget, ClusterSet, TokenRequest) marshal as
+// The requests that share parts (AccessTarget, ClusterSet, TokenRequest, TeamMembers) marshal as
 // flat objects, each key in its place. The requests are filled field by field, so the test
 // reads the same whichever struct a field is declared in.
 func TestRequestsMarshalFlat(t *testing.T) {
@@ -26,6 +26,11 @@ func TestRequestsMarshalFlat(t *testing.T) {
 	var k KubeconfigRequest
 	k.Cluster, k.As, k.Alias, k.Path = ClusterRef{Name: "demo"}, AsRole{Role: "ops", SessionName: "me"}, "team-a", "/tmp/config"
 	k.Plugin = Plugin{Command: "eksaccess", Args: []string{"--sandbox"}}
+	var ta TeamAddRequest
+	ta.Cluster, ta.Team, ta.Principals = ClusterRef{Name: "ml"}, "team-a", Principals{Args: []string{"alice"}}
+	ta.Variant, ta.Namespace, ta.DryRun = "kueue", "ns-a", true
+	var tr TeamRemoveRequest
+	tr.Cluster, tr.Team, tr.Principals, tr.DryRun, tr.Force = ClusterRef{HyperPod: "hp"}, "nlp", Principals{Args: []string{"bob"}}, true, []string{"bob"}
 	for _, tc := range []struct {
 		req  any
 		want string
@@ -36,6 +41,8 @@ func TestRequestsMarshalFlat(t *testing.T) {
 		{a, `{"file":"access.yaml","clusters":["c"],"all":true,"regions":["us-west-2"],"accounts":[{"profile":"dev"}],"noDefaultAccount":true,"concurrency":4,"allowOutsidePaths":true}`},
 		{d, `{"file":"access.yaml","clusters":["c"],"fix":true,"force":["arn:x"],"concurrency":4,"allowOutsidePaths":true}`},
 		{k, `{"cluster":{"name":"demo"},"as":{"role":"ops","sessionName":"me"},"alias":"team-a","path":"/tmp/config","plugin":{"command":"eksaccess","args":["--sandbox"]}}`},
+		{ta, `{"cluster":{"name":"ml"},"team":"team-a","principals":{"args":["alice"]},"rbac":"kueue","namespace":"ns-a","dryRun":true}`},
+		{tr, `{"cluster":{"hyperpod":"hp"},"team":"nlp","principals":{"args":["bob"]},"dryRun":true,"force":["bob"]}`},
 	} {
 		b, err := json.Marshal(tc.req)
 		if err != nil || string(b) != tc.want {

@@ -20,15 +20,21 @@ import (
 	"eksaccess/internal/rbac"
 )
 
-// TeamAddRequest makes a team work in one run: its namespace, its RBAC (variant Variant)
-// and its members' access entries carrying the team's groups.
-type TeamAddRequest struct {
+// TeamMembers names a team on a cluster and the principals, its members, that team add gives
+// the team's access and team remove takes it from.
+type TeamMembers struct {
 	Cluster    ClusterRef `json:"cluster"`
 	Team       string     `json:"team"`
 	Principals Principals `json:"principals"`
-	Variant    string     `json:"rbac,omitempty"`
-	Namespace  string     `json:"namespace,omitempty"`
-	DryRun     bool       `json:"dryRun,omitempty"`
+}
+
+// TeamAddRequest makes a team work in one run: its namespace, its RBAC (variant Variant)
+// and its members' access entries carrying the team's groups.
+type TeamAddRequest struct {
+	TeamMembers
+	Variant   string `json:"rbac,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	DryRun    bool   `json:"dryRun,omitempty"`
 }
 
 // Validate checks the request offline (exit 2 when it fails) and fills the defaults.
@@ -47,11 +53,9 @@ func (r *TeamAddRequest) Validate() error {
 
 // TeamRemoveRequest takes a team away (no principals), or some of its members.
 type TeamRemoveRequest struct {
-	Cluster    ClusterRef `json:"cluster"`
-	Team       string     `json:"team"`
-	Principals Principals `json:"principals"`
-	DryRun     bool       `json:"dryRun,omitempty"`
-	Force      []string   `json:"force,omitempty"`
+	TeamMembers
+	DryRun bool     `json:"dryRun,omitempty"`
+	Force  []string `json:"force,omitempty"`
 }
 
 // Validate checks the request offline.
