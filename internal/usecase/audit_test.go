@@ -59,9 +59,7 @@ func TestAuditClusters(t *testing.T) {
 		"c user/viewer none  none",
 		"d user/ops policy AmazonEKSAdminPolicy admin (namespaces)",
 	}
-	if got := rowKeys(res.Rows); !slices.Equal(got, want) {
-		t.Fatalf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantLines(t, "rows", rowKeys(res.Rows), want)
 	if res.Summary.Clusters != 3 || res.Summary.Failed != 1 || res.Summary.Principals != 6 || res.Summary.Rows != len(want) {
 		t.Errorf("summary %+v", res.Summary)
 	}
@@ -137,14 +135,11 @@ clusters:
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := rowKeys(res.Rows)
 	want := []string{
 		"d user/ops policy AmazonEKSAdminPolicy admin (namespaces) drift differs: ~ rescope " + ops + " AmazonEKSAdminPolicy(team-a) -> AmazonEKSAdminPolicy(team-a,team-b)",
 		"d user/viewer none  none drift missing",
 	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantLines(t, "rows", rowKeys(res.Rows), want)
 	if res.Summary.Drift != 2 {
 		t.Errorf("drift %d, want 2", res.Summary.Drift)
 	}

@@ -88,9 +88,7 @@ func TestDoctorFindsEachProblem(t *testing.T) {
 		"legacy config-map-mode ",
 		"noadmin no-cluster-admin ",
 	}
-	if got := checksOf(res.Findings); !slices.Equal(got, want) {
-		t.Fatalf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantLines(t, "findings", checksOf(res.Findings), want)
 	for _, f := range res.Findings {
 		if f.Severity == "" || f.Evidence == "" || f.Fix == "" || f.Message == "" {
 			t.Errorf("finding %+v lacks severity, evidence, message or fix", f)

@@ -83,9 +83,7 @@ func TestClustersAndPolicies(t *testing.T) {
 		got = append(got, strings.Join([]string{r.Name, r.Kind, r.Status, r.AuthenticationMode, r.EKSCluster, strings.Join(r.HyperPod, ",")}, " "))
 	}
 	want := []string{"demo EKS ACTIVE API_AND_CONFIG_MAP  hp-team", "legacy EKS ACTIVE CONFIG_MAP  ", "hp-team HyperPod InService  demo "}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("got\n%s", strings.Join(got, "\n"))
-	}
+	wantLines(t, "clusters", got, want)
 	pols, err := w.env.Policies(context.Background())
 	if err != nil || len(pols) != 4 || pols[0].Name != "AmazonEKSAdminPolicy" || pols[0].Arn != policyPrefix+"AmazonEKSAdminPolicy" {
 		t.Fatalf("%+v %v", pols, err)
