@@ -58,9 +58,7 @@ func TestShowEntry(t *testing.T) {
 			w := newReadWorld()
 			e, err := w.env.ShowEntry(context.Background(), ShowEntryRequest{Cluster: ClusterRef{Name: "demo"}, Principal: tc.principal})
 			if tc.want != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.want) || IsInput(err) != tc.input {
-					t.Fatalf("err %v (input %v), want %q", err, IsInput(err), tc.want)
-				}
+				wantFailure(t, err, tc.want, tc.input)
 			} else if err != nil || e.PrincipalArn != tc.arn {
 				t.Fatalf("got %+v, %v", e, err)
 			}

@@ -460,3 +460,12 @@ func wantLines(t *testing.T, what string, got, want []string) {
 		t.Fatalf("%s:\n%s\nwant:\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// wantFailure fails the test unless err's message contains want and err is bad input (exit
+// 2) exactly when input says so.
+func wantFailure(t *testing.T, err error, want string, input bool) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) || IsInput(err) != input {
+		t.Fatalf("err %v (input %v), want %q (input %v)", err, IsInput(err), want, input)
+	}
+}

@@ -70,12 +70,13 @@ func TestTokenErrors(t *testing.T) {
 		{TokenRequest{Cluster: ClusterRef{Name: "demo"}, As: AsRole{Role: "role/x/"}}, "--role: ", true},
 		{TokenRequest{Cluster: ClusterRef{HyperPod: "nope"}}, "nope", false},
 	} {
-		w := newReadWorld()
-		w.env.CacheDir = t.TempDir()
-		_, err := w.env.Token(context.Background(), tc.req)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || IsInput(err) != tc.input {
-			t.Fatalf("%+v: err %v (input %v), want %q", tc.req, err, IsInput(err), tc.want)
-		}
+		t.Run(tc.want, func(t *testing.T) {
+			t.Parallel()
+			w := newReadWorld()
+			w.env.CacheDir = t.TempDir()
+			_, err := w.env.Token(context.Background(), tc.req)
+			wantFailure(t, err, tc.want, tc.input)
+		})
 	}
 }
 
