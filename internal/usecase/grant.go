@@ -16,7 +16,7 @@ import (
 var EntryTypes = []string{"STANDARD", "EC2_LINUX", "EC2_WINDOWS", "EC2", "FARGATE_LINUX", "HYBRID_LINUX", "HYPERPOD_LINUX"}
 
 // AccessTarget is the access a grant gives or a revoke takes: the principals' entries on a
-// cluster and, by name or ARN, their access policies (scoped to the namespaces, if any).
+// cluster, and access policies (by name or ARN) with the namespaces they cover, if any.
 type AccessTarget struct {
 	Cluster    ClusterRef `json:"cluster"`
 	Principals Principals `json:"principals"`
