@@ -15,9 +15,9 @@ import (
 func TestAuditArgvToRequest(t *testing.T) {
 	t.Parallel()
 	argvTable[usecase.AuditRequest]{
-		{args: []string{"-c", "a", "-c", "b"}, want: usecase.AuditRequest{Clusters: []string{"a", "b"}, Concurrency: 16}},
+		{args: []string{"-c", "a", "-c", "b"}, want: usecase.AuditRequest{ClusterSet: usecase.ClusterSet{Clusters: []string{"a", "b"}}, Concurrency: 16}},
 		{args: []string{"--all", "--regions", "us-west-2,eu-west-1", "--concurrency", "4"}, want: usecase.AuditRequest{All: true, Regions: []string{"us-west-2", "eu-west-1"}, Concurrency: 4}},
-		{args: []string{"-f", "access.yaml", "--allow-outside-paths"}, want: usecase.AuditRequest{File: "access.yaml", AllowOutsidePaths: true, Concurrency: 16}},
+		{args: []string{"-f", "access.yaml", "--allow-outside-paths"}, want: usecase.AuditRequest{ClusterSet: usecase.ClusterSet{File: "access.yaml"}, AllowOutsidePaths: true, Concurrency: 16}},
 		{args: []string{"--all", "--account-role", "arn:aws:iam::444455556666:role/EKSAudit", "--account-role", "arn:aws:iam::777788889999:role/EKSAudit", "--account-external-id", "x-1", "--account-profile", "prod", "--no-default-account"},
 			want: usecase.AuditRequest{All: true, NoDefaultAccount: true, Concurrency: 16, Accounts: []usecase.Reach{
 				{RoleArn: "arn:aws:iam::444455556666:role/EKSAudit", ExternalID: "x-1"}, {RoleArn: "arn:aws:iam::777788889999:role/EKSAudit", ExternalID: "x-1"}, {Profile: "prod"}}}},
@@ -38,8 +38,8 @@ func TestAuditArgvToRequest(t *testing.T) {
 func TestDoctorArgvToRequest(t *testing.T) {
 	t.Parallel()
 	argvTable[usecase.DoctorRequest]{
-		{args: []string{"-c", "a", "--fix", "--force", "arn:x"}, want: usecase.DoctorRequest{Clusters: []string{"a"}, Fix: true, Force: []string{"arn:x"}, Concurrency: 16}},
-		{args: []string{"-f", "access.yaml"}, want: usecase.DoctorRequest{File: "access.yaml", Concurrency: 16}},
+		{args: []string{"-c", "a", "--fix", "--force", "arn:x"}, want: usecase.DoctorRequest{ClusterSet: usecase.ClusterSet{Clusters: []string{"a"}}, Fix: true, Force: []string{"arn:x"}, Concurrency: 16}},
+		{args: []string{"-f", "access.yaml"}, want: usecase.DoctorRequest{ClusterSet: usecase.ClusterSet{File: "access.yaml"}, Concurrency: 16}},
 		{args: nil, wantErr: "-c CLUSTER... or -f FILE"},
 		{args: []string{"-c", "a", "-f", "x.yaml"}, wantErr: "one of them"},
 		{args: []string{"-c", "a", "--concurrency", "0"}, wantErr: "--concurrency"},

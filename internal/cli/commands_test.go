@@ -72,12 +72,12 @@ func TestGrantArgvToRequest(t *testing.T) {
 	t.Parallel()
 	argvTable[usecase.GrantRequest]{
 		{args: []string{"-c", "ml", "--policy", "AmazonEKSViewPolicy", "alice", "role/ops"},
-			want: usecase.GrantRequest{Cluster: usecase.ClusterRef{Name: "ml"}, Principals: usecase.Principals{Args: []string{"alice", "role/ops"}}, Policies: []string{"AmazonEKSViewPolicy"}, Type: "STANDARD", Concurrency: 16}},
+			want: usecase.GrantRequest{AccessTarget: usecase.AccessTarget{Cluster: usecase.ClusterRef{Name: "ml"}, Principals: usecase.Principals{Args: []string{"alice", "role/ops"}}, Policies: []string{"AmazonEKSViewPolicy"}}, Type: "STANDARD", Concurrency: 16}},
 		{args: []string{"--hyperpod", "hp", "--policy", "AmazonEKSEditPolicy", "-n", "a", "--namespace", "dev-*", "--users-file", "u.txt", "--iam-group", "g", "--group", "x", "--username", " team:{{SessionName}} ", "--expires", "30d", "--dry-run", "--concurrency", "4"},
-			want: usecase.GrantRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, Principals: usecase.Principals{Args: []string{}, UsersFiles: []string{"u.txt"}, IAMGroups: []string{"g"}},
-				Policies: []string{"AmazonEKSEditPolicy"}, Namespaces: []string{"a", "dev-*"}, Groups: []string{"x"}, Username: ptr("team:{{SessionName}}"), Type: "STANDARD", Expires: "30d", DryRun: true, Concurrency: 4}},
+			want: usecase.GrantRequest{AccessTarget: usecase.AccessTarget{Cluster: usecase.ClusterRef{HyperPod: "hp"}, Principals: usecase.Principals{Args: []string{}, UsersFiles: []string{"u.txt"}, IAMGroups: []string{"g"}},
+				Policies: []string{"AmazonEKSEditPolicy"}, Namespaces: []string{"a", "dev-*"}}, Groups: []string{"x"}, Username: ptr("team:{{SessionName}}"), Type: "STANDARD", Expires: "30d", DryRun: true, Concurrency: 4}},
 		{args: []string{"-c", "ml", "--type", "ec2_linux", "role/node"},
-			want: usecase.GrantRequest{Cluster: usecase.ClusterRef{Name: "ml"}, Principals: usecase.Principals{Args: []string{"role/node"}}, Type: "EC2_LINUX", Concurrency: 16}},
+			want: usecase.GrantRequest{AccessTarget: usecase.AccessTarget{Cluster: usecase.ClusterRef{Name: "ml"}, Principals: usecase.Principals{Args: []string{"role/node"}}}, Type: "EC2_LINUX", Concurrency: 16}},
 		{args: []string{"-c", "ml", "alice"}, wantErr: "name at least one access policy"},
 		{args: []string{"-c", "ml", "--policy", "P"}, wantErr: "name who gets access"},
 		{args: []string{"--policy", "P", "alice"}, wantErr: "name a cluster with -c CLUSTER"},
@@ -95,8 +95,8 @@ func TestRevokeArgvToRequest(t *testing.T) {
 	var got *usecase.RevokeRequest
 	err := parse(newRevokeCmd(testFactory(), func(o *revokeOptions) error { got = &o.Req; return nil }),
 		"-c", "ml", "--policy", "AmazonEKSViewPolicy", "-n", "b", "--force", "arn:aws:iam::111122223333:user/x", "--dry-run", "bob")
-	want := usecase.RevokeRequest{Cluster: usecase.ClusterRef{Name: "ml"}, Principals: usecase.Principals{Args: []string{"bob"}}, Policies: []string{"AmazonEKSViewPolicy"},
-		Namespaces: []string{"b"}, Force: []string{"arn:aws:iam::111122223333:user/x"}, DryRun: true, Concurrency: 16}
+	want := usecase.RevokeRequest{AccessTarget: usecase.AccessTarget{Cluster: usecase.ClusterRef{Name: "ml"}, Principals: usecase.Principals{Args: []string{"bob"}}, Policies: []string{"AmazonEKSViewPolicy"},
+		Namespaces: []string{"b"}}, Force: []string{"arn:aws:iam::111122223333:user/x"}, DryRun: true, Concurrency: 16}
 	if err != nil || got == nil || !reflect.DeepEqual(*got, want) {
 		t.Fatalf("err %v request %+v", err, got)
 	}

@@ -148,7 +148,7 @@ func TestNewCmdKubeconfig(t *testing.T) {
 	if code != 0 || got == nil {
 		t.Fatalf("exit %d", code)
 	}
-	want := usecase.KubeconfigRequest{Cluster: usecase.ClusterRef{Name: "demo"}, As: usecase.AsRole{Role: "EKSFullAccessRole"}, Alias: "team-a", Path: "/tmp/kc",
+	want := usecase.KubeconfigRequest{TokenRequest: usecase.TokenRequest{Cluster: usecase.ClusterRef{Name: "demo"}, As: usecase.AsRole{Role: "EKSFullAccessRole"}}, Alias: "team-a", Path: "/tmp/kc",
 		Plugin: usecase.Plugin{Command: got.Req.Plugin.Command, Args: []string{"--endpoint-url", "http://127.0.0.1:4566", "--profile", "dev"},
 			Env: []kubeauth.EnvVar{{Name: "AWS_PROFILE", Value: "dev"}}}}
 	if !reflect.DeepEqual(got.Req, want) || got.Req.Plugin.Command == "" || got.sandbox != nil {

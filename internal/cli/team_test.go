@@ -22,14 +22,14 @@ func TestTeamArgvToRequest(t *testing.T) {
 	t.Parallel()
 	argvTable[teamArgv]{
 		{args: []string{"add", "-c", "ml", "team-a", "alice", "role/ops"}, want: teamArgv{Command: "add",
-			Add: usecase.TeamAddRequest{Cluster: usecase.ClusterRef{Name: "ml"}, Team: "team-a", Principals: usecase.Principals{Args: []string{"alice", "role/ops"}}, Variant: "sagemaker-guide"}}},
+			Add: usecase.TeamAddRequest{TeamMembers: usecase.TeamMembers{Cluster: usecase.ClusterRef{Name: "ml"}, Team: "team-a", Principals: usecase.Principals{Args: []string{"alice", "role/ops"}}}, Variant: "sagemaker-guide"}}},
 		{args: []string{"add", "--hyperpod", "hp", "nlp", "--users-file", "u.txt", "--iam-group", "g", "--rbac", "hyperpod-cli", "-n", "kubeflow", "--dry-run"}, want: teamArgv{Command: "add",
-			Add: usecase.TeamAddRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, Team: "nlp", Principals: usecase.Principals{Args: []string{}, UsersFiles: []string{"u.txt"}, IAMGroups: []string{"g"}}, Variant: "hyperpod-cli", Namespace: "kubeflow", DryRun: true}}},
+			Add: usecase.TeamAddRequest{TeamMembers: usecase.TeamMembers{Cluster: usecase.ClusterRef{HyperPod: "hp"}, Team: "nlp", Principals: usecase.Principals{Args: []string{}, UsersFiles: []string{"u.txt"}, IAMGroups: []string{"g"}}}, Variant: "hyperpod-cli", Namespace: "kubeflow", DryRun: true}}},
 		{args: []string{"add", "-c", "ml", "team-a", "--rbac", "kueue"}, wantErr: `--rbac "kueue" is not an RBAC variant`},
 		{args: []string{"add", "-c", "ml", "Team_A"}, wantErr: `team name "Team_A" is not valid`},
 		{args: []string{"add", "team-a"}, wantErr: "name a cluster with -c CLUSTER"},
 		{args: []string{"remove", "-c", "ml", "team-a", "bob", "--dry-run", "--force", "bob"}, want: teamArgv{Command: "remove",
-			Remove: usecase.TeamRemoveRequest{Cluster: usecase.ClusterRef{Name: "ml"}, Team: "team-a", Principals: usecase.Principals{Args: []string{"bob"}}, DryRun: true, Force: []string{"bob"}}}},
+			Remove: usecase.TeamRemoveRequest{TeamMembers: usecase.TeamMembers{Cluster: usecase.ClusterRef{Name: "ml"}, Team: "team-a", Principals: usecase.Principals{Args: []string{"bob"}}}, DryRun: true, Force: []string{"bob"}}}},
 		{args: []string{"remove", "-c", "ml", "-x-"}, wantErr: "unknown shorthand flag"},
 		{args: []string{"list", "-c", "ml"}, want: teamArgv{Command: "list", List: usecase.TeamListRequest{Cluster: usecase.ClusterRef{Name: "ml"}}}},
 		{args: []string{"show", "--hyperpod", "hp", "nlp"}, want: teamArgv{Command: "show", List: usecase.TeamListRequest{Cluster: usecase.ClusterRef{HyperPod: "hp"}, Team: "nlp"}}},

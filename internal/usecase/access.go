@@ -129,8 +129,8 @@ type AccessResult struct {
 // username or groups, aggregated ClusterRoles credited to the ClusterRole each rule came
 // from).
 func (e *Env) Access(ctx context.Context, r AccessRequest) (*AccessResult, error) {
-	if err := r.Cluster.Validate(); err != nil {
-		return nil, &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return nil, err
 	}
 	if r.Namespace != "" {
 		if _, _, err := (KubeRequest{Verb: "get", Resource: "pods", Namespace: r.Namespace}).Parse(); err != nil {

@@ -14,9 +14,8 @@ import (
 // AuditRequest names the clusters to audit: an access file's (with drift against it), some
 // clusters by name, or every cluster of the caller's account in some regions.
 type AuditRequest struct {
-	File     string   `json:"file,omitempty"`
-	Clusters []string `json:"clusters,omitempty"`
-	All      bool     `json:"all,omitempty"`
+	ClusterSet
+	All bool `json:"all,omitempty"`
 	// Regions, with All: where to list clusters (none: each account's default region).
 	Regions []string `json:"regions,omitempty"`
 	// Accounts, with All: other accounts to audit beside the one of the run's credentials,
@@ -66,10 +65,8 @@ func (r *AuditRequest) Validate() error {
 			return inputErrorf("--account-external-id goes with --account-role")
 		}
 	}
-	for _, c := range r.Clusters {
-		if err := ValidateClusterName(c); err != nil {
-			return &InputError{Err: err}
-		}
+	if err := checkClusterNames(r.Clusters); err != nil {
+		return err
 	}
 	for _, reg := range r.Regions {
 		if !validRegion(reg) {

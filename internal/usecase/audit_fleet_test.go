@@ -165,7 +165,7 @@ func TestAuditFileReachesEachClustersAccount(t *testing.T) {
 		return kube(ctx, c, cluster, path)
 	}
 	file := fleetFile + otherCluster(thirdRole)
-	res, err := w.env.Audit(context.Background(), AuditRequest{File: writeFile(t, file), Concurrency: 4})
+	res, err := w.env.Audit(context.Background(), AuditRequest{ClusterSet: ClusterSet{File: writeFile(t, file)}, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestAuditFileReachesEachClustersAccount(t *testing.T) {
 func TestAuditAccountFlagsNeedAll(t *testing.T) {
 	t.Parallel()
 	for _, r := range []AuditRequest{
-		{Clusters: []string{"c"}, Accounts: []Reach{{RoleArn: partnerRole}}},
+		{ClusterSet: ClusterSet{Clusters: []string{"c"}}, Accounts: []Reach{{RoleArn: partnerRole}}},
 		{All: true, NoDefaultAccount: true},
 		{All: true, Accounts: []Reach{{RoleArn: "arn:aws:iam::1:user/x"}}},
 		{All: true, Accounts: []Reach{{Profile: "p", ExternalID: "x"}}},

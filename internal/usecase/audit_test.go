@@ -45,7 +45,7 @@ func rowKeys(rows []AuditRow) []string {
 func TestAuditClusters(t *testing.T) {
 	t.Parallel()
 	w := auditWorld(t)
-	res, err := w.env.Audit(context.Background(), AuditRequest{Clusters: []string{"c", "d", "missing"}, Concurrency: 4})
+	res, err := w.env.Audit(context.Background(), AuditRequest{ClusterSet: ClusterSet{Clusters: []string{"c", "d", "missing"}}, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,9 +59,7 @@ func TestAuditClusters(t *testing.T) {
 		"c user/viewer none  none",
 		"d user/ops policy AmazonEKSAdminPolicy admin (namespaces)",
 	}
-	if got := rowKeys(res.Rows); !slices.Equal(got, want) {
-		t.Fatalf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantLines(t, "rows", rowKeys(res.Rows), want)
 	if res.Summary.Clusters != 3 || res.Summary.Failed != 1 || res.Summary.Principals != 6 || res.Summary.Rows != len(want) {
 		t.Errorf("summary %+v", res.Summary)
 	}
@@ -93,7 +91,7 @@ func TestAuditCallsAreTheMinimum(t *testing.T) {
 	for i := range 250 {
 		c.add(fmt.Sprintf("%suser/u%03d", iamPrefix, i), "STANDARD", clusterCreated, nil, "AmazonEKSViewPolicy")
 	}
-	if _, err := w.env.Audit(context.Background(), AuditRequest{Clusters: []string{"big"}, Concurrency: 8}); err != nil {
+	if _, err := w.env.Audit(context.Background(), AuditRequest{ClusterSet: ClusterSet{Clusters: []string{"big"}}, Concurrency: 8}); err != nil {
 		t.Fatal(err)
 	}
 	count := map[string]int{}
@@ -133,18 +131,15 @@ clusters:
 	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	res, err := w.env.Audit(context.Background(), AuditRequest{File: file, Concurrency: 4})
+	res, err := w.env.Audit(context.Background(), AuditRequest{ClusterSet: ClusterSet{File: file}, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := rowKeys(res.Rows)
 	want := []string{
 		"d user/ops policy AmazonEKSAdminPolicy admin (namespaces) drift differs: ~ rescope " + ops + " AmazonEKSAdminPolicy(team-a) -> AmazonEKSAdminPolicy(team-a,team-b)",
 		"d user/viewer none  none drift missing",
 	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantLines(t, "rows", rowKeys(res.Rows), want)
 	if res.Summary.Drift != 2 {
 		t.Errorf("drift %d, want 2", res.Summary.Drift)
 	}
@@ -155,11 +150,11 @@ func TestAuditBadInput(t *testing.T) {
 	w := auditWorld(t)
 	for _, r := range []AuditRequest{
 		{Concurrency: 1},
-		{File: "a.yaml", Clusters: []string{"c"}, Concurrency: 1},
-		{Clusters: []string{"c"}, All: true, Concurrency: 1},
-		{Clusters: []string{"c"}, Regions: []string{"us-east-1"}, Concurrency: 1},
+		{ClusterSet: ClusterSet{File: "a.yaml", Clusters: []string{"c"}}, Concurrency: 1},
+		{ClusterSet: ClusterSet{Clusters: []string{"c"}}, All: true, Concurrency: 1},
+		{ClusterSet: ClusterSet{Clusters: []string{"c"}}, Regions: []string{"us-east-1"}, Concurrency: 1},
 		{All: true, Regions: []string{"Mars"}, Concurrency: 1},
-		{Clusters: []string{"c"}},
+		{ClusterSet: ClusterSet{Clusters: []string{"c"}}},
 	} {
 		if _, err := w.env.Audit(context.Background(), r); !IsInput(err) {
 			t.Errorf("%+v: %v, want an input error", r, err)

@@ -28,8 +28,8 @@ var nextMode = map[string]string{"CONFIG_MAP": "API_AND_CONFIG_MAP", "API_AND_CO
 
 // Validate checks the request offline.
 func (r *AuthModeRequest) Validate() error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return err
 	}
 	r.Set = strings.ToUpper(strings.TrimSpace(r.Set))
 	if r.Set != "" && r.Set != "API_AND_CONFIG_MAP" && r.Set != "API" {

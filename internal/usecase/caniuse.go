@@ -32,8 +32,8 @@ func (r *CanIRequest) Validate() ([]string, error) {
 // validateQuery checks a can-i or who-can request offline: the cluster first, then the
 // request's own problem (nil for none), then the Kubernetes request, whose notes it returns.
 func validateQuery(cluster ClusterRef, own error, req KubeRequest) ([]string, error) {
-	if err := cluster.Validate(); err != nil {
-		return nil, &InputError{Err: err}
+	if err := cluster.check(); err != nil {
+		return nil, err
 	}
 	if own != nil {
 		return nil, own

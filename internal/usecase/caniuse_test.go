@@ -61,9 +61,7 @@ func TestCanI(t *testing.T) {
 			w := newReadWorld()
 			res, err := w.env.CanI(context.Background(), tc.req)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || IsInput(err) != tc.input {
-					t.Fatalf("err %v (input %v), want %q (input %v)", err, IsInput(err), tc.wantErr, tc.input)
-				}
+				wantFailure(t, err, tc.wantErr, tc.input)
 				if got := w.calls.count("iam:"); got != tc.iamCalls {
 					t.Fatalf("%d IAM calls, want %d: %v", got, tc.iamCalls, w.calls.calls)
 				}

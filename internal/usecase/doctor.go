@@ -25,8 +25,7 @@ import (
 // DoctorRequest names the clusters to examine (an access file's, or some by name) and
 // whether to repair what is safe to repair.
 type DoctorRequest struct {
-	File        string   `json:"file,omitempty"`
-	Clusters    []string `json:"clusters,omitempty"`
+	ClusterSet
 	Fix         bool     `json:"fix,omitempty"`
 	Force       []string `json:"force,omitempty"`
 	Concurrency int      `json:"concurrency,omitempty"`
@@ -39,10 +38,8 @@ func (r *DoctorRequest) Validate() error {
 	if (r.File == "") == (len(r.Clusters) == 0) {
 		return inputErrorf("name the clusters to examine with -c CLUSTER... or -f FILE (one of them)")
 	}
-	for _, c := range r.Clusters {
-		if err := ValidateClusterName(c); err != nil {
-			return &InputError{Err: err}
-		}
+	if err := checkClusterNames(r.Clusters); err != nil {
+		return err
 	}
 	return checkConcurrency(r.Concurrency)
 }

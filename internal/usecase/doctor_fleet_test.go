@@ -21,7 +21,7 @@ func TestDoctorFileAcrossAccounts(t *testing.T) {
 	piam.created = map[string]time.Time{"frank": clusterCreated.Add(12 * time.Hour)}
 	peks.clusters["prod"].add(partnerPrefix+"user/frank", "STANDARD", clusterCreated.Add(time.Hour), map[string]string{plan.TagManaged: "true"}, "AmazonEKSEditPolicy")
 	file := fleetFile + otherCluster(thirdRole)
-	res, err := w.env.Doctor(context.Background(), DoctorRequest{File: writeFile(t, file), Concurrency: 4, Fix: true})
+	res, err := w.env.Doctor(context.Background(), DoctorRequest{ClusterSet: ClusterSet{File: writeFile(t, file)}, Concurrency: 4, Fix: true})
 	if err != nil {
 		t.Fatal(err)
 	}

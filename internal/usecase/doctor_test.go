@@ -72,7 +72,7 @@ func checksOf(fs []Finding) []string {
 func TestDoctorFindsEachProblem(t *testing.T) {
 	t.Parallel()
 	w := doctorWorld(t)
-	res, err := w.env.Doctor(context.Background(), DoctorRequest{Clusters: []string{"c", "legacy", "noadmin"}, Concurrency: 4})
+	res, err := w.env.Doctor(context.Background(), DoctorRequest{ClusterSet: ClusterSet{Clusters: []string{"c", "legacy", "noadmin"}}, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,9 +88,7 @@ func TestDoctorFindsEachProblem(t *testing.T) {
 		"legacy config-map-mode ",
 		"noadmin no-cluster-admin ",
 	}
-	if got := checksOf(res.Findings); !slices.Equal(got, want) {
-		t.Fatalf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	wantLines(t, "findings", checksOf(res.Findings), want)
 	for _, f := range res.Findings {
 		if f.Severity == "" || f.Evidence == "" || f.Fix == "" || f.Message == "" {
 			t.Errorf("finding %+v lacks severity, evidence, message or fix", f)
@@ -111,7 +109,7 @@ func TestDoctorFixRecreatesStaleEntryAndExpires(t *testing.T) {
 	t.Parallel()
 	w := doctorWorld(t)
 	ctx := context.Background()
-	res, err := w.env.Doctor(ctx, DoctorRequest{Clusters: []string{"c"}, Fix: true, Concurrency: 4})
+	res, err := w.env.Doctor(ctx, DoctorRequest{ClusterSet: ClusterSet{Clusters: []string{"c"}}, Fix: true, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +135,7 @@ func TestDoctorFixRecreatesStaleEntryAndExpires(t *testing.T) {
 	if _, ok := w.eks.clusters["c"].entries[ops].pols[polPrefix+"AmazonEKSViewPolicy"]; ok {
 		t.Error("ops's expired grant is still there")
 	}
-	again, err := w.env.Doctor(ctx, DoctorRequest{Clusters: []string{"c"}, Concurrency: 4})
+	again, err := w.env.Doctor(ctx, DoctorRequest{ClusterSet: ClusterSet{Clusters: []string{"c"}}, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +149,7 @@ func TestDoctorFixRecreatesStaleEntryAndExpires(t *testing.T) {
 func TestDoctorBadInput(t *testing.T) {
 	t.Parallel()
 	w := doctorWorld(t)
-	for _, r := range []DoctorRequest{{}, {File: "a.yaml", Clusters: []string{"c"}, Concurrency: 1}, {Clusters: []string{"-bad"}, Concurrency: 1}, {Clusters: []string{"c"}}} {
+	for _, r := range []DoctorRequest{{}, {ClusterSet: ClusterSet{File: "a.yaml", Clusters: []string{"c"}}, Concurrency: 1}, {ClusterSet: ClusterSet{Clusters: []string{"-bad"}}, Concurrency: 1}, {ClusterSet: ClusterSet{Clusters: []string{"c"}}}} {
 		_, err := w.env.Doctor(context.Background(), r)
 		if !IsInput(err) {
 			t.Errorf("%+v: %v, want an input error", r, err)

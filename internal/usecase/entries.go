@@ -23,10 +23,7 @@ type ListEntriesRequest struct {
 
 // Validate checks the request offline.
 func (r *ListEntriesRequest) Validate() error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
-	}
-	return nil
+	return r.Cluster.check()
 }
 
 // EntryList is a cluster's access entries, sorted by principal.
@@ -58,8 +55,8 @@ type ShowEntryRequest struct {
 
 // Validate checks the request offline.
 func (r *ShowEntryRequest) Validate() error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return err
 	}
 	r.Principal = strings.TrimSpace(r.Principal)
 	if r.Principal == "" {

@@ -170,6 +170,32 @@ func (r ClusterRef) Validate() error {
 	return nil
 }
 
+// check is Validate's failure as bad input (exit 2), as the requests' Validate reports it.
+func (r ClusterRef) check() error {
+	if err := r.Validate(); err != nil {
+		return &InputError{Err: err}
+	}
+	return nil
+}
+
+// ClusterSet names the clusters a command works on: an access file's, or some by name (in the
+// account and region of the run's credentials).
+type ClusterSet struct {
+	File     string   `json:"file,omitempty"`
+	Clusters []string `json:"clusters,omitempty"`
+}
+
+// checkClusterNames applies EKS's cluster name rule to each name; the first bad one is bad
+// input.
+func checkClusterNames(names []string) error {
+	for _, n := range names {
+		if err := ValidateClusterName(n); err != nil {
+			return &InputError{Err: err}
+		}
+	}
+	return nil
+}
+
 // ValidateClusterName applies EKS's cluster name rule (1–100, ^[0-9A-Za-z][A-Za-z0-9\-_]*).
 func ValidateClusterName(n string) error {
 	if len(n) == 0 || len(n) > 100 {

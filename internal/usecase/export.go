@@ -34,10 +34,8 @@ func (r *ExportRequest) Validate() error {
 	if len(r.Clusters) == 0 {
 		return inputErrorf("name at least one cluster with -c CLUSTER")
 	}
-	for _, c := range r.Clusters {
-		if err := ValidateClusterName(c); err != nil {
-			return &InputError{Err: err}
-		}
+	if err := checkClusterNames(r.Clusters); err != nil {
+		return err
 	}
 	return checkConcurrency(r.Concurrency)
 }

@@ -452,3 +452,20 @@ func newWorld(t *testing.T, callerArn string, users, roles []string) *world {
 func mastersMapping(userArn string) string {
 	return `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"aws-auth","namespace":"kube-system"},"data":{"mapUsers":"- userarn: ` + userArn + `\n  username: admin\n  groups:\n    - system:masters\n"}}`
 }
+
+// wantLines fails the test unless got is want, line for line; what names the lines.
+func wantLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s:\n%s\nwant:\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// wantFailure fails the test unless err's message contains want and err is bad input (exit
+// 2) exactly when input says so.
+func wantFailure(t *testing.T, err error, want string, input bool) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) || IsInput(err) != input {
+		t.Fatalf("err %v (input %v), want %q (input %v)", err, IsInput(err), want, input)
+	}
+}

@@ -15,16 +15,22 @@ import (
 // EntryTypes are the access entry types EKS knows.
 var EntryTypes = []string{"STANDARD", "EC2_LINUX", "EC2_WINDOWS", "EC2", "FARGATE_LINUX", "HYBRID_LINUX", "HYPERPOD_LINUX"}
 
-// GrantRequest is a grant: principals get policies (cluster scope, or the namespaces), and
-// optionally Kubernetes groups, a username, a type, an expiry.
-type GrantRequest struct {
+// AccessTarget is the access a grant gives or a revoke takes: the principals' entries on a
+// cluster, and access policies (by name or ARN) with the namespaces they cover, if any.
+type AccessTarget struct {
 	Cluster    ClusterRef `json:"cluster"`
 	Principals Principals `json:"principals"`
 	Policies   []string   `json:"policies,omitempty"`
 	Namespaces []string   `json:"namespaces,omitempty"`
-	Groups     []string   `json:"groups,omitempty"`
-	Username   *string    `json:"username,omitempty"`
-	Type       string     `json:"type,omitempty"`
+}
+
+// GrantRequest is a grant: principals get policies (cluster scope, or the namespaces), and
+// optionally Kubernetes groups, a username, a type, an expiry.
+type GrantRequest struct {
+	AccessTarget
+	Groups   []string `json:"groups,omitempty"`
+	Username *string  `json:"username,omitempty"`
+	Type     string   `json:"type,omitempty"`
 	// Expires is a duration (30d) or a time (2026-12-31); "" never expires.
 	Expires     string `json:"expires,omitempty"`
 	DryRun      bool   `json:"dryRun,omitempty"`
@@ -33,8 +39,8 @@ type GrantRequest struct {
 
 // Validate checks the request offline (exit 2 when it fails): every problem at once.
 func (r *GrantRequest) Validate(now time.Time) error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return err
 	}
 	if r.Principals.Empty() {
 		return inputErrorf("name who gets access: principals as arguments, --users-file FILE or --iam-group GROUP")

@@ -101,14 +101,14 @@ type path func(t *testing.T, w *world, force []string) error
 
 func revokeEntry(who string) path {
 	return func(t *testing.T, w *world, force []string) error {
-		_, err := w.env.Revoke(context.Background(), RevokeRequest{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: []string{who}}, Force: force, Concurrency: 4})
+		_, err := w.env.Revoke(context.Background(), RevokeRequest{AccessTarget: AccessTarget{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: []string{who}}}, Force: force, Concurrency: 4})
 		return err
 	}
 }
 
 func revokePolicy(who, pol string, ns ...string) path {
 	return func(t *testing.T, w *world, force []string) error {
-		_, err := w.env.Revoke(context.Background(), RevokeRequest{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: []string{who}}, Policies: []string{pol}, Namespaces: ns, Force: force, Concurrency: 4})
+		_, err := w.env.Revoke(context.Background(), RevokeRequest{AccessTarget: AccessTarget{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: []string{who}}, Policies: []string{pol}, Namespaces: ns}, Force: force, Concurrency: 4})
 		return err
 	}
 }
@@ -249,8 +249,8 @@ func TestAdditivePathsAreAllowed(t *testing.T) {
 	c := w.eks.addCluster("c", "API")
 	c.add(ops, "STANDARD", clusterCreated.Add(48*time.Hour), nil, "AmazonEKSClusterAdminPolicy")
 	ctx := context.Background()
-	out, err := w.env.Grant(ctx, GrantRequest{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: []string{"ops"}},
-		Policies: []string{"AmazonEKSClusterAdminPolicy"}, Namespaces: []string{"foo"}, Concurrency: 4})
+	out, err := w.env.Grant(ctx, GrantRequest{AccessTarget: AccessTarget{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: []string{"ops"}},
+		Policies: []string{"AmazonEKSClusterAdminPolicy"}, Namespaces: []string{"foo"}}, Concurrency: 4})
 	if err != nil || out.Pending != 0 {
 		t.Fatalf("a namespaced grant over a cluster-scoped admin must change nothing: %v %+v", err, out)
 	}

@@ -67,8 +67,8 @@ type TokenRequest struct {
 
 // Validate checks the request offline.
 func (r *TokenRequest) Validate() error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return err
 	}
 	return r.As.Validate()
 }
@@ -188,10 +188,10 @@ func (e *Env) clusterEndpoint(ctx context.Context, ref ClusterRef) (*awsapi.Clie
 	return c, info, nil
 }
 
-// KubeconfigRequest adds a cluster to a kubeconfig, with eksaccess as its exec plugin.
+// KubeconfigRequest adds a cluster to a kubeconfig, with eksaccess as its exec plugin: the
+// context's user gets its tokens as TokenRequest asks for them (the cluster, as the role).
 type KubeconfigRequest struct {
-	Cluster ClusterRef `json:"cluster"`
-	As      AsRole     `json:"as,omitempty"`
+	TokenRequest
 	// Alias names the context and user (default: the cluster ARN).
 	Alias string `json:"alias,omitempty"`
 	// Path is the kubeconfig file (default: $KUBECONFIG or ~/.kube/config).
@@ -245,14 +245,6 @@ func (s PluginSource) Plugin() Plugin {
 		p.Env = append(p.Env, kubeauth.EnvVar{Name: "AWS_PROFILE", Value: s.ActiveProfile})
 	}
 	return p
-}
-
-// Validate checks the request offline.
-func (r *KubeconfigRequest) Validate() error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
-	}
-	return r.As.Validate()
 }
 
 // KubeconfigResult is what `eksaccess kubeconfig -o json` prints.

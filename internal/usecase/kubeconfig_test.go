@@ -70,12 +70,13 @@ func TestTokenErrors(t *testing.T) {
 		{TokenRequest{Cluster: ClusterRef{Name: "demo"}, As: AsRole{Role: "role/x/"}}, "--role: ", true},
 		{TokenRequest{Cluster: ClusterRef{HyperPod: "nope"}}, "nope", false},
 	} {
-		w := newReadWorld()
-		w.env.CacheDir = t.TempDir()
-		_, err := w.env.Token(context.Background(), tc.req)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || IsInput(err) != tc.input {
-			t.Fatalf("%+v: err %v (input %v), want %q", tc.req, err, IsInput(err), tc.want)
-		}
+		t.Run(tc.want, func(t *testing.T) {
+			t.Parallel()
+			w := newReadWorld()
+			w.env.CacheDir = t.TempDir()
+			_, err := w.env.Token(context.Background(), tc.req)
+			wantFailure(t, err, tc.want, tc.input)
+		})
 	}
 }
 
@@ -84,7 +85,7 @@ func TestKubeconfig(t *testing.T) {
 	w := newReadWorld()
 	path := filepath.Join(t.TempDir(), "config")
 	plugin := Plugin{Command: "/opt/bin/eksaccess", Args: []string{"--endpoint-url", "http://127.0.0.1:4566"}, Env: []kubeauth.EnvVar{{Name: "AWS_PROFILE", Value: "dev"}}}
-	res, err := w.env.Kubeconfig(context.Background(), KubeconfigRequest{Cluster: ClusterRef{HyperPod: "hp-team"}, As: AsRole{Role: "role/eks-team-a"}, Alias: "team-a", Path: path, Plugin: plugin})
+	res, err := w.env.Kubeconfig(context.Background(), KubeconfigRequest{TokenRequest: TokenRequest{Cluster: ClusterRef{HyperPod: "hp-team"}, As: AsRole{Role: "role/eks-team-a"}}, Alias: "team-a", Path: path, Plugin: plugin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,15 +104,15 @@ func TestKubeconfig(t *testing.T) {
 		!reflect.DeepEqual(cfg.AuthInfos["team-a"].Exec.Args, wantArgs) {
 		t.Fatalf("kubeconfig %+v", cfg)
 	}
-	res, err = w.env.Kubeconfig(context.Background(), KubeconfigRequest{Cluster: ClusterRef{Name: "demo"}, Path: path, Plugin: Plugin{Command: "/opt/bin/eksaccess"}})
+	res, err = w.env.Kubeconfig(context.Background(), KubeconfigRequest{TokenRequest: TokenRequest{Cluster: ClusterRef{Name: "demo"}}, Path: path, Plugin: Plugin{Command: "/opt/bin/eksaccess"}})
 	if err != nil || res.Updated || res.Context != clusterArn || !reflect.DeepEqual(res.Args, []string{"token", "-c", "demo", "--region", "us-west-2"}) {
 		t.Fatalf("second context: %+v %v", res, err)
 	}
-	res, err = w.env.Kubeconfig(context.Background(), KubeconfigRequest{Cluster: ClusterRef{Name: "demo"}, Path: path, Plugin: Plugin{Command: "/opt/bin/eksaccess"}})
+	res, err = w.env.Kubeconfig(context.Background(), KubeconfigRequest{TokenRequest: TokenRequest{Cluster: ClusterRef{Name: "demo"}}, Path: path, Plugin: Plugin{Command: "/opt/bin/eksaccess"}})
 	if err != nil || !res.Updated {
 		t.Fatalf("again: %+v %v", res, err)
 	}
-	if _, err := w.env.Kubeconfig(context.Background(), KubeconfigRequest{Cluster: ClusterRef{Name: "nope"}, Path: filepath.Join(t.TempDir(), "x")}); err == nil ||
+	if _, err := w.env.Kubeconfig(context.Background(), KubeconfigRequest{TokenRequest: TokenRequest{Cluster: ClusterRef{Name: "nope"}}, Path: filepath.Join(t.TempDir(), "x")}); err == nil ||
 		!strings.HasPrefix(err.Error(), `cluster "nope" not found`) {
 		t.Fatalf("unknown cluster: %v", err)
 	}

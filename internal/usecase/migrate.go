@@ -37,8 +37,8 @@ type MigrateResult struct {
 // AmazonEKSClusterAdminPolicy, node roles to node entries; a cluster still in CONFIG_MAP
 // gets API_AND_CONFIG_MAP. The converted file is loaded back before it is returned.
 func (e *Env) Migrate(ctx context.Context, r MigrateRequest) (*MigrateResult, error) {
-	if err := r.Cluster.Validate(); err != nil {
-		return nil, &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return nil, err
 	}
 	c, cluster, err := e.clusterOf(ctx, r.Cluster)
 	if err != nil {

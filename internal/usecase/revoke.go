@@ -15,19 +15,16 @@ import (
 // associations go; with policies and namespaces only those namespaces leave the associations
 // (an association left with none goes).
 type RevokeRequest struct {
-	Cluster     ClusterRef `json:"cluster"`
-	Principals  Principals `json:"principals"`
-	Policies    []string   `json:"policies,omitempty"`
-	Namespaces  []string   `json:"namespaces,omitempty"`
-	Force       []string   `json:"force,omitempty"`
-	DryRun      bool       `json:"dryRun,omitempty"`
-	Concurrency int        `json:"concurrency,omitempty"`
+	AccessTarget
+	Force       []string `json:"force,omitempty"`
+	DryRun      bool     `json:"dryRun,omitempty"`
+	Concurrency int      `json:"concurrency,omitempty"`
 }
 
 // Validate checks the request offline.
 func (r *RevokeRequest) Validate() error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return err
 	}
 	if r.Principals.Empty() {
 		return inputErrorf("name whose access to revoke: principals as arguments, --users-file FILE or --iam-group GROUP")

@@ -19,7 +19,7 @@ func TestRevokeChecksItsInput(t *testing.T) {
 	c.add(iamPrefix+"user/gone", "STANDARD", clusterCreated.Add(time.Hour), nil, "AmazonEKSViewPolicy") // deleted from IAM since
 	ctx := context.Background()
 	revoke := func(names ...string) error {
-		_, err := w.env.Revoke(ctx, RevokeRequest{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: names}, Concurrency: 4})
+		_, err := w.env.Revoke(ctx, RevokeRequest{AccessTarget: AccessTarget{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: names}}, Concurrency: 4})
 		return err
 	}
 	for _, tc := range []struct{ name, want string }{
@@ -46,7 +46,7 @@ func TestRevokeChecksItsInput(t *testing.T) {
 		t.Fatalf("the deleted user's entry is still there")
 	}
 	// A real principal without an entry has nothing to revoke: unchanged, not an error.
-	out, err := w.env.Revoke(ctx, RevokeRequest{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: []string{"viewer"}}, Concurrency: 4})
+	out, err := w.env.Revoke(ctx, RevokeRequest{AccessTarget: AccessTarget{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: []string{"viewer"}}}, Concurrency: 4})
 	if err != nil || out.Pending != 0 || len(out.Summary.Results) != 1 || out.Summary.Results[0].Outcome != apply.Unchanged {
 		t.Fatalf("revoke of a principal without an entry: %+v %v", out, err)
 	}
@@ -93,8 +93,8 @@ func TestGrantReadsOnlyItsPrincipals(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		c.add(fmt.Sprintf("%suser/other%02d", iamPrefix, i), "STANDARD", clusterCreated.Add(time.Hour), nil, "AmazonEKSViewPolicy")
 	}
-	if _, err := w.env.Grant(context.Background(), GrantRequest{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: []string{"viewer"}},
-		Policies: []string{"AmazonEKSViewPolicy"}, Concurrency: 4}); err != nil {
+	if _, err := w.env.Grant(context.Background(), GrantRequest{AccessTarget: AccessTarget{Cluster: ClusterRef{Name: "c"}, Principals: Principals{Args: []string{"viewer"}},
+		Policies: []string{"AmazonEKSViewPolicy"}}, Concurrency: 4}); err != nil {
 		t.Fatal(err)
 	}
 	describes := 0

@@ -62,8 +62,8 @@ func (r *RoleCreateRequest) Validate() error {
 		return &InputError{Err: err}
 	}
 	if g := r.Grant; g != nil {
-		if err := g.Cluster.Validate(); err != nil {
-			return &InputError{Err: err}
+		if err := g.Cluster.check(); err != nil {
+			return err
 		}
 		if len(g.Policies) == 0 {
 			return inputErrorf("--grant needs --policy: name the EKS access policy, e.g. --policy AmazonEKSClusterAdminPolicy (list them with `eksaccess policies`)")

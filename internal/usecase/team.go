@@ -20,21 +20,27 @@ import (
 	"eksaccess/internal/rbac"
 )
 
-// TeamAddRequest makes a team work in one run: its namespace, its RBAC (variant Variant)
-// and its members' access entries carrying the team's groups.
-type TeamAddRequest struct {
+// TeamMembers names a team on a cluster and the principals, its members, that team add gives
+// the team's access and team remove takes it from.
+type TeamMembers struct {
 	Cluster    ClusterRef `json:"cluster"`
 	Team       string     `json:"team"`
 	Principals Principals `json:"principals"`
-	Variant    string     `json:"rbac,omitempty"`
-	Namespace  string     `json:"namespace,omitempty"`
-	DryRun     bool       `json:"dryRun,omitempty"`
+}
+
+// TeamAddRequest makes a team work in one run: its namespace, its RBAC (variant Variant)
+// and its members' access entries carrying the team's groups.
+type TeamAddRequest struct {
+	TeamMembers
+	Variant   string `json:"rbac,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	DryRun    bool   `json:"dryRun,omitempty"`
 }
 
 // Validate checks the request offline (exit 2 when it fails) and fills the defaults.
 func (r *TeamAddRequest) Validate() error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return err
 	}
 	if r.Variant == "" {
 		r.Variant = rbac.SageMakerGuide
@@ -47,17 +53,15 @@ func (r *TeamAddRequest) Validate() error {
 
 // TeamRemoveRequest takes a team away (no principals), or some of its members.
 type TeamRemoveRequest struct {
-	Cluster    ClusterRef `json:"cluster"`
-	Team       string     `json:"team"`
-	Principals Principals `json:"principals"`
-	DryRun     bool       `json:"dryRun,omitempty"`
-	Force      []string   `json:"force,omitempty"`
+	TeamMembers
+	DryRun bool     `json:"dryRun,omitempty"`
+	Force  []string `json:"force,omitempty"`
 }
 
 // Validate checks the request offline.
 func (r *TeamRemoveRequest) Validate() error {
-	if err := r.Cluster.Validate(); err != nil {
-		return &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return err
 	}
 	if err := rbac.ValidateName(r.Team); err != nil {
 		return &InputError{Err: err}
@@ -640,8 +644,8 @@ type TeamListRequest struct {
 // TeamList reports the cluster's teams (or the one named) with members and drift: an object
 // deleted or changed by hand, a member missing one of the team's groups.
 func (e *Env) TeamList(ctx context.Context, r TeamListRequest) ([]TeamStatus, error) {
-	if err := r.Cluster.Validate(); err != nil {
-		return nil, &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return nil, err
 	}
 	if r.Team != "" {
 		if err := rbac.ValidateName(r.Team); err != nil {

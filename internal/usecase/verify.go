@@ -79,8 +79,8 @@ type VerifyRequest struct {
 
 // Validate checks the request offline and returns the notes of the checks.
 func (r *VerifyRequest) Validate() ([]string, error) {
-	if err := r.Cluster.Validate(); err != nil {
-		return nil, &InputError{Err: err}
+	if err := r.Cluster.check(); err != nil {
+		return nil, err
 	}
 	if err := r.As.Validate(); err != nil {
 		return nil, err
