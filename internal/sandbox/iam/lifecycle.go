@@ -708,19 +708,19 @@ func userOrCaller(ctx context.Context, v *query.Validator, p query.Params) (stri
 	return un, nil
 }
 
-// userItems validates the optional UserName of an operation on a user or the user's items
-// (default: the caller).
-func userItems(ctx context.Context, p query.Params) (string, error) {
+// readUser answers what fn computes from the user an operation on a user or the user's
+// items names by its optional UserName (default: the caller).
+func readUser[R any](s *service, ctx context.Context, p query.Params, fn func(d *state.Data, u *state.User) (R, error)) (any, error) {
 	var v query.Validator
-	return userOrCaller(ctx, &v, p)
-}
-
-func (s *service) listAccessKeys(ctx context.Context, p query.Params) (any, error) {
-	un, err := userItems(ctx, p)
+	un, err := userOrCaller(ctx, &v, p)
 	if err != nil {
 		return nil, err
 	}
-	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listAccessKeysResult, err error) {
+	return readNamed(s, ctx, allUsers, un, noSuchUser, fn)
+}
+
+func (s *service) listAccessKeys(ctx context.Context, p query.Params) (any, error) {
+	return readUser(s, ctx, p, func(d *state.Data, u *state.User) (res listAccessKeysResult, err error) {
 		keys := ownedBy(d.AccessKeys, u.UserName, func(k *state.AccessKey) string { return k.UserName })
 		res.AccessKeyMetadata, res.page, err = paginate(p, keys, func(id string) xmlAccessKeyMetadata {
 			k := d.AccessKeys[id]
@@ -812,11 +812,7 @@ type listMFADevicesResult struct {
 }
 
 func (s *service) listMFADevices(ctx context.Context, p query.Params) (any, error) {
-	un, err := userItems(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listMFADevicesResult, err error) {
+	return readUser(s, ctx, p, func(d *state.Data, u *state.User) (res listMFADevicesResult, err error) {
 		keys := ownedBy(d.MFADevices, u.UserName, func(m *state.MFADevice) string { return m.UserName })
 		res.MFADevices, res.page, err = paginate(p, keys, func(k string) xmlMFADevice {
 			m := d.MFADevices[k]
@@ -912,14 +908,22 @@ func versionParam(v *query.Validator, p query.Params) string {
 	return vid
 }
 
-func (s *service) deletePolicyVersion(ctx context.Context, p query.Params) (any, error) {
+// changeVersion runs fn on version vid (the request's VersionId) of the managed policy the
+// request names, under the write lock; vs are the policy's versions, i is vid's index in vs.
+func (s *service) changeVersion(ctx context.Context, p query.Params, action string, fn func(pol *state.ManagedPolicy, vs []state.PolicyVersion, i int, vid string) error) (any, error) {
 	var vid string
-	return s.changePolicy(ctx, p, "DeletePolicyVersion", func(v *query.Validator) { vid = versionParam(v, p) }, func(_ *state.Data, pa string, pol *state.ManagedPolicy) error {
+	return s.changePolicy(ctx, p, action, func(v *query.Validator) { vid = versionParam(v, p) }, func(_ *state.Data, pa string, pol *state.ManagedPolicy) error {
 		vs := versions(pol)
 		i, err := findVersion(pa, vs, vid)
 		if err != nil {
 			return err
 		}
+		return fn(pol, vs, i, vid)
+	})
+}
+
+func (s *service) deletePolicyVersion(ctx context.Context, p query.Params) (any, error) {
+	return s.changeVersion(ctx, p, "DeletePolicyVersion", func(pol *state.ManagedPolicy, vs []state.PolicyVersion, i int, vid string) error {
 		if vid == defaultVersion(pol) {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete the default version of a policy.")
 		}
@@ -930,13 +934,7 @@ func (s *service) deletePolicyVersion(ctx context.Context, p query.Params) (any,
 }
 
 func (s *service) setDefaultPolicyVersion(ctx context.Context, p query.Params) (any, error) {
-	var vid string
-	return s.changePolicy(ctx, p, "SetDefaultPolicyVersion", func(v *query.Validator) { vid = versionParam(v, p) }, func(_ *state.Data, pa string, pol *state.ManagedPolicy) error {
-		vs := versions(pol)
-		i, err := findVersion(pa, vs, vid)
-		if err != nil {
-			return err
-		}
+	return s.changeVersion(ctx, p, "SetDefaultPolicyVersion", func(pol *state.ManagedPolicy, vs []state.PolicyVersion, i int, vid string) error {
 		pol.Versions = vs
 		pol.DefaultVersionID = vid
 		pol.Document = vs[i].Document

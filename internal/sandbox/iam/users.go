@@ -19,11 +19,7 @@ type getUserResult struct {
 }
 
 func (s *service) getUser(ctx context.Context, p query.Params) (any, error) {
-	userName, err := userItems(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return readNamed(s, ctx, allUsers, userName, noSuchUser, func(_ *state.Data, u *state.User) (getUserResult, error) {
+	return readUser(s, ctx, p, func(_ *state.Data, u *state.User) (getUserResult, error) {
 		return getUserResult{User: toXMLUser(u, true)}, nil
 	})
 }
