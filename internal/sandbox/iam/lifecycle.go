@@ -261,15 +261,9 @@ func deleteInline(kind string) handler {
 	}
 }
 
-type policyNamesResult struct {
-	PolicyNames xmlList[string] `xml:"PolicyNames"`
-	page
-}
-
 func listInline(kind string) handler {
-	return listOfEntity(kind, func(p query.Params, e *entity) (res policyNamesResult, err error) {
-		res.PolicyNames, res.page, err = paginate(p, state.SortedKeys(*e.inline), func(k string) string { return k })
-		return res, err
+	return listOfEntity(kind, func(p query.Params, e *entity) (listed[string], error) {
+		return pageOf(p, "PolicyNames", state.SortedKeys(*e.inline), func(k string) string { return k })
 	})
 }
 
@@ -351,7 +345,7 @@ func listAttached(kind string) handler {
 		if err != nil {
 			return nil, err
 		}
-		return readEntity(s, ctx, kind, n, func(root, d *state.Data, e *entity) (res listAttachedPoliciesResult, err error) {
+		return readEntity(s, ctx, kind, n, func(root, d *state.Data, e *entity) (listed[xmlAttachedPolicy], error) {
 			// Keys sort by policy name then ARN, so pages are stable.
 			byKey := map[string]*state.ManagedPolicy{}
 			for _, a := range *e.attached {
@@ -361,10 +355,9 @@ func listAttached(kind string) handler {
 				}
 				byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
 			}
-			res.AttachedPolicies, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlAttachedPolicy {
+			return pageOf(p, "AttachedPolicies", state.SortedKeys(byKey), func(k string) xmlAttachedPolicy {
 				return xmlAttachedPolicy{PolicyName: byKey[k].PolicyName, PolicyArn: byKey[k].Arn}
 			})
-			return res, err
 		})
 	}
 }
@@ -516,19 +509,13 @@ func untagEntity(kind string) handler {
 	}
 }
 
-type listTagsResult struct {
-	Tags xmlList[xmlTag] `xml:"Tags"`
-	page
-}
-
 func listEntityTags(kind string) handler {
-	return listOfEntity(kind, func(p query.Params, e *entity) (res listTagsResult, err error) {
+	return listOfEntity(kind, func(p query.Params, e *entity) (listed[xmlTag], error) {
 		byKey := map[string]state.Tag{}
 		for _, t := range *e.tags {
 			byKey[t.Key] = t
 		}
-		res.Tags, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlTag { return xmlTag{Key: k, Value: byKey[k].Value} })
-		return res, err
+		return pageOf(p, "Tags", state.SortedKeys(byKey), func(k string) xmlTag { return xmlTag{Key: k, Value: byKey[k].Value} })
 	})
 }
 
@@ -678,9 +665,8 @@ func (s *service) listGroupsForUser(ctx context.Context, p query.Params) (any, e
 	if err != nil {
 		return nil, err
 	}
-	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listGroupsResult, err error) {
-		res.Groups, res.page, err = paginate(p, groupsOf(d, u.UserName), func(k string) xmlGroup { return toXMLGroup(d.Groups[k]) })
-		return res, err
+	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (listed[xmlGroup], error) {
+		return pageOf(p, "Groups", groupsOf(d, u.UserName), func(k string) xmlGroup { return toXMLGroup(d.Groups[k]) })
 	})
 }
 
@@ -689,11 +675,6 @@ type xmlAccessKeyMetadata struct {
 	AccessKeyID string `xml:"AccessKeyId"`
 	Status      string `xml:"Status"`
 	CreateDate  string `xml:"CreateDate"`
-}
-
-type listAccessKeysResult struct {
-	AccessKeyMetadata xmlList[xmlAccessKeyMetadata] `xml:"AccessKeyMetadata"`
-	page
 }
 
 // userOrCaller validates an optional UserName, defaulting to the calling user.
@@ -720,13 +701,12 @@ func readUser[R any](s *service, ctx context.Context, p query.Params, fn func(d 
 }
 
 func (s *service) listAccessKeys(ctx context.Context, p query.Params) (any, error) {
-	return readUser(s, ctx, p, func(d *state.Data, u *state.User) (res listAccessKeysResult, err error) {
+	return readUser(s, ctx, p, func(d *state.Data, u *state.User) (listed[xmlAccessKeyMetadata], error) {
 		keys := ownedBy(d.AccessKeys, u.UserName, func(k *state.AccessKey) string { return k.UserName })
-		res.AccessKeyMetadata, res.page, err = paginate(p, keys, func(id string) xmlAccessKeyMetadata {
+		return pageOf(p, "AccessKeyMetadata", keys, func(id string) xmlAccessKeyMetadata {
 			k := d.AccessKeys[id]
 			return xmlAccessKeyMetadata{UserName: u.UserName, AccessKeyID: id, Status: keyStatus(k), CreateDate: wire.ISO(k.CreateDate)}
 		})
-		return res, err
 	})
 }
 
@@ -806,15 +786,10 @@ type xmlMFADevice struct {
 	EnableDate   string `xml:"EnableDate"`
 }
 
-type listMFADevicesResult struct {
-	MFADevices xmlList[xmlMFADevice] `xml:"MFADevices"`
-	page
-}
-
 func (s *service) listMFADevices(ctx context.Context, p query.Params) (any, error) {
-	return readUser(s, ctx, p, func(d *state.Data, u *state.User) (res listMFADevicesResult, err error) {
+	return readUser(s, ctx, p, func(d *state.Data, u *state.User) (listed[xmlMFADevice], error) {
 		keys := ownedBy(d.MFADevices, u.UserName, func(m *state.MFADevice) string { return m.UserName })
-		res.MFADevices, res.page, err = paginate(p, keys, func(k string) xmlMFADevice {
+		return pageOf(p, "MFADevices", keys, func(k string) xmlMFADevice {
 			m := d.MFADevices[k]
 			enabled := m.EnableDate
 			if enabled.IsZero() {
@@ -822,7 +797,6 @@ func (s *service) listMFADevices(ctx context.Context, p query.Params) (any, erro
 			}
 			return xmlMFADevice{UserName: u.UserName, SerialNumber: m.SerialNumber, EnableDate: wire.ISO(enabled)}
 		})
-		return res, err
 	})
 }
 
@@ -874,17 +848,12 @@ func (s *service) deletePolicy(ctx context.Context, p query.Params) (any, error)
 	})
 }
 
-type listPolicyVersionsResult struct {
-	Versions xmlList[xmlPolicyVersion] `xml:"Versions"`
-	page
-}
-
 func (s *service) listPolicyVersions(ctx context.Context, p query.Params) (any, error) {
 	pa, err := policyParams(p, nil)
 	if err != nil {
 		return nil, err
 	}
-	return readPolicy(s, ctx, pa, func(pol *state.ManagedPolicy) (res listPolicyVersionsResult, err error) {
+	return readPolicy(s, ctx, pa, func(pol *state.ManagedPolicy) (listed[xmlPolicyVersion], error) {
 		// Newest first, as IAM lists them; keys sort that way (zero-padded, inverted).
 		byKey := map[string]state.PolicyVersion{}
 		for _, pv := range versions(pol) {
@@ -892,11 +861,10 @@ func (s *service) listPolicyVersions(ctx context.Context, p query.Params) (any, 
 			n, _ := strconv.Atoi(num)
 			byKey[strconv.Itoa(1_000_000_000-n)+pv.VersionID] = pv
 		}
-		res.Versions, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlPolicyVersion {
+		return pageOf(p, "Versions", state.SortedKeys(byKey), func(k string) xmlPolicyVersion {
 			pv := byKey[k]
 			return xmlPolicyVersion{VersionID: pv.VersionID, IsDefaultVersion: pv.VersionID == defaultVersion(pol), CreateDate: wire.ISO(pv.CreateDate)}
 		})
-		return res, err
 	})
 }
 

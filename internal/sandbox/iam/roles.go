@@ -62,16 +62,10 @@ func (s *service) getRole(ctx context.Context, p query.Params) (any, error) {
 	})
 }
 
-type listRolesResult struct {
-	Roles xmlList[xmlRole] `xml:"Roles"`
-	page
-}
-
 func (s *service) listRoles(ctx context.Context, p query.Params) (any, error) {
 	// ListRoles leaves out Tags (and PermissionsBoundary, RoleLastUsed), as IAM does.
-	return listUnderPath(s, ctx, p, allRoles,
-		func(r *state.Role) string { return r.Path }, func(r *state.Role) xmlRole { return toXMLRole(r, false) },
-		func(l xmlList[xmlRole], pg page) listRolesResult { return listRolesResult{l, pg} })
+	return listUnderPath(s, ctx, p, "Roles", allRoles,
+		func(r *state.Role) string { return r.Path }, func(r *state.Role) xmlRole { return toXMLRole(r, false) })
 }
 
 type createRoleResult struct {
@@ -215,9 +209,4 @@ func checkArn(a string) error {
 type xmlAttachedPolicy struct {
 	PolicyName string `xml:"PolicyName"`
 	PolicyArn  string `xml:"PolicyArn"`
-}
-
-type listAttachedPoliciesResult struct {
-	AttachedPolicies xmlList[xmlAttachedPolicy] `xml:"AttachedPolicies"`
-	page
 }

@@ -24,15 +24,9 @@ func (s *service) getUser(ctx context.Context, p query.Params) (any, error) {
 	})
 }
 
-type listUsersResult struct {
-	Users xmlList[xmlUser] `xml:"Users"`
-	page
-}
-
 func (s *service) listUsers(ctx context.Context, p query.Params) (any, error) {
-	return listUnderPath(s, ctx, p, allUsers,
-		func(u *state.User) string { return u.Path }, func(u *state.User) xmlUser { return toXMLUser(u, false) },
-		func(l xmlList[xmlUser], pg page) listUsersResult { return listUsersResult{l, pg} })
+	return listUnderPath(s, ctx, p, "Users", allUsers,
+		func(u *state.User) string { return u.Path }, func(u *state.User) xmlUser { return toXMLUser(u, false) })
 }
 
 type createUserResult struct {
@@ -136,15 +130,9 @@ func (s *service) getGroup(ctx context.Context, p query.Params) (any, error) {
 	})
 }
 
-type listGroupsResult struct {
-	Groups xmlList[xmlGroup] `xml:"Groups"`
-	page
-}
-
 func (s *service) listGroups(ctx context.Context, p query.Params) (any, error) {
-	return listUnderPath(s, ctx, p, allGroups,
-		func(g *state.Group) string { return g.Path }, toXMLGroup,
-		func(l xmlList[xmlGroup], pg page) listGroupsResult { return listGroupsResult{l, pg} })
+	return listUnderPath(s, ctx, p, "Groups", allGroups,
+		func(g *state.Group) string { return g.Path }, toXMLGroup)
 }
 
 type xmlAccessKey struct {
