@@ -521,16 +521,29 @@ func listEntityTags(kind string) handler {
 
 // --- users, groups, access keys, MFA devices ---------------------------------------------
 
-func (s *service) deleteUser(ctx context.Context, p query.Params) (any, error) {
-	n, err := entityAnd(p, "user", 128, nil)
+// deleteNamed answers DeleteUser, DeleteGroup and DeleteRole: it deletes the entity of kind
+// the request names from the caller's account's collection (of), once release has found
+// nothing that must go first (a DeleteConflict) and let go of what the entity holds.
+func deleteNamed[T any](s *service, ctx context.Context, p query.Params, kind string, of func(*state.Data) map[string]*T, missing func(string) error, release func(root, d *state.Data, x *T) error) (any, error) {
+	n, err := entityAnd(p, kind, 128, nil) // a role's name: at most 64 (entityName)
 	if err != nil {
 		return nil, err
 	}
 	return s.change(ctx, func(root, d *state.Data) error {
-		u, err := find(d.Users, n, noSuchUser)
+		x, err := find(of(d), n, missing)
 		if err != nil {
 			return err
 		}
+		if err := release(root, d, x); err != nil {
+			return err
+		}
+		delete(of(d), strings.ToLower(n))
+		return nil
+	})
+}
+
+func (s *service) deleteUser(ctx context.Context, p query.Params) (any, error) {
+	return deleteNamed(s, ctx, p, "user", allUsers, noSuchUser, func(root, d *state.Data, u *state.User) error {
 		conflict := func(what string) error {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must %s first.", what)
 		}
@@ -549,7 +562,6 @@ func (s *service) deleteUser(ctx context.Context, p query.Params) (any, error) {
 		if u.PermissionsBoundary != "" {
 			setBoundary(root, d, &u.PermissionsBoundary, "")
 		}
-		delete(d.Users, strings.ToLower(n))
 		return nil
 	})
 }
@@ -598,22 +610,13 @@ func (s *service) createGroup(ctx context.Context, p query.Params) (any, error) 
 }
 
 func (s *service) deleteGroup(ctx context.Context, p query.Params) (any, error) {
-	n, err := entityAnd(p, "group", 128, nil)
-	if err != nil {
-		return nil, err
-	}
-	return s.change(ctx, func(root, d *state.Data) error {
-		g, err := find(d.Groups, n, noSuchGroup)
-		if err != nil {
-			return err
-		}
+	return deleteNamed(s, ctx, p, "group", allGroups, noSuchGroup, func(_, _ *state.Data, g *state.Group) error {
 		if len(g.Members) > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must remove users from group first.")
 		}
 		if len(g.InlinePolicies) > 0 || len(g.AttachedPolicies) > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must delete policies first.")
 		}
-		delete(d.Groups, strings.ToLower(n))
 		return nil
 	})
 }

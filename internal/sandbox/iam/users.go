@@ -14,23 +14,20 @@ import (
 // maxAccessKeysPerUser is IAM's fixed quota of access keys per user.
 const maxAccessKeysPerUser = 2
 
-type getUserResult struct {
+// userResult is the answer of GetUser and CreateUser.
+type userResult struct {
 	User xmlUser `xml:"User"`
 }
 
 func (s *service) getUser(ctx context.Context, p query.Params) (any, error) {
-	return readUser(s, ctx, p, func(_ *state.Data, u *state.User) (getUserResult, error) {
-		return getUserResult{User: toXMLUser(u, true)}, nil
+	return readUser(s, ctx, p, func(_ *state.Data, u *state.User) (userResult, error) {
+		return userResult{User: toXMLUser(u, true)}, nil
 	})
 }
 
 func (s *service) listUsers(ctx context.Context, p query.Params) (any, error) {
 	return listUnderPath(s, ctx, p, "Users", allUsers,
 		func(u *state.User) string { return u.Path }, func(u *state.User) xmlUser { return toXMLUser(u, false) })
-}
-
-type createUserResult struct {
-	User xmlUser `xml:"User"`
 }
 
 // newEntity holds what CreateUser and CreateRole validate alike.
@@ -89,7 +86,7 @@ func (s *service) createUser(ctx context.Context, p query.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return write(s, ctx, func(root, d *state.Data) (createUserResult, error) {
+	return write(s, ctx, func(root, d *state.Data) (userResult, error) {
 		u := &state.User{
 			Path:       e.path,
 			UserName:   e.name,
@@ -99,9 +96,9 @@ func (s *service) createUser(ctx context.Context, p query.Params) (any, error) {
 			Tags:       e.tags,
 		}
 		if err := add(root, d, &d.Users, e, "User", u, &u.PermissionsBoundary); err != nil {
-			return createUserResult{}, err
+			return userResult{}, err
 		}
-		return createUserResult{User: toXMLUser(u, true)}, nil
+		return userResult{User: toXMLUser(u, true)}, nil
 	})
 }
 
