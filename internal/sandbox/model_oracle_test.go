@@ -708,14 +708,12 @@ func TestModelOracle(t *testing.T) {
 		iam("List"+k.kind+"Policies", "", k.param, k.name)
 		iam("Delete"+k.kind+"Policy", "", k.param, k.name, "PolicyName", "inline")
 		iam("Delete"+k.kind+"Policy", "NoSuchEntity", k.param, k.name, "PolicyName", "inline")
-		if k.kind != "Role" {
-			iam("Attach"+k.kind+"Policy", "", k.param, k.name, "PolicyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
-			iam("Attach"+k.kind+"Policy", "NoSuchEntity", k.param, k.name, "PolicyArn", "arn:aws:iam::aws:policy/Nope")
-			iam("Attach"+k.kind+"Policy", "InvalidInput", k.param, k.name, "PolicyArn", "not-an-arn-at-all-12345")
-			iam("ListAttached"+k.kind+"Policies", "", k.param, k.name)
-			iam("Detach"+k.kind+"Policy", "", k.param, k.name, "PolicyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
-			iam("Detach"+k.kind+"Policy", "NoSuchEntity", k.param, k.name, "PolicyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
-		}
+		iam("Attach"+k.kind+"Policy", "", k.param, k.name, "PolicyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+		iam("Attach"+k.kind+"Policy", "NoSuchEntity", k.param, k.name, "PolicyArn", "arn:aws:iam::aws:policy/Nope")
+		iam("Attach"+k.kind+"Policy", "InvalidInput", k.param, k.name, "PolicyArn", "not-an-arn-at-all-12345")
+		iam("ListAttached"+k.kind+"Policies", "", k.param, k.name)
+		iam("Detach"+k.kind+"Policy", "", k.param, k.name, "PolicyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+		iam("Detach"+k.kind+"Policy", "NoSuchEntity", k.param, k.name, "PolicyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
 		if k.kind != "Group" {
 			iam("Tag"+k.kind, "", k.param, k.name, "Tags.member.1.Key", "cost-center", "Tags.member.1.Value", "42")
 			iam("Tag"+k.kind, "NoSuchEntity", k.param, "nobody", "Tags.member.1.Key", "a", "Tags.member.1.Value", "b")

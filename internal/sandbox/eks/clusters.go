@@ -198,11 +198,7 @@ type updateJSON struct {
 	Errors    []any               `json:"errors"`
 }
 
-func (s *service) updateClusterConfig(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	var in updateClusterConfigInput
-	if err := decodeBody(r, &in); err != nil {
-		return err
-	}
+func (s *service) updateClusterConfig(ctx context.Context, w http.ResponseWriter, labels []string, in updateClusterConfigInput) error {
 	return s.onCluster(ctx, w, true, cluster, labels[0], func(_, _ *state.Data, c *state.Cluster) (any, error) {
 		if in.AccessConfig == nil || in.AccessConfig.AuthenticationMode == "" {
 			return nil, invalidParam("The sandbox's UpdateClusterConfig changes only accessConfig.authenticationMode; give one.").withCluster(c.Name)
@@ -301,11 +297,7 @@ type createClusterInput struct {
 	AccessConfig       *accessConfigJSON `json:"accessConfig"`
 }
 
-func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, r *http.Request, _ []string) error {
-	var in createClusterInput
-	if err := decodeBody(r, &in); err != nil {
-		return err
-	}
+func (s *service) createCluster(ctx context.Context, w http.ResponseWriter, _ []string, in createClusterInput) error {
 	caller := state.CallerFrom(ctx)
 	var out clusterJSON
 	err := s.Store.Update(func(root *state.Data) error {

@@ -133,26 +133,26 @@ func pathSegments(escaped string) ([]string, error) {
 var routes = []struct {
 	method, path, op string
 	mutating         bool
-	fn               func(*service, context.Context, http.ResponseWriter, *http.Request, []string) error
+	fn               operation
 }{
 	{http.MethodGet, "access-policies", "ListAccessPolicies", false, (*service).listAccessPolicies},
 	{http.MethodGet, "clusters", "ListClusters", false, (*service).listClusters},
-	{http.MethodPost, "clusters", "CreateCluster", true, (*service).createCluster},
+	{http.MethodPost, "clusters", "CreateCluster", true, withBody((*service).createCluster)},
 	{http.MethodGet, "clusters/{name}", "DescribeCluster", false, (*service).describeCluster},
 	{http.MethodDelete, "clusters/{name}", "DeleteCluster", true, (*service).deleteCluster},
 	{http.MethodGet, "clusters/{name}/updates", "ListUpdates", false, (*service).listUpdates},
 	{http.MethodGet, "clusters/{name}/updates/{updateId}", "DescribeUpdate", false, (*service).describeUpdate},
-	{http.MethodPost, "clusters/{name}/update-config", "UpdateClusterConfig", true, (*service).updateClusterConfig},
+	{http.MethodPost, "clusters/{name}/update-config", "UpdateClusterConfig", true, withBody((*service).updateClusterConfig)},
 	{http.MethodGet, "clusters/{name}/access-entries", "ListAccessEntries", false, (*service).listAccessEntries},
-	{http.MethodPost, "clusters/{name}/access-entries", "CreateAccessEntry", true, (*service).createAccessEntry},
+	{http.MethodPost, "clusters/{name}/access-entries", "CreateAccessEntry", true, withBody((*service).createAccessEntry)},
 	{http.MethodGet, "clusters/{name}/access-entries/{principalArn}", "DescribeAccessEntry", false, (*service).describeAccessEntry},
-	{http.MethodPost, "clusters/{name}/access-entries/{principalArn}", "UpdateAccessEntry", true, (*service).updateAccessEntry},
+	{http.MethodPost, "clusters/{name}/access-entries/{principalArn}", "UpdateAccessEntry", true, withBody((*service).updateAccessEntry)},
 	{http.MethodDelete, "clusters/{name}/access-entries/{principalArn}", "DeleteAccessEntry", true, (*service).deleteAccessEntry},
 	{http.MethodGet, "clusters/{name}/access-entries/{principalArn}/access-policies", "ListAssociatedAccessPolicies", false, (*service).listAssociatedAccessPolicies},
-	{http.MethodPost, "clusters/{name}/access-entries/{principalArn}/access-policies", "AssociateAccessPolicy", true, (*service).associateAccessPolicy},
+	{http.MethodPost, "clusters/{name}/access-entries/{principalArn}/access-policies", "AssociateAccessPolicy", true, withBody((*service).associateAccessPolicy)},
 	{http.MethodDelete, "clusters/{name}/access-entries/{principalArn}/access-policies/{policyArn}", "DisassociateAccessPolicy", true, (*service).disassociateAccessPolicy},
 	{http.MethodGet, "tags/{resourceArn}", "ListTagsForResource", false, (*service).listTagsForResource},
-	{http.MethodPost, "tags/{resourceArn}", "TagResource", true, (*service).tagResource},
+	{http.MethodPost, "tags/{resourceArn}", "TagResource", true, withBody((*service).tagResource)},
 	{http.MethodDelete, "tags/{resourceArn}", "UntagResource", true, (*service).untagResource},
 }
 
@@ -188,6 +188,21 @@ func matchPath(path string, segs []string) ([]string, bool) {
 		}
 	}
 	return labels, true
+}
+
+// operation is an entry of the routes table: it serves one operation for s.
+type operation = func(s *service, ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error
+
+// withBody is the operation of fn, which takes the request's JSON body decoded into an In
+// (decodeBody) instead of the request.
+func withBody[In any](fn func(s *service, ctx context.Context, w http.ResponseWriter, labels []string, in In) error) operation {
+	return func(s *service, ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
+		var in In
+		if err := decodeBody(r, &in); err != nil {
+			return err
+		}
+		return fn(s, ctx, w, labels, in)
+	}
 }
 
 // decodeBody reads a JSON request body into v; an empty body leaves v as it is.

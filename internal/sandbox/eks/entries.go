@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -159,11 +158,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func (s *service) createAccessEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	var in createAccessEntryInput
-	if err := decodeBody(r, &in); err != nil {
-		return err
-	}
+func (s *service) createAccessEntry(ctx context.Context, w http.ResponseWriter, labels []string, in createAccessEntryInput) error {
 	return s.answer(ctx, w, true, func(root, d *state.Data) (any, error) {
 		c, err := accessCluster(d, labels[0], s.Now())
 		if err != nil {
@@ -199,11 +194,7 @@ type updateAccessEntryInput struct {
 	Username           *string   `json:"username"`
 }
 
-func (s *service) updateAccessEntry(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	var in updateAccessEntryInput
-	if err := decodeBody(r, &in); err != nil {
-		return err
-	}
+func (s *service) updateAccessEntry(ctx context.Context, w http.ResponseWriter, labels []string, in updateAccessEntryInput) error {
 	return s.onEntry(ctx, w, true, labels, func(c *state.Cluster, e *state.AccessEntry) (any, error) {
 		var groups []string
 		if in.KubernetesGroups != nil {
@@ -246,10 +237,4 @@ func (s *service) listAccessEntries(ctx context.Context, w http.ResponseWriter, 
 		}
 		return paged(map[string]any{}, pg, "accessEntries", keys, same), nil
 	})
-}
-
-// isEntryArn tells an access-entry ARN from a cluster ARN for the tagging operations.
-func isEntryArn(arn string) bool {
-	parts := strings.SplitN(arn, ":", 6)
-	return len(parts) == 6 && strings.HasPrefix(parts[5], "access-entry/")
 }

@@ -21,19 +21,19 @@ import (
 )
 
 const (
-	acct      = "111122223333"
-	aliceArn  = "arn:aws:iam::111122223333:user/alice"
-	bobArn    = "arn:aws:iam::111122223333:user/bob"
+	acct      = statetest.Account
+	aliceArn  = statetest.AliceArn
+	bobArn    = statetest.BobArn
 	carolArn  = "arn:aws:iam::111122223333:user/eng/carol"
 	adminArn  = "arn:aws:iam::111122223333:user/admin"
 	devRole   = "arn:aws:iam::111122223333:role/dev-role"
 	nodeRole  = "arn:aws:iam::111122223333:role/NodeRole"
-	ssoRole   = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_DataScientist_0123456789abcdef"
+	ssoRole   = statetest.SSORoleArn
 	slrRole   = "arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS"
 	freshRole = "arn:aws:iam::111122223333:role/fresh-role"
 	clusterRl = "arn:aws:iam::111122223333:role/eks-cluster-role"
 
-	policyPrefix = "arn:aws:eks::aws:cluster-access-policy/"
+	policyPrefix = statetest.AccessPolicyPrefix
 )
 
 // t0 has milliseconds so tests see fractional epoch seconds.

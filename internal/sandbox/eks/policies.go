@@ -102,11 +102,7 @@ type associateInput struct {
 	AccessScope *accessScopeJSON `json:"accessScope"`
 }
 
-func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	var in associateInput
-	if err := decodeBody(r, &in); err != nil {
-		return err
-	}
+func (s *service) associateAccessPolicy(ctx context.Context, w http.ResponseWriter, labels []string, in associateInput) error {
 	var (
 		out        associatedPolicyJSON
 		propagated = true

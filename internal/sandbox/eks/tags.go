@@ -3,6 +3,7 @@ package eks
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"eksaccess/internal/sandbox/state"
 )
@@ -10,6 +11,12 @@ import (
 // The tagging operations model only BadRequestException (400) and NotFoundException (404).
 func badRequest(format string, args ...any) *apiError {
 	return errf(http.StatusBadRequest, "BadRequestException", format, args...)
+}
+
+// isEntryArn tells an access-entry ARN from a cluster ARN for the tagging operations.
+func isEntryArn(arn string) bool {
+	parts := strings.SplitN(arn, ":", 6)
+	return len(parts) == 6 && strings.HasPrefix(parts[5], "access-entry/")
 }
 
 // taggable finds the tag map holder for a cluster or access-entry ARN.
@@ -44,13 +51,11 @@ func (s *service) listTagsForResource(ctx context.Context, w http.ResponseWriter
 	})
 }
 
-func (s *service) tagResource(ctx context.Context, w http.ResponseWriter, r *http.Request, labels []string) error {
-	var in struct {
-		Tags map[string]string `json:"tags"`
-	}
-	if err := decodeBody(r, &in); err != nil {
-		return err
-	}
+type tagResourceInput struct {
+	Tags map[string]string `json:"tags"`
+}
+
+func (s *service) tagResource(ctx context.Context, w http.ResponseWriter, labels []string, in tagResourceInput) error {
 	return s.answer(ctx, w, true, func(_, d *state.Data) (any, error) {
 		m, err := taggable(d, labels[0])
 		if err != nil {

@@ -5,6 +5,7 @@ package iam
 
 import (
 	"context"
+	"encoding/xml"
 	"strings"
 
 	"eksaccess/internal/sandbox/query"
@@ -30,6 +31,25 @@ func paginate[T any](p query.Params, keys []string, item func(string) T) (xmlLis
 		l.Member = append(l.Member, item(k))
 	}
 	return l, page{IsTruncated: pg.IsTruncated, Marker: pg.Marker}, nil
+}
+
+// listed is the answer of a listing: a page of items, in the element the operation's model
+// names (Users, Tags, PolicyNames, ...), then IsTruncated and Marker.
+type listed[T any] struct {
+	Items namedList[T]
+	page
+}
+
+// namedList is an xmlList whose element name (XMLName) is the listing's.
+type namedList[T any] struct {
+	XMLName xml.Name
+	Member  []T `xml:"member"`
+}
+
+// pageOf is paginate's page of keys as the listing's answer, the items in element name.
+func pageOf[T any](p query.Params, name string, keys []string, item func(string) T) (listed[T], error) {
+	l, pg, err := paginate(p, keys, item)
+	return listed[T]{Items: namedList[T]{XMLName: xml.Name{Local: name}, Member: l.Member}, page: pg}, err
 }
 
 // read answers what fn computes from the caller's account (d) under the read lock; root is
@@ -101,19 +121,17 @@ func allRoles(d *state.Data) map[string]*state.Role   { return d.Roles }
 func allGroups(d *state.Data) map[string]*state.Group { return d.Groups }
 
 // listUnderPath answers ListUsers, ListRoles and ListGroups: the page of the caller's
-// entities (of) whose path starts with PathPrefix, each rendered by item, in the operation's
-// result (answer).
-func listUnderPath[T, X, R any](s *service, ctx context.Context, p query.Params, of func(*state.Data) map[string]*T,
-	path func(*T) string, item func(*T) X, answer func(xmlList[X], page) R) (any, error) {
+// entities (of) whose path starts with PathPrefix, each rendered by item, in element name.
+func listUnderPath[T, X any](s *service, ctx context.Context, p query.Params, name string, of func(*state.Data) map[string]*T,
+	path func(*T) string, item func(*T) X) (any, error) {
 	var v query.Validator
 	prefix := pathPrefix(&v, p, pathPrefixRe, pathPrefixPat)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(_, d *state.Data) (R, error) {
+	return read(s, ctx, func(_, d *state.Data) (listed[X], error) {
 		m := of(d)
-		l, pg, err := paginate(p, underPath(m, prefix, path), func(k string) X { return item(m[k]) })
-		return answer(l, pg), err
+		return pageOf(p, name, underPath(m, prefix, path), func(k string) X { return item(m[k]) })
 	})
 }
 

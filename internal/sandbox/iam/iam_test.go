@@ -33,6 +33,12 @@ func admin(env *iamtest.Env) *awsiam.Client {
 	return client(env, iamtest.AdminKey, iamtest.AdminSecret, "")
 }
 
+// startAdmin starts the IAM test server and returns it with the admin's client and a context.
+func startAdmin(t *testing.T) (*iamtest.Env, *awsiam.Client, context.Context) {
+	env := start(t)
+	return env, admin(env), context.Background()
+}
+
 // addSession stores a role session directly, so tests can call IAM as a role session.
 func addSession(t *testing.T, env *iamtest.Env, role string) (key, secret, token string) {
 	t.Helper()
@@ -79,9 +85,7 @@ func wantErr(t *testing.T, err error, code, msg string) {
 }
 
 func TestGetUser(t *testing.T) {
-	env := start(t)
-	c := admin(env)
-	ctx := context.Background()
+	env, c, ctx := startAdmin(t)
 
 	out, err := c.GetUser(ctx, &awsiam.GetUserInput{UserName: aws.String("alice")})
 	if err != nil {
@@ -127,9 +131,7 @@ func TestGetUser(t *testing.T) {
 }
 
 func TestCreateUser(t *testing.T) {
-	env := start(t)
-	c := admin(env)
-	ctx := context.Background()
+	env, c, ctx := startAdmin(t)
 	env.Clock.Advance(time.Hour)
 
 	out, err := c.CreateUser(ctx, &awsiam.CreateUserInput{
@@ -261,9 +263,7 @@ func TestListUsersPagination(t *testing.T) {
 }
 
 func TestGroups(t *testing.T) {
-	env := start(t)
-	c := admin(env)
-	ctx := context.Background()
+	_, c, ctx := startAdmin(t)
 	out, err := c.GetGroup(ctx, &awsiam.GetGroupInput{GroupName: aws.String("Data-Scientists")})
 	if err != nil {
 		t.Fatal(err)
@@ -333,9 +333,7 @@ func pagedByTwo[O any](t *testing.T, list func(maxItems *int32, marker *string) 
 const trustAlice = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"sts:AssumeRole"}]}`
 
 func TestCreateRole(t *testing.T) {
-	env := start(t)
-	c := admin(env)
-	ctx := context.Background()
+	_, c, ctx := startAdmin(t)
 
 	out, err := c.CreateRole(ctx, &awsiam.CreateRoleInput{
 		RoleName: aws.String("dev-role"), Path: aws.String("/teams/ml/"), AssumeRolePolicyDocument: aws.String(trustAlice),
@@ -434,9 +432,7 @@ func TestCreateRole(t *testing.T) {
 }
 
 func TestListRoles(t *testing.T) {
-	env := start(t)
-	c := admin(env)
-	ctx := context.Background()
+	_, c, ctx := startAdmin(t)
 	out, err := c.ListRoles(ctx, &awsiam.ListRolesInput{PathPrefix: aws.String("/aws-reserved/")})
 	if err != nil || len(out.Roles) != 1 || *out.Roles[0].Arn != iamtest.SSORoleArn || out.IsTruncated {
 		t.Fatalf("ListRoles /aws-reserved/ = %+v, %v", out, err)
@@ -458,9 +454,7 @@ func TestListRoles(t *testing.T) {
 }
 
 func TestUpdateAndDeleteRole(t *testing.T) {
-	env := start(t)
-	c := admin(env)
-	ctx := context.Background()
+	_, c, ctx := startAdmin(t)
 	if _, err := c.UpdateRole(ctx, &awsiam.UpdateRoleInput{RoleName: aws.String("rootTRUSTED"), Description: aws.String("d2"), MaxSessionDuration: aws.Int32(43200)}); err != nil {
 		t.Fatal(err)
 	}
@@ -516,9 +510,7 @@ func TestUpdateAndDeleteRole(t *testing.T) {
 const s3Read = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::bucket/*"}]}`
 
 func TestPolicies(t *testing.T) {
-	env := start(t)
-	c := admin(env)
-	ctx := context.Background()
+	env, c, ctx := startAdmin(t)
 
 	out, err := c.CreatePolicy(ctx, &awsiam.CreatePolicyInput{PolicyName: aws.String("s3-read"), Path: aws.String("/team/"),
 		PolicyDocument: aws.String(s3Read), Description: aws.String("read the bucket")})
@@ -616,9 +608,7 @@ func TestPolicies(t *testing.T) {
 }
 
 func TestAttachAndListPolicies(t *testing.T) {
-	env := start(t)
-	c := admin(env)
-	ctx := context.Background()
+	env, c, ctx := startAdmin(t)
 	for _, n := range []string{"zeta", "alpha"} {
 		if _, err := c.CreatePolicy(ctx, &awsiam.CreatePolicyInput{PolicyName: aws.String(n), PolicyDocument: aws.String(s3Read)}); err != nil {
 			t.Fatal(err)
@@ -735,9 +725,7 @@ func TestAttachAndListPolicies(t *testing.T) {
 }
 
 func TestCreateAccessKey(t *testing.T) {
-	env := start(t)
-	c := admin(env)
-	ctx := context.Background()
+	env, c, ctx := startAdmin(t)
 	out, err := c.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: aws.String("ALICE")})
 	if err != nil {
 		t.Fatal(err)

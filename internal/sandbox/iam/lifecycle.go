@@ -261,15 +261,9 @@ func deleteInline(kind string) handler {
 	}
 }
 
-type policyNamesResult struct {
-	PolicyNames xmlList[string] `xml:"PolicyNames"`
-	page
-}
-
 func listInline(kind string) handler {
-	return listOfEntity(kind, func(p query.Params, e *entity) (res policyNamesResult, err error) {
-		res.PolicyNames, res.page, err = paginate(p, state.SortedKeys(*e.inline), func(k string) string { return k })
-		return res, err
+	return listOfEntity(kind, func(p query.Params, e *entity) (listed[string], error) {
+		return pageOf(p, "PolicyNames", state.SortedKeys(*e.inline), func(k string) string { return k })
 	})
 }
 
@@ -351,7 +345,7 @@ func listAttached(kind string) handler {
 		if err != nil {
 			return nil, err
 		}
-		return readEntity(s, ctx, kind, n, func(root, d *state.Data, e *entity) (res listAttachedPoliciesResult, err error) {
+		return readEntity(s, ctx, kind, n, func(root, d *state.Data, e *entity) (listed[xmlAttachedPolicy], error) {
 			// Keys sort by policy name then ARN, so pages are stable.
 			byKey := map[string]*state.ManagedPolicy{}
 			for _, a := range *e.attached {
@@ -361,10 +355,9 @@ func listAttached(kind string) handler {
 				}
 				byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
 			}
-			res.AttachedPolicies, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlAttachedPolicy {
+			return pageOf(p, "AttachedPolicies", state.SortedKeys(byKey), func(k string) xmlAttachedPolicy {
 				return xmlAttachedPolicy{PolicyName: byKey[k].PolicyName, PolicyArn: byKey[k].Arn}
 			})
-			return res, err
 		})
 	}
 }
@@ -516,34 +509,41 @@ func untagEntity(kind string) handler {
 	}
 }
 
-type listTagsResult struct {
-	Tags xmlList[xmlTag] `xml:"Tags"`
-	page
-}
-
 func listEntityTags(kind string) handler {
-	return listOfEntity(kind, func(p query.Params, e *entity) (res listTagsResult, err error) {
+	return listOfEntity(kind, func(p query.Params, e *entity) (listed[xmlTag], error) {
 		byKey := map[string]state.Tag{}
 		for _, t := range *e.tags {
 			byKey[t.Key] = t
 		}
-		res.Tags, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlTag { return xmlTag{Key: k, Value: byKey[k].Value} })
-		return res, err
+		return pageOf(p, "Tags", state.SortedKeys(byKey), func(k string) xmlTag { return xmlTag{Key: k, Value: byKey[k].Value} })
 	})
 }
 
 // --- users, groups, access keys, MFA devices ---------------------------------------------
 
-func (s *service) deleteUser(ctx context.Context, p query.Params) (any, error) {
-	n, err := entityAnd(p, "user", 128, nil)
+// deleteNamed answers DeleteUser, DeleteGroup and DeleteRole: it deletes the entity of kind
+// the request names from the caller's account's collection (of), once release has found
+// nothing that must go first (a DeleteConflict) and let go of what the entity holds.
+func deleteNamed[T any](s *service, ctx context.Context, p query.Params, kind string, of func(*state.Data) map[string]*T, missing func(string) error, release func(root, d *state.Data, x *T) error) (any, error) {
+	n, err := entityAnd(p, kind, 128, nil) // a role's name: at most 64 (entityName)
 	if err != nil {
 		return nil, err
 	}
 	return s.change(ctx, func(root, d *state.Data) error {
-		u, err := find(d.Users, n, noSuchUser)
+		x, err := find(of(d), n, missing)
 		if err != nil {
 			return err
 		}
+		if err := release(root, d, x); err != nil {
+			return err
+		}
+		delete(of(d), strings.ToLower(n))
+		return nil
+	})
+}
+
+func (s *service) deleteUser(ctx context.Context, p query.Params) (any, error) {
+	return deleteNamed(s, ctx, p, "user", allUsers, noSuchUser, func(root, d *state.Data, u *state.User) error {
 		conflict := func(what string) error {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must %s first.", what)
 		}
@@ -562,7 +562,6 @@ func (s *service) deleteUser(ctx context.Context, p query.Params) (any, error) {
 		if u.PermissionsBoundary != "" {
 			setBoundary(root, d, &u.PermissionsBoundary, "")
 		}
-		delete(d.Users, strings.ToLower(n))
 		return nil
 	})
 }
@@ -611,22 +610,13 @@ func (s *service) createGroup(ctx context.Context, p query.Params) (any, error) 
 }
 
 func (s *service) deleteGroup(ctx context.Context, p query.Params) (any, error) {
-	n, err := entityAnd(p, "group", 128, nil)
-	if err != nil {
-		return nil, err
-	}
-	return s.change(ctx, func(root, d *state.Data) error {
-		g, err := find(d.Groups, n, noSuchGroup)
-		if err != nil {
-			return err
-		}
+	return deleteNamed(s, ctx, p, "group", allGroups, noSuchGroup, func(_, _ *state.Data, g *state.Group) error {
 		if len(g.Members) > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must remove users from group first.")
 		}
 		if len(g.InlinePolicies) > 0 || len(g.AttachedPolicies) > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must delete policies first.")
 		}
-		delete(d.Groups, strings.ToLower(n))
 		return nil
 	})
 }
@@ -678,9 +668,8 @@ func (s *service) listGroupsForUser(ctx context.Context, p query.Params) (any, e
 	if err != nil {
 		return nil, err
 	}
-	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listGroupsResult, err error) {
-		res.Groups, res.page, err = paginate(p, groupsOf(d, u.UserName), func(k string) xmlGroup { return toXMLGroup(d.Groups[k]) })
-		return res, err
+	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (listed[xmlGroup], error) {
+		return pageOf(p, "Groups", groupsOf(d, u.UserName), func(k string) xmlGroup { return toXMLGroup(d.Groups[k]) })
 	})
 }
 
@@ -689,11 +678,6 @@ type xmlAccessKeyMetadata struct {
 	AccessKeyID string `xml:"AccessKeyId"`
 	Status      string `xml:"Status"`
 	CreateDate  string `xml:"CreateDate"`
-}
-
-type listAccessKeysResult struct {
-	AccessKeyMetadata xmlList[xmlAccessKeyMetadata] `xml:"AccessKeyMetadata"`
-	page
 }
 
 // userOrCaller validates an optional UserName, defaulting to the calling user.
@@ -708,25 +692,24 @@ func userOrCaller(ctx context.Context, v *query.Validator, p query.Params) (stri
 	return un, nil
 }
 
-// userItems validates the optional UserName of an operation on a user or the user's items
-// (default: the caller).
-func userItems(ctx context.Context, p query.Params) (string, error) {
+// readUser answers what fn computes from the user an operation on a user or the user's
+// items names by its optional UserName (default: the caller).
+func readUser[R any](s *service, ctx context.Context, p query.Params, fn func(d *state.Data, u *state.User) (R, error)) (any, error) {
 	var v query.Validator
-	return userOrCaller(ctx, &v, p)
-}
-
-func (s *service) listAccessKeys(ctx context.Context, p query.Params) (any, error) {
-	un, err := userItems(ctx, p)
+	un, err := userOrCaller(ctx, &v, p)
 	if err != nil {
 		return nil, err
 	}
-	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listAccessKeysResult, err error) {
+	return readNamed(s, ctx, allUsers, un, noSuchUser, fn)
+}
+
+func (s *service) listAccessKeys(ctx context.Context, p query.Params) (any, error) {
+	return readUser(s, ctx, p, func(d *state.Data, u *state.User) (listed[xmlAccessKeyMetadata], error) {
 		keys := ownedBy(d.AccessKeys, u.UserName, func(k *state.AccessKey) string { return k.UserName })
-		res.AccessKeyMetadata, res.page, err = paginate(p, keys, func(id string) xmlAccessKeyMetadata {
+		return pageOf(p, "AccessKeyMetadata", keys, func(id string) xmlAccessKeyMetadata {
 			k := d.AccessKeys[id]
 			return xmlAccessKeyMetadata{UserName: u.UserName, AccessKeyID: id, Status: keyStatus(k), CreateDate: wire.ISO(k.CreateDate)}
 		})
-		return res, err
 	})
 }
 
@@ -806,19 +789,10 @@ type xmlMFADevice struct {
 	EnableDate   string `xml:"EnableDate"`
 }
 
-type listMFADevicesResult struct {
-	MFADevices xmlList[xmlMFADevice] `xml:"MFADevices"`
-	page
-}
-
 func (s *service) listMFADevices(ctx context.Context, p query.Params) (any, error) {
-	un, err := userItems(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return readNamed(s, ctx, allUsers, un, noSuchUser, func(d *state.Data, u *state.User) (res listMFADevicesResult, err error) {
+	return readUser(s, ctx, p, func(d *state.Data, u *state.User) (listed[xmlMFADevice], error) {
 		keys := ownedBy(d.MFADevices, u.UserName, func(m *state.MFADevice) string { return m.UserName })
-		res.MFADevices, res.page, err = paginate(p, keys, func(k string) xmlMFADevice {
+		return pageOf(p, "MFADevices", keys, func(k string) xmlMFADevice {
 			m := d.MFADevices[k]
 			enabled := m.EnableDate
 			if enabled.IsZero() {
@@ -826,7 +800,6 @@ func (s *service) listMFADevices(ctx context.Context, p query.Params) (any, erro
 			}
 			return xmlMFADevice{UserName: u.UserName, SerialNumber: m.SerialNumber, EnableDate: wire.ISO(enabled)}
 		})
-		return res, err
 	})
 }
 
@@ -878,17 +851,12 @@ func (s *service) deletePolicy(ctx context.Context, p query.Params) (any, error)
 	})
 }
 
-type listPolicyVersionsResult struct {
-	Versions xmlList[xmlPolicyVersion] `xml:"Versions"`
-	page
-}
-
 func (s *service) listPolicyVersions(ctx context.Context, p query.Params) (any, error) {
 	pa, err := policyParams(p, nil)
 	if err != nil {
 		return nil, err
 	}
-	return readPolicy(s, ctx, pa, func(pol *state.ManagedPolicy) (res listPolicyVersionsResult, err error) {
+	return readPolicy(s, ctx, pa, func(pol *state.ManagedPolicy) (listed[xmlPolicyVersion], error) {
 		// Newest first, as IAM lists them; keys sort that way (zero-padded, inverted).
 		byKey := map[string]state.PolicyVersion{}
 		for _, pv := range versions(pol) {
@@ -896,11 +864,10 @@ func (s *service) listPolicyVersions(ctx context.Context, p query.Params) (any, 
 			n, _ := strconv.Atoi(num)
 			byKey[strconv.Itoa(1_000_000_000-n)+pv.VersionID] = pv
 		}
-		res.Versions, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlPolicyVersion {
+		return pageOf(p, "Versions", state.SortedKeys(byKey), func(k string) xmlPolicyVersion {
 			pv := byKey[k]
 			return xmlPolicyVersion{VersionID: pv.VersionID, IsDefaultVersion: pv.VersionID == defaultVersion(pol), CreateDate: wire.ISO(pv.CreateDate)}
 		})
-		return res, err
 	})
 }
 
@@ -912,14 +879,22 @@ func versionParam(v *query.Validator, p query.Params) string {
 	return vid
 }
 
-func (s *service) deletePolicyVersion(ctx context.Context, p query.Params) (any, error) {
+// changeVersion runs fn on version vid (the request's VersionId) of the managed policy the
+// request names, under the write lock; vs are the policy's versions, i is vid's index in vs.
+func (s *service) changeVersion(ctx context.Context, p query.Params, action string, fn func(pol *state.ManagedPolicy, vs []state.PolicyVersion, i int, vid string) error) (any, error) {
 	var vid string
-	return s.changePolicy(ctx, p, "DeletePolicyVersion", func(v *query.Validator) { vid = versionParam(v, p) }, func(_ *state.Data, pa string, pol *state.ManagedPolicy) error {
+	return s.changePolicy(ctx, p, action, func(v *query.Validator) { vid = versionParam(v, p) }, func(_ *state.Data, pa string, pol *state.ManagedPolicy) error {
 		vs := versions(pol)
 		i, err := findVersion(pa, vs, vid)
 		if err != nil {
 			return err
 		}
+		return fn(pol, vs, i, vid)
+	})
+}
+
+func (s *service) deletePolicyVersion(ctx context.Context, p query.Params) (any, error) {
+	return s.changeVersion(ctx, p, "DeletePolicyVersion", func(pol *state.ManagedPolicy, vs []state.PolicyVersion, i int, vid string) error {
 		if vid == defaultVersion(pol) {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete the default version of a policy.")
 		}
@@ -930,13 +905,7 @@ func (s *service) deletePolicyVersion(ctx context.Context, p query.Params) (any,
 }
 
 func (s *service) setDefaultPolicyVersion(ctx context.Context, p query.Params) (any, error) {
-	var vid string
-	return s.changePolicy(ctx, p, "SetDefaultPolicyVersion", func(v *query.Validator) { vid = versionParam(v, p) }, func(_ *state.Data, pa string, pol *state.ManagedPolicy) error {
-		vs := versions(pol)
-		i, err := findVersion(pa, vs, vid)
-		if err != nil {
-			return err
-		}
+	return s.changeVersion(ctx, p, "SetDefaultPolicyVersion", func(pol *state.ManagedPolicy, vs []state.PolicyVersion, i int, vid string) error {
 		pol.Versions = vs
 		pol.DefaultVersionID = vid
 		pol.Document = vs[i].Document

@@ -223,11 +223,6 @@ func (s *service) createPolicyVersion(ctx context.Context, p query.Params) (any,
 	})
 }
 
-type listPoliciesResult struct {
-	Policies xmlList[xmlPolicy] `xml:"Policies"`
-	page
-}
-
 func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error) {
 	var v query.Validator
 	scope := "All"
@@ -244,7 +239,7 @@ func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return read(s, ctx, func(root, d *state.Data) (res listPoliciesResult, err error) {
+	return read(s, ctx, func(root, d *state.Data) (listed[xmlPolicy], error) {
 		byKey := map[string]*state.ManagedPolicy{}
 		all := d.Policies
 		if d != root {
@@ -272,7 +267,6 @@ func (s *service) listPolicies(ctx context.Context, p query.Params) (any, error)
 			}
 			byKey[pol.PolicyName+"\x00"+pol.Arn] = pol
 		}
-		res.Policies, res.page, err = paginate(p, state.SortedKeys(byKey), func(k string) xmlPolicy { return toXMLPolicy(byKey[k], false) })
-		return res, err
+		return pageOf(p, "Policies", state.SortedKeys(byKey), func(k string) xmlPolicy { return toXMLPolicy(byKey[k], false) })
 	})
 }

@@ -48,7 +48,8 @@ func validateTrust(d *state.Data, doc string) error {
 	return err
 }
 
-type getRoleResult struct {
+// roleResult is the answer of GetRole and CreateRole.
+type roleResult struct {
 	Role xmlRole `xml:"Role"`
 }
 
@@ -57,25 +58,15 @@ func (s *service) getRole(ctx context.Context, p query.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readNamed(s, ctx, allRoles, roleName, noSuchRole, func(_ *state.Data, r *state.Role) (getRoleResult, error) {
-		return getRoleResult{Role: toXMLRole(r, true)}, nil
+	return readNamed(s, ctx, allRoles, roleName, noSuchRole, func(_ *state.Data, r *state.Role) (roleResult, error) {
+		return roleResult{Role: toXMLRole(r, true)}, nil
 	})
-}
-
-type listRolesResult struct {
-	Roles xmlList[xmlRole] `xml:"Roles"`
-	page
 }
 
 func (s *service) listRoles(ctx context.Context, p query.Params) (any, error) {
 	// ListRoles leaves out Tags (and PermissionsBoundary, RoleLastUsed), as IAM does.
-	return listUnderPath(s, ctx, p, allRoles,
-		func(r *state.Role) string { return r.Path }, func(r *state.Role) xmlRole { return toXMLRole(r, false) },
-		func(l xmlList[xmlRole], pg page) listRolesResult { return listRolesResult{l, pg} })
-}
-
-type createRoleResult struct {
-	Role xmlRole `xml:"Role"`
+	return listUnderPath(s, ctx, p, "Roles", allRoles,
+		func(r *state.Role) string { return r.Path }, func(r *state.Role) xmlRole { return toXMLRole(r, false) })
 }
 
 func (s *service) createRole(ctx context.Context, p query.Params) (any, error) {
@@ -94,10 +85,10 @@ func (s *service) createRole(ctx context.Context, p query.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return write(s, ctx, func(root, d *state.Data) (createRoleResult, error) {
+	return write(s, ctx, func(root, d *state.Data) (roleResult, error) {
 		if _, exists := d.Roles[strings.ToLower(e.name)]; !exists {
 			if err := validateTrust(d, doc); err != nil {
-				return createRoleResult{}, err
+				return roleResult{}, err
 			}
 		}
 		r := &state.Role{
@@ -113,9 +104,9 @@ func (s *service) createRole(ctx context.Context, p query.Params) (any, error) {
 			AttachedPolicies:         []string{},
 		}
 		if err := add(root, d, &d.Roles, e, "Role", r, &r.PermissionsBoundary); err != nil {
-			return createRoleResult{}, err
+			return roleResult{}, err
 		}
-		return createRoleResult{Role: toXMLRole(r, true)}, nil
+		return roleResult{Role: toXMLRole(r, true)}, nil
 	})
 }
 
@@ -175,12 +166,10 @@ func (s *service) updateAssumeRolePolicy(ctx context.Context, p query.Params) (a
 }
 
 func (s *service) deleteRole(ctx context.Context, p query.Params) (any, error) {
-	n, err := entityAnd(p, "role", 64, nil)
-	if err != nil {
-		return nil, err
-	}
-	return s.changeEntity(ctx, "role", n, func(root, d *state.Data, e *entity) error {
-		r := e.role
+	return deleteNamed(s, ctx, p, "role", allRoles, noSuchRole, func(root, d *state.Data, r *state.Role) error {
+		if err := unmodifiable(r); err != nil {
+			return err
+		}
 		if len(r.AttachedPolicies) > 0 {
 			return query.Errorf(409, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
 		}
@@ -190,7 +179,6 @@ func (s *service) deleteRole(ctx context.Context, p query.Params) (any, error) {
 		if r.PermissionsBoundary != "" {
 			setBoundary(root, d, &r.PermissionsBoundary, "")
 		}
-		delete(d.Roles, strings.ToLower(n))
 		return nil
 	})
 }
@@ -215,9 +203,4 @@ func checkArn(a string) error {
 type xmlAttachedPolicy struct {
 	PolicyName string `xml:"PolicyName"`
 	PolicyArn  string `xml:"PolicyArn"`
-}
-
-type listAttachedPoliciesResult struct {
-	AttachedPolicies xmlList[xmlAttachedPolicy] `xml:"AttachedPolicies"`
-	page
 }

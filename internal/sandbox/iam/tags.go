@@ -5,6 +5,7 @@ package iam
 
 import (
 	"context"
+	"encoding/xml"
 	"strings"
 
 	"eksaccess/internal/sandbox/query"
@@ -83,10 +84,10 @@ func (s *service) tagPolicy(ctx context.Context, p query.Params) (any, error) {
 	return tagResult{}, nil
 }
 
-func toListTags(ts []state.Tag) listTagsResult {
-	res := listTagsResult{Tags: xmlList[xmlTag]{Member: []xmlTag{}}}
+func toListTags(ts []state.Tag) listed[xmlTag] {
+	res := listed[xmlTag]{Items: namedList[xmlTag]{XMLName: xml.Name{Local: "Tags"}, Member: []xmlTag{}}}
 	for _, t := range ts {
-		res.Tags.Member = append(res.Tags.Member, xmlTag{Key: t.Key, Value: t.Value})
+		res.Items.Member = append(res.Items.Member, xmlTag{Key: t.Key, Value: t.Value})
 	}
 	return res
 }
@@ -97,7 +98,7 @@ func (s *service) listPolicyTags(ctx context.Context, p query.Params) (any, erro
 	if err := valid(&v, pa); err != nil {
 		return nil, err
 	}
-	var res listTagsResult
+	var res listed[xmlTag]
 	err := s.Store.Read(func(root *state.Data) error {
 		d := state.AccountData(ctx, root)
 		pol, ok := d.Policies[pa]

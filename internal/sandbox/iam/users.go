@@ -14,33 +14,20 @@ import (
 // maxAccessKeysPerUser is IAM's fixed quota of access keys per user.
 const maxAccessKeysPerUser = 2
 
-type getUserResult struct {
+// userResult is the answer of GetUser and CreateUser.
+type userResult struct {
 	User xmlUser `xml:"User"`
 }
 
 func (s *service) getUser(ctx context.Context, p query.Params) (any, error) {
-	userName, err := userItems(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	return readNamed(s, ctx, allUsers, userName, noSuchUser, func(_ *state.Data, u *state.User) (getUserResult, error) {
-		return getUserResult{User: toXMLUser(u, true)}, nil
+	return readUser(s, ctx, p, func(_ *state.Data, u *state.User) (userResult, error) {
+		return userResult{User: toXMLUser(u, true)}, nil
 	})
 }
 
-type listUsersResult struct {
-	Users xmlList[xmlUser] `xml:"Users"`
-	page
-}
-
 func (s *service) listUsers(ctx context.Context, p query.Params) (any, error) {
-	return listUnderPath(s, ctx, p, allUsers,
-		func(u *state.User) string { return u.Path }, func(u *state.User) xmlUser { return toXMLUser(u, false) },
-		func(l xmlList[xmlUser], pg page) listUsersResult { return listUsersResult{l, pg} })
-}
-
-type createUserResult struct {
-	User xmlUser `xml:"User"`
+	return listUnderPath(s, ctx, p, "Users", allUsers,
+		func(u *state.User) string { return u.Path }, func(u *state.User) xmlUser { return toXMLUser(u, false) })
 }
 
 // newEntity holds what CreateUser and CreateRole validate alike.
@@ -99,7 +86,7 @@ func (s *service) createUser(ctx context.Context, p query.Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return write(s, ctx, func(root, d *state.Data) (createUserResult, error) {
+	return write(s, ctx, func(root, d *state.Data) (userResult, error) {
 		u := &state.User{
 			Path:       e.path,
 			UserName:   e.name,
@@ -109,9 +96,9 @@ func (s *service) createUser(ctx context.Context, p query.Params) (any, error) {
 			Tags:       e.tags,
 		}
 		if err := add(root, d, &d.Users, e, "User", u, &u.PermissionsBoundary); err != nil {
-			return createUserResult{}, err
+			return userResult{}, err
 		}
-		return createUserResult{User: toXMLUser(u, true)}, nil
+		return userResult{User: toXMLUser(u, true)}, nil
 	})
 }
 
@@ -140,15 +127,9 @@ func (s *service) getGroup(ctx context.Context, p query.Params) (any, error) {
 	})
 }
 
-type listGroupsResult struct {
-	Groups xmlList[xmlGroup] `xml:"Groups"`
-	page
-}
-
 func (s *service) listGroups(ctx context.Context, p query.Params) (any, error) {
-	return listUnderPath(s, ctx, p, allGroups,
-		func(g *state.Group) string { return g.Path }, toXMLGroup,
-		func(l xmlList[xmlGroup], pg page) listGroupsResult { return listGroupsResult{l, pg} })
+	return listUnderPath(s, ctx, p, "Groups", allGroups,
+		func(g *state.Group) string { return g.Path }, toXMLGroup)
 }
 
 type xmlAccessKey struct {

@@ -27,9 +27,6 @@ import (
 )
 
 const (
-	acct       = "111122223333"
-	aliceArn   = "arn:aws:iam::111122223333:user/alice"
-	bobArn     = "arn:aws:iam::111122223333:user/bob"
 	roleArn    = "arn:aws:iam::111122223333:role/teams/dev-role"
 	aliceKey   = "AKIAALICEEXAMPLE0001"
 	aliceSec   = "alice-secret"
@@ -41,8 +38,8 @@ const (
 	oldSessKey = "ASIAOLDEXAMPLE000001"
 	demo       = "hyperpod-demo"
 	teamA      = "hyperpod-ns-team-a"
-	viewArn    = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
-	editArn    = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
+	viewArn    = statetest.AccessPolicyPrefix + "AmazonEKSViewPolicy"
+	editArn    = statetest.AccessPolicyPrefix + "AmazonEKSEditPolicy"
 )
 
 var t0 = time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
@@ -57,10 +54,10 @@ func seed(now time.Time) func() *state.Data {
 			return e
 		}
 		return &state.Data{
-			Version: 1, Account: acct, Partition: "aws", Region: "us-west-2",
+			Version: 1, Account: statetest.Account, Partition: "aws", Region: "us-west-2",
 			Users: map[string]*state.User{
-				"alice": {UserName: "alice", UserID: "AIDAALICEEXAMPLE", Arn: aliceArn, Path: "/"},
-				"bob":   {UserName: "bob", UserID: "AIDABOBEXAMPLE", Arn: bobArn, Path: "/"},
+				"alice": {UserName: "alice", UserID: "AIDAALICEEXAMPLE", Arn: statetest.AliceArn, Path: "/"},
+				"bob":   {UserName: "bob", UserID: "AIDABOBEXAMPLE", Arn: statetest.BobArn, Path: "/"},
 			},
 			AccessKeys: map[string]*state.AccessKey{
 				aliceKey: {AccessKeyID: aliceKey, SecretAccessKey: aliceSec, UserName: "alice", Status: "Active"},
@@ -76,16 +73,16 @@ func seed(now time.Time) func() *state.Data {
 			Clusters: map[string]*state.Cluster{
 				demo: {Name: demo, Arn: "arn:aws:eks:us-west-2:111122223333:cluster/" + demo, Version: "1.32", Status: "ACTIVE", AuthenticationMode: "API_AND_CONFIG_MAP",
 					Entries: map[string]*state.AccessEntry{
-						aliceArn: entry(aliceArn, "STANDARD", "", nil, &state.AssociatedPolicy{PolicyArn: viewArn, ScopeType: "namespace", Namespaces: []string{teamA}}),
+						statetest.AliceArn: entry(statetest.AliceArn, "STANDARD", "", nil, &state.AssociatedPolicy{PolicyArn: viewArn, ScopeType: "namespace", Namespaces: []string{teamA}}),
 						roleArn: entry(roleArn, "STANDARD", "dev:{{SessionName}}:{{SessionNameRaw}}:{{AccountID}}", []string{"team-a"},
 							&state.AssociatedPolicy{PolicyArn: editArn, ScopeType: "namespace", Namespaces: []string{"hyperpod-ns-*"}}),
 					}},
 				"other": {Name: "other", Arn: "arn:aws:eks:us-west-2:111122223333:cluster/other", Version: "1.31", Status: "ACTIVE", AuthenticationMode: "API",
-					Entries: map[string]*state.AccessEntry{aliceArn: entry(aliceArn, "STANDARD", "alice", nil)}},
+					Entries: map[string]*state.AccessEntry{statetest.AliceArn: entry(statetest.AliceArn, "STANDARD", "alice", nil)}},
 				"legacy": {Name: "legacy", Arn: "arn:aws:eks:us-west-2:111122223333:cluster/legacy", Version: "1.29", Status: "ACTIVE", AuthenticationMode: "CONFIG_MAP",
-					Entries: map[string]*state.AccessEntry{aliceArn: entry(aliceArn, "STANDARD", "", nil)},
+					Entries: map[string]*state.AccessEntry{statetest.AliceArn: entry(statetest.AliceArn, "STANDARD", "", nil)},
 					AwsAuth: map[string]string{
-						"mapUsers": "- userarn: " + bobArn + "\n  username: bob\n  groups:\n  - system:masters\n",
+						"mapUsers": "- userarn: " + statetest.BobArn + "\n  username: bob\n  groups:\n  - system:masters\n",
 						"mapRoles": "- rolearn: arn:aws:iam::111122223333:role/dev-role\n  username: legacy-dev:{{SessionName}}\n  groups: [devs]\n",
 					}},
 			},
@@ -264,9 +261,9 @@ func TestSelfSubjectReview(t *testing.T) {
 		want               authenticationv1.UserInfo
 	}{
 		{"user, default username", token(t, aliceKey, aliceSec, "", demo, t0), demo, authenticationv1.UserInfo{
-			Username: aliceArn, UID: "aws-iam-authenticator:111122223333:AIDAALICEEXAMPLE",
+			Username: statetest.AliceArn, UID: "aws-iam-authenticator:111122223333:AIDAALICEEXAMPLE",
 			Groups: []string{"system:authenticated"},
-			Extra:  map[string]authenticationv1.ExtraValue{"arn": {aliceArn}, "canonicalArn": {aliceArn}, "principalId": {"AIDAALICEEXAMPLE"}, "accessKeyId": {aliceKey}},
+			Extra:  map[string]authenticationv1.ExtraValue{"arn": {statetest.AliceArn}, "canonicalArn": {statetest.AliceArn}, "principalId": {"AIDAALICEEXAMPLE"}, "accessKeyId": {aliceKey}},
 		}},
 		{"assumed role with path, username template", token(t, sessKey, sessSec, sessTok, demo, t0), demo, authenticationv1.UserInfo{
 			Username: "dev:alice-example.com:alice@example.com:111122223333", UID: "aws-iam-authenticator:111122223333:AROADEVEXAMPLE",
@@ -279,7 +276,7 @@ func TestSelfSubjectReview(t *testing.T) {
 		{"aws-auth mapUsers in CONFIG_MAP mode", token(t, bobKey, bobSec, "", "legacy", t0), "legacy", authenticationv1.UserInfo{
 			Username: "bob", UID: "aws-iam-authenticator:111122223333:AIDABOBEXAMPLE",
 			Groups: []string{"system:masters", "system:authenticated"},
-			Extra:  map[string]authenticationv1.ExtraValue{"arn": {bobArn}, "canonicalArn": {bobArn}, "principalId": {"AIDABOBEXAMPLE"}, "accessKeyId": {bobKey}},
+			Extra:  map[string]authenticationv1.ExtraValue{"arn": {statetest.BobArn}, "canonicalArn": {statetest.BobArn}, "principalId": {"AIDABOBEXAMPLE"}, "accessKeyId": {bobKey}},
 		}},
 		{"aws-auth mapRoles matches the path-less role ARN", token(t, sessKey, sessSec, sessTok, "legacy", t0), "legacy", authenticationv1.UserInfo{
 			Username: "legacy-dev:alice-example.com", UID: "aws-iam-authenticator:111122223333:AROADEVEXAMPLE",
@@ -388,7 +385,7 @@ func TestKubectlWireBytes(t *testing.T) {
 	}
 	ssr, _ := hex.DecodeString("6b3873000a2d0a1861757468656e7469636174696f6e2e6b38732e696f2f7631121153656c665375626a656374526576696577121a0a100a0012001a0022002a0032003800420012060a040a0012001a002200")
 	rec = f.do(t, "POST", ssrPath, alice, protoCT, ssr)
-	if rec.Code != 201 || !strings.Contains(rec.Body.String(), `"username":"`+aliceArn+`"`) {
+	if rec.Code != 201 || !strings.Contains(rec.Body.String(), `"username":"`+statetest.AliceArn+`"`) {
 		t.Errorf("ssr: %d %s", rec.Code, rec.Body)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"eksaccess/internal/kubeauth"
 	"eksaccess/internal/sandbox/kube/kubectltest"
 	"eksaccess/internal/sandbox/state"
+	"eksaccess/internal/sandbox/state/statetest"
 )
 
 func startTLS(t *testing.T, f *fixture, cluster string) *kubectltest.Env {
@@ -29,8 +30,8 @@ func TestKubectlEndToEnd(t *testing.T) {
 	alice := k.StaticKubeconfig("alice", token(t, aliceKey, aliceSec, "", demo, now))
 
 	out, errOut, code := k.Run(alice, nil, "auth", "whoami")
-	if code != 0 || row(out, "Username") != aliceArn || row(out, "UID") != "aws-iam-authenticator:111122223333:AIDAALICEEXAMPLE" ||
-		row(out, "Groups") != "[system:authenticated]" || row(out, "Extra: arn") != "["+aliceArn+"]" {
+	if code != 0 || row(out, "Username") != statetest.AliceArn || row(out, "UID") != "aws-iam-authenticator:111122223333:AIDAALICEEXAMPLE" ||
+		row(out, "Groups") != "[system:authenticated]" || row(out, "Extra: arn") != "["+statetest.AliceArn+"]" {
 		t.Fatalf("whoami rc %d\n%s\n%s", code, out, errOut)
 	}
 
@@ -71,7 +72,7 @@ func TestKubectlEndToEnd(t *testing.T) {
 
 	// Revoking the access entry locks the same kubeconfig out.
 	if err := f.st.Update(func(d *state.Data) error {
-		delete(d.Clusters[demo].Entries, aliceArn)
+		delete(d.Clusters[demo].Entries, statetest.AliceArn)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func TestKubectlWithAwsGetToken(t *testing.T) {
 		"AWS_ENDPOINT_URL_STS=http://127.0.0.1:1", // presigning needs no server
 	}
 	out, errOut, code := k.Run(path, awsEnv, "auth", "whoami")
-	if code != 0 || row(out, "Username") != aliceArn {
+	if code != 0 || row(out, "Username") != statetest.AliceArn {
 		t.Fatalf("whoami with aws get-token: rc %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"bytes"
+	"eksaccess/internal/sandbox/state/statetest"
 	"encoding/json"
 	"net/http/httptest"
 	"net/url"
@@ -66,17 +67,17 @@ func TestBuiltinResources(t *testing.T) {
 	}{
 		{"GET", "/api/v1/namespaces/" + teamA + "/pods", 200, "", ""},
 		{"GET", "/api/v1/namespaces/other/pods", 403, metav1.StatusReasonForbidden,
-			`pods is forbidden: User "` + aliceArn + `" cannot list resource "pods" in API group "" in the namespace "other"`},
+			`pods is forbidden: User "` + statetest.AliceArn + `" cannot list resource "pods" in API group "" in the namespace "other"`},
 		{"GET", "/api/v1/namespaces/" + teamA + "/pods/p", 404, metav1.StatusReasonNotFound, `pods "p" not found`},
 		{"GET", "/api/v1/namespaces/" + teamA + "/secrets/s", 403, metav1.StatusReasonForbidden,
-			`secrets "s" is forbidden: User "` + aliceArn + `" cannot get resource "secrets" in API group "" in the namespace "` + teamA + `"`},
+			`secrets "s" is forbidden: User "` + statetest.AliceArn + `" cannot get resource "secrets" in API group "" in the namespace "` + teamA + `"`},
 		{"GET", "/apis/apps/v1/deployments", 403, metav1.StatusReasonForbidden,
-			`deployments.apps is forbidden: User "` + aliceArn + `" cannot list resource "deployments" in API group "apps" at the cluster scope`},
+			`deployments.apps is forbidden: User "` + statetest.AliceArn + `" cannot list resource "deployments" in API group "apps" at the cluster scope`},
 		{"GET", "/apis/apps/v1/namespaces/" + teamA + "/deployments", 200, "", ""},
 		// May list, but the list would not be empty on a real cluster: not made up.
 		{"GET", "/api/v1/namespaces/" + teamA + "/configmaps", 405, metav1.StatusReasonMethodNotAllowed, "cannot list configmaps (it keeps no objects); " + RealModeHint},
 		{"POST", "/api/v1/namespaces/" + teamA + "/pods", 403, metav1.StatusReasonForbidden,
-			`pods is forbidden: User "` + aliceArn + `" cannot create resource "pods" in API group "" in the namespace "` + teamA + `"`},
+			`pods is forbidden: User "` + statetest.AliceArn + `" cannot create resource "pods" in API group "" in the namespace "` + teamA + `"`},
 		{"GET", "/apis/example.com/v1/widgets", 404, metav1.StatusReasonNotFound, "the server could not find the requested resource"},
 	}
 	for _, tt := range tests {
@@ -126,11 +127,11 @@ func TestBuiltinImpersonation(t *testing.T) {
 	}
 	// alice (view in team-a) may not impersonate.
 	code, body := ssar(alice, demo, map[string][]string{"Impersonate-User": {"arn:aws:iam::111122223333:user/admin"}}, "list", "pods", teamA)
-	if code != 403 || !strings.Contains(body, `users \"arn:aws:iam::111122223333:user/admin\" is forbidden: User \"`+aliceArn+`\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope`) {
+	if code != 403 || !strings.Contains(body, `users \"arn:aws:iam::111122223333:user/admin\" is forbidden: User \"`+statetest.AliceArn+`\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope`) {
 		t.Errorf("alice impersonating: %d %s", code, body)
 	}
 	// bob (system:masters) may; the impersonated user has RBAC alone: no access policies.
-	code, body = ssar(bob, "legacy", map[string][]string{"Impersonate-User": {aliceArn}}, "list", "pods", teamA)
+	code, body = ssar(bob, "legacy", map[string][]string{"Impersonate-User": {statetest.AliceArn}}, "list", "pods", teamA)
 	if code != 201 || !strings.Contains(body, `"allowed":false`) {
 		t.Errorf("bob as alice: %d %s", code, body)
 	}

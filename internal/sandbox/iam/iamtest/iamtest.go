@@ -26,7 +26,7 @@ import (
 
 // Seed facts tests assert against.
 const (
-	Account = "111122223333"
+	Account = statetest.Account
 	Region  = "us-west-2"
 
 	AdminKey     = "AKIAEXAMPLEADMIN01"
@@ -38,7 +38,7 @@ const (
 	AliceMFA     = "arn:aws:iam::111122223333:mfa/alice"
 	AliceMFACode = "123456"
 
-	SSORoleArn = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_DataScientist_0123456789abcdef"
+	SSORoleArn = statetest.SSORoleArn
 )
 
 // Start is when the seed was made and where the test clock starts.

@@ -11,6 +11,16 @@ import (
 	"eksaccess/internal/sandbox/state"
 )
 
+// Facts the services' test seeds share: their account, its users alice and bob, its IAM
+// Identity Center (SSO) role, and the prefix of the EKS access policies' ARNs.
+const (
+	Account            = "111122223333"
+	AliceArn           = "arn:aws:iam::111122223333:user/alice"
+	BobArn             = "arn:aws:iam::111122223333:user/bob"
+	SSORoleArn         = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_DataScientist_0123456789abcdef"
+	AccessPolicyPrefix = "arn:aws:eks::aws:cluster-access-policy/"
+)
+
 // Open opens a store on a fresh temporary directory, seeded by seed, and closes it when the
 // test ends.
 func Open(t testing.TB, seed func() *state.Data) *state.Store {
