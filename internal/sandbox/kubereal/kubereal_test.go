@@ -463,15 +463,15 @@ func TestRealModeOtherAccount(t *testing.T) {
 	if _, err := eks.NewFromConfig(partnerCfg).DeleteCluster(context.Background(), &eks.DeleteClusterInput{Name: aws.String(sandbox.PartnerCluster)}); err != nil {
 		t.Fatal(err)
 	}
+	// The settle tick stops the cluster's processes, then removes its data: wait for both.
+	data := filepath.Join(dir, kubereal.DirName, ref)
+	dataLeft := func() bool { _, err := os.Stat(data); return !os.IsNotExist(err) }
 	deadline := time.Now().Add(30 * time.Second)
-	for len(srv.KubeManager().Running()) > 0 || countProcesses(t, "kube-apiserver") > 0 || countProcesses(t, "etcd") > 0 {
+	for len(srv.KubeManager().Running()) > 0 || countProcesses(t, "kube-apiserver") > 0 || countProcesses(t, "etcd") > 0 || dataLeft() {
 		if time.Now().After(deadline) {
-			t.Fatalf("after DeleteCluster: running %v, %d kube-apiserver, %d etcd", srv.KubeManager().Running(), countProcesses(t, "kube-apiserver"), countProcesses(t, "etcd"))
+			t.Fatalf("after DeleteCluster: running %v, %d kube-apiserver, %d etcd, data left %v", srv.KubeManager().Running(), countProcesses(t, "kube-apiserver"), countProcesses(t, "etcd"), dataLeft())
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-	if _, err := os.Stat(filepath.Join(dir, kubereal.DirName, ref)); !os.IsNotExist(err) {
-		t.Errorf("data left: %v", err)
 	}
 }
 
