@@ -43,10 +43,18 @@ build_one() { # name module-dir version ldflags...
 		return 0
 	fi
 	echo "kube build: building $name $version into $dir (a cold build takes minutes)"
-	local start=$SECONDS
-	(cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$dir/$name.tmp" .)
-	mv -f "$dir/$name.tmp" "$dir/$name"
-	echo "$stamp" >"$dir/$name.stamp"
+	local start=$SECONDS tmp
+	# A temporary folder of this run's own, so that two builds at once (this script by hand
+	# while the tests' EnsureBuilt runs it) each rename a whole binary into place.
+	tmp=$(mktemp -d "$dir/.build-$name.XXXXXX")
+	if ! (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$tmp/$name" .); then
+		rm -rf "$tmp"
+		return 1
+	fi
+	echo "$stamp" >"$tmp/$name.stamp"
+	mv -f "$tmp/$name" "$dir/$name"
+	mv -f "$tmp/$name.stamp" "$dir/$name.stamp"
+	rmdir "$tmp"
 	echo "kube build: $name built in $((SECONDS - start))s"
 }
 
