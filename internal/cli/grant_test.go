@@ -98,11 +98,7 @@ func TestGrantBadInputChangesNothing(t *testing.T) {
 			if code != 2 {
 				t.Fatalf("exit %d, want 2; stderr:\n%s", code, errOut)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(errOut, w) {
-					t.Fatalf("stderr lacks %q:\n%s", w, errOut)
-				}
-			}
+			mustContain(t, "stderr", errOut, tc.want...)
 		})
 	}
 	if m := h.mutating(0); total(m) != 0 {

@@ -164,6 +164,16 @@ func (h *sbHarness) write(name, content string) string {
 	return p
 }
 
+// mustContain reports each of wants that out (what names it) lacks.
+func mustContain(t *testing.T, what, out string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, out)
+		}
+	}
+}
+
 func total(m map[string]int) int {
 	n := 0
 	for _, v := range m {

@@ -28,9 +28,8 @@ rule of an aggregated ClusterRole names the ClusterRole it was aggregated from).
 read through the cluster's API with your own token; --offline lists access policies only.`,
 		Example: `  eksaccess access -c hyperpod-demo alice -n hyperpod-ns-team-a
   eksaccess access -c hyperpod-demo role/ml-engineer -o json`,
-		Args: exactArgs(1, "PRINCIPAL"),
+		Args: argsInto("PRINCIPAL", &o.Req.Principal),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Req.Principal = args[0]
 			return dispatch(o, o.prepare(o.Req.Cluster.Validate), runF, func() error { return runAccess(cmd.Context(), o) })
 		},
 	}
@@ -82,9 +81,8 @@ Exit status: 0 yes; 1 no, unknown or depends-on-rbac; 2 bad input.`,
 		Example: `  eksaccess can-i -c hyperpod-demo alice list pods -n hyperpod-ns-team-a
   eksaccess can-i -c hyperpod-demo role/EKSFullAccessRole create pods/exec -n team-a
   eksaccess can-i -c hyperpod-demo alice get deployments.apps -n team-a -o json`,
-		Args: exactArgs(3, "PRINCIPAL VERB RESOURCE"),
+		Args: argsInto("PRINCIPAL VERB RESOURCE", &o.Req.Principal, &o.Req.Request.Verb, &o.Req.Request.Resource),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Req.Principal, o.Req.Request.Verb, o.Req.Request.Resource = args[0], args[1], args[2]
 			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error {
 				return verdict(&o.cmdIO, view.CanI, (*usecase.CanIResult).Allowed)(o.Run(cmd.Context(), o.Req))
 			})
@@ -111,9 +109,8 @@ entries with Kubernetes groups show depends-on-rbac. Principals that may not are
 RESOURCE is written as for kubectl: pods, pods/exec, deployments.apps or /healthz.`,
 		Example: `  eksaccess who-can -c hyperpod-demo get secrets -n hyperpod-ns-team-a
   eksaccess who-can -c hyperpod-demo create pods/exec -n team-a -o json`,
-		Args: exactArgs(2, "VERB RESOURCE"),
+		Args: argsInto("VERB RESOURCE", &o.Req.Request.Verb, &o.Req.Request.Resource),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Req.Request.Verb, o.Req.Request.Resource = args[0], args[1]
 			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error { return o.render(o.Run(cmd.Context(), o.Req)) })
 		},
 	}
@@ -257,9 +254,8 @@ func newEntriesShowCmd(f *Factory, runF func(*entriesShowOptions) error) *cobra.
 	cmd := &cobra.Command{
 		Use:   "show -c CLUSTER PRINCIPAL",
 		Short: "Show one access entry (PRINCIPAL: IAM user name, role/NAME or ARN)",
-		Args:  exactArgs(1, "PRINCIPAL"),
+		Args:  argsInto("PRINCIPAL", &o.Req.Principal),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Req.Principal = args[0]
 			entry := func(w io.Writer, e *plan.LiveEntry) error { return view.Entry(w, e, o.now()) }
 			return dispatch(o, o.prepare(o.Req.Validate), runF, func() error { return shown(&o.cmdIO, entry)(o.Run(cmd.Context(), o.Req)) })
 		},

@@ -52,9 +52,8 @@ says "no changes". Users then run ` + "`eval \"$(eksaccess assume NAME)\"`" + `.
       --grant -c ml-prod --policy AmazonEKSClusterAdminPolicy
   eksaccess role create team-a-dev --trust arn:aws:iam::111122223333:user/alice \
       --grant -c ml-prod --policy AmazonEKSEditPolicy --namespace team-a --dry-run`,
-		Args: exactArgs(1, "NAME"),
+		Args: argsInto("NAME", &o.Req.Spec.RoleName),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Req.Spec.RoleName = args[0]
 			return dispatch(o, o.prepare(o.validate), runF, func() error { return runRoleCreate(cmd.Context(), o) })
 		},
 	}

@@ -46,6 +46,18 @@ func expectRun(t *testing.T, s *roleSandbox, args []string, wantCode int, wantOu
 	s.expect(t.Errorf, args, wantCode, wantOut, wantErr)
 }
 
+// expectConverges runs args twice: the first run prints created, with the hint to assume
+// the role, and makes the mutating calls want (what names the run); the second prints
+// unchanged and changes nothing. It returns the log's length after the second run.
+func (s *roleSandbox) expectConverges(t *testing.T, args []string, what, created, want, unchanged string) int {
+	t.Helper()
+	_, n := s.mutationsSince(0)
+	expectRun(t, s, args, 0, created, "users assume it with: eval \"$(eksaccess assume EKSFullAccessRole)\"\n")
+	n = s.expectMutations(n, what, want)
+	expectRun(t, s, args, 0, unchanged, "")
+	return s.expectMutations(n, "second run", "")
+}
+
 const (
 	rolePolicyArn = "arn:aws:iam::111122223333:policy/EKSFullAccessPolicy"
 	roleRoleArn   = "arn:aws:iam::111122223333:role/EKSFullAccessRole"
@@ -64,22 +76,17 @@ dry run: 3 to change, nothing changed
 `, "")
 	s.expectMutations(n, "dry run", "")
 
-	_, n = s.mutationsSince(0)
-	expectRun(t, s, create, 0, `RESOURCE     NAME                                       RESULT    DETAIL
+	s.expectConverges(t, create, "first run", `RESOURCE     NAME                                       RESULT    DETAIL
 policy       EKSFullAccessPolicy                        created   `+rolePolicyArn+`
 role         EKSFullAccessRole                          created   `+roleRoleArn+`
 attachment   EKSFullAccessPolicy -> EKSFullAccessRole   created   -
 3 changed
-`, "users assume it with: eval \"$(eksaccess assume EKSFullAccessRole)\"\n")
-	n = s.expectMutations(n, "first run", "iam:CreatePolicy iam:CreateRole iam:AttachRolePolicy")
-
-	expectRun(t, s, create, 0, `RESOURCE     NAME                                       RESULT      DETAIL
+`, "iam:CreatePolicy iam:CreateRole iam:AttachRolePolicy", `RESOURCE     NAME                                       RESULT      DETAIL
 policy       EKSFullAccessPolicy                        unchanged   `+rolePolicyArn+`
 role         EKSFullAccessRole                          unchanged   `+roleRoleArn+`
 attachment   EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
 no changes
-`, "")
-	s.expectMutations(n, "second run", "")
+`)
 
 	_, n = s.mutationsSince(0)
 	expectRun(t, s, append(create, "--require-mfa", "--max-session", "2h", "--actions", "eks:Describe*,eks:List*", "--trust", "account", "--trust", "arn:aws:iam::444455556666:user/ops"), 0,
@@ -100,36 +107,27 @@ attachment   EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
 func TestRoleCreateGrant(t *testing.T) {
 	s := startRoleSandbox(t)
 	grant := []string{"role", "create", "EKSFullAccessRole", "--grant", "-c", "hyperpod-demo", "--policy", "AmazonEKSClusterAdminPolicy"}
-	_, n := s.mutationsSince(0)
-	expectRun(t, s, grant, 0, `RESOURCE       NAME                                       RESULT    DETAIL
+	unchanged := `RESOURCE       NAME                                       RESULT      DETAIL
+policy         EKSFullAccessPolicy                        unchanged   ` + rolePolicyArn + `
+role           EKSFullAccessRole                          unchanged   ` + roleRoleArn + `
+attachment     EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
+access entry   hyperpod-demo                              unchanged   -
+no changes
+`
+	n := s.expectConverges(t, grant, "grant", `RESOURCE       NAME                                       RESULT    DETAIL
 policy         EKSFullAccessPolicy                        created   `+rolePolicyArn+`
 role           EKSFullAccessRole                          created   `+roleRoleArn+`
 attachment     EKSFullAccessPolicy -> EKSFullAccessRole   created   -
 access entry   hyperpod-demo                              created   associate AmazonEKSClusterAdminPolicy(cluster)
 4 changed
-`, "users assume it with: eval \"$(eksaccess assume EKSFullAccessRole)\"\n")
-	n = s.expectMutations(n, "grant", "iam:CreatePolicy iam:CreateRole iam:AttachRolePolicy eks:CreateAccessEntry eks:AssociateAccessPolicy")
-	expectRun(t, s, grant, 0, `RESOURCE       NAME                                       RESULT      DETAIL
-policy         EKSFullAccessPolicy                        unchanged   `+rolePolicyArn+`
-role           EKSFullAccessRole                          unchanged   `+roleRoleArn+`
-attachment     EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
-access entry   hyperpod-demo                              unchanged   -
-no changes
-`, "")
-	n = s.expectMutations(n, "second run", "")
+`, "iam:CreatePolicy iam:CreateRole iam:AttachRolePolicy eks:CreateAccessEntry eks:AssociateAccessPolicy", unchanged)
 	out, _, code := s.run("entries", "show", "-c", "hyperpod-demo", roleRoleArn, "-o", "json")
 	if code != 0 || !strings.Contains(out, `"eksaccess/managed": "true"`) || !strings.Contains(out, `"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"`) {
 		t.Errorf("entries show: exit %d\n%s", code, out)
 	}
 
 	// --grant is additive like grant: a namespace scope never narrows the cluster scope.
-	expectRun(t, s, append(grant, "--namespace", "team-b", "--namespace", "team-a", "--dry-run"), 0, `RESOURCE       NAME                                       RESULT      DETAIL
-policy         EKSFullAccessPolicy                        unchanged   `+rolePolicyArn+`
-role           EKSFullAccessRole                          unchanged   `+roleRoleArn+`
-attachment     EKSFullAccessPolicy -> EKSFullAccessRole   unchanged   -
-access entry   hyperpod-demo                              unchanged   -
-no changes
-`, "")
+	expectRun(t, s, append(grant, "--namespace", "team-b", "--namespace", "team-a", "--dry-run"), 0, unchanged, "")
 	s.expectMutations(n, "dry run", "")
 }
 

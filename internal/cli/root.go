@@ -169,6 +169,20 @@ func group(parent *cobra.Command, subs ...*cobra.Command) *cobra.Command {
 	return parent
 }
 
+// argsInto takes exactly one argument per field of to (names says which, for the usage
+// error) and stores them there, as flags store theirs, before RunE runs.
+func argsInto(names string, to ...*string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := exactArgs(len(to), names)(cmd, args); err != nil {
+			return err
+		}
+		for i, p := range to {
+			*p = args[i]
+		}
+		return nil
+	}
+}
+
 func exactArgs(n int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {

@@ -84,9 +84,8 @@ principals, only those members leave the team.`,
 	show := &cobra.Command{
 		Use:   "show -c CLUSTER TEAM",
 		Short: "Show one team: its objects and their state, its members, drift",
-		Args:  exactArgs(1, "TEAM"),
+		Args:  argsInto("TEAM", &o.List.Team),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.List.Team = args[0]
 			return run(cmd, "show", o.List.Cluster.Validate())
 		},
 	}
