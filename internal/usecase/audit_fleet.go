@@ -100,12 +100,9 @@ func (e *Env) auditTargets(ctx context.Context, r AuditRequest) ([]AuditCluster,
 // each region (none given: the account's default region). A region that cannot be listed is
 // a failed target of its own; an account that cannot be reached at all is an error.
 func (e *Env) listAccount(ctx context.Context, reach Reach, regions []string) (string, []AuditCluster, error) {
-	caller, err := e.callerFor(ctx, reach)
+	caller, err := e.callerIn(ctx, reach)
 	if err != nil {
 		return "", nil, err
-	}
-	if reach.Account != "" && caller.Account != reach.Account {
-		return "", nil, fmt.Errorf("the credentials are in account %s (%s), not %s", caller.Account, caller.Arn, reach.Account)
 	}
 	base, err := e.accountClients(ctx, reach, "")
 	if err != nil {

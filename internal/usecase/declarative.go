@@ -422,13 +422,13 @@ func (e *Env) resolveFleet(ctx context.Context, cfg *accessfile.Config, own prin
 	var wg sync.WaitGroup
 	for gi, g := range groups {
 		wg.Go(func() {
-			caller, err := e.callerFor(ctx, g.reach)
-			if err != nil {
-				errs[gi] = err
+			caller, err := e.callerIn(ctx, g.reach)
+			if wrong := (*wrongAccountError)(nil); errors.As(err, &wrong) {
+				errs[gi] = &InputError{Err: fmt.Errorf("%s: %w: fix the cluster's account, or reach account %s with its profile or assumeRole", g.reach, err, g.reach.Account)}
 				return
 			}
-			if g.reach.Account != "" && caller.Account != g.reach.Account {
-				errs[gi] = &InputError{Err: fmt.Errorf("%s: the credentials are in account %s (%s), not %s: fix the cluster's account, or reach account %s with its profile or assumeRole", g.reach, caller.Account, caller.Arn, g.reach.Account, g.reach.Account)}
+			if err != nil {
+				errs[gi] = err
 				return
 			}
 			c, err := e.accountClients(ctx, g.reach, "")

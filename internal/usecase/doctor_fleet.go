@@ -76,10 +76,7 @@ func (e *Env) examineTargets(ctx context.Context, r DoctorRequest, targets []doc
 		idx := byReach[k]
 		reach := targets[idx[0]].reach
 		wg.Go(func() {
-			caller, err := e.callerFor(ctx, reach)
-			if err == nil && reach.Account != "" && caller.Account != reach.Account {
-				err = fmt.Errorf("the credentials are in account %s (%s), not %s", caller.Account, caller.Arn, reach.Account)
-			}
+			caller, err := e.callerIn(ctx, reach)
 			for _, i := range idx {
 				if err != nil {
 					out[i] = e.unreachable(targets[i], err)

@@ -193,16 +193,49 @@ func TestOwnAccountNamedIsTheRunsCredentials(t *testing.T) {
 	}
 }
 
-func TestAccountTheCredentialsAreNotInIsBadInput(t *testing.T) {
+// Credentials that reach another account than the one named are caught the same way on
+// every path that reaches accounts: bad input for plan/apply, an unreachable cluster for
+// doctor, a failed account for audit — each naming the account the credentials are in.
+func TestAccountTheCredentialsAreNotIn(t *testing.T) {
 	t.Parallel()
-	w, _ := fleetWorld(t)
-	// The partner role is assumed, but the file says the cluster is in a third account.
-	file := clusterFile("prod", "777788889999", "frank", "AmazonEKSViewPolicy")
-	w.env.CallerFor = func(context.Context, Reach) (principal.Caller, error) {
-		return principal.Caller{Account: partnerAcct, Partition: "aws", Arn: partnerRole, PrincipalArn: partnerRole}, nil
+	const wrong = "the credentials are in account 444455556666 (" + partnerRole + "), not 777788889999"
+	// The partner role is assumed, but the file (or the flag) says the account is a third one.
+	world := func(t *testing.T) (*world, string) {
+		w, _ := fleetWorld(t)
+		w.env.CallerFor = func(context.Context, Reach) (principal.Caller, error) {
+			return principal.Caller{Account: partnerAcct, Partition: "aws", Arn: partnerRole, PrincipalArn: partnerRole}, nil
+		}
+		return w, writeFile(t, clusterFile("prod", "777788889999", "frank", "AmazonEKSViewPolicy"))
 	}
-	_, err := w.env.PlanFile(context.Background(), FileRequest{File: writeFile(t, file), Concurrency: 4})
-	if !IsInput(err) || !strings.Contains(err.Error(), "the credentials are in account 444455556666") {
-		t.Fatalf("got %v, want bad input naming the account the credentials are in", err)
-	}
+	t.Run("plan", func(t *testing.T) {
+		t.Parallel()
+		w, file := world(t)
+		_, err := w.env.PlanFile(context.Background(), FileRequest{File: file, Concurrency: 4})
+		if !IsInput(err) || !strings.Contains(err.Error(), wrong) {
+			t.Fatalf("got %v, want bad input naming the account the credentials are in", err)
+		}
+	})
+	t.Run("doctor", func(t *testing.T) {
+		t.Parallel()
+		w, file := world(t)
+		res, err := w.env.Doctor(context.Background(), DoctorRequest{ClusterSet: ClusterSet{File: file}, Concurrency: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Findings) != 1 || res.Findings[0].Check != CheckUnreachable || !strings.Contains(res.Findings[0].Evidence, wrong) {
+			t.Fatalf("findings %+v, want one unreachable cluster naming the account the credentials are in", res.Findings)
+		}
+	})
+	t.Run("audit", func(t *testing.T) {
+		t.Parallel()
+		w, _ := world(t)
+		res, err := w.env.Audit(context.Background(), AuditRequest{All: true, NoDefaultAccount: true,
+			Accounts: []Reach{{Account: "777788889999", RoleArn: partnerRole}}, Concurrency: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Summary.FailedAccounts != 1 || len(res.Clusters) != 1 || !strings.Contains(res.Clusters[0].Error, wrong) {
+			t.Fatalf("summary %+v, clusters %+v: want one failed account naming the account the credentials are in", res.Summary, res.Clusters)
+		}
+	})
 }

@@ -61,3 +61,23 @@ func (e *Env) callerFor(ctx context.Context, r Reach) (principal.Caller, error) 
 	}
 	return e.CallerFor(ctx, r)
 }
+
+// callerIn is callerFor, refusing credentials of another account than the one r names
+// (a *wrongAccountError).
+func (e *Env) callerIn(ctx context.Context, r Reach) (principal.Caller, error) {
+	caller, err := e.callerFor(ctx, r)
+	if err == nil && r.Account != "" && caller.Account != r.Account {
+		err = &wrongAccountError{Caller: caller, Want: r.Account}
+	}
+	return caller, err
+}
+
+// wrongAccountError says that the credentials that reach an account belong to another.
+type wrongAccountError struct {
+	Caller principal.Caller
+	Want   string
+}
+
+func (w *wrongAccountError) Error() string {
+	return fmt.Sprintf("the credentials are in account %s (%s), not %s", w.Caller.Account, w.Caller.Arn, w.Want)
+}
