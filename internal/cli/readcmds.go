@@ -156,7 +156,7 @@ principal's access entry and policies; the output says so.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return dispatch(o, o.prepare(noted(f.IO.ErrOut, o.Req.Validate)), runF, func() error {
-				return verdict(&o.cmdIO, view.Verify, checksPassed(&o.cmdIO))(o.Run(cmd.Context(), o.Req))
+				return verdict(&o.cmdIO, view.Verify, reportChecks(&o.cmdIO))(o.Run(cmd.Context(), o.Req))
 			})
 		},
 	}
@@ -167,9 +167,9 @@ principal's access entry and policies; the output says so.`,
 	return cmd
 }
 
-// checksPassed says whether every check came out as expected; in table format, how many
+// reportChecks says whether every check came out as expected and, in table format, how many
 // did not is said on stderr.
-func checksPassed(c *cmdIO) func(*usecase.VerifyResult) bool {
+func reportChecks(c *cmdIO) func(*usecase.VerifyResult) bool {
 	return func(res *usecase.VerifyResult) bool {
 		if res.Failed > 0 && c.format == output.Table {
 			fmt.Fprintf(c.io.ErrOut, "%d of %d checks did not come out as expected\n", res.Failed, len(res.Checks))

@@ -1,5 +1,6 @@
-// Package cli is eksaccess's command line: one constructor, options struct and run
-// function per command; a Factory of lazy clients; exit codes mapped once in Main.
+// Package cli is eksaccess's command line: a constructor with an injectable run function
+// per command, its options a job (request, use case, output) or a struct embedding one; a
+// Factory of lazy clients; exit codes mapped once in Main.
 package cli
 
 import (

@@ -42,7 +42,7 @@ func (r *AuthModeRequest) Validate() error {
 // forward, and the invariants on the state it leads to) without making it: the caller
 // confirms, then calls SwitchAuthMode.
 func (e *Env) AuthModeStatus(ctx context.Context, r AuthModeRequest) (*AuthModeResult, *Change, error) {
-	c, cluster, err := e.beginCluster(ctx, &r, r.Cluster)
+	c, cluster, err := e.beginCluster(ctx, &r, &r.Cluster)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -36,7 +36,7 @@ type EntryList struct {
 // ListEntries reads every access entry of the cluster with its policies and tags. A
 // CONFIG_MAP cluster has none (AuthenticationMode says why).
 func (e *Env) ListEntries(ctx context.Context, r ListEntriesRequest) (*EntryList, error) {
-	c, cluster, err := e.beginCluster(ctx, &r, r.Cluster)
+	c, cluster, err := e.beginCluster(ctx, &r, &r.Cluster)
 	if err != nil {
 		return nil, err
 	}

@@ -96,12 +96,12 @@ func (e *Env) beginSession(ctx context.Context, r validator) (*awsapi.Clients, p
 }
 
 // beginCluster validates the request, then returns the run's clients and the EKS cluster
-// ref names (clusterOf).
-func (e *Env) beginCluster(ctx context.Context, r validator, ref ClusterRef) (*awsapi.Clients, string, error) {
+// ref (the request's own, read after Validate) names (clusterOf).
+func (e *Env) beginCluster(ctx context.Context, r validator, ref *ClusterRef) (*awsapi.Clients, string, error) {
 	if err := r.Validate(); err != nil {
 		return nil, "", err
 	}
-	return e.clusterOf(ctx, ref)
+	return e.clusterOf(ctx, *ref)
 }
 
 func (e *Env) logf(format string, args ...any) {

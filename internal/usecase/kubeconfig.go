@@ -76,7 +76,7 @@ func (r *TokenRequest) Validate() error {
 // Token returns a token for the cluster: from the cache while it is good, else presigned
 // (after assuming the role, if one is named) and cached.
 func (e *Env) Token(ctx context.Context, r TokenRequest) (kubeauth.Token, error) {
-	c, cluster, err := e.beginCluster(ctx, &r, r.Cluster)
+	c, cluster, err := e.beginCluster(ctx, &r, &r.Cluster)
 	if err != nil {
 		return kubeauth.Token{}, err
 	}

@@ -451,7 +451,7 @@ func groupsWithout(le *plan.LiveEntry, t *rbac.Team) []string {
 // and no policy is deleted, under the guardrails) and, without principals, the team's
 // objects; the namespace goes only when eksaccess created it and it holds nothing else.
 func (e *Env) TeamRemove(ctx context.Context, r TeamRemoveRequest) (*TeamResult, error) {
-	c, cluster, err := e.beginCluster(ctx, &r, r.Cluster)
+	c, cluster, err := e.beginCluster(ctx, &r, &r.Cluster)
 	if err != nil {
 		return nil, err
 	}

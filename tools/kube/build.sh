@@ -25,6 +25,8 @@ if [[ ${1:-} == --print-dir ]]; then
 fi
 
 mkdir -p "$dir"
+building=
+trap '[[ -z $building ]] || rm -rf "$building"' EXIT
 
 # The components are modules of their own; no go.work, no vendor directory,
 # and their go.sum is the one committed.
@@ -47,14 +49,13 @@ build_one() { # name module-dir version ldflags...
 	# A temporary folder of this run's own, so that two builds at once (this script by hand
 	# while the tests' EnsureBuilt runs it) each rename a whole binary into place.
 	tmp=$(mktemp -d "$dir/.build-$name.XXXXXX")
-	if ! (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$tmp/$name" .); then
-		rm -rf "$tmp"
-		return 1
-	fi
+	building=$tmp # removed on exit, should the build fail or be interrupted
+	(cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$tmp/$name" .)
 	echo "$stamp" >"$tmp/$name.stamp"
 	mv -f "$tmp/$name" "$dir/$name"
 	mv -f "$tmp/$name.stamp" "$dir/$name.stamp"
 	rmdir "$tmp"
+	building=
 	echo "kube build: $name built in $((SECONDS - start))s"
 }
 
