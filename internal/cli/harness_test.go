@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -19,6 +18,7 @@ import (
 	"eksaccess/internal/iostreams"
 	"eksaccess/internal/plan"
 	"eksaccess/internal/sandbox"
+	"eksaccess/internal/sandbox/sdktest"
 	"eksaccess/internal/sandbox/state"
 )
 
@@ -291,7 +291,7 @@ func (h *sbHarness) addUsers(prefix string, n int) []string {
 
 // sdkConfig is the SDK configuration for an access key of the sandbox srv.
 func sdkConfig(srv *sandbox.Server, id, secret string) aws.Config {
-	return aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
+	return sdktest.Config(srv.Endpoint(), "us-west-2", id, secret, "")
 }
 
 // caller is the SDK configuration of the access key the commands run with (h.env's).

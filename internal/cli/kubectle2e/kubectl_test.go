@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"eksaccess/internal/sandbox"
 	"eksaccess/internal/sandbox/kubereal"
+	"eksaccess/internal/sandbox/sdktest"
 )
 
 const (
@@ -96,7 +96,7 @@ func worldOn(t *testing.T, srv *sandbox.Server) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, srv: srv, home: t.TempDir(), keys: map[string][2]string{"admin": {id, secret}}}
-	w.admin = aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), BaseEndpoint: aws.String(srv.Endpoint())}
+	w.admin = sdktest.Config(srv.Endpoint(), "us-west-2", id, secret, "")
 	return w
 }
 
