@@ -116,7 +116,7 @@ func runAudit(ctx context.Context, o *auditOptions) error {
 type doctorOptions = job[usecase.DoctorRequest, *usecase.DoctorResult]
 
 func newDoctorCmd(f *Factory, runF func(*doctorOptions) error) *cobra.Command {
-	o := &doctorOptions{cmdIO: newCmdIO(f), Run: f.Env().Doctor}
+	o := new(newJob(f, f.Env().Doctor))
 	cmd := &cobra.Command{
 		Use:   "doctor [-f FILE | -c CLUSTER...] [--fix] [-o table|json]",
 		Short: "Find access entries that silently stopped working, and repair what is safe",

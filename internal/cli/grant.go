@@ -75,7 +75,7 @@ nothing the second time, and a run that was interrupted finishes when run again.
 type revokeOptions = job[usecase.RevokeRequest, *usecase.Outcome]
 
 func newRevokeCmd(f *Factory, runF func(*revokeOptions) error) *cobra.Command {
-	o := &revokeOptions{cmdIO: newCmdIO(f), Run: f.Env().Revoke}
+	o := new(newJob(f, f.Env().Revoke))
 	cmd := &cobra.Command{
 		Use:   "revoke -c CLUSTER [--policy POLICY [--namespace NS]...]... PRINCIPAL... | --users-file FILE | --iam-group GROUP",
 		Short: "Take access away: narrow or disassociate a policy, or delete the access entry",
@@ -114,7 +114,7 @@ func addForceFlag(cmd *cobra.Command, force *[]string) {
 type expireOptions = job[usecase.ExpireRequest, *usecase.ExpireResult]
 
 func newExpireCmd(f *Factory, runF func(*expireOptions) error) *cobra.Command {
-	o := &expireOptions{cmdIO: newCmdIO(f), Run: f.Env().Expire}
+	o := new(newJob(f, f.Env().Expire))
 	cmd := &cobra.Command{
 		Use:   "expire [-c CLUSTER | --hyperpod NAME | -f FILE] [--dry-run]",
 		Short: "Take away the grants whose expiry has passed",

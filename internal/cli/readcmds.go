@@ -16,7 +16,7 @@ import (
 type accessOptions = job[usecase.AccessRequest, *usecase.AccessResult]
 
 func newAccessCmd(f *Factory, runF func(*accessOptions) error) *cobra.Command {
-	o := &accessOptions{cmdIO: newCmdIO(f), Run: f.Env().Access}
+	o := new(newJob(f, f.Env().Access))
 	cmd := &cobra.Command{
 		Use:   "access -c CLUSTER PRINCIPAL [-n NS]",
 		Short: "List a principal's effective permissions: every rule, from access policies and RBAC, with its source",
@@ -59,7 +59,7 @@ func addKubeRequestFlags(cmd *cobra.Command, cluster *usecase.ClusterRef, r *use
 type canIOptions = job[usecase.CanIRequest, *usecase.CanIResult]
 
 func newCanICmd(f *Factory, runF func(*canIOptions) error) *cobra.Command {
-	o := &canIOptions{cmdIO: newCmdIO(f), Run: f.Env().CanI}
+	o := new(newJob(f, f.Env().CanI))
 	cmd := &cobra.Command{
 		Use:   "can-i -c CLUSTER PRINCIPAL VERB RESOURCE [-n NS] [--subresource S] [--api-group G]",
 		Short: "Say whether a principal may do something: access policies and the cluster's RBAC together",
@@ -132,7 +132,7 @@ func (o *whoCanOptions) render(res *usecase.WhoCanResult, err error) error {
 type verifyOptions = job[usecase.VerifyRequest, *usecase.VerifyResult]
 
 func newVerifyCmd(f *Factory, runF func(*verifyOptions) error) *cobra.Command {
-	o := &verifyOptions{cmdIO: newCmdIO(f), Run: f.Env().Verify}
+	o := new(newJob(f, f.Env().Verify))
 	cmd := &cobra.Command{
 		Use:   "verify -c CLUSTER [--role ROLE] [--as-principal ARN] [--check VERB:RESOURCE[:NAMESPACE]]...",
 		Short: "Check live, through the cluster's own API, who you are and what you may do",
@@ -250,7 +250,7 @@ func (o *entriesListOptions) render(res *usecase.EntryList, err error) error {
 type entriesShowOptions = job[usecase.ShowEntryRequest, *plan.LiveEntry]
 
 func newEntriesShowCmd(f *Factory, runF func(*entriesShowOptions) error) *cobra.Command {
-	o := &entriesShowOptions{cmdIO: newCmdIO(f), Run: f.Env().ShowEntry}
+	o := new(newJob(f, f.Env().ShowEntry))
 	cmd := &cobra.Command{
 		Use:   "show -c CLUSTER PRINCIPAL",
 		Short: "Show one access entry (PRINCIPAL: IAM user name, role/NAME or ARN)",
